@@ -1,0 +1,85 @@
+/**
+ * The headless notebook runner: a good fixture passes and its executed copy keeps the outputs; failing
+ * fixtures (a runtime throw, a type error) make it exit non-zero with the real message and the cell index,
+ * which `jupyter nbconvert --execute` would hide behind an empty `<Error>:`.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { resolveNotebooks, SYSTEM_PYTHON } from '../scripts/run-notebooks';
+
+const ROOT = path.resolve(__dirname, '..');
+const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'notebooks');
+const haveJupyter =
+  spawnSync(SYSTEM_PYTHON, ['-c', 'import nbclient, nbformat, jupyter_client'], { encoding: 'utf8' }).status === 0;
+const haveTslab = fs.existsSync(path.join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab'));
+const skip = !haveJupyter
+  ? `${SYSTEM_PYTHON} cannot import nbclient/jupyter_client (run npm run setup)`
+  : !haveTslab
+    ? 'node_modules/tslab missing (run npm ci)'
+    : false;
+
+function runner(args: string[]) {
+  const r = spawnSync(
+    'timeout',
+    ['120', process.execPath, '--import', 'tsx', path.join(ROOT, 'scripts', 'run-notebooks.ts'), ...args],
+    { cwd: ROOT, encoding: 'utf8', env: { ...process.env, STAR_PROFILE: 'smoke' } },
+  );
+  return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
+}
+
+test('resolveNotebooks: names with or without .ipynb, unknown names listed with what exists', () => {
+  assert.deepEqual(
+    resolveNotebooks(FIXTURES, ['good', 'fail-type.ipynb']).map((p) => path.basename(p)),
+    ['good.ipynb', 'fail-type.ipynb'],
+  );
+  assert.deepEqual(
+    resolveNotebooks(FIXTURES).map((p) => path.basename(p)),
+    ['fail-throw.ipynb', 'fail-type.ipynb', 'good.ipynb'],
+  );
+  assert.throws(() => resolveNotebooks(FIXTURES, ['nope']), /notebook "nope" not found.*available: fail-throw\.ipynb/);
+});
+
+test('a good notebook passes and its executed copy holds the outputs', { skip }, () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'nb-good-'));
+  try {
+    const r = runner(['--dir', FIXTURES, '--out', out, 'good']);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /ok\s+good\.ipynb/);
+    const nb = JSON.parse(fs.readFileSync(path.join(out, 'good.ipynb'), 'utf8'));
+    const texts = nb.cells.map((c: { outputs: { text?: string | string[] }[] }) =>
+      c.outputs.map((o) => [o.text ?? ''].flat().join('')).join(''),
+    );
+    assert.deepEqual(texts, ['answer=42\n', 'root-ok=true\n']); // kernel ran in the project root
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('failing notebooks exit non-zero with the cell index and the real error', { skip }, () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'nb-fail-'));
+  try {
+    const r = runner(['--dir', FIXTURES, '--out', out, 'fail-throw', 'fail-type']);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /FAIL\s+fail-throw\.ipynb: cell 1 failed/);
+    assert.match(r.out, /Error: deliberate fixture failure 7f3a/);
+    assert.match(r.out, /FAIL\s+fail-type\.ipynb: cell 0 failed/);
+    assert.match(r.out, /Type 'string' is not assignable to type 'number'/);
+    assert.match(r.out, /0 passed, 2 failed/);
+    // The partial copy keeps what ran before the failure, and nothing after it.
+    const nb = JSON.parse(fs.readFileSync(path.join(out, 'fail-throw.ipynb'), 'utf8'));
+    assert.match(JSON.stringify(nb.cells[0].outputs), /before the failure/);
+    assert.deepEqual(nb.cells[2].outputs, []);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('an unknown notebook name is a usage error (exit 2), not a crash', () => {
+  const r = runner(['--dir', FIXTURES, 'does-not-exist']);
+  assert.equal(r.code, 2, r.out);
+  assert.match(r.out, /notebook "does-not-exist" not found/);
+});
