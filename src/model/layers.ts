@@ -1,0 +1,86 @@
+/**
+ * Functional layers (NHWC) used by the hourglass. Pure functions of (params, input) except batch-norm's running-statistics
+ * update, which is collected into a list and applied by the caller after the gradient step.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { BatchNormParams } from './params';
+
+export const BN_EPS = 1e-5;
+/** PyTorch's BatchNorm momentum 0.1 (running = 0.9 running + 0.1 batch). */
+export const BN_MOMENTUM = 0.1;
+export const IN_EPS = 1e-5;
+
+export interface ForwardContext {
+  training: boolean;
+  /** Pending running-stat updates [variable, new value] (training only); the trainer assigns them after the step. */
+  bnUpdates: [tf.Variable, tf.Tensor][];
+}
+
+export function conv(
+  x: tf.Tensor4D, p: { w: tf.Variable; b: tf.Variable }, stride = 1, pad: 'same' | 'valid' | number = 'same',
+): tf.Tensor4D {
+  const padding = typeof pad === 'number' ? ([[0, 0], [pad, pad], [pad, pad], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]) : pad;
+  return tf.add(tf.conv2d(x, p.w as tf.Tensor4D, stride, padding), p.b);
+}
+
+export function batchNorm(x: tf.Tensor4D, p: BatchNormParams, ctx: ForwardContext): tf.Tensor4D {
+  if (!ctx.training) {
+    return tf.batchNorm4d(x, p.mean as tf.Tensor1D, p.variance as tf.Tensor1D, p.beta as tf.Tensor1D, p.gamma as tf.Tensor1D, BN_EPS);
+  }
+  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  const n = x.shape[0] * x.shape[1] * x.shape[2];
+  // Running variance uses the unbiased estimate, as PyTorch does; the batch itself is normalised with the biased one.
+  const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
+  ctx.bnUpdates.push([p.mean, tf.keep(tf.add(tf.mul(p.mean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)))]);
+  ctx.bnUpdates.push([p.variance, tf.keep(tf.add(tf.mul(p.variance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)))]);
+  return tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, p.beta as tf.Tensor1D, p.gamma as tf.Tensor1D, BN_EPS);
+}
+
+/** Instance norm without affine parameters (PyTorch F.instance_norm defaults), over H and W per sample and channel. */
+export function instanceNorm(x: tf.Tensor4D): tf.Tensor4D {
+  const { mean, variance } = tf.moments(x, [1, 2], true);
+  return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, IN_EPS))) as tf.Tensor4D;
+}
+
+/** 2x nearest-neighbour up-sampling by reshape + tile (differentiable on every backend, unlike resizeNearestNeighbor on wasm). */
+export function upsample2x(x: tf.Tensor4D): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  const t = tf.tile(tf.reshape(x, [b, h, 1, w, 1, c]), [1, 1, 2, 1, 2, 1]);
+  return tf.reshape(t, [b, 2 * h, 2 * w, c]);
+}
+
+export function maxPool2x(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.maxPool(x, 2, 2, 'valid');
+}
+
+/**
+ * Coordinate channels for CoordConv (x, y in [-1, 1] over the map, and r = sqrt(x^2 + y^2)), as a constant
+ * [1, H, W, 3] tensor. Cached per size: these are constants, not parameters.
+ */
+const coordCache = new Map<string, tf.Tensor4D>();
+export function coordChannels(h: number, w: number): tf.Tensor4D {
+  const key = `${h}x${w}:${tf.getBackend()}`;
+  let t = coordCache.get(key);
+  if (!t || t.isDisposed) {
+    const data = new Float32Array(h * w * 3);
+    for (let i = 0; i < h; i++) {
+      for (let j = 0; j < w; j++) {
+        const x = w > 1 ? (2 * j) / (w - 1) - 1 : 0;
+        const y = h > 1 ? (2 * i) / (h - 1) - 1 : 0;
+        const o = (i * w + j) * 3;
+        data[o] = x;
+        data[o + 1] = y;
+        data[o + 2] = Math.sqrt(x * x + y * y);
+      }
+    }
+    t = tf.keep(tf.tensor4d(data, [1, h, w, 3]));
+    coordCache.set(key, t);
+  }
+  return t;
+}
+
+export function withCoords(x: tf.Tensor4D): tf.Tensor4D {
+  const [b, h, w] = x.shape;
+  const c = coordChannels(h, w);
+  return tf.concat([x, b === 1 ? c : tf.tile(c, [b, 1, 1, 1])], 3);
+}
