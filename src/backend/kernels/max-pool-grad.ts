@@ -1,0 +1,67 @@
+/**
+ * Correct MaxPoolGrad for the wasm backend. The stock 4.22.0 kernel routes the gradient to the wrong element when a
+ * whole window is negative. Semantics here match the cpu backend exactly: each window's gradient goes to the first
+ * (row-major) strictly largest in-bounds input element; a window of only −∞/NaN passes no gradient.
+ * A plain loop over the wasm heap: pooling gradients are O(output · window), small next to the convolutions.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { WasmBackendLike } from './wasm-calls';
+
+export function makeMaxPoolGrad(): KernelConfig {
+  const kernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }) => {
+    const backend = args.backend as WasmBackendLike;
+    const { dy, input } = args.inputs;
+    const { filterSize, strides, pad, dimRoundingMode } = (args.attrs ?? {}) as unknown as {
+      filterSize: [number, number] | number; strides: [number, number] | number;
+      pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    };
+    if (input.shape.length !== 4) throw new Error(`MaxPoolGrad (wasm): expected a 4-D input, got [${input.shape}]`);
+    const info = tf.backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    if (dy.shape.join() !== info.outShape.join()) {
+      throw new Error(`MaxPoolGrad (wasm): dy shape [${dy.shape}] does not match the pool output [${info.outShape}]`);
+    }
+    const { batchSize: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW,
+      strideHeight: sh, strideWidth: sw, effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info;
+    const pt = info.padInfo.top;
+    const pl = info.padInfo.left;
+
+    const out = backend.makeOutput(input.shape, 'float32');
+    // Views only after the allocation: makeOutput may grow (and replace) the wasm heap.
+    const dx = backend.typedArrayFromHeap(out) as Float32Array;
+    const xv = backend.typedArrayFromHeap(input) as Float32Array;
+    const g = backend.typedArrayFromHeap(dy) as Float32Array;
+    dx.fill(0);
+    const rowStride = W * C;
+    const batchStride = H * rowStride;
+    for (let b = 0; b < B; b++) {
+      const xb = b * batchStride;
+      for (let oy = 0; oy < OH; oy++) {
+        const y0 = oy * sh - pt;
+        const yStart = Math.max(0, y0);
+        const yEnd = Math.min(H, y0 + fh);
+        for (let ox = 0; ox < OW; ox++) {
+          const x0 = ox * sw - pl;
+          const xStart = Math.max(0, x0);
+          const xEnd = Math.min(W, x0 + fw);
+          const gBase = ((b * OH + oy) * OW + ox) * C;
+          for (let c = 0; c < C; c++) {
+            let best = Number.NEGATIVE_INFINITY;
+            let where = -1;
+            for (let y = yStart; y < yEnd; y++) {
+              let p = xb + y * rowStride + xStart * C + c;
+              for (let xx = xStart; xx < xEnd; xx++, p += C) {
+                const v = xv[p];
+                if (v > best) { best = v; where = p; }
+              }
+            }
+            if (where >= 0) dx[where] += g[gBase + c];
+          }
+        }
+      }
+    }
+    return out;
+  };
+  return { kernelName: tf.MaxPoolGrad, backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelFunc };
+}
