@@ -22,4 +22,6 @@ globalThis.__dirname = path.dirname(glue);
 URL.createObjectURL = () => glue;
 URL.revokeObjectURL = () => {};
 
-(0, eval)(wasmWorkerContents);
+// The package stores the source in a template literal, so its "\n" escapes arrived as real newlines inside string
+// literals; the backend re-escapes them before building its Blob, and so must we.
+(0, eval)(wasmWorkerContents.replace(/\n/g, '\\n'));
