@@ -1,0 +1,284 @@
+/**
+ * The training loop: short and visible (nanoGPT style). Deterministic given the seed: batch k depends only on (seed, k),
+ * so an interrupted run resumed from its last checkpoint reaches the same weights as an uninterrupted one.
+ *
+ * No per-step host syncs: the loss is accumulated on the backend and read every `logEvery` steps.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { HourglassModel, HourglassOutput } from '../model/hourglass';
+import type { ForwardContext } from '../model/layers';
+import { Adam } from './adam';
+import { learningRate, OFFICIAL_SCHEDULE, ScheduleConfig } from './schedule';
+import { assignVariables, checkpointExists, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { createProgress, ProgressReporter } from './progress';
+import { appendLine } from '../util/fs';
+
+/** One training batch on the host, as the data loader produces it (NHWC, see src/geometry/coords.ts). */
+export interface HostBatch {
+  images: Float32Array; // [B, S, S, 3], normalised to [-1, 1]
+  targets: Float32Array; // [B, N, 2], (x, y) on the STAR grid of the heatmap
+  heatmaps?: Float32Array; // [B, H, W, N] Gaussian targets (heatmap losses)
+  pointmaps?: Float32Array; // [B, H, W, N] AAM point targets
+  edgemaps?: Float32Array; // [B, H, W, E] AAM edge targets
+  visible: Float32Array; // [B, N]
+  batchSize: number;
+}
+
+export interface DeviceBatch {
+  images: tf.Tensor4D;
+  targets: tf.Tensor3D;
+  heatmaps?: tf.Tensor4D;
+  pointmaps?: tf.Tensor4D;
+  edgemaps?: tf.Tensor4D;
+  visible: tf.Tensor2D;
+}
+
+/** Deterministic batches by step index; implementations prefetch off the training thread. */
+export interface BatchProvider {
+  get(step: number): Promise<HostBatch>;
+  close(): Promise<void>;
+}
+
+/** The training objective: model outputs + batch -> scalar loss. Pure tensor function (called inside a gradient tape). */
+export type Objective = (out: HourglassOutput, batch: DeviceBatch, model: HourglassModel) => tf.Scalar;
+
+export interface TrainConfig {
+  seed: number;
+  steps: number;
+  batchSize: number;
+  schedule: ScheduleConfig;
+  /** EMA of the weights; off by default (the official 0.5^(bs/10000) per step leaves CPU-length runs near their initial weights). */
+  ema: { decay: number } | null;
+  /** Validate every K steps (and at the end); 0 = only at the end. */
+  evalEvery: number;
+  /** Checkpoint every K steps (and at the end and on SIGINT/SIGTERM). */
+  checkpointEvery: number;
+  /** Record eigenvalue statistics of the training batch every K steps (0 = never). */
+  statsEvery: number;
+  /** Read the loss back every K steps (the only regular host sync). */
+  logEvery: number;
+}
+
+export const TRAIN_DEFAULTS: TrainConfig = {
+  seed: 1, steps: 1000, batchSize: 8, schedule: OFFICIAL_SCHEDULE, ema: null,
+  evalEvery: 0, checkpointEvery: 200, statsEvery: 50, logEvery: 10,
+};
+
+export interface ValidationResult {
+  nme: number;
+  [k: string]: number;
+}
+
+export interface TrainHooks {
+  /** Validation on the held-out split; the best step's weights are kept for the final test. */
+  validate?: (model: HourglassModel) => Promise<ValidationResult>;
+  /** Statistics of the current outputs (e.g. mean eigenvalues per facial part), written to eigen.jsonl. */
+  outputStats?: (out: HourglassOutput, batch: DeviceBatch) => Record<string, number>;
+  progress?: ProgressReporter;
+  /** Install SIGINT/SIGTERM handlers that checkpoint and stop (default true outside notebooks). */
+  handleSignals?: boolean;
+  /** Stop after this many steps in this call (tests use it to simulate a kill). */
+  stopAfter?: number;
+}
+
+export interface TrainResult {
+  finalStep: number;
+  interrupted: boolean;
+  bestStep: number;
+  bestValNme: number | null;
+  lossHistory: { step: number; loss: number }[];
+  msPerStep: number;
+}
+
+export function toDevice(b: HostBatch, model: HourglassModel): DeviceBatch {
+  const { inputSize: S, heatmapSize: H, numPoints: N, numEdges: E } = model.config;
+  const B = b.batchSize;
+  const check = (name: string, arr: Float32Array | undefined, n: number) => {
+    if (arr && arr.length !== n) throw new Error(`batch field "${name}" has ${arr.length} values, expected ${n} for batch ${B} and model ${S}px/${H}px/${N} points`);
+  };
+  check('images', b.images, B * S * S * 3);
+  check('targets', b.targets, B * N * 2);
+  check('heatmaps', b.heatmaps, B * H * H * N);
+  check('visible', b.visible, B * N);
+  check('edgemaps', b.edgemaps, B * H * H * E);
+  return {
+    images: tf.tensor4d(b.images, [B, S, S, 3]),
+    targets: tf.tensor3d(b.targets, [B, N, 2]),
+    heatmaps: b.heatmaps ? tf.tensor4d(b.heatmaps, [B, H, H, N]) : undefined,
+    pointmaps: b.pointmaps ? tf.tensor4d(b.pointmaps, [B, H, H, N]) : undefined,
+    edgemaps: b.edgemaps ? tf.tensor4d(b.edgemaps, [B, H, H, E]) : undefined,
+    visible: tf.tensor2d(b.visible, [B, N]),
+  };
+}
+
+function disposeBatch(b: DeviceBatch): void {
+  for (const t of [b.images, b.targets, b.heatmaps, b.pointmaps, b.edgemaps, b.visible]) t?.dispose();
+}
+
+export async function train(
+  model: HourglassModel, objective: Objective, batches: BatchProvider, runDir: string, cfgIn: Partial<TrainConfig>, hooks: TrainHooks = {},
+): Promise<TrainResult> {
+  const cfg: TrainConfig = { ...TRAIN_DEFAULTS, ...cfgIn };
+  const progress = hooks.progress ?? createProgress();
+  const ckptDir = path.join(runDir, 'checkpoint');
+  const bestDir = path.join(runDir, 'best');
+  const metricsFile = path.join(runDir, 'metrics.jsonl');
+  const eigenFile = path.join(runDir, 'eigen.jsonl');
+  fs.mkdirSync(runDir, { recursive: true });
+
+  const trainable = model.params.trainable;
+  const byTfName = new Map<string, string>();
+  for (const [name, v] of trainable) byTfName.set(v.name, name);
+  const adam = new Adam(trainable);
+  const ema = cfg.ema ? new Map([...model.params.all()].map(([n, v]) => [n, tf.variable(v.clone(), false)] as [string, tf.Variable])) : undefined;
+
+  let step = 0;
+  let bestStep = -1;
+  let bestValNme: number | null = null;
+  const lossHistory: { step: number; loss: number }[] = [];
+
+  if (checkpointExists(ckptDir)) {
+    const c = loadCheckpoint(ckptDir);
+    assignVariables(model.params.all(), c.model, ckptDir);
+    if (!c.optimizer) throw new Error(`${ckptDir}: no optimizer state; cannot resume training`);
+    adam.load(c.optimizer, Number(c.state.step));
+    if (ema && c.ema) assignVariables(ema, c.ema, `${ckptDir} (ema)`);
+    step = Number(c.state.step);
+    bestStep = Number(c.state.bestStep ?? -1);
+    bestValNme = (c.state.bestValNme as number | null) ?? null;
+    lossHistory.push(...((c.state.lossHistory as { step: number; loss: number }[]) ?? []));
+    for (const m of [c.model, c.optimizer, c.ema]) m?.forEach((t) => t.dispose());
+    progress.message(`resumed ${runDir} at step ${step}/${cfg.steps}`);
+  }
+
+  const saveState = async () => {
+    await saveCheckpoint(ckptDir, {
+      model: model.params.all(), optimizer: adam.state(), ema,
+      state: { step, bestStep, bestValNme, lossHistory, modelConfig: model.config, seed: cfg.seed },
+    });
+  };
+
+  let stopRequested = false;
+  const onSignal = () => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    progress.message('interrupt received: finishing this step and writing a checkpoint (Ctrl-C again to abort)');
+  };
+  const handle = hooks.handleSignals ?? true;
+  if (handle) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+
+  const stepsPerEpochHint = Math.max(1, cfg.steps);
+  let lossSum: tf.Scalar | null = null;
+  let lossCount = 0;
+  let lastVal: number | undefined = bestValNme ?? undefined;
+  const t0 = Date.now();
+  const startStep = step;
+  let interrupted = false;
+  try {
+    while (step < cfg.steps) {
+      if (hooks.stopAfter !== undefined && step - startStep >= hooks.stopAfter) {
+        interrupted = true;
+        break;
+      }
+      const host = await batches.get(step);
+      const batch = toDevice(host, model);
+      const lr = learningRate(cfg.schedule, step, cfg.steps);
+      const wantStats = !!hooks.outputStats && cfg.statsEvery > 0 && step % cfg.statsEvery === 0;
+      let stats: Record<string, number> | undefined;
+      const ctx: ForwardContext = { training: true, bnUpdates: [] };
+      const { value, grads } = tf.variableGrads(() => {
+        const out = model.forward(batch.images, ctx);
+        if (wantStats) stats = hooks.outputStats!(out, batch);
+        return objective(out, batch, model);
+      }, [...trainable.values()]);
+      const named = new Map<string, tf.Tensor>();
+      for (const [tfName, g] of Object.entries(grads)) named.set(byTfName.get(tfName)!, g);
+      adam.apply(named, lr);
+      for (const g of Object.values(grads)) g.dispose();
+      for (const [v, t] of ctx.bnUpdates) {
+        v.assign(t);
+        t.dispose();
+      }
+      if (ema) {
+        const d = cfg.ema!.decay;
+        tf.tidy(() => {
+          for (const [n, v] of model.params.all()) ema.get(n)!.assign(tf.add(tf.mul(ema.get(n)!, d), tf.mul(v, 1 - d)));
+        });
+      }
+      const prevSum: tf.Scalar | null = lossSum;
+      lossSum = prevSum ? (tf.add(prevSum, value) as tf.Scalar) : tf.clone(value);
+      prevSum?.dispose();
+      value.dispose();
+      lossCount += 1;
+      disposeBatch(batch);
+      step += 1;
+
+      if (stats) appendLine(eigenFile, JSON.stringify({ step, ...stats }));
+      if (step % cfg.logEvery === 0 || step === cfg.steps) {
+        const loss = (await lossSum!.data())[0] / lossCount;
+        lossSum!.dispose();
+        lossSum = null;
+        lossCount = 0;
+        if (!Number.isFinite(loss)) {
+          throw new Error(`training diverged at step ${step}: mean loss over the last ${cfg.logEvery} steps is ${loss} (lr ${lr}); see ${metricsFile}`);
+        }
+        lossHistory.push({ step, loss });
+        appendLine(metricsFile, JSON.stringify({ step, loss, lr, time: Date.now() }));
+        const ms = (Date.now() - t0) / Math.max(1, step - startStep);
+        progress.update({ step, total: cfg.steps, epoch: Math.floor(step / stepsPerEpochHint), loss, valNme: lastVal, msPerStep: ms });
+      }
+      const evalNow = hooks.validate && ((cfg.evalEvery > 0 && step % cfg.evalEvery === 0) || step === cfg.steps);
+      if (evalNow) {
+        const evalModel = ema ? swapIn(model, ema) : undefined;
+        const r = await hooks.validate!(model);
+        evalModel?.restore();
+        lastVal = r.nme;
+        appendLine(metricsFile, JSON.stringify({ step, val: r }));
+        if (bestValNme === null || r.nme < bestValNme) {
+          bestValNme = r.nme;
+          bestStep = step;
+          await saveCheckpoint(bestDir, { model: ema ?? model.params.all(), state: { step, valNme: r.nme, modelConfig: model.config } });
+        }
+      }
+      if (step % cfg.checkpointEvery === 0 || step === cfg.steps || stopRequested) await saveState();
+      if (stopRequested) {
+        interrupted = true;
+        break;
+      }
+    }
+    if (interrupted && !stopRequested) await saveState();
+  } finally {
+    lossSum?.dispose();
+    if (handle) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    adam.dispose();
+    ema?.forEach((v) => v.dispose());
+    progress.done();
+  }
+  const msPerStep = (Date.now() - t0) / Math.max(1, step - startStep);
+  return { finalStep: step, interrupted, bestStep, bestValNme, lossHistory, msPerStep };
+}
+
+/** Temporarily load EMA weights into the model (for validation), returning a restorer. */
+function swapIn(model: HourglassModel, ema: Map<string, tf.Variable>): { restore(): void } {
+  const saved = new Map<string, tf.Tensor>();
+  for (const [n, v] of model.params.all()) {
+    saved.set(n, v.clone());
+    v.assign(ema.get(n)!);
+  }
+  return {
+    restore() {
+      for (const [n, v] of model.params.all()) {
+        v.assign(saved.get(n)!);
+        saved.get(n)!.dispose();
+      }
+    },
+  };
+}
