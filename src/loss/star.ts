@@ -1,0 +1,196 @@
+/**
+ * STAR loss (Zhou et al., CVPR 2023), an exact port of the official `STARLoss_v2` (default) and `STARLoss` (v1)
+ * on NHWC heatmaps, plus the paper's two eigenvalue restrictions (docs/star-reference.md §1).
+ *
+ * v2, per landmark, with e = target − μ and (λ, v) the eigen-pairs of the heatmap covariance:
+ *   L = d(v_min·e)/√(λ_min + 1e-5) + d(v_max·e)/√(λ_max + 1e-5) + ω·(|λ_min| + |λ_max|)
+ * v1 whitens first, e' = (v_min·e, v_max·e)/√(λ + 1e-5), then smooth-L1 of |e'| (2-D norm) or the mean of the two
+ * l1 / l2 components. Both reduce by the mean over B×N.
+ *
+ * Restrictions:
+ * - value restriction: the ω·(|λ1|+|λ2|) term (official `star_w`, default 1; 0 = off).
+ * - detach restriction: NOT in the official code and its formula is not available; this is OUR interpretation:
+ *   'eigenvalues' stops the gradient through λ inside the 1/√λ weights only; 'decomposition' also stops it through
+ *   the eigenvectors used for the projection. μ always keeps its gradient, and the value term always keeps its
+ *   gradient through λ (so value + detach differs from detach alone).
+ *
+ * Deviations from the official code, all where the official code returns NaN or fails:
+ * - empty (all-zero) channels give zero loss and zero gradient (official: NaN gradient), still counted in the mean;
+ * - λ is clamped at 0 where it enters √(λ + 1e-5) (official: NaN for λ < −1e-5, which only happens for non-PSD
+ *   rounding or sub-1e-6 channel masses); the value term uses the unclamped |λ| like the official code;
+ * - the eigenvector gradient is bounded near isotropy (geometry/eigen2x2.ts). At exact isotropy the l1 and
+ *   smooth-L1 (linear branch) v2 losses depend on the arbitrary eigenbasis (here the x/y axes); l2 does not.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { assertValidHeatmaps, COV_EPS, heatmapDistributionEigen } from '../geometry/distribution';
+import { tidyObject } from '../geometry/eigen2x2';
+import { DistanceName, distance, smoothL1FromSquared } from './distances';
+
+export type StarDetach = 'none' | 'eigenvalues' | 'decomposition';
+export type StarVariant = 'v2' | 'v1';
+
+export interface StarLossOptions {
+  /** Distance applied to the projected errors. Default 'smoothl1' (STAR's own, scale 0.01). */
+  distance?: DistanceName;
+  /** Value-restriction weight ω (official star_w). Default 1; 0 turns it off. */
+  omega?: number;
+  /** Detach restriction (our interpretation, see module comment). Default 'none' (= official code). */
+  detach?: StarDetach;
+  /** 'v2' (default, official default: distance first, then 1/√λ) or 'v1' (whiten first). */
+  variant?: StarVariant;
+  /**
+   * Optional eigenvalue clamp [lo, hi] applied right after the decomposition (the authors' advice against NaN in
+   * issue #37 is [1e-6, 1e2]). Default none (= official code).
+   */
+  eigenvalueClamp?: [number, number];
+  /**
+   * Optional per-landmark weights / visibility mask `[B, N]`, multiplied into each landmark's loss. The reduction
+   * still divides by B×N (like an empty channel, a zero-weight landmark counts in the denominator).
+   */
+  weights?: tf.Tensor2D;
+  /** Throw a clear error on negative / non-finite heatmaps (one host read per call). Default false. */
+  validate?: boolean;
+  /** Relative isotropy regularisation of the eigenvector gradient (eigen2x2.ts). Default 1e-3. */
+  isotropyEps?: number;
+}
+
+export const STAR_LOSS_DEFAULTS = {
+  distance: 'smoothl1' as DistanceName,
+  omega: 1,
+  detach: 'none' as StarDetach,
+  variant: 'v2' as StarVariant,
+  validate: false,
+  isotropyEps: 1e-3,
+};
+
+/** Per-landmark pieces of the STAR loss, each `[B, N]` (for analysis and tests). */
+export interface StarDecomposition {
+  meanX: tf.Tensor2D;
+  meanY: tf.Tensor2D;
+  lambdaMin: tf.Tensor2D;
+  lambdaMax: tf.Tensor2D;
+  /** Angle of the λmax eigenvector (radians). */
+  theta: tf.Tensor2D;
+  /** v_min·e and v_max·e with e = target − μ. */
+  errorMin: tf.Tensor2D;
+  errorMax: tf.Tensor2D;
+  /** Transformation part (distance terms) and value-restriction part, per landmark, before weights/valid. */
+  transform: tf.Tensor2D;
+  value: tf.Tensor2D;
+  /** 1 for non-empty channels. */
+  valid: tf.Tensor2D;
+  /** The per-landmark loss actually averaged: (transform + value) · valid · weights. */
+  total: tf.Tensor2D;
+}
+
+/** Identity with zero gradient (tfjs-core has no stopGradient op). */
+const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+  value: tf.clone(args[0] as tf.Tensor),
+  gradFunc: (dy: tf.Tensor) => [tf.zerosLike(dy)],
+}));
+
+const DISTANCES: readonly DistanceName[] = ['smoothl1', 'l1', 'l2'];
+
+function resolveOptions(o: StarLossOptions) {
+  const r = { ...STAR_LOSS_DEFAULTS, ...o };
+  if (!DISTANCES.includes(r.distance)) throw new Error(`starLoss: options.distance must be one of ${DISTANCES.join(' | ')}, got "${r.distance}"`);
+  if (!(r.variant === 'v1' || r.variant === 'v2')) throw new Error(`starLoss: options.variant must be 'v2' | 'v1', got "${r.variant}"`);
+  if (!['none', 'eigenvalues', 'decomposition'].includes(r.detach)) {
+    throw new Error(`starLoss: options.detach must be 'none' | 'eigenvalues' | 'decomposition', got "${r.detach}"`);
+  }
+  if (!Number.isFinite(r.omega) || r.omega < 0) throw new Error(`starLoss: options.omega must be a finite number >= 0, got ${r.omega}`);
+  if (r.eigenvalueClamp !== undefined) {
+    const [lo, hi] = r.eigenvalueClamp;
+    if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) {
+      throw new Error(`starLoss: options.eigenvalueClamp must be [lo, hi] with finite lo < hi, got [${r.eigenvalueClamp}]`);
+    }
+  }
+  return r;
+}
+
+function checkShapes(heatmaps: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor | undefined, where: string): void {
+  if (heatmaps.rank !== 4) throw new Error(`${where}: heatmaps must be [B, H, W, N] (NHWC), got [${heatmaps.shape}]`);
+  const [B, , , N] = heatmaps.shape;
+  if (targets.rank !== 3 || targets.shape[0] !== B || targets.shape[1] !== N || targets.shape[2] !== 2) {
+    throw new Error(`${where}: targets must be [B, N, 2] = [${B}, ${N}, 2] to match heatmaps [${heatmaps.shape}], got targets [${targets.shape}]`);
+  }
+  if (weights && (weights.rank !== 2 || weights.shape[0] !== B || weights.shape[1] !== N)) {
+    throw new Error(`${where}: weights must be [B, N] = [${B}, ${N}] to match heatmaps [${heatmaps.shape}], got weights [${weights.shape}]`);
+  }
+}
+
+/** Per-landmark STAR loss and its pieces. Heatmaps `[B,H,W,N]`, targets `[B,N,2]` (x, y) on the STAR grid. */
+export function starDecomposition(heatmaps: tf.Tensor4D, targets: tf.Tensor3D, options: StarLossOptions = {}): StarDecomposition {
+  checkShapes(heatmaps, targets, options.weights, 'starLoss');
+  const o = resolveOptions(options);
+  if (o.validate) assertValidHeatmaps(heatmaps, 'starLoss');
+  return tidyObject(() => decompose(heatmaps, targets, o));
+}
+
+function decompose(heatmaps: tf.Tensor4D, targets: tf.Tensor3D, o: ReturnType<typeof resolveOptions>): StarDecomposition {
+  const d = heatmapDistributionEigen(heatmaps, { isotropyEps: o.isotropyEps });
+  let lmin: tf.Tensor = d.lambdaMin;
+  let lmax: tf.Tensor = d.lambdaMax;
+  if (o.eigenvalueClamp) {
+    lmin = tf.clipByValue(lmin, o.eigenvalueClamp[0], o.eigenvalueClamp[1]);
+    lmax = tf.clipByValue(lmax, o.eigenvalueClamp[0], o.eigenvalueClamp[1]);
+  }
+  const [tx, ty] = tf.unstack(targets, 2);
+  const ex = tf.sub(tx, d.meanX);
+  const ey = tf.sub(ty, d.meanY);
+  const theta = o.detach === 'decomposition' ? stopGradient(d.theta) : d.theta;
+  const cs = tf.cos(theta);
+  const sn = tf.sin(theta);
+  const errorMax = tf.add(tf.mul(cs, ex), tf.mul(sn, ey)) as tf.Tensor2D;
+  const errorMin = tf.sub(tf.mul(cs, ey), tf.mul(sn, ex)) as tf.Tensor2D;
+  // Weights 1/√(λ + ε), λ clamped at 0 (see module comment), optionally detached.
+  let wlmin: tf.Tensor = tf.relu(lmin);
+  let wlmax: tf.Tensor = tf.relu(lmax);
+  if (o.detach !== 'none') {
+    wlmin = stopGradient(wlmin);
+    wlmax = stopGradient(wlmax);
+  }
+  const sMin = tf.sqrt(tf.add(wlmin, COV_EPS));
+  const sMax = tf.sqrt(tf.add(wlmax, COV_EPS));
+  let transform: tf.Tensor;
+  if (o.variant === 'v2') {
+    transform = tf.add(tf.div(distance(errorMin, o.distance), sMin), tf.div(distance(errorMax, o.distance), sMax));
+  } else {
+    const wMin = tf.div(errorMin, sMin);
+    const wMax = tf.div(errorMax, sMax);
+    if (o.distance === 'smoothl1') transform = smoothL1FromSquared(tf.add(tf.square(wMin), tf.square(wMax)));
+    else transform = tf.mul(tf.add(distance(wMin, o.distance), distance(wMax, o.distance)), 0.5);
+  }
+  const value = o.omega === 0 ? tf.zerosLike(transform) : tf.mul(tf.add(tf.abs(lmin), tf.abs(lmax)), o.omega);
+  let total = tf.mul(tf.add(transform, value), d.valid);
+  if (o.weights) total = tf.mul(total, o.weights);
+  return {
+    meanX: d.meanX,
+    meanY: d.meanY,
+    lambdaMin: lmin as tf.Tensor2D,
+    lambdaMax: lmax as tf.Tensor2D,
+    theta: d.theta,
+    errorMin,
+    errorMax,
+    transform: transform as tf.Tensor2D,
+    value: value as tf.Tensor2D,
+    valid: d.valid,
+    total: total as tf.Tensor2D,
+  };
+}
+
+/** Per-landmark STAR loss `[B, N]` (already multiplied by valid and weights). */
+export function starLossPerLandmark(heatmaps: tf.Tensor4D, targets: tf.Tensor3D, options: StarLossOptions = {}): tf.Tensor2D {
+  return tf.tidy(() => starDecomposition(heatmaps, targets, options).total);
+}
+
+/**
+ * STAR loss: mean over B×N of the per-landmark loss. Heatmaps `[B,H,W,N]` (non-negative), targets `[B,N,2]` as
+ * (x, y) on the STAR grid of the heatmap (no coordinate conversion happens here).
+ */
+export function starLoss(heatmaps: tf.Tensor4D, targets: tf.Tensor3D, options: StarLossOptions = {}): tf.Scalar {
+  return tf.tidy(() => {
+    const per = starDecomposition(heatmaps, targets, options).total;
+    return tf.div(tf.sum(per), per.size) as tf.Scalar;
+  });
+}
