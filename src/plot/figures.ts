@@ -1,0 +1,95 @@
+/**
+ * Pure figure builders: data in, validated Plotly spec out. Each one forces a title, axis labels with units
+ * and a legend name per series, because a figure without them cannot be read in a results notebook.
+ */
+import { axisTitle, AxisSpec, FigureSpec, Layout, Trace, validateFigure } from './spec';
+
+export interface Series {
+  /** Legend entry. */
+  name: string;
+  x: (number | string | null)[];
+  y: (number | null)[];
+  /** Optional symmetric error bars (same length as y), e.g. a std over seeds. */
+  yError?: number[];
+  /** Plotly dash style: the same colour with a different dash separates, e.g., train from validation. */
+  dash?: 'solid' | 'dash' | 'dot';
+}
+
+export interface FigureOptions {
+  title: string;
+  x: AxisSpec;
+  y: AxisSpec;
+  /** Pixel size of static exports and the default interactive size. Defaults: 720 x 440. */
+  width?: number;
+  height?: number;
+}
+
+export const DEFAULT_WIDTH = 720;
+export const DEFAULT_HEIGHT = 440;
+
+function layoutOf(opts: FigureOptions, seriesCount: number): Layout {
+  const axis = (a: AxisSpec) => ({
+    title: { text: axisTitle(a) },
+    ...(a.type ? { type: a.type } : {}),
+    ...(a.range ? { range: a.range } : {}),
+  });
+  return {
+    title: { text: opts.title },
+    xaxis: axis(opts.x),
+    yaxis: axis(opts.y),
+    // One series needs no legend box: the title names it. Several always get one.
+    showlegend: seriesCount > 1,
+    width: opts.width ?? DEFAULT_WIDTH,
+    height: opts.height ?? DEFAULT_HEIGHT,
+    margin: { l: 70, r: 20, t: 60, b: 60 },
+  };
+}
+
+function toTrace(s: Series, type: Trace['type'], mode?: Trace['mode']): Trace {
+  const t: Trace = { type, name: s.name, x: [...s.x], y: [...s.y] };
+  if (mode) t.mode = mode;
+  if (s.yError) {
+    if (s.yError.length !== s.y.length) {
+      throw new Error(`series "${s.name}": yError has ${s.yError.length} values but y has ${s.y.length}`);
+    }
+    t.error_y = { type: 'data', array: [...s.yError], visible: true };
+  }
+  if (s.dash) t.line = { dash: s.dash };
+  return t;
+}
+
+/** Lines (with markers when a series has few points): training curves, CED curves, sweeps. */
+export function lineFigure(series: Series[], opts: FigureOptions): FigureSpec {
+  const data = series.map((s) => toTrace(s, 'scatter', s.x.length <= 30 ? 'lines+markers' : 'lines'));
+  return validateFigure({ data, layout: layoutOf(opts, series.length) });
+}
+
+/** Markers only: e.g. predicted vs. true anisotropy per landmark. */
+export function scatterFigure(series: Series[], opts: FigureOptions): FigureSpec {
+  const data = series.map((s) => toTrace(s, 'scatter', 'markers'));
+  return validateFigure({ data, layout: layoutOf(opts, series.length) });
+}
+
+/** Grouped bars: e.g. NME per loss per subset. x holds the category labels. */
+export function barFigure(series: Series[], opts: FigureOptions): FigureSpec {
+  const data = series.map((s) => toTrace(s, 'bar'));
+  const spec: FigureSpec = { data, layout: { ...layoutOf(opts, series.length), barmode: 'group' } };
+  return validateFigure(spec);
+}
+
+/** A single heatmap, row 0 at the top as in an image (e.g. one landmark's predicted heatmap). */
+export function heatmapFigure(
+  z: number[][],
+  opts: FigureOptions & { name: string; colorbar: AxisSpec },
+): FigureSpec {
+  const width = z[0]?.length ?? 0;
+  z.forEach((row, r) => {
+    if (row.length !== width) throw new Error(`heatmap "${opts.name}": row ${r} has ${row.length} values, row 0 has ${width}`);
+  });
+  const layout = layoutOf(opts, 1);
+  layout.yaxis = { ...layout.yaxis, autorange: 'reversed', scaleanchor: 'x' };
+  const data: Trace[] = [
+    { type: 'heatmap', name: opts.name, z: z.map((r) => [...r]), colorbar: { title: { text: axisTitle(opts.colorbar) } } },
+  ];
+  return validateFigure({ data, layout });
+}
