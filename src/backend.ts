@@ -198,7 +198,12 @@ export function formatBackendInfo(info: BackendInfo): string {
 export async function withBackend<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
   const previous = tf.getBackend();
   if (name !== previous) {
-    const ok = await tf.setBackend(name);
+    let ok = false;
+    try {
+      ok = await tf.setBackend(name);
+    } catch (e) {
+      throw new Error(`withBackend: backend '${name}' did not start (${(e as Error).message})`);
+    }
     if (!ok || tf.getBackend() !== name) throw new Error(`withBackend: backend '${name}' did not start`);
   }
   try {
