@@ -26,7 +26,7 @@
  *   validation negative values are used as they are: a channel whose sum is <= 0 is treated as empty (below); a
  *   channel with positive sum but negative entries can give an indefinite "covariance" (λmin < 0), which the STAR
  *   loss clamps at 0 inside √(λ + 1e-5).
- * - An all-zero (empty) channel, S = 0: the official code divides 0/0 in the backward pass (NaN gradients). Here
+ * - An all-zero (empty) channel, S = 0 (in fact any S <= EMPTY_MASS = 1e-18): the official code divides 0/0 in the backward pass (NaN gradients). Here
  *   `valid` is 0 for it, its statistics are finite (μ = 0, Σ = 0) and the STAR loss multiplies its term by `valid`, so
  *   it contributes exactly zero loss and zero gradient while still counting in the mean's denominator.
  * - Magnitudes: float32 holds Σh² up to ~3e38, so per-channel values up to ~1e17 are safe; tiny positive masses
@@ -42,6 +42,12 @@ import { Eigen2x2Options, symEigen2x2, tidyObject } from './eigen2x2';
 /** Official epsilons (starLoss_v2.py). */
 export const SUM_CLAMP = 1e-6;
 export const COV_EPS = 1e-5;
+/**
+ * Channels with mass Σh <= EMPTY_MASS are treated as empty (zero loss, zero gradient). Not official: below ~1e-19
+ * float32 underflows S² in the derivative of the mean, and the official loss is already NaN far above this (its
+ * covariance denominator turns negative for S below ~3e-9).
+ */
+export const EMPTY_MASS = 1e-18;
 
 /** Per-channel raw statistics of a heatmap batch, each `[B, N]`. */
 export interface HeatmapMoments {
@@ -218,7 +224,7 @@ export function heatmapDistribution(heatmaps: tf.Tensor4D, options: Distribution
 }
 
 function distributionFromMoments(m: HeatmapMoments): HeatmapDistribution {
-  const valid = positive(m.mass) as tf.Tensor2D;
+  const valid = positive(tf.sub(m.mass, EMPTY_MASS)) as tf.Tensor2D;
   const s = tf.maximum(m.mass, SUM_CLAMP); // official clamp
   const invS = tf.div(1, s);
   const sumN = tf.mul(m.mass, invS); // Σh_n (1 unless S < 1e-6)
