@@ -1,0 +1,73 @@
+/**
+ * The benchmark network (toolchain.md "wasm cannot train a conv net"): 6 conv layers, ~152.7k parameters,
+ * 128 px input → 32×32×98 heatmaps, ReLU between layers. bench/torch_convnet.py builds the identical network.
+ *
+ *   conv3×3/2  3→32 · conv3×3/2 32→64 · conv3×3 64→64 · conv3×3 64→64 · conv3×3 64→88 · conv1×1 88→98
+ *
+ * Other networks plug into the benchmark through BenchNet (e.g. the stacked hourglass: `--net hourglass`).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** What the training-step benchmark needs from a network. */
+export interface BenchNet {
+  name: string;
+  /** Trainable variables (their count is reported). */
+  variables: tf.Variable[];
+  /** Input [B,S,S,3] → heatmaps [B,h,w,N]. Called inside the optimizer's gradient scope. */
+  forward(x: tf.Tensor4D): tf.Tensor4D;
+  /** Heatmap side and channel count for a given input side. */
+  outputShape(inputSize: number): [number, number, number];
+}
+
+export interface BenchNetOptions { inputSize: number; seed: number }
+
+/** A builder turns options into a network; `--net NAME` looks one up in BENCH_NETS. */
+export type BenchNetBuilder = (o: BenchNetOptions) => BenchNet;
+
+export const CONVNET_LAYERS: ReadonlyArray<{ k: number; s: number; cin: number; cout: number; relu: boolean }> = [
+  { k: 3, s: 2, cin: 3, cout: 32, relu: true },
+  { k: 3, s: 2, cin: 32, cout: 64, relu: true },
+  { k: 3, s: 1, cin: 64, cout: 64, relu: true },
+  { k: 3, s: 1, cin: 64, cout: 64, relu: true },
+  { k: 3, s: 1, cin: 64, cout: 88, relu: true },
+  { k: 1, s: 1, cin: 88, cout: 98, relu: false },
+];
+
+export const buildConvNet: BenchNetBuilder = ({ seed }) => {
+  const layers = CONVNET_LAYERS.map((l, i) => ({
+    ...l,
+    // He-normal weights, zero biases (same scheme as the torch script; values need not match, shapes and cost do).
+    w: tf.variable(tf.randomNormal([l.k, l.k, l.cin, l.cout], 0, Math.sqrt(2 / (l.k * l.k * l.cin)), 'float32', seed + i),
+      true, `convnet/${i}/w`) as tf.Variable<tf.Rank.R4>,
+    b: tf.variable(tf.zeros([l.cout]), true, `convnet/${i}/b`),
+  }));
+  return {
+    name: 'convnet6',
+    variables: layers.flatMap((l) => [l.w, l.b]),
+    forward: (x) => {
+      let h: tf.Tensor4D = x;
+      for (const l of layers) {
+        const y = tf.add(tf.conv2d(h, l.w, l.s, 'same'), l.b) as tf.Tensor4D;
+        h = l.relu ? tf.relu(y) : y;
+      }
+      return h;
+    },
+    outputShape: (s) => [Math.ceil(s / 4), Math.ceil(s / 4), 98],
+  };
+};
+
+/**
+ * Networks the benchmark knows. The stacked hourglass (src/model/hourglass.ts, owned elsewhere) is wired in by
+ * adding a builder here that wraps buildHourglass; until then `--net hourglass` fails with this message.
+ */
+export const BENCH_NETS: Record<string, BenchNetBuilder> = {
+  convnet: buildConvNet,
+  hourglass: () => {
+    throw new Error('--net hourglass: no BenchNet builder registered yet; add one to BENCH_NETS in bench/convnet.ts ' +
+      'wrapping buildHourglass from src/model/hourglass.ts (forward → last stack heatmaps)');
+  },
+};
+
+export function paramCount(vars: tf.Variable[]): number {
+  return vars.reduce((n, v) => n + v.size, 0);
+}
