@@ -42,3 +42,17 @@ test('forward shapes, non-negative heatmaps, AAM outputs, same seed -> same weig
   m.params.dispose();
   m2.params.dispose();
 });
+
+test('upsample2x equals nearest-neighbour resize and has the right gradient', async () => {
+  await tf.setBackend('cpu');
+  const { upsample2x } = await import('../src/model/layers');
+  const x = tf.tensor4d(Array.from({ length: 2 * 3 * 2 * 2 }, (_, i) => i), [2, 3, 2, 2]);
+  const ref = tf.image.resizeNearestNeighbor(x, [6, 4]);
+  assert.deepEqual(Array.from(await upsample2x(x).data()), Array.from(await ref.data()));
+  // d/dx sum(w * up(x)) = sum of w over each 2x2 block.
+  const w = tf.randomUniform([2, 6, 4, 2], 0, 1, 'float32', 7);
+  const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(upsample2x(v as tf.Tensor4D), w)))(x);
+  const blocks = tf.mul(tf.avgPool(w as tf.Tensor4D, 2, 2, 'valid'), 4);
+  const d = await tf.max(tf.abs(tf.sub(g, blocks))).data();
+  assert.ok(d[0] < 1e-5, `max gradient error ${d[0]}`);
+});

@@ -3,6 +3,8 @@
  * update, which is collected into a list and applied by the caller after the gradient step.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients; every module that trains imports this once.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { BatchNormParams } from './params';
 
 export const BN_EPS = 1e-5;
@@ -42,11 +44,15 @@ export function instanceNorm(x: tf.Tensor4D): tf.Tensor4D {
   return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, IN_EPS))) as tf.Tensor4D;
 }
 
-/** 2x nearest-neighbour up-sampling by reshape + tile (differentiable on every backend, unlike resizeNearestNeighbor on wasm). */
+/**
+ * 2x nearest-neighbour up-sampling by two concat + reshape pairs: concatenating x with itself on channels and
+ * reading the result as [B, H, 2W, C] duplicates every column; the same on the width axis duplicates every row.
+ * Differentiable on every backend (Tile's gradient stops at rank 4; resizeNearestNeighbor's is slow on wasm).
+ */
 export function upsample2x(x: tf.Tensor4D): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
-  const t = tf.tile(tf.reshape(x, [b, h, 1, w, 1, c]), [1, 1, 2, 1, 2, 1]);
-  return tf.reshape(t, [b, 2 * h, 2 * w, c]);
+  const cols = tf.reshape(tf.concat([x, x], 3), [b, h, 2 * w, c]);
+  return tf.reshape(tf.concat([cols, cols], 2), [b, 2 * h, 2 * w, c]);
 }
 
 export function maxPool2x(x: tf.Tensor4D): tf.Tensor4D {

@@ -7,6 +7,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients; every module that trains imports this once.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { HourglassModel, HourglassOutput } from '../model/hourglass';
 import type { ForwardContext } from '../model/layers';
 import { Adam } from './adam';
