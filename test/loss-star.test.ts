@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { starLoss, starLossPerLandmark, StarLossOptions } from '../src/loss/star';
+import { tidyObject } from '../src/geometry/eigen2x2';
 
 before(async () => {
   assert.ok(await tf.setBackend('cpu'));
@@ -113,7 +114,7 @@ function targetsNear(shape: number[], seed: number, spread = 0.3): Float64Array 
 }
 
 function tfGrad(h: Float64Array, shape: number[], gt: Float64Array, opts: StarLossOptions) {
-  return tf.tidy(() => {
+  return tidyObject(() => {
     const ht = tf.tensor4d(Float32Array.from(h), shape as [number, number, number, number]);
     const gtt = tf.tensor3d(Float32Array.from(gt), [shape[0], shape[3], 2]);
     const { value, grads } = tf.valueAndGrads((x: tf.Tensor) => starLoss(x as tf.Tensor4D, gtt, opts))([ht]);
@@ -236,7 +237,7 @@ test('degenerate inputs stay finite: empty channel, one-pixel peak, huge and tin
   const shape = [1, 8, 8, 3];
   const base = Float32Array.from(blobs(shape, 7));
   const gt = tf.tensor3d(Float32Array.from(targetsNear(shape, 8)), [1, 3, 2]);
-  const lossAndGrad = (hv: Float32Array, opts: StarLossOptions = {}) => tf.tidy(() => {
+  const lossAndGrad = (hv: Float32Array, opts: StarLossOptions = {}) => tidyObject(() => {
     const { value, grads } = tf.valueAndGrads((x: tf.Tensor) => starLoss(x as tf.Tensor4D, gt, opts))([tf.tensor4d(hv, [1, 8, 8, 3])]);
     return { loss: value.dataSync()[0], grad: grads[0].dataSync() as Float32Array };
   });
@@ -285,7 +286,7 @@ test('degenerate inputs stay finite: empty channel, one-pixel peak, huge and tin
 test('per-landmark weights multiply, the mean still divides by B×N; eigenvalue clamp applies', () => {
   const h = tf.tensor4d(Float32Array.from(blobs(SHAPE, 9)), SHAPE as [number, number, number, number]);
   const gt = tf.tensor3d(Float32Array.from(targetsNear(SHAPE, 10)), [2, 3, 2]);
-  const per = starLossPerLandmark(h, gt).dataSync();
+  const per = Array.from(starLossPerLandmark(h, gt).dataSync());
   const w = [1, 0, 0.5, 2, 1, 0];
   const got = starLoss(h, gt, { weights: tf.tensor2d(w, [2, 3]) }).dataSync()[0];
   const want = per.reduce((s, v, k) => s + v * w[k], 0) / 6;
