@@ -114,7 +114,7 @@ test('MaxPoolGrad on wasm routes the gradient like cpu, also for all-negative wi
   // Overlapping 3x3 stride-2 'same' windows, mixed signs, odd sizes, batch 3, several channels.
   const big = async () => {
     const x = tf.tensor4d(values(3 * 9 * 7 * 5, 11), [3, 9, 7, 5]);
-    const shifted = tf.sub(x, 0.7); // many all-negative windows
+    const shifted = tf.sub(x, 0.7) as tf.Tensor4D; // many all-negative windows
     const pooled = tf.maxPool(shifted, 3, 2, 'same');
     const w = tf.tensor(values(sizeOf(pooled.shape), 12), pooled.shape);
     const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 3, 2, 'same'), w)));
@@ -169,7 +169,7 @@ test('tensor count stays flat over 100 Adam training steps on wasm', () => {
   const x = tf.tensor4d(values(2 * 16 * 16 * 3, 50), [2, 16, 16, 3]);
   const target = tf.tidy(() => tf.add(tf.zerosLike(forward(x)), 0.2));
   const opt = tf.train.adam(1e-3);
-  const step = () => tf.dispose(opt.minimize(() => tf.mean(tf.squaredDifference(forward(x), target)) as tf.Scalar, true));
+  const step = () => opt.minimize(() => tf.mean(tf.squaredDifference(forward(x), target)) as tf.Scalar, true)?.dispose();
   let first = 0;
   let firstLoss = 0;
   for (let i = 0; i < 100; i++) {
