@@ -47,7 +47,7 @@ export function prepareSample(
   const r = sampleRng(o.seed, o.epoch, index);
   const geometry = sampleGeometry(o.augment, S, r);
   const m = cropMatrix(sample.box, S, geometry);
-  const flat = new Float32Array(2 * N);
+  const flat = new Float64Array(2 * N); // image px can be large: keep full precision until the crop
   sample.landmarks.forEach(([x, y], i) => { flat[2 * i] = x; flat[2 * i + 1] = y; });
   const perm = geometry.flip ? o.flipPerm : undefined;
   const cropLandmarks = transformPoints(m, flat, perm);
