@@ -25,7 +25,7 @@ const skip = !haveJupyter
 function runner(args: string[]) {
   const r = spawnSync(
     'timeout',
-    ['120', process.execPath, '--import', 'tsx', path.join(ROOT, 'scripts', 'run-notebooks.ts'), ...args],
+    ['180', process.execPath, '--import', 'tsx', path.join(ROOT, 'scripts', 'run-notebooks.ts'), ...args],
     { cwd: ROOT, encoding: 'utf8', env: { ...process.env, STAR_PROFILE: 'smoke' } },
   );
   return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
@@ -38,24 +38,41 @@ test('resolveNotebooks: names with or without .ipynb, unknown names listed with 
   );
   assert.deepEqual(
     resolveNotebooks(FIXTURES).map((p) => path.basename(p)),
-    ['fail-throw.ipynb', 'fail-type.ipynb', 'good.ipynb'],
+    ['display.ipynb', 'fail-throw.ipynb', 'fail-type.ipynb', 'good.ipynb', 'watch.ipynb'],
   );
-  assert.throws(() => resolveNotebooks(FIXTURES, ['nope']), /notebook "nope" not found.*available: fail-throw\.ipynb/);
+  assert.throws(() => resolveNotebooks(FIXTURES, ['nope']), /notebook "nope" not found.*available: display\.ipynb, fail-throw\.ipynb/);
 });
 
-test('a good notebook passes and its executed copy holds the outputs', { skip }, () => {
+test('good notebooks pass; outputs, display bundle and the watch fix hold', { skip }, () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'nb-good-'));
   try {
-    const r = runner(['--dir', FIXTURES, '--out', out, 'good']);
+    const r = runner(['--dir', FIXTURES, '--out', out, 'good', 'display', 'watch']);
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /ok\s+good\.ipynb/);
-    const nb = JSON.parse(fs.readFileSync(path.join(out, 'good.ipynb'), 'utf8'));
-    const texts = nb.cells.map((c: { outputs: { text?: string | string[] }[] }) =>
-      c.outputs.map((o) => [o.text ?? ''].flat().join('')).join(''),
-    );
-    assert.deepEqual(texts, ['answer=42\n', 'root-ok=true\n']); // kernel ran in the project root
+    const read = (name: string) => JSON.parse(fs.readFileSync(path.join(out, name), 'utf8'));
+    const streams = (nb: { cells: { outputs: { text?: string | string[] }[] }[] }) =>
+      nb.cells.map((c) => c.outputs.map((o) => [o.text ?? ''].flat().join('')).join(''));
+    assert.deepEqual(streams(read('good.ipynb')), ['answer=42\n', 'root-ok=true\n']); // kernel ran in the project root
+
+    // showFigure x2 + showTable: static PNG first, then the interactive figure; the Plotly bundle only once.
+    const outputs: { output_type: string; data?: Record<string, string | string[]> }[] = read('display.ipynb').cells[0].outputs;
+    const kinds = outputs.map((o) => Object.keys(o.data ?? {}).join('+') || o.output_type);
+    assert.deepEqual(kinds, ['image/png', 'text/html', 'image/png', 'text/html', 'text/html'], JSON.stringify(kinds));
+    const html = (i: number) => [outputs[i].data!['text/html']].flat().join('');
+    assert.ok(html(1).length > 1_000_000 && html(1).includes('plotly.js'), 'first figure carries the bundle');
+    assert.ok(html(3).length < 20_000 && !html(3).includes('plotly.js (cartesian'), 'second figure does not');
+    assert.match(html(3), /Plotly\.newPlot/);
+    const png = Buffer.from([outputs[0].data!['image/png']].flat().join(''), 'base64');
+    assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
+    assert.match(html(4), /<caption[^>]*>fixture table<\/caption>/);
+
+    // A file created in a watched folder mid-session used to fail every later cell (tslab-watch-fix.cjs).
+    assert.deepEqual(streams(read('watch.ipynb')), ['value=41\n', '', 'still running=42\n']);
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
+    for (const f of fs.readdirSync(path.join(FIXTURES, 'watch-lib'))) {
+      if (f.startsWith('created-')) fs.rmSync(path.join(FIXTURES, 'watch-lib', f));
+    }
   }
 });
 

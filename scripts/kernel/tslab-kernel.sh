@@ -5,4 +5,4 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
-exec "${STAR_NODE:-node}" "$ROOT/node_modules/tslab/bin/tslab" kernel --config-path "$1"
+exec "${STAR_NODE:-node}" --import tsx --require "$ROOT/scripts/kernel/tslab-watch-fix.cjs" "$ROOT/node_modules/tslab/bin/tslab" kernel --config-path "$1"
