@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   });
   const cols = Math.ceil(Math.sqrt(n * 1.5));
   const rows = Math.ceil(n / cols);
-  const comps: sharp.OverlayOptions[] = [];
+  const comps: { input: Buffer; left: number; top: number }[] = [];
   const overlay: string[] = [];
   const f = tile / size;
   const r = (v: number): string => (Math.round(v * 10) / 10).toString();

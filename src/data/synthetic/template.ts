@@ -111,7 +111,7 @@ export function maskFrontZ(y: number): number {
  * Points sampling the face mask surface, with their height y (head frame) kept for the contour extraction.
  * Cross-section at height y: X = W sin(phi), Z = Zb + (Zf - Zb) cos(phi)^0.5, phi in [-pi/2, pi/2] (flat front, steep sides).
  */
-export function maskSurface(id: IdentityParams, ex: ExpressionParams, levels = 64, around = 33): { pts: Vec3[]; y: number[] } {
+export function maskSurface(id: IdentityParams, ex: ExpressionParams, levels = 48, around = 25): { pts: Vec3[]; y: number[] } {
   const { chinY } = layout(id, ex);
   const pts: Vec3[] = [];
   const ys: number[] = [];
