@@ -1,0 +1,139 @@
+/**
+ * End to end through a real browser: `npm run jupyter` (scripts/jupyter.sh) on loopback with a random port and
+ * token, Debian's Chromium driven by playwright-core, notebooks/00-setup-check.ipynb opened, its first code
+ * cell run through the UI (click + Shift+Enter) and its output read from the page. The notebook file must not
+ * change (autosave is switched off), and the server is always stopped.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, ChildProcess } from 'child_process';
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_FLAGS, chromiumPath } from '../src/plot/export';
+
+const ROOT = path.resolve(__dirname, '..');
+const NOTEBOOK = 'notebooks/00-setup-check.ipynb';
+const exe = chromiumPath();
+const haveNotebook = spawnSync('/usr/bin/python3', ['-c', 'import notebook'], { encoding: 'utf8' }).status === 0;
+const skip = !exe
+  ? 'Chromium not installed (/usr/bin/chromium); run npm run setup'
+  : !haveNotebook
+    ? 'Jupyter Notebook not installed (/usr/bin/python3 -c "import notebook" fails); run npm run setup'
+    : !fs.existsSync(path.join(ROOT, 'node_modules', 'tslab'))
+      ? 'node_modules/tslab missing'
+      : false;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForServer(url: string, server: ChildProcess, log: () => string, timeoutMs = 45_000): Promise<void> {
+  const start = Date.now();
+  while (Date.now() - start < timeoutMs) {
+    if (server.exitCode !== null) throw new Error(`jupyter exited early (${server.exitCode}):\n${log()}`);
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`jupyter did not answer ${url.replace(/token=\w+/, 'token=…')} within ${timeoutMs} ms:\n${log()}`);
+}
+
+/** SIGTERM to the server's process group (Jupyter then shuts its kernels down), SIGKILL if it lingers. */
+async function stopServer(server: ChildProcess): Promise<void> {
+  if (server.exitCode !== null || server.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  try {
+    process.kill(-server.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000).unref());
+  if ((await Promise.race([exited, timer])) === 'timeout') {
+    try {
+      process.kill(-server.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+test('Jupyter + tslab in Chromium: run a cell of 00-setup-check through the UI', { skip, timeout: 150_000 }, async () => {
+  const port = await freePort();
+  const token = createHash('sha256').update(`${process.pid}-${Date.now()}-${Math.random()}`).digest('hex').slice(0, 32);
+  const jupyterHome = fs.mkdtempSync(path.join(os.tmpdir(), 'jupyter-e2e-'));
+  const notebookPath = path.join(ROOT, NOTEBOOK);
+  const before = fs.readFileSync(notebookPath);
+  let output = '';
+  const server = spawn(
+    'bash',
+    [path.join(ROOT, 'scripts', 'jupyter.sh'), '--no-browser', `--port=${port}`, '--NotebookApp.port_retries=0', `--NotebookApp.token=${token}`],
+    {
+      cwd: ROOT,
+      detached: true, // own process group, so the whole server can be stopped
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        // Keep the user's Jupyter config, runtime files and trust database out of the test.
+        JUPYTER_CONFIG_DIR: path.join(jupyterHome, 'config'),
+        JUPYTER_RUNTIME_DIR: path.join(jupyterHome, 'runtime'),
+        JUPYTER_DATA_DIR: path.join(jupyterHome, 'data'),
+        STAR_PROFILE: 'smoke',
+      },
+    },
+  );
+  server.stdout!.on('data', (d) => (output += d));
+  server.stderr!.on('data', (d) => (output += d));
+  const log = () => output.replace(new RegExp(token, 'g'), '…').slice(-4000);
+  let browser: Awaited<ReturnType<typeof chromium.launch>> | null = null;
+  try {
+    await waitForServer(`http://127.0.0.1:${port}/api/status?token=${token}`, server, log);
+    browser = await chromium.launch({ executablePath: exe!, args: CHROMIUM_FLAGS, headless: true });
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${port}/notebooks/${NOTEBOOK}?token=${token}`);
+    // The classic UI exposes window.Jupyter; wait until the tslab kernel is connected.
+    await page.waitForFunction(
+      () => {
+        const J = (globalThis as any).Jupyter; // eslint-disable-line @typescript-eslint/no-explicit-any
+        return !!J?.notebook?.kernel?.is_connected?.() && J.notebook.kernel.name === 'tslab';
+      },
+      undefined,
+      { timeout: 60_000 },
+    );
+    // No autosave: running cells must not rewrite the committed notebook.
+    await page.evaluate(() => (globalThis as any).Jupyter.notebook.set_autosave_interval(0)); // eslint-disable-line @typescript-eslint/no-explicit-any
+
+    const cell = page.locator('.cell.code_cell').first();
+    await cell.locator('.CodeMirror').click();
+    await page.keyboard.press('Shift+Enter');
+    const out = cell.locator('.output_area .output_text');
+    await out.filter({ hasText: 'tf.add check:' }).first().waitFor({ timeout: 90_000 });
+    const text = (await cell.locator('.output_wrapper').innerText()).trim();
+    assert.match(text, /\[backend\] (wasm|cpu|tensorflow|tensorflow-gpu)\b/, text);
+    assert.match(text, /profile: smoke/, text);
+    assert.match(text, /tf\.add check: 2,3,4/, text);
+    const prompt = await cell.locator('.input_prompt').innerText();
+    assert.match(prompt, /\[1\]/, `execution count shown: ${prompt}`);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n--- jupyter log ---\n${log()}`);
+  } finally {
+    await browser?.close().catch(() => undefined);
+    await stopServer(server);
+    fs.rmSync(jupyterHome, { recursive: true, force: true });
+  }
+  assert.ok(fs.readFileSync(notebookPath).equals(before), `${NOTEBOOK} was modified by the UI session`);
+});
