@@ -149,7 +149,11 @@ const momentsKernel = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =
       const z1 = tf.add(e(tf.sub(gMy, tf.mul(tf.mul(gYY, smy), 2))), tf.mul(e(gXY), dx));
       const z2 = tf.broadcastTo(e(gYY), [Bb, Ww, Nn]);
       const z = tf.reshape(tf.stack([z0, z1, z2], 1), [Bb, 3, Ww * Nn]); // [B, 3, W·N]
-      const lin = tf.reshape(tf.matMul(gg.yBasis, z), [Bb, Hh, Ww, Nn]);
+      // One plain 2-D matmul [H,3] x [3,W·N] per image: measured 3-4x faster on wasm than the broadcast batched
+      // matmul [1,H,3] x [B,3,W·N] (XNNPACK is used per 2-D product; the batched path is not).
+      const yb = tf.reshape(gg.yBasis, [Hh, 3]);
+      const per = tf.unstack(z, 0).map((zb) => tf.matMul(yb, zb as tf.Tensor2D));
+      const lin = tf.reshape(Bb === 1 ? per[0] : tf.stack(per, 0), [Bb, Hh, Ww, Nn]);
       const quad = tf.mul(sh, tf.reshape(tf.mul(gQ, 2), [Bb, 1, 1, Nn]));
       return [tf.add(lin, quad)];
     },
