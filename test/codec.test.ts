@@ -64,6 +64,11 @@ test('invisible points give zero maps; bad shapes raise clear errors', () => {
   assert.throws(() => c.decode(new Float32Array(100)), /not a multiple of H·W·N/);
   assert.throws(() => c.encodeTargets(new Float32Array(58).fill(NaN)), /landmark 0 x is NaN/);
   assert.throws(() => createCodec(COFW29, { inputSize: 64, heatmapSize: 100 }), /heatmapSize/);
+  // targets of points outside the crop are clamped to the grid border (official behaviour), unless asked not to
+  const out = new Float32Array(58).fill(30); out[0] = -20; out[1] = 90;
+  assert.deepEqual(Array.from(c.encodeTargets(out).subarray(0, 2)), [-1, 1]);
+  const raw = createCodec(COFW29, { inputSize: 64, clampTargets: false }).encodeTargets(out);
+  assert.ok(raw[0] < -1 && raw[1] > 1);
 });
 
 test('official: point map equals an independent 2-D draw at S then bilinear down-sampling; labels (2x+1)/S-1', () => {

@@ -101,6 +101,9 @@ test('official TSV: first row kept (no header eaten), centre/scale as stated, ta
   const ls = read('star.tsv').trim().split('\n');
   const withHeader = tmpFile('h.tsv', 'path\tfive\tlandmarks\tscale\tcw\tch\ttags\n' + ls.join('\n'));
   assert.equal(readStarTsv(withHeader, W300_68).length, 2, 'a true header row is skipped');
+  const quirk = readStarTsv(path.join(FIX, 'star.tsv'), W300_68, { officialHeaderQuirk: true });
+  assert.equal(quirk.length, 1, 'the official quirk drops the first face when asked');
+  assert.deepEqual(quirk[0].landmarks[0], [50, 40]);
   const g = ls[1].split('\t');
   assert.throws(() => readStarTsv(tmpFile('e.tsv', ls[0] + '\n' + [g[0], g[1], g[2], 'x', g[4], g[5]].join('\t')), W300_68), /e\.tsv:2 field 4 \(scale\): not a finite number/);
   assert.throws(() => readStarTsv(tmpFile('f.tsv', ls[0] + '\n' + g.slice(0, 5).join('\t')), W300_68), /f\.tsv:2: 5 tab-separated fields/);

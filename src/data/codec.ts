@@ -41,6 +41,11 @@ export interface CodecOptions {
   edgeSigma?: number;
   /** Decoder used by `decode`. Default 'soft-argmax' (official). The tensor decoder is always soft-argmax. */
   decode?: DecodeMethod;
+  /**
+   * Clamp loss targets to [-1, 1] (official: labels of points pushed out of the crop by augmentation sit on the
+   * border; a soft-argmax mean can never leave [-1, 1] anyway). Default true. Only 'consistent' can turn it off.
+   */
+  clampTargets?: boolean;
 }
 
 export interface Encoded {
@@ -81,6 +86,7 @@ export function createCodec(scheme: LandmarkScheme, options: CodecOptions = {}):
     edgeMaps: options.edgeMaps ?? false,
     edgeSigma: options.edgeSigma ?? 1.0,
     decode: options.decode ?? 'soft-argmax',
+    clampTargets: options.clampTargets ?? true,
   };
   if (!(opts.sigma > 0) || !(opts.edgeSigma > 0)) throw new Error(`codec: sigma and edgeSigma must be > 0, got ${opts.sigma}, ${opts.edgeSigma}`);
   const N = scheme.numPoints;
@@ -92,7 +98,8 @@ export function createCodec(scheme: LandmarkScheme, options: CodecOptions = {}):
   const checkLm = (lm: ArrayLike<number>, what: string): void => {
     if (lm.length !== 2 * N) throw new Error(`codec.${what}: landmarks have ${lm.length} values, expected ${2 * N} (scheme ${scheme.name}, flat [N*2])`);
   };
-  const toTarget = convention === 'consistent' ? (x: number) => cropPixelToGrid(x, S, H) : (x: number) => cropPixelToOfficialLabel(x, S);
+  const clamp = (g: number) => (opts.clampTargets ? Math.min(1, Math.max(-1, g)) : g);
+  const toTarget = convention === 'consistent' ? (x: number) => clamp(cropPixelToGrid(x, S, H)) : (x: number) => cropPixelToOfficialLabel(x, S);
   const targetToCrop = convention === 'consistent' ? (g: number) => gridToCropPixel(g, S, H) : (g: number) => officialLabelToCropPixel(g, S);
   // Affine grid -> crop px (both conventions are affine), used by the tensor decoder.
   const a0 = targetToCrop(0), a1 = targetToCrop(1) - a0;

@@ -15,7 +15,13 @@ import { arrayDataset, type FaceDataset } from '../dataset';
 import { FormatError, checkCount, parseNum, resolveBox, type BoxOptions } from './common';
 import { resolveImage, type ImageOptions } from './images';
 
-export type TsvOptions = BoxOptions & ImageOptions;
+export interface TsvOptions extends BoxOptions, ImageOptions {
+  /**
+   * Reproduce the official pandas `header=0` quirk: drop the first face (for parity with official evaluation counts,
+   * e.g. 2,499 of the 2,500 WFLW test faces). Default false.
+   */
+  officialHeaderQuirk?: boolean;
+}
 
 export function readStarTsv(file: string, scheme: LandmarkScheme, opts: TsvOptions = {}): Sample[] {
   const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/);
@@ -25,6 +31,7 @@ export function readStarTsv(file: string, scheme: LandmarkScheme, opts: TsvOptio
     if (raw.trim() === '') return;
     const f = raw.split('\t');
     if (samples.length === 0 && k === 0 && f.length >= 4 && !Number.isFinite(Number(f[3]))) return; // a real header row
+    if (k === 0 && opts.officialHeaderQuirk) return;
     if (f.length !== 6 && f.length !== 7) throw new FormatError(file, line, undefined, `${f.length} tab-separated fields; expected 6 or 7 (path, 5pt, landmarks, scale, center_w, center_h[, tags])`);
     const vals = f[2].split(',');
     if (vals.length % 2 !== 0) throw new FormatError(file, line, '3 (landmarks)', `odd number of values (${vals.length})`);
