@@ -128,6 +128,18 @@ test('Jupyter + tslab in Chromium: run a cell of 00-setup-check through the UI',
     assert.match(text, /tf\.add check: 2,3,4/, text);
     const prompt = await cell.locator('.input_prompt').innerText();
     assert.match(prompt, /\[1\]/, `execution count shown: ${prompt}`);
+
+    // The training and figure cells: the inlined Plotly bundle must load next to the page's require.js and draw
+    // an interactive figure, which then hides the static PNG emitted just before it.
+    await page.evaluate(() => (globalThis as any).Jupyter.notebook.execute_cells([3, 5])); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const figureCell = page.locator('.cell.code_cell').nth(2);
+    await figureCell.locator('.plotly .main-svg').first().waitFor({ timeout: 90_000 });
+    const title = await figureCell.locator('.plotly .gtitle').first().textContent();
+    assert.match(title ?? '', /Setup check: training loss \(smoke\)/);
+    assert.equal(await figureCell.locator('.output_area img').count(), 1, 'one static PNG output');
+    const pngVisible = await figureCell.locator('.output_area img').first().isVisible();
+    if (process.env.STAR_E2E_SCREENSHOT) await page.screenshot({ path: process.env.STAR_E2E_SCREENSHOT, fullPage: true });
+    assert.equal(pngVisible, false, 'static PNG hidden once the interactive figure is drawn');
   } catch (e) {
     throw new Error(`${(e as Error).message}\n--- jupyter log ---\n${log()}`);
   } finally {
