@@ -73,6 +73,8 @@ export interface ValidationResult {
   [k: string]: number;
 }
 
+export type ProgressReporterLike = ProgressReporter;
+
 export interface TrainHooks {
   /** Validation on the held-out split; the best step's weights are kept for the final test. */
   validate?: (model: HourglassModel) => Promise<ValidationResult>;

@@ -1,0 +1,190 @@
+/**
+ * One training run = one (experiment, arm, seed): data -> model -> train (validation-selected) -> test evaluation ->
+ * `runs/<experiment>/<arm>-s<seed>/` with config, environment, metric logs, eigenvalue trajectories, summary, test
+ * per-image NMEs, a sample of predictions and per-landmark distribution statistics. Checkpoints stay git-ignored.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { execSync } from 'child_process';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, backendInfo } from '../backend';
+import { createCodec } from '../data/codec';
+import { OFFICIAL_AUGMENT } from '../data/augment';
+import type { FaceDataset } from '../data/dataset';
+import { resolveSyntheticConfig, type SyntheticConfig, type SyntheticConfigInput } from '../data/synthetic/config';
+import { syntheticDataset } from '../data/synthetic/dataset';
+import { WFLW98 } from '../data/schemes';
+import { buildHourglass, type HourglassModel, type HourglassOutput } from '../model/hourglass';
+import { modelConfig } from '../model/config';
+import { evaluate, type EvalResult } from '../eval/evaluate';
+import { heatmapDistributionEigen } from '../geometry/distribution';
+import { train, type TrainConfig, TRAIN_DEFAULTS, type ProgressReporterLike } from '../train/trainer';
+import { makeObjective, needsHeatmapTargets, describeLoss } from '../train/objective';
+import { loaderBatchProvider } from '../train/loader-batches';
+import { assignVariables, loadCheckpoint, checkpointExists } from '../train/checkpoint';
+import { createProgress } from '../train/progress';
+import { writeJsonAtomic } from '../util/fs';
+import type { ArmSpec, ExperimentSpec } from './spec';
+import type { Profile } from '../config/profile';
+
+export interface RunSummary {
+  experiment: string;
+  arm: string;
+  armLabel: string;
+  loss: string;
+  seed: number;
+  profile: Profile;
+  /** Always 'synthetic benchmark' here: no run of this project trains on the paper's datasets. */
+  measuredOn: string;
+  steps: number;
+  bestStep: number;
+  bestValNme: number | null;
+  test: Pick<EvalResult, 'labels' | 'clean' | 'perSubset' | 'perSubsetClean' | 'threshold' | 'normalisation'>;
+  msPerStep: number;
+  wallSeconds: number;
+  backend: string;
+  threads: number;
+  finalLoss: number | null;
+}
+
+export function runDirFor(resultsRoot: string, spec: ExperimentSpec, arm: ArmSpec, seed: number): string {
+  return path.join(resultsRoot, 'runs', spec.name, `${arm.id}-s${seed}`);
+}
+
+export function isRunComplete(dir: string): boolean {
+  return fs.existsSync(path.join(dir, 'summary.json'));
+}
+
+function gitCommit(): string {
+  try {
+    return execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'], cwd: __dirname }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Datasets are cached per resolved config, so arms sharing data share one generation. */
+const dataCache = new Map<string, Promise<FaceDataset>>();
+export function openSplit(cfg: SyntheticConfig, split: 'train' | 'val' | 'test'): Promise<FaceDataset> {
+  const key = JSON.stringify(cfg) + split;
+  const cached = dataCache.get(key);
+  if (cached) return cached;
+  const p = syntheticDataset(cfg, split);
+  dataCache.set(key, p);
+  return p;
+}
+
+/** Mean eigenvalues of the last stack's predicted distributions per facial part (for eigenvalue trajectories). */
+export function partEigenStats(out: HourglassOutput): Record<string, number> {
+  const heat = out.heatmaps[out.heatmaps.length - 1];
+  const [lmin, lmax] = tf.tidy(() => {
+    const d = heatmapDistributionEigen(heat);
+    return [tf.mean(d.lambdaMin, 0), tf.mean(d.lambdaMax, 0)];
+  });
+  const a: number[] = Array.from(lmin.dataSync() as Float32Array);
+  const b: number[] = Array.from(lmax.dataSync() as Float32Array);
+  lmin.dispose();
+  lmax.dispose();
+  const stats: Record<string, number> = {};
+  for (const [part, idx] of Object.entries(WFLW98.parts)) {
+    stats[`${part}.lambdaMin`] = idx.reduce((s, i) => s + a[i], 0) / idx.length;
+    stats[`${part}.lambdaMax`] = idx.reduce((s, i) => s + b[i], 0) / idx.length;
+  }
+  stats['all.lambdaMin'] = a.reduce((s, v) => s + v, 0) / a.length;
+  stats['all.lambdaMax'] = b.reduce((s, v) => s + v, 0) / b.length;
+  return stats;
+}
+
+export interface RunOptions {
+  profile: Profile;
+  resultsRoot: string;
+  progress?: ProgressReporterLike;
+  /** Loader worker threads (default 1: the other core trains). */
+  workers?: number;
+  /** Stop after this many steps (tests simulate a kill with it). */
+  stopAfter?: number;
+  handleSignals?: boolean;
+}
+
+export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, opts: RunOptions): Promise<RunSummary | null> {
+  const info = await initBackend();
+  const dir = runDirFor(opts.resultsRoot, spec, arm, seed);
+  const t0 = Date.now();
+  const dataCfg = resolveSyntheticConfig(mergeData(spec.data, arm.data));
+  const mcfg = modelConfig(spec.model.preset, { ...spec.model.overrides, numPoints: WFLW98.numPoints, numEdges: WFLW98.edges.length });
+  if (mcfg.aam) throw new Error(`${spec.name}/${arm.id}: AAM training needs edge-map targets, which the batch loader does not produce yet; use a preset with aam: false`);
+  const trainCfg: TrainConfig = { ...TRAIN_DEFAULTS, ...spec.train, seed };
+  if (dataCfg.imageSize < mcfg.inputSize / 2) throw new Error(`${spec.name}: synthetic images of ${dataCfg.imageSize}px are too small for a ${mcfg.inputSize}px model input`);
+
+  fs.mkdirSync(dir, { recursive: true });
+  writeJsonAtomic(path.join(dir, 'config.json'), {
+    experiment: spec.name, arm, seed, profile: opts.profile, data: dataCfg, model: mcfg, train: trainCfg, loss: describeLoss(arm.loss),
+  });
+  writeJsonAtomic(path.join(dir, 'env.json'), {
+    backend: info.name, threads: info.threads, backendReason: info.reason, customKernels: info.customKernels,
+    gitCommit: gitCommit(), node: process.version, tfjs: tf.version_core, startedAt: new Date().toISOString(),
+  });
+
+  const [trainSet, valSet, testSet] = await Promise.all([openSplit(dataCfg, 'train'), openSplit(dataCfg, 'val'), openSplit(dataCfg, 'test')]);
+  const codec = createCodec(WFLW98, { inputSize: mcfg.inputSize, heatmapSize: mcfg.heatmapSize });
+  const model: HourglassModel = buildHourglass(mcfg, { seed, scheme: WFLW98 });
+  const batches = loaderBatchProvider(trainSet, {
+    codec, augment: OFFICIAL_AUGMENT, seed, batchSize: trainCfg.batchSize, heatmaps: needsHeatmapTargets(arm.loss), workers: opts.workers ?? 1,
+  });
+  const progress = opts.progress ?? createProgress();
+  const label = `${spec.name}/${arm.id} s${seed}`;
+  const valLimit = Math.min(valSet.length, 200);
+  let result;
+  try {
+    result = await train(model, makeObjective(arm.loss), batches, dir, trainCfg, {
+      validate: async (m) => {
+        const r = await evaluate(m, valSet, { codec, limit: valLimit });
+        return { nme: r.labels.nme, fr: r.labels.fr, auc: r.labels.auc };
+      },
+      outputStats: (out) => partEigenStats(out),
+      progress: wrapProgress(progress, label),
+      handleSignals: opts.handleSignals,
+      stopAfter: opts.stopAfter,
+    });
+  } finally {
+    await batches.close();
+  }
+  if (result.interrupted) {
+    model.params.dispose();
+    return null;
+  }
+  // Final numbers come from the validation-selected weights (the official code selects on the test set; we do not).
+  const bestDir = path.join(dir, 'best');
+  if (checkpointExists(bestDir)) {
+    const best = loadCheckpoint(bestDir);
+    assignVariables(model.params.all(), best.model, bestDir);
+    best.model.forEach((t) => t.dispose());
+  }
+  const test = await evaluate(model, testSet, { codec, distributions: true, keepPredictions: true });
+  model.params.dispose();
+  writeJsonAtomic(path.join(dir, 'test-nme.json'), { ids: test.ids, nme: test.nmes, nmeClean: test.nmesClean });
+  writeJsonAtomic(path.join(dir, 'predictions.json'), {
+    note: 'first 64 test faces, crop pixels of the evaluation crop', ids: test.ids.slice(0, 64), landmarks: test.predictions?.slice(0, 64),
+  });
+  writeJsonAtomic(path.join(dir, 'distribution-stats.json'), test.distributions ?? null);
+  const summary: RunSummary = {
+    experiment: spec.name, arm: arm.id, armLabel: arm.label, loss: describeLoss(arm.loss), seed, profile: opts.profile,
+    measuredOn: `synthetic benchmark (${dataCfg.counts.train} train / ${dataCfg.counts.test} test faces, ${dataCfg.imageSize}px, tangent σ ${dataCfg.ambiguity.sigmaTangent})`,
+    steps: result.finalStep, bestStep: result.bestStep, bestValNme: result.bestValNme,
+    test: { labels: test.labels, clean: test.clean, perSubset: test.perSubset, perSubsetClean: test.perSubsetClean, threshold: test.threshold, normalisation: test.normalisation },
+    msPerStep: result.msPerStep, wallSeconds: (Date.now() - t0) / 1000,
+    backend: backendInfo()?.name ?? 'unknown', threads: backendInfo()?.threads ?? 0,
+    finalLoss: result.lossHistory.length ? result.lossHistory[result.lossHistory.length - 1].loss : null,
+  };
+  writeJsonAtomic(path.join(dir, 'summary.json'), summary);
+  return summary;
+}
+
+function mergeData(a: SyntheticConfigInput, b: SyntheticConfigInput | undefined): SyntheticConfigInput {
+  if (!b) return a;
+  return { ...a, ...b, counts: { ...a.counts, ...b.counts }, pose: { ...a.pose, ...b.pose }, ambiguity: { ...a.ambiguity, ...b.ambiguity } };
+}
+
+function wrapProgress(p: ProgressReporterLike, label: string): ProgressReporterLike {
+  return { update: (i) => p.update({ ...i, label }), message: (t) => p.message(`${label}: ${t}`), done: () => p.done() };
+}

@@ -1,0 +1,80 @@
+/**
+ * Experiment specs: typed, JSON on disk. A spec names the data, the model preset, the training recipe, the seeds and
+ * the arms (loss variants); the runner turns each (arm, seed) into `runs/<experiment>/<arm>-s<seed>/`.
+ * Profiles (STAR_PROFILE) scale steps, data and seeds; the arms and comparisons stay the same.
+ */
+import type { SyntheticConfigInput } from '../data/synthetic/config';
+import type { HourglassConfig, PresetName } from '../model/config';
+import type { TrainConfig } from '../train/trainer';
+import type { Profile } from '../config/profile';
+import type { LossSpec } from '../train/objective';
+
+export interface ArmSpec {
+  id: string;
+  label: string;
+  loss: LossSpec;
+  /** Per-arm data overrides (e.g. the ambiguity sweep varies the label noise). */
+  data?: SyntheticConfigInput;
+}
+
+export interface ExperimentSpec {
+  name: string;
+  title: string;
+  /** The question the experiment answers, shown in tables and notebooks. */
+  question: string;
+  data: SyntheticConfigInput;
+  model: { preset: PresetName; overrides?: Partial<HourglassConfig> };
+  train: Partial<TrainConfig>;
+  seeds: number[];
+  arms: ArmSpec[];
+  /** Paired comparisons [baseline arm id, arm id]; the table reports arm − baseline. */
+  comparisons: [string, string][];
+}
+
+export interface ProfileScale {
+  steps: number;
+  seeds: number[];
+  counts: { train: number; val: number; test: number };
+  preset: PresetName;
+  evalEvery: number;
+  batchSize: number;
+}
+
+/** How big each profile is. `quick` must finish the main job (3 arms) in <= 15 min on 2 cores incl. data generation. */
+export const PROFILE_SCALE: Record<Profile, ProfileScale> = {
+  smoke: { steps: 6, seeds: [1], counts: { train: 32, val: 16, test: 16 }, preset: 'cpu-tiny', evalEvery: 0, batchSize: 4 },
+  quick: { steps: 500, seeds: [1], counts: { train: 2000, val: 200, test: 500 }, preset: 'cpu-small', evalEvery: 250, batchSize: 8 },
+  full: { steps: 3000, seeds: [1, 2, 3], counts: { train: 6000, val: 300, test: 1000 }, preset: 'cpu-small', evalEvery: 500, batchSize: 8 },
+};
+
+/** Apply a profile's scale to a spec (the spec's own arms, comparisons and non-size settings are kept). */
+export function scaleSpec(spec: ExperimentSpec, profile: Profile): ExperimentSpec {
+  const s = PROFILE_SCALE[profile];
+  return {
+    ...spec,
+    data: { ...spec.data, counts: s.counts },
+    model: { preset: s.preset, overrides: spec.model.overrides },
+    train: { ...spec.train, steps: s.steps, evalEvery: s.evalEvery, batchSize: s.batchSize, checkpointEvery: Math.max(5, Math.round(s.steps / 10)) },
+    seeds: s.seeds,
+  };
+}
+
+export function validateSpec(spec: ExperimentSpec, source = '<spec>'): ExperimentSpec {
+  const fail = (field: string, why: string): never => {
+    throw new Error(`${source}: field "${field}": ${why}`);
+  };
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(spec.name ?? '')) fail('name', 'expected lower-case letters, digits and dashes');
+  if (!Array.isArray(spec.arms) || spec.arms.length === 0) fail('arms', 'expected at least one arm');
+  const ids = new Set<string>();
+  spec.arms.forEach((a, i) => {
+    if (!/^[a-z0-9][a-z0-9.-]*$/.test(a.id ?? '')) fail(`arms[${i}].id`, 'expected lower-case letters, digits, dots and dashes');
+    if (ids.has(a.id)) fail(`arms[${i}].id`, `duplicate id "${a.id}"`);
+    ids.add(a.id);
+  });
+  if (!Array.isArray(spec.seeds) || spec.seeds.length === 0 || spec.seeds.some((s) => !Number.isInteger(s))) fail('seeds', 'expected a non-empty list of integers');
+  (spec.comparisons ?? []).forEach(([a, b], i) => {
+    if (!ids.has(a)) fail(`comparisons[${i}][0]`, `unknown arm "${a}"`);
+    if (!ids.has(b)) fail(`comparisons[${i}][1]`, `unknown arm "${b}"`);
+  });
+  return spec;
+}

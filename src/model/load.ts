@@ -1,0 +1,26 @@
+/** Load a trained model from a run folder (`<run>/best` or `<run>/checkpoint`) or a checkpoint folder directly. */
+import * as fs from 'fs';
+import * as path from 'path';
+import { buildHourglass, type HourglassModel } from './hourglass';
+import { validateModelConfig, type HourglassConfig } from './config';
+import { assignVariables, loadCheckpoint } from '../train/checkpoint';
+import { WFLW98 } from '../data/schemes';
+
+export function resolveCheckpointDir(p: string): string {
+  for (const c of [p, path.join(p, 'best'), path.join(p, 'checkpoint')]) {
+    if (fs.existsSync(path.join(c, 'model.json'))) return c;
+  }
+  throw new Error(`no checkpoint at ${p} (looked for model.json in it, in best/ and in checkpoint/)`);
+}
+
+export function loadTrainedModel(p: string): HourglassModel {
+  const dir = resolveCheckpointDir(p);
+  const c = loadCheckpoint(dir);
+  const cfg = c.state.modelConfig as HourglassConfig | undefined;
+  if (!cfg) throw new Error(`${dir}/state.json: field "modelConfig" missing`);
+  validateModelConfig(cfg);
+  const model = buildHourglass(cfg, { seed: 0, scheme: cfg.numPoints === WFLW98.numPoints ? WFLW98 : undefined });
+  assignVariables(model.params.all(), c.model, dir);
+  for (const m of [c.model, c.optimizer, c.ema]) m?.forEach((t) => t.dispose());
+  return model;
+}

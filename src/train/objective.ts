@@ -1,0 +1,69 @@
+/**
+ * Training objectives by name: what an experiment arm optimises. The total is the official intermediate supervision
+ * Σ_i 2^(i - stacks + 1) · L(stack i), plus, when the model has AAM heads, 10·AWing on point and edge maps per stack
+ * (official loss weights [1, 10, 10] per stack).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { starLoss, type StarLossOptions } from '../loss/star';
+import { adaptiveWing, coordLoss, heatmapMse, type CoordDistance } from '../loss/baselines';
+import type { HourglassModel, HourglassOutput } from '../model/hourglass';
+import type { DeviceBatch, Objective } from './trainer';
+
+export type LossSpec =
+  | { kind: 'star'; options?: Omit<StarLossOptions, 'weights' | 'validate'> }
+  | { kind: 'heatmap-mse' }
+  | { kind: 'awing' }
+  | { kind: 'coord'; distance: CoordDistance };
+
+/** Does this loss need Gaussian heatmap targets from the loader? */
+export function needsHeatmapTargets(spec: LossSpec): boolean {
+  return spec.kind === 'heatmap-mse' || spec.kind === 'awing';
+}
+
+export function describeLoss(spec: LossSpec): string {
+  switch (spec.kind) {
+    case 'star': {
+      const o = spec.options ?? {};
+      return `STAR(${o.distance ?? 'smoothl1'}, ω=${o.omega ?? 1}, detach=${o.detach ?? 'none'}${o.variant === 'v1' ? ', v1' : ''})`;
+    }
+    case 'heatmap-mse': return 'heatmap MSE';
+    case 'awing': return 'AWing (heatmap)';
+    case 'coord': return `coordinate ${spec.distance}`;
+  }
+}
+
+/** AAM head weight in the official combination. */
+export const AAM_HEAD_WEIGHT = 10;
+
+export function makeObjective(spec: LossSpec): Objective {
+  const perStack = (heat: tf.Tensor4D, batch: DeviceBatch): tf.Scalar => {
+    switch (spec.kind) {
+      case 'star':
+        return starLoss(heat, batch.targets, { ...spec.options, weights: batch.visible });
+      case 'heatmap-mse':
+        return heatmapMse(heat, requireHeatmaps(batch));
+      case 'awing':
+        return adaptiveWing(heat, requireHeatmaps(batch));
+      case 'coord':
+        return coordLoss(heat, batch.targets, { distance: spec.distance, weights: batch.visible });
+    }
+  };
+  return (out: HourglassOutput, batch: DeviceBatch, model: HourglassModel): tf.Scalar => {
+    let total: tf.Scalar = tf.scalar(0);
+    out.heatmaps.forEach((heat, i) => {
+      let l = tf.mul(perStack(heat, batch), model.stackWeights[i]) as tf.Scalar;
+      if (out.pointmaps && out.edgemaps) {
+        if (!batch.pointmaps || !batch.edgemaps) throw new Error('AAM model: the loader must provide point-map and edge-map targets');
+        const aam = tf.add(adaptiveWing(out.pointmaps[i], batch.pointmaps), adaptiveWing(out.edgemaps[i], batch.edgemaps));
+        l = tf.add(l, tf.mul(aam, AAM_HEAD_WEIGHT * model.stackWeights[i])) as tf.Scalar;
+      }
+      total = tf.add(total, l) as tf.Scalar;
+    });
+    return total;
+  };
+}
+
+function requireHeatmaps(batch: DeviceBatch): tf.Tensor4D {
+  if (!batch.heatmaps) throw new Error('this loss needs Gaussian heatmap targets: build the loader with heatmaps: true');
+  return batch.heatmaps;
+}
