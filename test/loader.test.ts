@@ -31,6 +31,7 @@ function dataset(n: number, shared = false) {
   return arrayDataset('ring', COFW29, samples);
 }
 const codec = createCodec(COFW29, { inputSize: S });
+const edgeCodec = createCodec(COFW29, { inputSize: S, edgeMaps: true });
 
 async function collect(it: AsyncIterable<Batch>): Promise<Batch[]> {
   const out: Batch[] = [];
@@ -40,14 +41,14 @@ async function collect(it: AsyncIterable<Batch>): Promise<Batch[]> {
 function sameBatches(a: Batch[], b: Batch[]): void {
   assert.equal(a.length, b.length);
   a.forEach((x, k) => {
-    for (const f of ['images', 'targets', 'visible', 'indices', 'heatmaps'] as const) assert.deepEqual(x[f], b[k][f], `batch ${k} ${f}`);
+    for (const f of ['images', 'targets', 'visible', 'indices', 'heatmaps', 'edgemaps'] as const) assert.deepEqual(x[f], b[k][f], `batch ${k} ${f}`);
   });
 }
 
 test('deterministic for a seed regardless of worker count and prefetch; epochs are seeded permutations', async () => {
   const ds = dataset(10);
   const run = async (workers: number, prefetch?: number) => {
-    const l = createLoader(ds, { codec, batchSize: 3, seed: 7, workers, prefetch, heatmaps: true, dropLast: false });
+    const l = createLoader(ds, { codec: edgeCodec, batchSize: 3, seed: 7, workers, prefetch, heatmaps: true, edgemaps: true, dropLast: false });
     try { return [await collect(l.epoch(0)), await collect(l.epoch(1))]; } finally { await l.close(); }
   };
   const a = await run(0), b = await run(2, 1), c = await run(1, 3);
@@ -57,6 +58,9 @@ test('deterministic for a seed regardless of worker count and prefetch; epochs a
   assert.deepEqual([...idx0].sort((x, y) => x - y), Array.from({ length: 10 }, (_, i) => i));
   assert.notDeepEqual(idx0, idx1);
   assert.deepEqual(a[0].map((x) => x.size), [3, 3, 3, 1]);
+  assert.equal(a[0][0].edgemaps!.length, 3 * 16 * 16 * COFW29.edges.length);
+  assert.ok(Math.max(...a[0][0].edgemaps!) > 0.5);
+  assert.throws(() => createLoader(ds, { codec, batchSize: 3, seed: 1, edgemaps: true }), /codec was created without edgeMaps/);
   // A sample's augmentation depends on (seed, epoch, index), not on its position in the batch.
   assert.notDeepEqual(a[0][0].images, a[1][0].images);
 });

@@ -22,6 +22,7 @@ export interface WorkerInit {
   augment: AugmentConfig;
   seed: number;
   heatmaps: boolean;
+  edgemaps: boolean;
   imageCacheSize: number;
   samples: WorkerSample[];
 }
@@ -33,6 +34,8 @@ export interface Batch {
   images: Float32Array;
   /** [B, H, W, N] point maps (when the loader was asked for heatmaps). */
   heatmaps?: Float32Array;
+  /** [B, H, W, E] boundary maps (when asked for edgemaps). */
+  edgemaps?: Float32Array;
   /** [B, N, 2] loss targets on the STAR grid (codec convention). */
   targets: Float32Array;
   /** [B, N] landmark weights. */
@@ -74,18 +77,21 @@ export class BatchAssembler {
     const targets = new Float32Array(B * N * 2);
     const visible = new Float32Array(B * N);
     const heatmaps = this.init.heatmaps ? new Float32Array(B * H * H * N) : undefined;
+    const E = this.codec.numEdges;
+    const edgemaps = this.init.edgemaps ? new Float32Array(B * H * H * E) : undefined;
     const imgs = await Promise.all(indices.map((i) => this.image(i)));
     indices.forEach((idx, b) => {
       const s = this.init.samples[idx].sample as Sample;
       prepareSample(s, imgs[b], idx, {
-        codec: this.codec, augment: this.init.augment, flipPerm: this.flipPerm, seed: this.init.seed, epoch, heatmaps: this.init.heatmaps,
+        codec: this.codec, augment: this.init.augment, flipPerm: this.flipPerm, seed: this.init.seed, epoch, heatmaps: this.init.heatmaps, edgemaps: this.init.edgemaps,
       }, {
         image: images.subarray(b * S * S * 3, (b + 1) * S * S * 3),
         targets: targets.subarray(b * N * 2, (b + 1) * N * 2),
         visible: visible.subarray(b * N, (b + 1) * N),
         heatmaps: heatmaps?.subarray(b * H * H * N, (b + 1) * H * H * N),
+        edgemaps: edgemaps?.subarray(b * H * H * E, (b + 1) * H * H * E),
       });
     });
-    return { images, heatmaps, targets, visible, indices: Int32Array.from(indices), size: B };
+    return { images, heatmaps, edgemaps, targets, visible, indices: Int32Array.from(indices), size: B };
   }
 }

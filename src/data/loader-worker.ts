@@ -26,7 +26,7 @@ port.on('message', (msg: WorkerInit | BatchRequest | { type: 'close' }) => {
     return;
   }
   a.assemble(msg.epoch, msg.indices).then(
-    (b) => port.postMessage({ type: 'batch', id: msg.id, batch: b }, [b.images.buffer, b.targets.buffer, b.visible.buffer, b.indices.buffer, ...(b.heatmaps ? [b.heatmaps.buffer] : [])]),
+    (b) => port.postMessage({ type: 'batch', id: msg.id, batch: b }, [b.images.buffer, b.targets.buffer, b.visible.buffer, b.indices.buffer, ...(b.heatmaps ? [b.heatmaps.buffer] : []), ...(b.edgemaps ? [b.edgemaps.buffer] : [])]),
     (e: Error) => port.postMessage({ type: 'error', id: msg.id, message: e?.stack ?? String(e) }),
   );
 });

@@ -32,6 +32,8 @@ export interface LoaderOptions {
   augment?: Partial<AugmentConfig>;
   /** Also produce [B,H,W,N] point maps. Default false (the STAR loss needs only targets). */
   heatmaps?: boolean;
+  /** Also produce [B,H,W,E] boundary maps for the AAM heads (codec must have edgeMaps: true). Default false. */
+  edgemaps?: boolean;
   /** Worker threads. Default 1; 0 = same thread. */
   workers?: number;
   /** Batches in flight. Default 2 per worker (2 when workers = 0 has no effect). */
@@ -147,6 +149,7 @@ export function createLoader(dataset: FaceDataset, opts: LoaderOptions): BatchLo
   const B = opts.batchSize;
   if (!Number.isInteger(B) || B < 1) throw new Error(`loader: batchSize must be a positive integer, got ${B}`);
   if (opts.codec.numPoints !== dataset.scheme.numPoints) throw new Error(`loader: codec has ${opts.codec.numPoints} points, dataset ${dataset.name} (${dataset.scheme.name}) has ${dataset.scheme.numPoints}`);
+  if (opts.edgemaps && !opts.codec.options.edgeMaps) throw new Error('loader: edgemaps requested but the codec was created without edgeMaps: true');
   if (dataset.length === 0) throw new Error(`loader: dataset ${dataset.name} is empty`);
   const nWorkers = opts.workers ?? 1;
   if (!Number.isInteger(nWorkers) || nWorkers < 0) throw new Error(`loader: workers must be an integer >= 0, got ${nWorkers}`);
@@ -158,7 +161,7 @@ export function createLoader(dataset: FaceDataset, opts: LoaderOptions): BatchLo
   if (batchesPerEpoch === 0) throw new Error(`loader: dataset ${dataset.name} has ${n} samples, fewer than one batch of ${B} (set dropLast: false)`);
   const init: WorkerInit = {
     type: 'init', scheme: dataset.scheme, codec: opts.codec.options, augment: augmentConfig(opts.augment),
-    seed: opts.seed, heatmaps: opts.heatmaps ?? false, imageCacheSize: opts.imageCacheSize ?? 32, samples: packSamples(dataset),
+    seed: opts.seed, heatmaps: opts.heatmaps ?? false, edgemaps: opts.edgemaps ?? false, imageCacheSize: opts.imageCacheSize ?? 32, samples: packSamples(dataset),
   };
   const workers = Array.from({ length: nWorkers }, () => new WorkerHandle(init));
   const local = nWorkers === 0 ? new BatchAssembler(init) : undefined;

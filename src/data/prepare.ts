@@ -18,6 +18,8 @@ export interface PrepareTargets {
   visible: Float32Array;
   /** [H, W, N] when requested. */
   heatmaps?: Float32Array;
+  /** [H, W, E] boundary maps when requested (codec built with edgeMaps: true). */
+  edgemaps?: Float32Array;
   /** [N, 2] landmarks in crop px (after augmentation). */
   cropLandmarks: Float32Array;
   geometry: GeometricAug;
@@ -32,6 +34,8 @@ export interface PrepareOptions {
   seed: number;
   epoch: number;
   heatmaps: boolean;
+  /** Also encode edge maps (needs a codec with edgeMaps: true). Default false. */
+  edgemaps?: boolean;
 }
 
 /** Write one example into the given output views (allocates when absent). */
@@ -40,7 +44,7 @@ export function prepareSample(
   image: RawImage,
   index: number,
   o: PrepareOptions,
-  out: Partial<Pick<PrepareTargets, 'image' | 'targets' | 'visible' | 'heatmaps'>> = {},
+  out: Partial<Pick<PrepareTargets, 'image' | 'targets' | 'visible' | 'heatmaps' | 'edgemaps'>> = {},
 ): PrepareTargets {
   const S = o.codec.options.inputSize;
   const N = o.codec.numPoints;
@@ -56,6 +60,7 @@ export function prepareSample(
   const img = warpAffine(image, m, S, out.image);
   const texture = applyTexture(img, S, o.augment, r);
   normaliseInPlace(img);
-  const enc = o.codec.encode(cropLandmarks, visible, { targets: out.targets, heatmaps: out.heatmaps }, { heatmaps: o.heatmaps, edgemaps: false });
-  return { image: img, targets: enc.targets, visible, heatmaps: o.heatmaps ? enc.heatmaps : undefined, cropLandmarks, geometry, texture };
+  if (o.edgemaps && !o.codec.options.edgeMaps) throw new Error('prepareSample: edge maps requested but the codec was created without edgeMaps: true');
+  const enc = o.codec.encode(cropLandmarks, visible, { targets: out.targets, heatmaps: out.heatmaps, edgemaps: out.edgemaps }, { heatmaps: o.heatmaps, edgemaps: o.edgemaps ?? false });
+  return { image: img, targets: enc.targets, visible, heatmaps: o.heatmaps ? enc.heatmaps : undefined, edgemaps: enc.edgemaps, cropLandmarks, geometry, texture };
 }
