@@ -1,0 +1,42 @@
+/**
+ * Where one training step spends its time, per kernel (tf.profile), for a bench model on the selected backend.
+ *   STAR_BACKEND=wasm-single node --import tsx bench/step-profile.ts [convnet|hg-cpu-tiny|hg-cpu-small] [--batch 8]
+ * Our composite kernels (src/backend/kernels) call wasm kernel functions directly: their inner work is counted
+ * under their own name (Conv2DBackpropFilter, ...), and "Conv2D" is the forward pass only.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { formatBackendInfo, initBackend } from '../src/backend';
+import { buildBenchModel } from './nets';
+import { makeStepper } from './step';
+
+async function main(): Promise<void> {
+  const id = process.argv[2] && !process.argv[2].startsWith('--') ? process.argv[2] : 'hg-cpu-small';
+  const bi = process.argv.indexOf('--batch');
+  const B = bi > 0 ? Number(process.argv[bi + 1]) : 8;
+  const info = await initBackend({ quiet: true });
+  console.log(formatBackendInfo(info));
+  const model = buildBenchModel(id);
+  const x = tf.randomUniform([B, model.inputSize, model.inputSize, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
+  const y = tf.randomUniform([B, model.heatmapSize, model.heatmapSize, model.numPoints], 0, 1, 'float32', 3) as tf.Tensor4D;
+  const s = makeStepper(model);
+  for (let i = 0; i < 2; i++) await s.step(x, y);
+  const t0 = performance.now();
+  await s.step(x, y);
+  const wall = performance.now() - t0;
+  let profTotal = 0;
+  const p = await tf.profile(async () => { const t = performance.now(); await s.step(x, y); profTotal = performance.now() - t; });
+  const agg = new Map<string, { ms: number; n: number }>();
+  for (const k of p.kernels) {
+    const a = agg.get(k.name) ?? { ms: 0, n: 0 };
+    a.ms += Number(k.kernelTimeMs);
+    a.n += 1;
+    agg.set(k.name, a);
+  }
+  const total = [...agg.values()].reduce((a, b) => a + b.ms, 0);
+  console.log(`${id} batch ${B}: step ${wall.toFixed(0)} ms unprofiled; profiled ${profTotal.toFixed(0)} ms, ${total.toFixed(0)} ms in ${p.kernels.length} kernels`);
+  for (const [name, a] of [...agg].sort((q, r) => r[1].ms - q[1].ms).slice(0, 18)) {
+    console.log(`  ${name.padEnd(22)} ${a.ms.toFixed(1).padStart(8)} ms  ${(100 * a.ms / total).toFixed(1).padStart(5)}%  x${a.n}`);
+  }
+}
+
+main().catch((e) => { console.error(e instanceof Error ? e.stack : e); process.exit(1); });

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""PyTorch twins of the benchmark networks (bench/nets.ts): median ms per training step (fwd + bwd + Adam + BN
+running-stat update), MSE to heatmap targets summed over stacks with weights 2^(i - stacks + 1).
+
+  /usr/bin/python3 bench/torch_nets.py --net hg-cpu-small --threads 2 --batch 8 --steps 5 --warmup 2 [--loader 1]
+
+--net: convnet | hg-cpu-tiny | hg-cpu-small. The hourglass mirrors src/model/hourglass.ts for the CPU presets
+(CoordConv x/y/r channels, 7x7/2 stem, pre-activation bottleneck ResBlocks, nearest 2x upsampling, heads
+ReLU(InstanceNorm(1x1 conv)), merge x + conv(feature) + conv(heatmap); no AAM, no boundary channels), written here
+from that TypeScript, not from the official code. --loader 1 feeds batches through a torch DataLoader with one
+worker process (random tensors: the tfjs side runs the project's augmenting loader in one worker thread).
+Prints one JSON line. Needs Debian's python3-torch (1.13, CPU).
+"""
+import argparse, json, statistics, time
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+PRESETS = {
+    'hg-cpu-tiny': dict(stacks=1, depth=2, channels=32, stem=16, size=64, heat=16, points=98),
+    'hg-cpu-small': dict(stacks=2, depth=3, channels=64, stem=32, size=128, heat=32, points=98),
+}
+
+CONVNET = [(3, 2, 3, 32, True), (3, 2, 32, 64, True), (3, 1, 64, 64, True),
+           (3, 1, 64, 64, True), (3, 1, 64, 88, True), (1, 1, 88, 98, False)]
+
+
+class ConvNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        mods = []
+        for k, s, cin, cout, relu in CONVNET:
+            # tfjs 'same' pads (0, 1) for stride 2 on even inputs, torch pads symmetrically: same cost.
+            mods.append(nn.Conv2d(cin, cout, k, stride=s, padding=k // 2))
+            if relu:
+                mods.append(nn.ReLU())
+        self.body = nn.Sequential(*mods)
+        self.stack_weights = [1.0]
+        self.size, self.heat, self.points = 128, 32, 98
+
+    def forward(self, x):
+        return [self.body(x)]
+
+
+def coords(x):
+    b, _, h, w = x.shape
+    ys = torch.linspace(-1, 1, h).view(1, 1, h, 1).expand(b, 1, h, w)
+    xs = torch.linspace(-1, 1, w).view(1, 1, 1, w).expand(b, 1, h, w)
+    return torch.cat([x, xs, ys, torch.sqrt(xs * xs + ys * ys)], 1)
+
+
+class Res(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        mid = cout // 2
+        self.bn1, self.c1 = nn.BatchNorm2d(cin), nn.Conv2d(cin, mid, 1)
+        self.bn2, self.c2 = nn.BatchNorm2d(mid), nn.Conv2d(mid, mid, 3, padding=1)
+        self.bn3, self.c3 = nn.BatchNorm2d(mid), nn.Conv2d(mid, cout, 1)
+        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else None
+
+    def forward(self, x):
+        y = self.c1(F.relu(self.bn1(x)))
+        y = self.c2(F.relu(self.bn2(y)))
+        y = self.c3(F.relu(self.bn3(y)))
+        return y + (self.skip(x) if self.skip is not None else x)
+
+
+class HG(nn.Module):
+    def __init__(self, depth, c):
+        super().__init__()
+        self.up1, self.low1, self.low3 = Res(c, c), Res(c, c), Res(c, c)
+        self.low2 = HG(depth - 1, c) if depth > 1 else Res(c, c)
+
+    def forward(self, x):
+        up1 = self.up1(x)
+        low = self.low3(self.low2(self.low1(F.max_pool2d(x, 2))))
+        return up1 + F.interpolate(low, scale_factor=2, mode='nearest')
+
+
+class Hourglass(nn.Module):
+    def __init__(self, p):
+        super().__init__()
+        C, s, N = p['channels'], p['stem'], p['points']
+        self.size, self.heat, self.points = p['size'], p['heat'], N
+        self.stem_conv, self.stem_bn = nn.Conv2d(3 + 3, s, 7, stride=2, padding=3), nn.BatchNorm2d(s)
+        self.stem_res = nn.ModuleList([Res(s, 2 * s), Res(2 * s, 2 * s), Res(2 * s, C)])
+        n = p['stacks']
+        self.entry = nn.ModuleList([nn.Conv2d(C + 3, C, 1) for _ in range(n)])
+        self.hg = nn.ModuleList([HG(p['depth'], C) for _ in range(n)])
+        self.feat_res = nn.ModuleList([Res(C, C) for _ in range(n)])
+        self.feat_conv = nn.ModuleList([nn.Conv2d(C, C, 1) for _ in range(n)])
+        self.feat_bn = nn.ModuleList([nn.BatchNorm2d(C) for _ in range(n)])
+        self.heat_head = nn.ModuleList([nn.Conv2d(C, N, 1) for _ in range(n)])
+        self.merge_feat = nn.ModuleList([nn.Conv2d(C, C, 1) for _ in range(n - 1)])
+        self.merge_heat = nn.ModuleList([nn.Conv2d(N, C, 1) for _ in range(n - 1)])
+        self.stack_weights = [2.0 ** (i - n + 1) for i in range(n)]
+
+    def forward(self, img):
+        x = F.relu(self.stem_bn(self.stem_conv(coords(img))))
+        x = self.stem_res[0](x)
+        x = F.max_pool2d(x, 2)
+        x = self.stem_res[2](self.stem_res[1](x))
+        outs = []
+        for i in range(len(self.hg)):
+            f = self.hg[i](self.entry[i](coords(x)))
+            f = self.feat_res[i](f)
+            f = F.relu(self.feat_bn[i](self.feat_conv[i](f)))
+            heat = F.relu(F.instance_norm(self.heat_head[i](f)))
+            outs.append(heat)
+            if i < len(self.hg) - 1:
+                x = x + self.merge_feat[i](f) + self.merge_heat[i](heat)
+        return outs
+
+
+class RandomBatches(torch.utils.data.Dataset):
+    def __init__(self, n, size, heat, points):
+        self.n, self.size, self.heat, self.points = n, size, heat, points
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        g = torch.Generator().manual_seed(i)
+        return (torch.rand(3, self.size, self.size, generator=g) * 2 - 1,
+                torch.rand(self.points, self.heat, self.heat, generator=g))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--net', default='convnet')
+    ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--batch', type=int, default=8)
+    ap.add_argument('--steps', type=int, default=5)
+    ap.add_argument('--warmup', type=int, default=2)
+    ap.add_argument('--loader', type=int, default=1, help='DataLoader worker processes (0 = tensors made once)')
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    net = ConvNet() if a.net == 'convnet' else Hourglass(PRESETS[a.net])
+    net.train()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    total = a.warmup + a.steps
+    if a.loader > 0:
+        ds = RandomBatches(total * a.batch, net.size, net.heat, net.points)
+        batches = iter(torch.utils.data.DataLoader(ds, batch_size=a.batch, num_workers=a.loader, prefetch_factor=2))
+    else:
+        x = torch.rand(a.batch, 3, net.size, net.size) * 2 - 1
+        y = torch.rand(a.batch, net.points, net.heat, net.heat)
+        batches = iter([(x, y)] * total)
+    times = []
+    for i in range(total):
+        t0 = time.perf_counter()
+        x, y = next(batches)
+        opt.zero_grad()
+        outs = net(x)
+        loss = sum(w * F.mse_loss(o, y) for w, o in zip(net.stack_weights, outs))
+        loss.backward()
+        opt.step()
+        loss.item()
+        dt = (time.perf_counter() - t0) * 1000
+        if i >= a.warmup:
+            times.append(dt)
+    print(json.dumps({
+        'impl': 'pytorch', 'torch': torch.__version__, 'net': a.net, 'threads': a.threads, 'batch': a.batch,
+        'size': net.size, 'loader_workers': a.loader, 'params': sum(p.numel() for p in net.parameters()),
+        'steps_ms': times, 'median_ms': statistics.median(times),
+    }))
+
+
+if __name__ == '__main__':
+    main()
