@@ -111,7 +111,7 @@ export function maskFrontZ(y: number): number {
  * Points sampling the face mask surface, with their height y (head frame) kept for the contour extraction.
  * Cross-section at height y: X = W sin(phi), Z = Zb + (Zf - Zb) cos(phi)^0.5, phi in [-pi/2, pi/2] (flat front, steep sides).
  */
-export function maskSurface(id: IdentityParams, ex: ExpressionParams, levels = 48, around = 25): { pts: Vec3[]; y: number[] } {
+export function maskSurface(id: IdentityParams, ex: ExpressionParams, levels = 96, around = 25): { pts: Vec3[]; y: number[] } {
   const { chinY } = layout(id, ex);
   const pts: Vec3[] = [];
   const ys: number[] = [];
@@ -127,6 +127,17 @@ export function maskSurface(id: IdentityParams, ex: ExpressionParams, levels = 4
       const c = Math.max(0, Math.cos(phi));
       pts.push([w * Math.sin(phi), y, zb + (zf - zb) * Math.sqrt(c)]);
       ys.push(y);
+    }
+    // The profile is steep near the rim (dZ/dphi -> infinity): add samples uniform in depth there, where the
+    // silhouette of a turned face lies, so the hull does not cut the corner.
+    const rim = Math.ceil(around / 2);
+    for (let k = 1; k < rim; k++) {
+      const wz = (0.6 * k) / rim; // fraction of the depth from the back rim
+      const x = w * Math.sqrt(Math.max(0, 1 - wz ** 4));
+      for (const s of [-1, 1]) {
+        pts.push([s * x, y, zb + (zf - zb) * wz]);
+        ys.push(y);
+      }
     }
   }
   return { pts, y: ys };
