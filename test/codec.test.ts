@@ -143,3 +143,27 @@ test('edge maps: a straight open edge gives exp(-d²/2σ²) across it and 1 on i
   assert.ok(edgemaps![(30) * 64 + 60] < 1e-6, 'beyond the open end the map fades');
   assert.equal(catmullRom([[0, 0], [1, 0], [2, 0]], false, 5).length, 11);
 });
+
+test('real: codec round trip on WFLW test landmarks, as inter-ocular NME (official floor ≈ 1.4 %, consistent ≈ 0)', async (t) => {
+  const fs = await import('fs');
+  const path = await import('path');
+  const dir = ['../../shared/data', '/work/shared/data'].map((p) => path.resolve(__dirname, p)).find((p) => fs.existsSync(p));
+  if (!dir) return t.skip('real samples not found (research-licensed, read in place only)');
+  const { readWflwAttributeLists } = await import('../src/data/formats/wflw');
+  const { cropMatrix, invertAffine, transformPoints } = await import('../src/data/crop');
+  const faces = readWflwAttributeLists(path.join(dir, 'wflw-test-annotations'), { checkImages: false }).filter((_, i) => i % 20 === 0);
+  const nme = (c: ReturnType<typeof createCodec>) => {
+    let s = 0;
+    for (const f of faces) {
+      const m = cropMatrix(f.box, 256);
+      const back = transformPoints(invertAffine(m), c.decode(c.encode(transformPoints(m, f.landmarks.flat())).heatmaps));
+      const io = Math.hypot(f.landmarks[60][0] - f.landmarks[72][0], f.landmarks[60][1] - f.landmarks[72][1]);
+      s += f.landmarks.reduce((a, [x, y], i) => a + Math.hypot(back[2 * i] - x, back[2 * i + 1] - y), 0) / 98 / io;
+    }
+    return (100 * s) / faces.length;
+  };
+  const official = nme(createCodec(WFLW98, { convention: 'official' }));
+  const consistent = nme(createCodec(WFLW98, { sigma: 1 }));
+  assert.ok(official > 1.0 && official < 1.8, `official ${official}%`);
+  assert.ok(consistent < 0.01, `consistent ${consistent}%`);
+});
