@@ -10,6 +10,8 @@ export interface ProgressInfo {
   valNme?: number;
   msPerStep?: number;
   label?: string;
+  /** Seconds left, when the caller knows better than the reporter (e.g. after a resume). */
+  etaSeconds?: number;
 }
 
 export interface ProgressReporter {
@@ -57,7 +59,7 @@ export function createProgress(opts: { stream?: NodeJS.WriteStream; everyFractio
       }
       const done = info.step - firstStep;
       const elapsed = (Date.now() - firstTime) / 1000;
-      const eta = done > 0 ? (elapsed / done) * (info.total - info.step) : NaN;
+      const eta = info.etaSeconds ?? (done > 0 ? (elapsed / done) * (info.total - info.step) : NaN);
       if (tty) {
         const width = 24;
         const filled = Math.round((width * info.step) / Math.max(1, info.total));

@@ -40,6 +40,8 @@ export interface DeviceBatch {
 /** Deterministic batches by step index; implementations prefetch off the training thread. */
 export interface BatchProvider {
   get(step: number): Promise<HostBatch>;
+  /** Batches per epoch, when the provider has epochs (for progress display). */
+  batchesPerEpoch?: number;
   close(): Promise<void>;
 }
 
@@ -176,7 +178,7 @@ export async function train(
     process.on('SIGTERM', onSignal);
   }
 
-  const stepsPerEpochHint = Math.max(1, cfg.steps);
+  const stepsPerEpochHint = Math.max(1, batches.batchesPerEpoch ?? cfg.steps);
   let lossSum: tf.Scalar | null = null;
   let lossCount = 0;
   let lastVal: number | undefined = bestValNme ?? undefined;
@@ -234,7 +236,7 @@ export async function train(
         lossHistory.push({ step, loss });
         appendLine(metricsFile, JSON.stringify({ step, loss, lr, time: Date.now() }));
         const ms = (Date.now() - t0) / Math.max(1, step - startStep);
-        progress.update({ step, total: cfg.steps, epoch: Math.floor(step / stepsPerEpochHint), loss, valNme: lastVal, msPerStep: ms });
+        progress.update({ step, total: cfg.steps, epoch: Math.floor(step / stepsPerEpochHint), loss, valNme: lastVal, msPerStep: ms, etaSeconds: (ms * (cfg.steps - step)) / 1000 });
       }
       const evalNow = hooks.validate && ((cfg.evalEvery > 0 && step % cfg.evalEvery === 0) || step === cfg.steps);
       if (evalNow) {
