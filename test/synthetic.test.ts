@@ -206,3 +206,30 @@ test('config: defaults, validation errors name the field, hash ignores key order
   assert.notEqual(h, syntheticConfigHash(resolveSyntheticConfig({ seed: 3, imageSize: 128, counts: { train: 5 } })));
   assert.notEqual(h, syntheticConfigHash(resolveSyntheticConfig({ seed: 3, imageSize: 256 })));
 });
+
+test('convex hull: every input point lies inside or on the hull, vertices are input points (brute-force check)', () => {
+  const r = createRng(12);
+  for (let trial = 0; trial < 5; trial++) {
+    const pts: Point[] = Array.from({ length: 400 }, (): Point => {
+      const a = r.uniform(0, 2 * Math.PI), rad = Math.sqrt(r.next()) * (trial % 2 ? 1 : r.uniform(0.5, 3));
+      return [rad * Math.cos(a) * 3, rad * Math.sin(a)];
+    });
+    const h = convexHullIndices(pts).map((i) => pts[i]);
+    for (const p of pts) {
+      for (let k = 0; k < h.length; k++) {
+        const a = h[k], b = h[(k + 1) % h.length];
+        assert.ok((b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]) >= -1e-12, 'point outside the hull');
+      }
+    }
+    // Brute force: a point is a hull vertex iff some direction makes it the unique maximiser; check a dense fan.
+    const extreme = new Set<number>();
+    for (let d = 0; d < 3600; d++) {
+      const th = (2 * Math.PI * d) / 3600;
+      let best = 0;
+      for (let i = 1; i < pts.length; i++) if (Math.cos(th) * pts[i][0] + Math.sin(th) * pts[i][1] > Math.cos(th) * pts[best][0] + Math.sin(th) * pts[best][1]) best = i;
+      extreme.add(best);
+    }
+    const got = new Set(convexHullIndices(pts));
+    for (const e of extreme) assert.ok(got.has(e), `extreme point ${e} missing from the hull`);
+  }
+});

@@ -105,7 +105,7 @@ export function resampleByArclength(poly: Point[], n: number, smooth = 0.35): { 
 
 /** Convex hull (Andrew's monotone chain), returned as indices into `pts`, counter-clockwise in a y-up frame. */
 export function convexHullIndices(pts: Point[]): number[] {
-  const idx = pts.map((_, i) => i).sort((a, b) => pts[a][0] - pts[b][0] || pts[a][1] - pts[b][1]);
+  const idx = hullCandidates(pts).sort((a, b) => pts[a][0] - pts[b][0] || pts[a][1] - pts[b][1]);
   if (idx.length < 3) return idx;
   const cross = (o: number, a: number, b: number): number =>
     (pts[a][0] - pts[o][0]) * (pts[b][1] - pts[o][1]) - (pts[a][1] - pts[o][1]) * (pts[b][0] - pts[o][0]);
@@ -121,6 +121,36 @@ export function convexHullIndices(pts: Point[]): number[] {
     upper.push(i);
   }
   return lower.slice(0, -1).concat(upper.slice(0, -1));
+}
+
+/**
+ * Akl-Toussaint filter: drop points strictly inside the octagon of the extreme points in 8 directions. They cannot
+ * be hull vertices, and most of a densely sampled surface is removed before the O(n log n) sort.
+ */
+function hullCandidates(pts: Point[]): number[] {
+  const all = pts.map((_, i) => i);
+  if (pts.length < 16) return all;
+  const dirs: Point[] = [[1, 0], [1, 1], [0, 1], [-1, 1], [-1, 0], [-1, -1], [0, -1], [1, -1]];
+  const ext: number[] = [];
+  for (const [dx, dy] of dirs) {
+    let best = 0, bv = -Infinity;
+    for (let i = 0; i < pts.length; i++) {
+      const v = dx * pts[i][0] + dy * pts[i][1];
+      if (v > bv) { bv = v; best = i; }
+    }
+    if (ext.length === 0 || ext[ext.length - 1] !== best) ext.push(best);
+  }
+  while (ext.length > 1 && ext[0] === ext[ext.length - 1]) ext.pop();
+  if (ext.length < 3) return all;
+  const poly = ext.map((i) => pts[i]);
+  return all.filter((i) => {
+    const [px, py] = pts[i];
+    for (let k = 0; k < poly.length; k++) {
+      const a = poly[k], b = poly[(k + 1) % poly.length];
+      if ((b[0] - a[0]) * (py - a[1]) - (b[1] - a[1]) * (px - a[0]) <= 0) return true;
+    }
+    return false;
+  });
 }
 
 export function pointInPolygon(p: Point, poly: Point[]): boolean {

@@ -84,10 +84,10 @@ export function sampleFaceParams(rng: Rng, cfg: SyntheticConfig): FaceParams {
   const g = (sd: number): number => 1 + ri.normal() * sd;
   const identity: IdentityParams = {
     cheekHalfWidth: n.cheekHalfWidth * g(0.07),
-    jawRatio: clamp(n.jawRatio + ri.normal() * 0.06, 0.62, 0.95),
+    jawRatio: clamp(n.jawRatio + ri.normal() * 0.06, 0.66, 0.97),
     gonionY: n.gonionY * g(0.06),
     chinY: n.chinY * g(0.06),
-    chinPow: clamp(2.4 + ri.normal() * 0.5, 1.7, 3.6),
+    chinPow: clamp(2.8 + ri.normal() * 0.5, 1.8, 4),
     eyeSpacing: n.eyeSpacing * g(0.06),
     eyeHalfWidth: n.eyeHalfWidth * g(0.08),
     eyeOpen: n.eyeOpen * g(0.15),

@@ -55,7 +55,7 @@ export interface ExpressionParams {
 }
 
 export const NEUTRAL_IDENTITY: IdentityParams = {
-  cheekHalfWidth: 68, jawRatio: 0.8, gonionY: 80, chinY: 114, chinPow: 2.4,
+  cheekHalfWidth: 68, jawRatio: 0.84, gonionY: 80, chinY: 112, chinPow: 2.8,
   eyeSpacing: 31, eyeHalfWidth: 14, eyeOpen: 5.5, canthalTilt: 1.5,
   browY: -21, browArch: 4, browThick: 6,
   noseLength: 46, noseHalfWidth: 17, noseProtrusion: 28,
