@@ -38,19 +38,19 @@ function face(file: string, line: number | undefined, fieldBase: string, image: 
   const landmarks: Point[] = [];
   for (let i = 0; i < N; i++) landmarks.push([phis[i] - shift, phis[N + i] - shift]);
   const occluded = phis.slice(2 * N, 3 * N).map((v, i) => {
-    if (v !== 0 && v !== 1) throw new FormatError(file, line, `${fieldBase} occlusion ${i}`, `expected 0 or 1, got ${v}`);
+    if (v !== 0 && v !== 1) throw new FormatError(file, line, `${fieldBase} occlusion ${i}`.trim(), `expected 0 or 1, got ${v}`);
     return v === 1;
   });
   let rect: Rect | undefined;
   if (bbox) {
-    if (!(bbox[2] > 0 && bbox[3] > 0)) throw new FormatError(file, line, `${fieldBase} bbox`, `width/height must be > 0, got ${bbox.join(', ')}`);
+    if (!(bbox[2] > 0 && bbox[3] > 0)) throw new FormatError(file, line, `${fieldBase} bbox`.trim(), `width/height must be > 0, got ${bbox.join(', ')}`);
     rect = [bbox[0] - shift, bbox[1] - shift, bbox[0] - shift + bbox[2], bbox[1] - shift + bbox[3]];
   }
   const where = `${file}${line !== undefined ? `:${line}` : ` face ${idx}`}`;
   return {
     sample: {
       id: `${path.basename(image)}#${idx}`,
-      imagePath: resolveImage(image, file, line, `${fieldBase} image`, opts),
+      imagePath: resolveImage(image, file, line, `${fieldBase} image`.trim(), opts),
       scheme: COFW29.name,
       landmarks,
       box: resolveBox(where, landmarks, undefined, undefined, rect, opts),
