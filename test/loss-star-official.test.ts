@@ -30,12 +30,12 @@ function nchwToNhwc(a: number[][][][]): tf.Tensor4D {
 function runFixture(fx: Fixture) {
   const h = nchwToNhwc(fx.heatmap);
   const gt = tf.tensor3d(fx.gt);
-  for (const r of fx.results) {
-    const opts: StarLossOptions = { variant: r.version, distance: r.dist, omega: r.w };
+  for (const implementation of ['fused', 'autodiff'] as const) for (const r of fx.results) {
+    const opts: StarLossOptions = { variant: r.version, distance: r.dist, omega: r.w, implementation };
     const { value, grads } = tf.valueAndGrads((x: tf.Tensor) => starLoss(x as tf.Tensor4D, gt, opts))([h]);
     const loss = value.dataSync()[0];
     const rel = Math.abs(loss - r.loss_f64) / Math.abs(r.loss_f64);
-    assert.ok(rel <= 1e-5, `${tf.getBackend()} ${r.version}/${r.dist}/w=${r.w}: loss ${loss} vs official ${r.loss_f64} (rel ${rel})`);
+    assert.ok(rel <= 1e-5, `${tf.getBackend()} ${implementation} ${r.version}/${r.dist}/w=${r.w}: loss ${loss} vs official ${r.loss_f64} (rel ${rel})`);
     const g = tf.tidy(() => tf.transpose(grads[0], [0, 3, 1, 2]).dataSync()); // back to NCHW
     const ref = r.grad_f64.flat(3);
     let maxRef = 0;
@@ -44,7 +44,7 @@ function runFixture(fx: Fixture) {
       maxRef = Math.max(maxRef, Math.abs(ref[k]));
       maxErr = Math.max(maxErr, Math.abs(g[k] - ref[k]));
     }
-    assert.ok(maxErr / maxRef <= 1e-4, `${tf.getBackend()} ${r.version}/${r.dist}/w=${r.w}: grad max err ${maxErr} rel ${maxErr / maxRef}`);
+    assert.ok(maxErr / maxRef <= 1e-4, `${tf.getBackend()} ${implementation} ${r.version}/${r.dist}/w=${r.w}: grad max err ${maxErr} rel ${maxErr / maxRef}`);
     tf.dispose([value, ...grads]);
   }
   // Intermediates (f64 official): mean, covariance, eigenvalues.

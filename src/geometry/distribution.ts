@@ -193,6 +193,15 @@ export function assertValidHeatmaps(heatmaps: tf.Tensor4D, where = 'heatmaps'): 
   }
 }
 
+/**
+ * The same statistics packed as `[B, N, 7]` = (S, Mx, My, Cxx, Cyy, Cxy, Q) in that order: the input of fused
+ * per-landmark kernels (loss/star-kernel.ts). Differentiable.
+ */
+export function heatmapMomentsPacked(heatmaps: tf.Tensor4D): tf.Tensor3D {
+  checkHeatmaps(heatmaps, 'heatmapMomentsPacked');
+  return momentsKernel(heatmaps) as tf.Tensor3D;
+}
+
 /** Raw per-channel statistics (differentiable, fused backward). */
 export function heatmapMoments(heatmaps: tf.Tensor4D): HeatmapMoments {
   checkHeatmaps(heatmaps, 'heatmapMoments');

@@ -22,7 +22,8 @@
  *   smooth-L1 (linear branch) v2 losses depend on the arbitrary eigenbasis (here the x/y axes); l2 does not.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertValidHeatmaps, COV_EPS, heatmapDistributionEigen } from '../geometry/distribution';
+import { assertValidHeatmaps, COV_EPS, heatmapDistributionEigen, heatmapMomentsPacked } from '../geometry/distribution';
+import { starKernel } from './star-kernel';
 import { tidyObject } from '../geometry/eigen2x2';
 import { DistanceName, distance, smoothL1FromSquared } from './distances';
 
@@ -52,6 +53,12 @@ export interface StarLossOptions {
   validate?: boolean;
   /** Relative isotropy regularisation of the eigenvector gradient (eigen2x2.ts). Default 1e-3. */
   isotropyEps?: number;
+  /**
+   * 'fused' (default): one custom kernel for the per-landmark stage (star-kernel.ts), fast and with the exact
+   * eigenvector gradient at isotropy for the smooth distances. 'autodiff': the readable op-by-op reference
+   * (starDecomposition), whose eigenvector gradient is bounded as described in eigen2x2.ts.
+   */
+  implementation?: 'fused' | 'autodiff';
 }
 
 export const STAR_LOSS_DEFAULTS = {
@@ -61,6 +68,7 @@ export const STAR_LOSS_DEFAULTS = {
   variant: 'v2' as StarVariant,
   validate: false,
   isotropyEps: 1e-3,
+  implementation: 'fused' as 'fused' | 'autodiff',
 };
 
 /** Per-landmark pieces of the STAR loss, each `[B, N]` (for analysis and tests). */
@@ -97,6 +105,9 @@ function resolveOptions(o: StarLossOptions) {
   if (!(r.variant === 'v1' || r.variant === 'v2')) throw new Error(`starLoss: options.variant must be 'v2' | 'v1', got "${r.variant}"`);
   if (!['none', 'eigenvalues', 'decomposition'].includes(r.detach)) {
     throw new Error(`starLoss: options.detach must be 'none' | 'eigenvalues' | 'decomposition', got "${r.detach}"`);
+  }
+  if (r.implementation !== 'fused' && r.implementation !== 'autodiff') {
+    throw new Error(`starLoss: options.implementation must be 'fused' | 'autodiff', got "${r.implementation}"`);
   }
   if (!Number.isFinite(r.omega) || r.omega < 0) throw new Error(`starLoss: options.omega must be a finite number >= 0, got ${r.omega}`);
   if (r.eigenvalueClamp !== undefined) {
@@ -181,7 +192,17 @@ function decompose(heatmaps: tf.Tensor4D, targets: tf.Tensor3D, o: ReturnType<ty
 
 /** Per-landmark STAR loss `[B, N]` (already multiplied by valid and weights). */
 export function starLossPerLandmark(heatmaps: tf.Tensor4D, targets: tf.Tensor3D, options: StarLossOptions = {}): tf.Tensor2D {
-  return tf.tidy(() => starDecomposition(heatmaps, targets, options).total);
+  checkShapes(heatmaps, targets, options.weights, 'starLoss');
+  const o = resolveOptions(options);
+  if (o.implementation === 'autodiff') return tf.tidy(() => starDecomposition(heatmaps, targets, options).total);
+  if (o.validate) assertValidHeatmaps(heatmaps, 'starLoss');
+  return tf.tidy(() => {
+    const per = starKernel(heatmapMomentsPacked(heatmaps), targets, {
+      variant: o.variant, distance: o.distance, omega: o.omega, detach: o.detach,
+      eigenvalueClamp: o.eigenvalueClamp, isotropyEps: o.isotropyEps,
+    });
+    return (o.weights ? tf.mul(per, o.weights) : per) as tf.Tensor2D;
+  });
 }
 
 /**
@@ -190,7 +211,7 @@ export function starLossPerLandmark(heatmaps: tf.Tensor4D, targets: tf.Tensor3D,
  */
 export function starLoss(heatmaps: tf.Tensor4D, targets: tf.Tensor3D, options: StarLossOptions = {}): tf.Scalar {
   return tf.tidy(() => {
-    const per = starDecomposition(heatmaps, targets, options).total;
+    const per = starLossPerLandmark(heatmaps, targets, options);
     return tf.div(tf.sum(per), per.size) as tf.Scalar;
   });
 }
