@@ -29,7 +29,7 @@
  * 1/Δ factor cancels against the difference of the 1/√λ weights); there the bound *drops* that finite
  * eigenvector part when Δ/trace << isotropyEps (on an exactly isotropic blob with the l2 distance the heatmap
  * gradient was off by 36% relative to finite differences; at Δ/trace ≈ 0.05 it matches to 2e-4). A fused
- * loss-level backward could keep it exactly (G_θ/Δ has a closed divided-difference form for l2); not done yet.
+ * loss-level backward keeps it exactly (G_θ/Δ has a closed divided-difference form): loss/star-kernel.ts does.
  * For l1 / the linear part of smooth-l1 the v2 loss itself depends on
  * the (arbitrary) basis at exact isotropy, so no gradient is "right" there; the bound keeps it finite.
  */
