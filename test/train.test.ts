@@ -84,4 +84,12 @@ test('the runner executes missing runs only and writes paired tables', async () 
   await runExperiment(small, 'smoke', { resultsRoot: root, progress: quiet, handleSignals: false, workers: 0 });
   assert.equal(fs.statSync(summaryFile).mtimeMs, before, 'a finished run was trained again');
   for (const f of ['test-train.json', 'test-train.csv', 'test-train.md', 'test-train-paired.csv']) assert.ok(fs.existsSync(path.join(root, 'tables', f)), f);
+  // Another experiment with an identical arm (same data, model, training and loss) reuses the finished run.
+  const other: ExperimentSpec = { ...small, name: 'test-other', arms: [{ ...small.arms[0], id: 'star-again', label: 'STAR again' }], comparisons: [] };
+  const t2 = await runExperiment(other, 'smoke', { resultsRoot: root, progress: quiet, handleSignals: false, workers: 0 });
+  assert.equal(t2.missing.length, 0);
+  const reused = readJson<{ reusedFrom?: string; test: { labels: { nme: number } } }>(path.join(runDirFor(root, other, other.arms[0], 1), 'summary.json'));
+  const original = readJson<{ test: { labels: { nme: number } } }>(summaryFile);
+  assert.equal(reused.reusedFrom, path.join('runs', 'test-train', 'star-s1'));
+  assert.equal(reused.test.labels.nme, original.test.labels.nme);
 });

@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { execSync } from 'child_process';
+import { createHash } from 'crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, backendInfo } from '../backend';
 import { createCodec } from '../data/codec';
@@ -53,6 +54,44 @@ export function runDirFor(resultsRoot: string, spec: ExperimentSpec, arm: ArmSpe
 
 export function isRunComplete(dir: string): boolean {
   return fs.existsSync(path.join(dir, 'summary.json'));
+}
+
+/**
+ * What determines a run's numbers: resolved data config, model config, training config and loss (not the experiment
+ * or arm names). Experiments share arms (e.g. STAR with ω = 1 appears in four ablations); a finished run with the same
+ * key is reused instead of retrained.
+ */
+export function runKey(spec: ExperimentSpec, arm: ArmSpec, seed: number): string {
+  const dataCfg = resolveSyntheticConfig(mergeData(spec.data, arm.data));
+  const mcfg = modelConfig(spec.model.preset, { ...spec.model.overrides, numPoints: WFLW98.numPoints, numEdges: WFLW98.edges.length });
+  const trainCfg: TrainConfig = { ...TRAIN_DEFAULTS, ...spec.train, seed };
+  const text = JSON.stringify({ dataCfg, mcfg, trainCfg, loss: arm.loss });
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/** Copy a finished run with the same key from another experiment, if one exists. Returns true when reused. */
+export function reuseEquivalentRun(resultsRoot: string, spec: ExperimentSpec, arm: ArmSpec, seed: number): string | null {
+  const key = runKey(spec, arm, seed);
+  const runsRoot = path.join(resultsRoot, 'runs');
+  if (!fs.existsSync(runsRoot)) return null;
+  const target = runDirFor(resultsRoot, spec, arm, seed);
+  for (const exp of fs.readdirSync(runsRoot)) {
+    const expDir = path.join(runsRoot, exp);
+    if (!fs.statSync(expDir).isDirectory()) continue;
+    for (const run of fs.readdirSync(expDir)) {
+      const dir = path.join(expDir, run);
+      if (dir === target) continue;
+      const keyFile = path.join(dir, 'run-key.txt');
+      if (!fs.existsSync(keyFile) || !isRunComplete(dir) || fs.readFileSync(keyFile, 'utf8').trim() !== key) continue;
+      fs.rmSync(target, { recursive: true, force: true });
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.cpSync(dir, target, { recursive: true });
+      const summary = JSON.parse(fs.readFileSync(path.join(target, 'summary.json'), 'utf8')) as RunSummary;
+      writeJsonAtomic(path.join(target, 'summary.json'), { ...summary, experiment: spec.name, arm: arm.id, armLabel: arm.label, reusedFrom: path.relative(resultsRoot, dir) });
+      return dir;
+    }
+  }
+  return null;
 }
 
 function gitCommit(): string {
@@ -117,6 +156,7 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
   if (dataCfg.imageSize < mcfg.inputSize / 2) throw new Error(`${spec.name}: synthetic images of ${dataCfg.imageSize}px are too small for a ${mcfg.inputSize}px model input`);
 
   fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'run-key.txt'), runKey(spec, arm, seed) + '\n');
   writeJsonAtomic(path.join(dir, 'config.json'), {
     experiment: spec.name, arm, seed, profile: opts.profile, data: dataCfg, model: mcfg, train: trainCfg, loss: describeLoss(arm.loss),
   });

@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { isRunComplete, runDirFor, runOne, type RunSummary, type RunOptions } from './run';
+import { isRunComplete, reuseEquivalentRun, runDirFor, runOne, type RunSummary, type RunOptions } from './run';
 import { scaleSpec, validateSpec, type ExperimentSpec } from './spec';
 import { mean, pairedDifference, std } from './stats';
 import { readJson, writeJsonAtomic } from '../util/fs';
@@ -62,6 +62,11 @@ export async function runExperiment(specIn: ExperimentSpec, profile: Profile, op
     const dir = runDirFor(opts.resultsRoot, spec, arm, seed);
     if (isRunComplete(dir)) {
       console.error(`[${k}/${todo.length}] ${spec.name}/${arm.id} s${seed}: done already (${dir})`);
+      continue;
+    }
+    const reused = reuseEquivalentRun(opts.resultsRoot, spec, arm, seed);
+    if (reused) {
+      console.error(`[${k}/${todo.length}] ${spec.name}/${arm.id} s${seed}: identical run found in ${reused}; reused`);
       continue;
     }
     console.error(`[${k}/${todo.length}] ${spec.name}/${arm.id} s${seed}: training (${arm.label})`);
