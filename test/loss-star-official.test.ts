@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { withBackend } from '../src/backend';
+import { initBackend, withBackend } from '../src/backend';
 import { starLoss, StarLossOptions } from '../src/loss/star';
 import { heatmapDistributionEigen } from '../src/geometry/distribution';
 
@@ -79,4 +79,12 @@ test('official fixture: all eight settings on wasm', { skip }, async () => {
     runFixture(fx);
     assert.equal(tf.memory().numTensors, before, 'no tensor leak');
   });
+});
+
+test('official fixture on the project backend (initBackend: wasm with the project\'s custom kernels)', { skip }, async () => {
+  const fx = JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as Fixture;
+  const info = await initBackend({ backend: 'wasm-single', quiet: true });
+  assert.equal(info.name, 'wasm');
+  assert.equal(tf.getBackend(), 'wasm');
+  runFixture(fx);
 });
