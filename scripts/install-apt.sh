@@ -13,6 +13,7 @@ PACKAGES=(
   jupyter-notebook
   python3-ipykernel
   python3-torch
+  python3-scipy
 )
 # Seconds to keep retrying while another process (unattended-upgrades, a parallel setup) holds the dpkg/apt lock.
 LOCK_WAIT_S="${STAR_APT_LOCK_WAIT_S:-900}"
