@@ -197,6 +197,24 @@ test("'missing-only' restores the stock input gradient and MaxPoolGrad; 'all' re
   assert.deepEqual(registerWasmTrainingKernels('missing-only'), ['Conv2DBackpropFilter']);
   const restored = tf.getKernel('Conv2DBackpropInput', 'wasm');
   assert.notEqual(restored?.kernelFunc, stockInput?.kernelFunc, 'ours was active before');
-  assert.deepEqual(registerWasmTrainingKernels('all'), ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad']);
+  assert.deepEqual(registerWasmTrainingKernels('conv'), ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad']);
   assert.notEqual(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc, restored?.kernelFunc);
+  assert.deepEqual(registerWasmTrainingKernels('all'),
+    ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean']);
+  assert.throws(() => registerWasmTrainingKernels('some' as never), /kernel set "some" is not one of all, conv/);
+});
+
+test('our kernels free every intermediate: wasm data ids flat over repeated gradient calls', async () => {
+  const ids = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+  const once = () => tf.tidy(() => {
+    const x = tf.tensor4d(values(2 * 9 * 8 * 3, 60), [2, 9, 8, 3]);
+    const f = tf.tensor4d(values(3 * 3 * 3 * 4, 61), [3, 3, 3, 4]);
+    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.maxPool(
+      tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), 2, 2, 'valid'))));
+    return g([x, f]).map((t) => t.dataSync()[0]);
+  });
+  once();
+  const before = ids();
+  for (let i = 0; i < 5; i++) once();
+  assert.equal(ids(), before, 'backend buffers leaked');
 });

@@ -1,19 +1,37 @@
 /**
  * Install our wasm training kernels, replacing stock ones where needed, and switch back (the benchmark compares
- * "only the missing filter gradient" against "all replacements" in one process).
+ * kernel sets in one code base, each in its own process).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { makeConv2DBackpropFilter } from './conv2d-backprop-filter';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input';
 import { makeMaxPoolGrad } from './max-pool-grad';
+import { makeTile } from './tile';
+import { makeIdentity } from './identity';
+import { makeMean, makeSum } from './reduce';
 
 /**
- * - 'all': Conv2DBackpropFilter (missing in stock), fast Conv2DBackpropInput, correct MaxPoolGrad.
+ * - 'all': everything below.
+ * - 'conv': Conv2DBackpropFilter (missing in stock), fast Conv2DBackpropInput, correct MaxPoolGrad (the first set;
+ *   kept so the benchmark can show what the later kernels add).
  * - 'missing-only': only Conv2DBackpropFilter; the stock (slow) input gradient and (buggy) MaxPoolGrad stay.
  * - 'none': stock kernels only (conv nets cannot train).
+ * 'all' adds copy-free Identity, block-copy Tile and transpose-free Sum/Mean over leading/middle axes.
  */
-export type WasmKernelSet = 'all' | 'missing-only' | 'none';
+export type WasmKernelSet = 'all' | 'conv' | 'missing-only' | 'none';
+export const WASM_KERNEL_SETS: readonly WasmKernelSet[] = ['all', 'conv', 'missing-only', 'none'];
+
+const MAKERS: Array<[string, () => KernelConfig]> = [
+  [tf.Conv2DBackpropFilter, makeConv2DBackpropFilter],
+  [tf.Conv2DBackpropInput, makeConv2DBackpropInput],
+  [tf.MaxPoolGrad, makeMaxPoolGrad],
+  [tf.Identity, makeIdentity],
+  [tf.Tile, makeTile],
+  [tf.Sum, makeSum],
+  [tf.Mean, makeMean],
+];
+const COUNT: Record<WasmKernelSet, number> = { all: MAKERS.length, conv: 3, 'missing-only': 1, none: 0 };
 
 const stock = new Map<string, KernelConfig | undefined>();
 
@@ -24,14 +42,14 @@ function swap(config: KernelConfig | undefined, name: string): void {
 
 /** Returns the names of the kernels now served by our implementations. Idempotent. */
 export function registerWasmTrainingKernels(set: WasmKernelSet = 'all'): string[] {
-  const names = [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.MaxPoolGrad];
+  if (!(set in COUNT)) throw new Error(`registerWasmTrainingKernels: kernel set "${set}" is not one of ${WASM_KERNEL_SETS.join(', ')}`);
+  const names = MAKERS.map(([n]) => n);
   for (const n of names) if (!stock.has(n)) stock.set(n, tf.getKernel(n, 'wasm'));
-  // Our kernels are built from the *stock* Conv2D etc.; make sure nothing of ours is in their place first.
+  // Our kernels are built from (and fall back to) the *stock* kernels: put every stock kernel back first.
   for (const n of names) swap(stock.get(n), n);
-  if (set === 'none') return [];
-  swap(makeConv2DBackpropFilter(), tf.Conv2DBackpropFilter);
-  if (set === 'missing-only') return [tf.Conv2DBackpropFilter];
-  swap(makeConv2DBackpropInput(), tf.Conv2DBackpropInput);
-  swap(makeMaxPoolGrad(), tf.MaxPoolGrad);
-  return [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.MaxPoolGrad];
+  const chosen = MAKERS.slice(0, COUNT[set]);
+  // Build all before registering any, so no maker captures one of ours as "stock".
+  const configs = chosen.map(([n, make]) => [n, make()] as const);
+  for (const [n, c] of configs) swap(c, n);
+  return chosen.map(([n]) => n);
 }

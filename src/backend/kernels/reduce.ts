@@ -1,0 +1,57 @@
+/**
+ * Sum and Mean over a contiguous run of axes that is not innermost, for the wasm backend. The stock 4.22.0 kernels
+ * first transpose the reduced axes to the end (a full copy), then reduce: batch-norm statistics and their gradients
+ * (axes [0,1,2] of NHWC) and instance-norm statistics (axes [1,2]) all take that path. Viewing the input as
+ * [A, R, K] (kept, reduced, kept) we accumulate out[a,k] = Σ_r x[a,r,k] row by row in float64 — one pass, no copy,
+ * and more accurate than the stock float32 accumulation. Other cases (innermost axes, non-contiguous axes, int
+ * dtypes) go to the stock kernel.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { stockWasmKernel, type WasmBackendLike } from './wasm-calls';
+
+/** [A, R, K] view of a reduction, or null when the reduced axes are not one contiguous, non-innermost run. */
+export function reductionView(shape: number[], axis: number | number[] | undefined): { A: number; R: number; K: number; axes: number[] } | null {
+  const rank = shape.length;
+  const axes = [...new Set(tf.util.parseAxisParam(axis ?? null as unknown as number[], shape))].sort((a, b) => a - b);
+  if (axes.length === 0 || rank === 0) return null;
+  for (let i = 1; i < axes.length; i++) if (axes[i] !== axes[i - 1] + 1) return null;
+  const first = axes[0];
+  const lastAxis = axes[axes.length - 1];
+  const prod = (a: number, b: number) => shape.slice(a, b).reduce((p, d) => p * d, 1);
+  const K = prod(lastAxis + 1, rank);
+  if (K === 1) return null; // innermost: the stock kernel needs no transpose
+  return { A: prod(0, first), R: prod(first, lastAxis + 1), K, axes };
+}
+
+function makeReduce(kernelName: 'Sum' | 'Mean'): KernelConfig {
+  const stock = stockWasmKernel(kernelName);
+  const kernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }) => {
+    const backend = args.backend as WasmBackendLike;
+    const { x } = args.inputs;
+    const { axis, keepDims } = (args.attrs ?? {}) as { axis?: number | number[]; keepDims?: boolean };
+    const view = x.dtype === 'float32' ? reductionView(x.shape, axis) : null;
+    if (view == null || view.R === 0) return stock(backend)(args.inputs, args.attrs);
+    const { A, R, K, axes } = view;
+    const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+    const out = backend.makeOutput(outShape, 'float32');
+    const src = backend.typedArrayFromHeap(x) as Float32Array;
+    const dst = backend.typedArrayFromHeap(out) as Float32Array;
+    const acc = new Float64Array(K);
+    const scale = kernelName === 'Mean' ? 1 / R : 1;
+    for (let a = 0; a < A; a++) {
+      acc.fill(0);
+      let p = a * R * K;
+      for (let r = 0; r < R; r++, p += K) {
+        for (let k = 0; k < K; k++) acc[k] += src[p + k];
+      }
+      const o = a * K;
+      for (let k = 0; k < K; k++) dst[o + k] = acc[k] * scale;
+    }
+    return out;
+  };
+  return { kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
+export const makeSum = (): KernelConfig => makeReduce('Sum');
+export const makeMean = (): KernelConfig => makeReduce('Mean');
