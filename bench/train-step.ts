@@ -1,169 +1,336 @@
 /**
- * Training-step benchmark (`npm run bench`): median ms per step (forward + backward + Adam, MSE to random heatmaps)
- * after warm-up, for each backend configuration, each in its own child process (a process starts wasm once).
- * With /usr/bin/python3 + torch available, the same network in PyTorch with 1 and 2 threads, and the ratios.
- * Writes results/bench/train-step-<date>.json and prints a table.
+ * Training-step benchmark (`npm run bench`, issue #7): tfjs (wasm + our kernels) next to the same network in
+ * PyTorch, same batch, resolution and thread count, in one invocation. One step = next batch from the data loader +
+ * forward + backward + Adam + batch-norm running statistics, as in real training (src/train/trainer.ts); the tfjs
+ * side reads batches from the project's loader (src/data/loader.ts, one worker thread, official augmentation) over
+ * a small in-memory random-face dataset, the PyTorch side from a torch DataLoader with one worker process.
+ * Median ms/step over >= 5 steps after warm-up; ratio tfjs / PyTorch (target <= 2).
  *
- *   node --import tsx bench/train-step.ts [--steps 5] [--warmup 2] [--batch 8] [--size 128] [--net convnet]
- *                                        [--only wasm-threaded,wasm-single,...] [--no-torch]
+ * Also measured in the tfjs process: the STAR loss (src/loss/star.ts) vs heatmap MSE, forward + backward on the
+ * network's output shapes (all stacks), and the share STAR would take of a training step.
+ *
+ *   node --import tsx bench/train-step.ts [--quick] [--nets convnet,hg-cpu-tiny,hg-cpu-small] [--threads 1,2]
+ *        [--steps N] [--warmup N] [--batch 8] [--kernels all|conv] [--no-torch] [--no-star]
+ *   node --import tsx bench/train-step.ts --rss [--steps 1000] [--net hg-cpu-tiny]    # memory over a long run
+ *
+ * Each configuration runs in its own child process (wasm starts once per process, with a fixed thread count).
+ * Writes results/bench/train-step-<date>.{json,md} (rss-<date>.{json,md} for --rss).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type BackendChoice } from '../src/backend';
+import { initBackend } from '../src/backend';
 import type { WasmKernelSet } from '../src/backend/kernels/register';
-import { BENCH_NETS, paramCount } from './convnet';
+import { createCodec } from '../src/data/codec';
+import { arrayDataset } from '../src/data/dataset';
+import { WFLW98 } from '../src/data/schemes';
+import type { Sample } from '../src/data/sample';
+import { loaderBatchProvider } from '../src/train/loader-batches';
+import { starLoss } from '../src/loss/star';
+import { heatmapMse } from '../src/loss/baselines';
+import { BENCH_MODEL_IDS, buildBenchModel, paramTotal, type BenchModel } from './nets';
+import { makeStepper } from './step';
 
-interface Config {
-  id: string;
-  backend: BackendChoice;
+interface ChildConfig {
+  mode: 'step' | 'rss';
+  net: string;
   threads: number;
   kernels: WasmKernelSet;
   batch: number;
-  size: number;
   steps: number;
   warmup: number;
-  net: string;
+  star: boolean;
+  rssEvery: number;
 }
 
-interface Result extends Config {
+interface StepResult {
+  net: string;
+  threads: number;
+  backendLine: string;
+  params: number;
   medianMs: number;
   stepsMs: number[];
-  params: number;
-  backendLine: string;
+  /** Median ms waiting for the loader inside a step (0 when it keeps up). */
+  loaderWaitMs: number;
+  loss: { starMs: number; mseMs: number; stacks: number; starShare: number } | null;
   error?: string;
 }
+
+interface TorchResult { net: string; threads: number; median_ms?: number; steps_ms?: number[]; params?: number; torch?: string; error?: string }
+
+const median = (xs: number[]) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+// ---------------------------------------------------------------------------------------------- child (tfjs) side
+
+/** Random-noise faces: 98 landmarks scattered in a box, so the loader does real crop/augment/encode work. */
+function randomFaces(n: number, inputSize: number): ReturnType<typeof arrayDataset> {
+  let s = 12345;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const side = Math.round(inputSize * 1.5);
+  const samples: Sample[] = Array.from({ length: n }, (_, i) => {
+    const data = new Uint8Array(new SharedArrayBuffer(side * side * 3));
+    for (let k = 0; k < data.length; k++) data[k] = (rnd() * 256) | 0;
+    const c = side / 2;
+    return {
+      id: `bench${i}`, scheme: WFLW98.name, pixels: { data, width: side, height: side, channels: 3 },
+      landmarks: Array.from({ length: WFLW98.numPoints }, () => [c + (rnd() - 0.5) * side * 0.5, c + (rnd() - 0.5) * side * 0.5] as [number, number]),
+      box: { center: [c, c], scale: (side * 0.7) / 200 },
+    };
+  });
+  return arrayDataset('bench-random-faces', WFLW98, samples);
+}
+
+function providerFor(model: BenchModel, batch: number, seed = 1) {
+  const codec = createCodec(WFLW98, { inputSize: model.inputSize, heatmapSize: model.heatmapSize });
+  return loaderBatchProvider(randomFaces(4 * batch, model.inputSize), {
+    codec, augment: {}, seed, batchSize: batch, heatmaps: true, workers: 1,
+  });
+}
+
+/** Median ms of fwd+bwd of `loss` summed over the stacks' output shapes (gradient w.r.t. the heatmaps). */
+function lossMs(shape: number[], stacks: number, loss: (h: tf.Tensor4D, i: number) => tf.Scalar, reps = 5): number {
+  const hs = Array.from({ length: stacks }, (_, i) =>
+    tf.tidy(() => tf.relu(tf.sub(tf.randomUniform(shape, 0, 1, 'float32', 40 + i), 0.8))) as tf.Tensor4D);
+  const once = () => {
+    const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => {
+      let total = loss(xs[0] as tf.Tensor4D, 0);
+      for (let i = 1; i < xs.length; i++) total = tf.add(total, loss(xs[i] as tf.Tensor4D, i));
+      return total;
+    })(hs);
+    grads[0].dataSync();
+    tf.dispose([value, ...grads]);
+  };
+  once();
+  const ts: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    once();
+    ts.push(performance.now() - t0);
+  }
+  tf.dispose(hs);
+  return median(ts);
+}
+
+async function runChild(cfg: ChildConfig): Promise<void> {
+  const info = await initBackend({
+    backend: cfg.threads > 1 ? 'wasm-threaded' : 'wasm-single', threads: cfg.threads, wasmKernels: cfg.kernels, quiet: true,
+  });
+  const model = buildBenchModel(cfg.net);
+  const stepper = makeStepper(model);
+  const batches = providerFor(model, cfg.batch);
+  const { inputSize: S, heatmapSize: Hm, numPoints: N } = model;
+  const oneStep = async (k: number): Promise<{ ms: number; waitMs: number }> => {
+    const t0 = performance.now();
+    const host = await batches.get(k);
+    const waitMs = performance.now() - t0;
+    const images = tf.tensor4d(host.images, [cfg.batch, S, S, 3]);
+    const target = tf.tensor4d(host.heatmaps!, [cfg.batch, Hm, Hm, N]);
+    await stepper.step(images, target);
+    tf.dispose([images, target]);
+    return { ms: performance.now() - t0, waitMs };
+  };
+
+  if (cfg.mode === 'rss') {
+    const rows: Array<{ step: number; rssMB: number; heapUsedMB: number; externalMB: number; numTensors: number; msPerStep: number }> = [];
+    let t = performance.now();
+    for (let k = 0; k < cfg.steps; k++) {
+      await oneStep(k);
+      if ((k + 1) % cfg.rssEvery === 0 || k === 0) {
+        const m = process.memoryUsage();
+        const now = performance.now();
+        const row = {
+          step: k + 1, rssMB: m.rss / 2 ** 20, heapUsedMB: m.heapUsed / 2 ** 20, externalMB: m.external / 2 ** 20,
+          numTensors: tf.memory().numTensors, msPerStep: k === 0 ? now - t : (now - t) / cfg.rssEvery,
+        };
+        t = now;
+        rows.push(row);
+        process.stderr.write(`[rss] step ${String(row.step).padStart(5)}  rss ${row.rssMB.toFixed(1)} MB  js heap ${row.heapUsedMB.toFixed(1)} MB  ` +
+          `external ${row.externalMB.toFixed(1)} MB  tensors ${row.numTensors}  ${row.msPerStep.toFixed(0)} ms/step\n`);
+      }
+    }
+    await batches.close();
+    process.stdout.write(`@@RESULT ${JSON.stringify({ net: cfg.net, threads: cfg.threads, backendLine: describe(info), rows })}\n`);
+    return;
+  }
+
+  const times: number[] = [];
+  const waits: number[] = [];
+  for (let k = 0; k < cfg.warmup + cfg.steps; k++) {
+    const { ms, waitMs } = await oneStep(k);
+    if (k >= cfg.warmup) {
+      times.push(ms);
+      waits.push(waitMs);
+    }
+  }
+  await batches.close();
+  let loss: StepResult['loss'] = null;
+  if (cfg.star) {
+    const shape = [cfg.batch, Hm, Hm, N];
+    const stacks = model.stackWeights.length;
+    const targets = tf.randomUniform([cfg.batch, N, 2], -0.9, 0.9, 'float32', 7) as tf.Tensor3D;
+    const gauss = tf.randomUniform(shape as [number, number, number, number], 0, 1, 'float32', 8) as tf.Tensor4D;
+    const starMs = lossMs(shape, stacks, (h, i) => tf.mul(starLoss(h, targets), model.stackWeights[i]) as tf.Scalar);
+    const mseMs = lossMs(shape, stacks, (h, i) => tf.mul(heatmapMse(h, gauss), model.stackWeights[i]) as tf.Scalar);
+    tf.dispose([targets, gauss]);
+    const step = median(times);
+    loss = { starMs, mseMs, stacks, starShare: starMs / Math.max(1e-9, step - mseMs + starMs) };
+  }
+  const out: StepResult = {
+    net: cfg.net, threads: cfg.threads, backendLine: describe(info), params: paramTotal(model.params),
+    medianMs: median(times), stepsMs: times, loaderWaitMs: median(waits), loss,
+  };
+  process.stdout.write(`@@RESULT ${JSON.stringify(out)}\n`);
+}
+
+function describe(info: { name: string; threads: number; customKernels: string[] }): string {
+  return `${info.name} threads=${info.threads} kernels=${info.customKernels.join('+') || 'stock'}`;
+}
+
+// ----------------------------------------------------------------------------------------------- parent side
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
-function intArg(name: string, fallback: number): number {
-  const v = Number(arg(name, String(fallback)));
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got "${arg(name, '')}"`);
+function intArg(name: string, fallback: number, min = 1): number {
+  const raw = arg(name, String(fallback));
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}, got "${raw}"`);
+  return v;
+}
+function listArg(name: string, fallback: string[], known?: readonly string[]): string[] {
+  const v = arg(name, fallback.join(',')).split(',').map((x) => x.trim()).filter(Boolean);
+  if (known) for (const x of v) if (!known.includes(x)) throw new Error(`--${name}: "${x}" is not one of ${known.join(', ')}`);
   return v;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-/** Child: one configuration, one JSON line on stdout. */
-async function runChild(cfg: Config): Promise<void> {
-  const info = await initBackend({ backend: cfg.backend, threads: cfg.threads, wasmKernels: cfg.kernels, quiet: true });
-  const build = BENCH_NETS[cfg.net];
-  if (build == null) throw new Error(`--net ${cfg.net}: unknown (known: ${Object.keys(BENCH_NETS).join(', ')})`);
-  const net = build({ inputSize: cfg.size, seed: 1 });
-  const [h, w, n] = net.outputShape(cfg.size);
-  const x = tf.randomUniform([cfg.batch, cfg.size, cfg.size, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
-  const y = tf.randomUniform([cfg.batch, h, w, n], 0, 1, 'float32', 3);
-  const opt = tf.train.adam(1e-3);
-  const times: number[] = [];
-  for (let i = 0; i < cfg.warmup + cfg.steps; i++) {
-    const t0 = performance.now();
-    const loss = opt.minimize(() => tf.mean(tf.squaredDifference(net.forward(x), y)) as tf.Scalar, true, net.variables);
-    const v = (await loss!.data())[0];
-    loss!.dispose();
-    if (!Number.isFinite(v)) throw new Error(`loss is ${v} at step ${i}`);
-    if (i >= cfg.warmup) times.push(performance.now() - t0);
-  }
-  const out: Result = {
-    ...cfg, medianMs: median(times), stepsMs: times, params: paramCount(net.variables),
-    backendLine: `${info.name} threads=${info.threads} kernels=${info.customKernels.join('+') || 'stock'}`,
-  };
-  process.stdout.write(`@@RESULT ${JSON.stringify(out)}\n`);
-}
-
-function spawnConfig(cfg: Config): Result {
+function spawnChild(cfg: ChildConfig, timeoutMs: number): { result?: unknown; error?: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--child', JSON.stringify(cfg)], {
-    encoding: 'utf8', timeout: 30 * 60_000, env: { ...process.env, STAR_BACKEND: '', STAR_THREADS: '' },
+    encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, STAR_BACKEND: '', STAR_THREADS: '' },
+    stdio: ['ignore', 'pipe', cfg.mode === 'rss' ? 'inherit' : 'pipe'],
   });
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('@@RESULT '));
   if (r.status !== 0 || line == null) {
-    const why = r.signal ? `killed (${r.signal})` : (r.stderr ?? '').split('\n').filter((l) => /Error/.test(l)).slice(-1)[0]?.slice(0, 300);
-    return { ...cfg, medianMs: NaN, stepsMs: [], params: 0, backendLine: '', error: why || `exit ${r.status}` };
+    const why = r.signal ? `killed (${r.signal})` : (r.stderr ?? '').trim().split('\n').filter((l) => /Error|error/.test(l)).slice(-1)[0]?.slice(0, 300);
+    return { error: why || `exit ${r.status}` };
   }
-  return JSON.parse(line.slice('@@RESULT '.length)) as Result;
+  return { result: JSON.parse(line.slice('@@RESULT '.length)) };
 }
 
 function torchAvailable(): boolean {
-  const r = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8', timeout: 60_000 });
-  return r.status === 0;
+  return spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8', timeout: 120_000 }).status === 0;
 }
 
-function runTorch(threads: number, batch: number, size: number, steps: number, warmup: number) {
-  const script = path.join(__dirname, 'torch_convnet.py');
-  const r = spawnSync('/usr/bin/python3', [script, '--threads', String(threads), '--batch', String(batch),
-    '--size', String(size), '--steps', String(steps), '--warmup', String(warmup)], { encoding: 'utf8', timeout: 20 * 60_000 });
-  if (r.status !== 0) return { threads, error: (r.stderr ?? '').trim().split('\n').pop() ?? `exit ${r.status}` };
-  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { threads: number; median_ms: number; steps_ms: number[]; params: number };
+function runTorch(net: string, threads: number, batch: number, steps: number, warmup: number): TorchResult {
+  const r = spawnSync('/usr/bin/python3', [path.join(__dirname, 'torch_nets.py'), '--net', net, '--threads', String(threads),
+    '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--loader', '1'], { encoding: 'utf8', timeout: 30 * 60_000 });
+  if (r.status !== 0) return { net, threads, error: (r.stderr ?? '').trim().split('\n').pop() ?? `exit ${r.status}` };
+  return { net, threads, ...JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') } as TorchResult;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
+  const line = (r: string[]) => `| ${r.map((c, j) => c.padEnd(widths[j])).join(' | ')} |`;
+  return [line(rows[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+}
+
+function hostInfo() {
+  return { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() };
+}
+
+function writeResults(stem: string, json: unknown, md: string): void {
+  const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
+  const dir = path.join(__dirname, '..', 'results', 'bench');
+  fs.mkdirSync(dir, { recursive: true });
+  const base = path.join(dir, `${stem}-${date}`);
+  fs.writeFileSync(`${base}.json`, JSON.stringify(json, null, 2) + '\n');
+  fs.writeFileSync(`${base}.md`, md + '\n');
+  console.log(`wrote ${path.relative(process.cwd(), base)}.{json,md}`);
+}
+
+async function mainRss(): Promise<void> {
+  const net = arg('net', 'hg-cpu-tiny');
+  const cfg: ChildConfig = {
+    mode: 'rss', net, threads: intArg('threads', 1), kernels: arg('kernels', 'all') as WasmKernelSet,
+    batch: intArg('batch', 8), steps: intArg('steps', 1000), warmup: 0, star: false, rssEvery: intArg('every', 100),
+  };
+  const r = spawnChild(cfg, 60 * 60_000);
+  if (r.error) throw new Error(`rss run failed: ${r.error}`);
+  const res = r.result as { rows: Array<{ step: number; rssMB: number; heapUsedMB: number; externalMB: number; numTensors: number; msPerStep: number }>; backendLine: string };
+  const rows = [['step', 'RSS MB', 'JS heap MB', 'external MB', 'tensors', 'ms/step']];
+  for (const x of res.rows) rows.push([String(x.step), x.rssMB.toFixed(1), x.heapUsedMB.toFixed(1), x.externalMB.toFixed(1), String(x.numTensors), x.msPerStep.toFixed(0)]);
+  const after = res.rows.filter((x) => x.step >= Math.min(200, cfg.steps));
+  const growth = after.length > 1 ? after[after.length - 1].rssMB - after[0].rssMB : NaN;
+  const md = [`# Memory over ${cfg.steps} training steps: ${net}, batch ${cfg.batch}, ${res.backendLine}`, '',
+    table(rows), '', `RSS change from step ${after[0]?.step} to ${after[after.length - 1]?.step}: ${growth.toFixed(1)} MB. ` +
+    `Host: ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}.`].join('\n');
+  console.log(md);
+  writeResults('rss', { date: new Date().toISOString(), host: hostInfo(), config: cfg, ...res, rssGrowthMB: growth }, md);
 }
 
 async function main(): Promise<void> {
   const childIdx = process.argv.indexOf('--child');
-  if (childIdx >= 0) return runChild(JSON.parse(process.argv[childIdx + 1]) as Config);
+  if (childIdx >= 0) return runChild(JSON.parse(process.argv[childIdx + 1]) as ChildConfig);
+  if (process.argv.includes('--rss')) return mainRss();
 
-  const steps = Math.max(5, intArg('steps', 5));
-  const warmup = intArg('warmup', 2);
+  const quick = process.argv.includes('--quick');
+  const steps = Math.max(5, intArg('steps', quick ? 5 : 10));
+  const warmup = intArg('warmup', quick ? 1 : 3, 0);
   const batch = intArg('batch', 8);
-  const size = intArg('size', 128);
-  const net = arg('net', 'convnet');
-  const tiny = { batch: 1, size: 32 };
-  const all: Config[] = [
-    { id: 'wasm-threaded', backend: 'wasm-threaded', threads: 2, kernels: 'all', batch, size, steps, warmup, net },
-    { id: 'wasm-single', backend: 'wasm-single', threads: 1, kernels: 'all', batch, size, steps, warmup, net },
-    { id: 'wasm-single-stock', backend: 'wasm-single', threads: 1, kernels: 'missing-only', batch, size, steps, warmup: 1, net },
-    { id: 'wasm-single-tiny', backend: 'wasm-single', threads: 1, kernels: 'all', ...tiny, steps, warmup, net },
-    { id: 'cpu-tiny', backend: 'cpu', threads: 1, kernels: 'none', ...tiny, steps, warmup: 1, net },
-  ];
-  const only = arg('only', '');
-  const configs = only ? all.filter((c) => only.split(',').includes(c.id)) : all;
+  const nets = listArg('nets', [...BENCH_MODEL_IDS], BENCH_MODEL_IDS);
+  const threads = listArg('threads', ['1', '2']).map(Number);
+  const kernels = arg('kernels', 'all') as WasmKernelSet;
+  const star = !process.argv.includes('--no-star');
+  const wantTorch = !process.argv.includes('--no-torch') && torchAvailable();
 
-  const results: Result[] = [];
-  for (const c of configs) {
-    process.stderr.write(`[bench] ${c.id} (batch ${c.batch}, ${c.size} px) ...\n`);
-    results.push(spawnConfig(c));
-  }
-  const torch: Array<ReturnType<typeof runTorch>> = [];
-  const wantTorch = !process.argv.includes('--no-torch') && net === 'convnet';
-  if (wantTorch && torchAvailable()) {
-    for (const t of [1, 2]) {
-      process.stderr.write(`[bench] pytorch ${t} thread(s) ...\n`);
-      torch.push(runTorch(t, batch, size, steps, warmup));
+  const results: Array<StepResult | (Partial<StepResult> & { net: string; threads: number; error: string })> = [];
+  const torch: TorchResult[] = [];
+  for (const net of nets) {
+    for (const t of threads) {
+      process.stderr.write(`[bench] tfjs ${net}, ${t} thread(s) ...\n`);
+      const r = spawnChild({ mode: 'step', net, threads: t, kernels, batch, steps, warmup, star, rssEvery: 0 }, 30 * 60_000);
+      results.push(r.error ? { net, threads: t, error: r.error } : (r.result as StepResult));
+      if (wantTorch) {
+        process.stderr.write(`[bench] pytorch ${net}, ${t} thread(s) ...\n`);
+        torch.push(runTorch(net, t, batch, steps, warmup));
+      }
     }
   }
 
   const load = os.loadavg()[0];
-  const note = `Taken on a shared ${os.cpus().length}-core machine (1-min load average ${load.toFixed(1)} at the end): ` +
-    'other jobs were running, so absolute numbers are inflated and noisy; ratios within one run are more meaningful.';
-  const ref = results.find((r) => r.id === 'wasm-threaded' && Number.isFinite(r.medianMs));
-  const rows: string[][] = [['config', 'backend', 'batch', 'px', 'params', 'median ms/step', 'vs wasm-threaded']];
+  const rows = [['net', 'params', 'threads', 'tfjs ms/step', 'PyTorch ms/step', 'tfjs / PyTorch', '≤ 2x', 'loader wait ms']];
+  const summary: Array<{ net: string; threads: number; tfjsMs: number; torchMs: number; ratio: number }> = [];
   for (const r of results) {
-    rows.push([r.id, r.error ? `ERROR: ${r.error}` : r.backendLine, String(r.batch), String(r.size), String(r.params),
-      Number.isFinite(r.medianMs) ? r.medianMs.toFixed(0) : '-',
-      ref && Number.isFinite(r.medianMs) && r.size === ref.size && r.batch === ref.batch ? (r.medianMs / ref.medianMs).toFixed(2) + 'x' : '']);
+    const t = torch.find((x) => x.net === r.net && x.threads === r.threads);
+    const ratio = r.medianMs != null && t?.median_ms != null ? r.medianMs / t.median_ms : NaN;
+    summary.push({ net: r.net, threads: r.threads, tfjsMs: r.medianMs ?? NaN, torchMs: t?.median_ms ?? NaN, ratio });
+    rows.push([r.net, String(r.params ?? ''), String(r.threads), r.error ? `ERROR: ${r.error}` : r.medianMs!.toFixed(0),
+      t == null ? '-' : t.error ? `ERROR: ${t.error}` : t.median_ms!.toFixed(0),
+      Number.isFinite(ratio) ? ratio.toFixed(2) : '-', Number.isFinite(ratio) ? (ratio <= 2 ? 'yes' : 'no') : '-',
+      r.loaderWaitMs != null ? r.loaderWaitMs.toFixed(1) : '-']);
   }
-  for (const t of torch) {
-    const ok = 'median_ms' in t;
-    rows.push([`pytorch-${t.threads}t`, ok ? 'pytorch (cpu)' : `ERROR: ${(t as { error: string }).error}`, String(batch), String(size),
-      ok ? String(t.params) : '', ok ? t.median_ms.toFixed(0) : '-', ok && ref ? (t.median_ms / ref.medianMs).toFixed(2) + 'x' : '']);
+  const lossRows = [['net', 'threads', 'stacks', 'STAR fwd+bwd ms', 'MSE fwd+bwd ms', 'STAR share of a step']];
+  for (const r of results) {
+    if (r.loss) lossRows.push([r.net, String(r.threads), String(r.loss.stacks), r.loss.starMs.toFixed(1), r.loss.mseMs.toFixed(1), `${(100 * r.loss.starShare).toFixed(1)}%`]);
   }
-  const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
-  console.log(rows.map((r) => r.map((c, j) => c.padEnd(widths[j])).join('  ')).join('\n'));
-  console.log(note);
-
-  const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
-  const dir = path.join(__dirname, '..', 'results', 'bench');
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `train-step-${date}.json`);
-  fs.writeFileSync(file, JSON.stringify({
-    date: new Date().toISOString(), host: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() },
-    note, net, results, torch,
-  }, null, 2));
-  console.log(`wrote ${path.relative(process.cwd(), file)}`);
+  const backendLines = [...new Set(results.map((r) => r.backendLine).filter(Boolean))];
+  const note = `Host: ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.version}; 1-min load average ${load.toFixed(1)} at the end` +
+    (load > os.cpus().length * 0.75 ? ' (the CPU was shared with other jobs: absolute numbers are inflated and noisy, rerun on a quiet machine)' : '') + '.';
+  const md = [
+    `# Training step: tfjs vs PyTorch (batch ${batch}, median of ${steps} steps after ${warmup} warm-up)`, '',
+    'One step = next batch from the data loader (1 worker) + forward + backward + Adam + BN statistics; MSE to heatmap targets.', '',
+    table(rows), '',
+    ...(lossRows.length > 1 ? ['STAR loss vs heatmap MSE, forward + backward on the output shapes (all stacks), same process:', '', table(lossRows), ''] : []),
+    `tfjs: ${backendLines.join('; ')}. PyTorch: ${torch.find((t) => t.torch)?.torch ?? 'n/a'} (torch.set_num_threads).`, '', note,
+  ].join('\n');
+  console.log(md);
+  writeResults('train-step', { date: new Date().toISOString(), host: hostInfo(), batch, steps, warmup, kernels, summary, results, torch, note }, md);
 }
 
 main().catch((e) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });

@@ -63,6 +63,8 @@ const cases: Array<[string, number[], number[], number, 'same' | 'valid' | numbe
   ['k7 s1 valid', [3, 11, 9, 2], [7, 7, 2, 3], 1, 'valid'],
   ['k3 s2 explicit', [3, 9, 8, 3], [3, 3, 3, 4], 2, [[0, 0], [1, 2], [2, 0], [0, 0]]],
   ['k1 s2 explicit pad > kernel', [1, 8, 7, 2], [1, 1, 2, 3], 2, [[0, 0], [2, 3], [0, 4], [0, 0]]],
+  ['k1 s1 same (matmul route)', [4, 6, 5, 7], [1, 1, 7, 9], 1, 'same'],
+  ['k1 s1 explicit pad (conv route)', [2, 5, 4, 3], [1, 1, 3, 2], 1, [[0, 0], [1, 0], [0, 2], [0, 0]]],
 ];
 
 for (const [name, xs, fs, s, pad] of cases) {
