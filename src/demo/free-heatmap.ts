@@ -107,7 +107,10 @@ export function optimiseFreeHeatmap(variant: FreeHeatmapVariant, options: FreeHe
   // Initial map scaled so its peak is 1; softplus is inverted on it (+ a small floor so every pixel can grow).
   const g = gaussianHeatmap(S, o.init);
   const z0 = Float32Array.from(g, (v) => (o.parametrisation === 'softplus' ? inverseSoftplus(v + SOFTPLUS_FLOOR) : v));
-  const z = tf.variable(tf.tensor4d(z0, [1, S, S, 1]), true, `free-heatmap-${Math.random().toString(36).slice(2)}`);
+  const z0t = tf.tensor4d(z0, [1, S, S, 1]);
+  // tf.variable shares z0t's data but z0t still counts as a tensor: dispose it once the variable holds the data.
+  const z = tf.variable(z0t, true, `free-heatmap-${Math.random().toString(36).slice(2)}`);
+  z0t.dispose();
   const targets = tf.tensor3d(labels.flatMap((p) => p), [K, 1, 2]);
   const heat = (): tf.Tensor4D => {
     const h = o.parametrisation === 'softplus' ? tf.softplus(z) : tf.relu(z);
