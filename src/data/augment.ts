@@ -38,6 +38,16 @@ export const OFFICIAL_AUGMENT: Readonly<AugmentConfig> = Object.freeze({
 
 export const NO_AUGMENT: Readonly<AugmentConfig> = Object.freeze({ ...OFFICIAL_AUGMENT, enabled: false });
 
+/**
+ * Light augmentation for CPU-length runs on the synthetic benchmark: geometry at half the official spread and no
+ * texture augmentation. The synthetic generator already draws pose, occluders, blur, noise and lighting per face, and
+ * a few thousand steps cannot absorb the official texture augmentation (made for 500 epochs).
+ */
+export const CPU_AUGMENT: Readonly<AugmentConfig> = Object.freeze({
+  ...OFFICIAL_AUGMENT, rotationStdDeg: 9, scaleStd: 0.05, shiftStd: 0.025,
+  occlusionProb: 0, blurProb: 0, gammaProb: 0, noiseProb: 0, grayProb: 0,
+});
+
 /** Fill in defaults (official) and validate. */
 export function augmentConfig(partial: Partial<AugmentConfig> = {}): AugmentConfig {
   const cfg = { ...OFFICIAL_AUGMENT, ...partial };

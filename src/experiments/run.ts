@@ -65,7 +65,7 @@ export function runKey(spec: ExperimentSpec, arm: ArmSpec, seed: number): string
   const dataCfg = resolveSyntheticConfig(mergeData(spec.data, arm.data));
   const mcfg = modelConfig(spec.model.preset, { ...spec.model.overrides, numPoints: WFLW98.numPoints, numEdges: WFLW98.edges.length });
   const trainCfg: TrainConfig = { ...TRAIN_DEFAULTS, ...spec.train, seed };
-  const text = JSON.stringify({ dataCfg, mcfg, trainCfg, loss: arm.loss });
+  const text = JSON.stringify({ dataCfg, mcfg, trainCfg, loss: arm.loss, augment: spec.augment ?? null });
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
@@ -158,7 +158,7 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'run-key.txt'), runKey(spec, arm, seed) + '\n');
   writeJsonAtomic(path.join(dir, 'config.json'), {
-    experiment: spec.name, arm, seed, profile: opts.profile, data: dataCfg, model: mcfg, train: trainCfg, loss: describeLoss(arm.loss),
+    experiment: spec.name, arm, seed, profile: opts.profile, data: dataCfg, model: mcfg, train: trainCfg, loss: describeLoss(arm.loss), augment: spec.augment ?? OFFICIAL_AUGMENT,
   });
   writeJsonAtomic(path.join(dir, 'env.json'), {
     backend: info.name, threads: info.threads, backendReason: info.reason, customKernels: info.customKernels,
@@ -169,7 +169,7 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
   const codec = createCodec(WFLW98, { inputSize: mcfg.inputSize, heatmapSize: mcfg.heatmapSize });
   const model: HourglassModel = buildHourglass(mcfg, { seed, scheme: WFLW98 });
   const batches = loaderBatchProvider(trainSet, {
-    codec, augment: OFFICIAL_AUGMENT, seed, batchSize: trainCfg.batchSize, heatmaps: needsHeatmapTargets(arm.loss), workers: opts.workers ?? 1,
+    codec, augment: spec.augment ?? OFFICIAL_AUGMENT, seed, batchSize: trainCfg.batchSize, heatmaps: needsHeatmapTargets(arm.loss), workers: opts.workers ?? 1,
   });
   const progress = opts.progress ?? createProgress();
   const label = `${spec.name}/${arm.id} s${seed}`;

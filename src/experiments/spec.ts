@@ -8,6 +8,7 @@ import type { HourglassConfig, PresetName } from '../model/config';
 import type { TrainConfig } from '../train/trainer';
 import type { Profile } from '../config/profile';
 import type { LossSpec } from '../train/objective';
+import { CPU_AUGMENT, type AugmentConfig } from '../data/augment';
 
 export interface ArmSpec {
   id: string;
@@ -25,6 +26,8 @@ export interface ExperimentSpec {
   data: SyntheticConfigInput;
   model: { preset: PresetName; overrides?: Partial<HourglassConfig> };
   train: Partial<TrainConfig>;
+  /** Training augmentation; default the profile's (official for `paper`-style runs, CPU_AUGMENT for CPU profiles). */
+  augment?: Partial<AugmentConfig>;
   seeds: number[];
   arms: ArmSpec[];
   /** Paired comparisons [baseline arm id, arm id]; the table reports arm − baseline. */
@@ -38,13 +41,14 @@ export interface ProfileScale {
   preset: PresetName;
   evalEvery: number;
   batchSize: number;
+  augment: Readonly<AugmentConfig>;
 }
 
 /** How big each profile is. `quick` must finish the main job (3 arms) in <= 15 min on 2 cores incl. data generation. */
 export const PROFILE_SCALE: Record<Profile, ProfileScale> = {
-  smoke: { steps: 6, seeds: [1], counts: { train: 32, val: 16, test: 16 }, preset: 'cpu-tiny', evalEvery: 0, batchSize: 4 },
-  quick: { steps: 800, seeds: [1], counts: { train: 2000, val: 200, test: 500 }, preset: 'cpu-tiny', evalEvery: 200, batchSize: 8 },
-  full: { steps: 2000, seeds: [1, 2, 3], counts: { train: 4000, val: 300, test: 1000 }, preset: 'cpu-tiny', evalEvery: 250, batchSize: 8 },
+  smoke: { steps: 6, seeds: [1], counts: { train: 32, val: 16, test: 16 }, preset: 'cpu-tiny', evalEvery: 0, batchSize: 4, augment: CPU_AUGMENT },
+  quick: { steps: 800, seeds: [1], counts: { train: 2000, val: 200, test: 500 }, preset: 'cpu-tiny', evalEvery: 200, batchSize: 8, augment: CPU_AUGMENT },
+  full: { steps: 2000, seeds: [1, 2, 3], counts: { train: 4000, val: 300, test: 1000 }, preset: 'cpu-tiny', evalEvery: 250, batchSize: 8, augment: CPU_AUGMENT },
 };
 
 /** Apply a profile's scale to a spec (the spec's own arms, comparisons and non-size settings are kept). */
@@ -55,6 +59,7 @@ export function scaleSpec(spec: ExperimentSpec, profile: Profile): ExperimentSpe
     data: { ...spec.data, counts: s.counts },
     model: { preset: s.preset, overrides: spec.model.overrides },
     train: { ...spec.train, steps: s.steps, evalEvery: s.evalEvery, batchSize: s.batchSize, checkpointEvery: Math.max(5, Math.round(s.steps / 10)) },
+    augment: spec.augment ?? s.augment,
     seeds: s.seeds,
   };
 }
