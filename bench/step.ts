@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { Adam } from '../src/train/adam';
+import { FusedAdam } from '../src/backend/ops/adam-fused';
 import type { ForwardContext } from '../src/model/layers';
 import { benchLoss, type BenchModel } from './nets';
 
@@ -15,8 +16,12 @@ export interface Stepper {
   dispose(): void;
 }
 
-export function makeStepper(model: BenchModel, lr = 1e-3): Stepper {
-  const adam = new Adam(model.params);
+/** 'project': src/train/adam.ts (what training uses today); 'fused': src/backend/ops/adam-fused.ts (proposed). */
+export type AdamKind = 'project' | 'fused';
+
+export function makeStepper(model: BenchModel, opts: { lr?: number; adam?: AdamKind } = {}): Stepper {
+  const lr = opts.lr ?? 1e-3;
+  const adam = opts.adam === 'fused' ? new FusedAdam(model.params) : new Adam(model.params);
   const byTfName = new Map<string, string>();
   for (const [name, v] of model.params) byTfName.set(v.name, name);
   const varList = [...model.params.values()];

@@ -10,7 +10,7 @@
  * network's output shapes (all stacks), and the share STAR would take of a training step.
  *
  *   node --import tsx bench/train-step.ts [--quick] [--nets convnet,hg-cpu-tiny,hg-cpu-small] [--threads 1,2]
- *        [--steps N] [--warmup N] [--batch 8] [--kernels all|conv] [--no-torch] [--no-star]
+ *        [--steps N] [--warmup N] [--batch 8] [--kernels all|conv] [--adam project|fused] [--no-torch] [--no-star]
  *   node --import tsx bench/train-step.ts --rss [--steps 1000] [--net hg-cpu-tiny]    # memory over a long run
  *
  * Each configuration runs in its own child process (wasm starts once per process, with a fixed thread count).
@@ -31,7 +31,7 @@ import { loaderBatchProvider } from '../src/train/loader-batches';
 import { starLoss } from '../src/loss/star';
 import { heatmapMse } from '../src/loss/baselines';
 import { BENCH_MODEL_IDS, buildBenchModel, paramTotal, type BenchModel } from './nets';
-import { makeStepper } from './step';
+import { makeStepper, type AdamKind } from './step';
 
 interface ChildConfig {
   mode: 'step' | 'rss';
@@ -43,6 +43,7 @@ interface ChildConfig {
   warmup: number;
   star: boolean;
   rssEvery: number;
+  adam: AdamKind;
 }
 
 interface StepResult {
@@ -122,7 +123,7 @@ async function runChild(cfg: ChildConfig): Promise<void> {
     backend: cfg.threads > 1 ? 'wasm-threaded' : 'wasm-single', threads: cfg.threads, wasmKernels: cfg.kernels, quiet: true,
   });
   const model = buildBenchModel(cfg.net);
-  const stepper = makeStepper(model);
+  const stepper = makeStepper(model, { adam: cfg.adam });
   const batches = providerFor(model, cfg.batch);
   const { inputSize: S, heatmapSize: Hm, numPoints: N } = model;
   const oneStep = async (k: number): Promise<{ ms: number; waitMs: number }> => {
@@ -210,6 +211,12 @@ function listArg(name: string, fallback: string[], known?: readonly string[]): s
   return v;
 }
 
+function adamArg(): AdamKind {
+  const v = arg('adam', 'project');
+  if (v !== 'project' && v !== 'fused') throw new Error(`--adam must be project or fused, got "${v}"`);
+  return v;
+}
+
 function spawnChild(cfg: ChildConfig, timeoutMs: number): { result?: unknown; error?: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--child', JSON.stringify(cfg)], {
     encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, STAR_BACKEND: '', STAR_THREADS: '' },
@@ -259,6 +266,7 @@ async function mainRss(): Promise<void> {
   const cfg: ChildConfig = {
     mode: 'rss', net, threads: intArg('threads', 1), kernels: arg('kernels', 'all') as WasmKernelSet,
     batch: intArg('batch', 8), steps: intArg('steps', 1000), warmup: 0, star: false, rssEvery: intArg('every', 100),
+    adam: adamArg(),
   };
   const r = spawnChild(cfg, 60 * 60_000);
   if (r.error) throw new Error(`rss run failed: ${r.error}`);
@@ -287,6 +295,7 @@ async function main(): Promise<void> {
   const threads = listArg('threads', ['1', '2']).map(Number);
   const kernels = arg('kernels', 'all') as WasmKernelSet;
   const star = !process.argv.includes('--no-star');
+  const adam = adamArg();
   const wantTorch = !process.argv.includes('--no-torch') && torchAvailable();
 
   const results: Array<StepResult | (Partial<StepResult> & { net: string; threads: number; error: string })> = [];
@@ -294,7 +303,7 @@ async function main(): Promise<void> {
   for (const net of nets) {
     for (const t of threads) {
       process.stderr.write(`[bench] tfjs ${net}, ${t} thread(s) ...\n`);
-      const r = spawnChild({ mode: 'step', net, threads: t, kernels, batch, steps, warmup, star, rssEvery: 0 }, 30 * 60_000);
+      const r = spawnChild({ mode: 'step', net, threads: t, kernels, batch, steps, warmup, star, rssEvery: 0, adam }, 30 * 60_000);
       results.push(r.error ? { net, threads: t, error: r.error } : (r.result as StepResult));
       if (wantTorch) {
         process.stderr.write(`[bench] pytorch ${net}, ${t} thread(s) ...\n`);
@@ -327,10 +336,10 @@ async function main(): Promise<void> {
     'One step = next batch from the data loader (1 worker) + forward + backward + Adam + BN statistics; MSE to heatmap targets.', '',
     table(rows), '',
     ...(lossRows.length > 1 ? ['STAR loss vs heatmap MSE, forward + backward on the output shapes (all stacks), same process:', '', table(lossRows), ''] : []),
-    `tfjs: ${backendLines.join('; ')}. PyTorch: ${torch.find((t) => t.torch)?.torch ?? 'n/a'} (torch.set_num_threads).`, '', note,
+    `tfjs: ${backendLines.join('; ')}; Adam: ${adam === 'fused' ? 'fused kernel (src/backend/ops/adam-fused.ts)' : 'src/train/adam.ts'}. PyTorch: ${torch.find((t) => t.torch)?.torch ?? 'n/a'} (torch.set_num_threads).`, '', note,
   ].join('\n');
   console.log(md);
-  writeResults('train-step', { date: new Date().toISOString(), host: hostInfo(), batch, steps, warmup, kernels, summary, results, torch, note }, md);
+  writeResults('train-step', { date: new Date().toISOString(), host: hostInfo(), batch, steps, warmup, kernels, adam, summary, results, torch, note }, md);
 }
 
 main().catch((e) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });
