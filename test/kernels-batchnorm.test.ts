@@ -1,0 +1,91 @@
+/**
+ * Fused training batch norm (src/backend/ops/batch-norm.ts) on wasm against the tf.moments + tf.batchNorm4d
+ * composition on the pure-JS cpu backend: outputs, and gradients w.r.t. x, γ, β — also through the returned
+ * statistics (a loss that uses mean and variance exercises the dμ, dσ² terms); flat tensor and buffer counts.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend, withBackend } from '../src/backend';
+import { batchNormTrain } from '../src/backend/ops/batch-norm';
+
+before(async () => {
+  await selectBackend({ backend: 'wasm-single', quiet: true });
+});
+
+function values(n: number, seed: number, scale = 1, offset = 0): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = offset + scale * (s / 2 ** 31 - 1);
+  }
+  return out;
+}
+function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < want.length; i++) {
+    num += (got[i] - want[i]) ** 2;
+    den += want[i] ** 2;
+  }
+  return Math.sqrt(num / Math.max(den, 1e-30));
+}
+
+const shape: [number, number, number, number] = [3, 5, 4, 6];
+const size = 3 * 5 * 4 * 6;
+
+async function run(useStats: boolean) {
+  // Non-zero channel means (offset 2) make the variance formula's cancellation visible if it were one-pass.
+  const x = tf.tensor4d(values(size, 1, 1.5, 2), shape);
+  const gamma = tf.tensor1d(values(6, 2, 0.5, 1));
+  const beta = tf.tensor1d(values(6, 3));
+  const w = tf.tensor4d(values(size, 4), shape);
+  const u = tf.tensor1d(values(6, 5));
+  const f = (a: tf.Tensor, g: tf.Tensor, bb: tf.Tensor) => {
+    const r = batchNormTrain(a as tf.Tensor4D, g as tf.Tensor1D, bb as tf.Tensor1D, 1e-5);
+    let l = tf.sum(tf.mul(r.y, w));
+    if (useStats) l = tf.add(l, tf.add(tf.sum(tf.mul(r.mean, u)), tf.sum(tf.mul(r.variance, tf.square(u)))));
+    return l as tf.Scalar;
+  };
+  const fwd = batchNormTrain(x, gamma, beta, 1e-5);
+  const { value, grads } = tf.valueAndGrads(f)([x, gamma, beta]);
+  const out = {
+    y: await fwd.y.data(), mean: await fwd.mean.data(), variance: await fwd.variance.data(), loss: (await value.data())[0],
+    dx: await grads[0].data(), dg: await grads[1].data(), db: await grads[2].data(),
+  };
+  tf.dispose([x, gamma, beta, w, u, fwd.y, fwd.mean, fwd.variance, value, ...grads]);
+  return out;
+}
+
+for (const useStats of [false, true]) {
+  test(`fused batch norm on wasm = tf-ops composition on cpu${useStats ? ' (loss also uses mean and variance)' : ''}`, async () => {
+    const got = await run(useStats);
+    const want = await withBackend('cpu', () => run(useStats));
+    for (const k of ['y', 'mean', 'variance', 'dx', 'dg', 'db'] as const) {
+      const e = relErr(got[k], want[k]);
+      assert.ok(e <= 1e-5, `${k}: rel err ${e}`);
+    }
+    assert.ok(Math.abs(got.loss - want.loss) <= 1e-5 * Math.max(1, Math.abs(want.loss)));
+  });
+}
+
+test('fused batch norm: clear shape error; no tensor or buffer leaks over 10 gradient steps', () => {
+  assert.throws(() => batchNormTrain(tf.zeros([2, 3, 3, 4]) as tf.Tensor4D, tf.ones([3]), tf.zeros([4])),
+    /batchNormTrain: x must be \[B,H,W,C\] with gamma and beta \[C\]; got x \[2,3,3,4\], gamma \[3\], beta \[4\]/);
+  const ids = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+  const x = tf.tensor4d(values(size, 7), shape);
+  const g = tf.variable(tf.ones([6]));
+  const b = tf.variable(tf.zeros([6]));
+  const step = () => {
+    const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(tf.square(batchNormTrain(x, g, b).y)) as tf.Scalar), [g, b]);
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  step();
+  const t0 = tf.memory().numTensors;
+  const d0 = ids();
+  for (let i = 0; i < 10; i++) step();
+  assert.equal(tf.memory().numTensors, t0, 'tensors leaked');
+  assert.equal(ids(), d0, 'backend buffers leaked');
+  tf.dispose([x, g, b]);
+});
