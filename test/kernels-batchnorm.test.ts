@@ -78,7 +78,7 @@ test('fused batch norm: clear shape error; no tensor or buffer leaks over 10 gra
   const g = tf.variable(tf.ones([6]));
   const b = tf.variable(tf.zeros([6]));
   const step = () => {
-    const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(tf.square(batchNormTrain(x, g, b).y)) as tf.Scalar), [g, b]);
+    const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(tf.square(batchNormTrain(x, g as tf.Tensor1D, b as tf.Tensor1D).y)) as tf.Scalar), [g, b]);
     tf.dispose([value, ...Object.values(grads)]);
   };
   step();
