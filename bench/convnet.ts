@@ -1,10 +1,10 @@
 /**
  * The benchmark network (toolchain.md "wasm cannot train a conv net"): 6 conv layers, ~152.7k parameters,
- * 128 px input → 32×32×98 heatmaps, ReLU between layers. bench/torch_convnet.py builds the identical network.
+ * 128 px input → 32×32×98 heatmaps, ReLU between layers. bench/torch_nets.py (--net convnet) builds the identical network.
  *
  *   conv3×3/2  3→32 · conv3×3/2 32→64 · conv3×3 64→64 · conv3×3 64→64 · conv3×3 64→88 · conv1×1 88→98
  *
- * Other networks plug into the benchmark through BenchNet (e.g. the stacked hourglass: `--net hourglass`).
+ * bench/nets.ts wraps it (and the project's hourglass presets) for the training-step benchmark.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -21,7 +21,6 @@ export interface BenchNet {
 
 export interface BenchNetOptions { inputSize: number; seed: number }
 
-/** A builder turns options into a network; `--net NAME` looks one up in BENCH_NETS. */
 export type BenchNetBuilder = (o: BenchNetOptions) => BenchNet;
 
 export const CONVNET_LAYERS: ReadonlyArray<{ k: number; s: number; cin: number; cout: number; relu: boolean }> = [
@@ -54,18 +53,6 @@ export const buildConvNet: BenchNetBuilder = ({ seed }) => {
     },
     outputShape: (s) => [Math.ceil(s / 4), Math.ceil(s / 4), 98],
   };
-};
-
-/**
- * Networks the benchmark knows. The stacked hourglass (src/model/hourglass.ts, owned elsewhere) is wired in by
- * adding a builder here that wraps buildHourglass; until then `--net hourglass` fails with this message.
- */
-export const BENCH_NETS: Record<string, BenchNetBuilder> = {
-  convnet: buildConvNet,
-  hourglass: () => {
-    throw new Error('--net hourglass: no BenchNet builder registered yet; add one to BENCH_NETS in bench/convnet.ts ' +
-      'wrapping buildHourglass from src/model/hourglass.ts (forward → last stack heatmaps)');
-  },
 };
 
 export function paramCount(vars: tf.Variable[]): number {
