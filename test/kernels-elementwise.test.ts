@@ -86,6 +86,16 @@ test('Sum and Mean match cpu (fast and stock paths, keepDims, int32)', async () 
       }
     }
   }
+  // Wide rows (8-column unrolled path + tail) and more rows than one 128-row block.
+  for (const [shp, ax] of [[[2, 150, 11], [1]], [[300, 17], [0]], [[4, 70, 3, 16], [1, 2]]] as Array<[number[], number[]]>) {
+    const xv = values(size(shp), 13);
+    for (const op of ['sum', 'mean'] as const) {
+      const r = await both(() => tf[op](tf.tensor(xv, shp), ax));
+      assert.deepEqual(r.gs, r.ws);
+      const e = relErr(r.got, r.want);
+      assert.ok(e <= 1e-6, `${op} [${shp}] axis [${ax}]: rel err ${e}`);
+    }
+  }
   const xi = Array.from(x, (v) => Math.round(v * 50));
   const r = await both(() => tf.sum(tf.tensor(xi, shape, 'int32'), [0, 1]));
   assert.deepEqual(Array.from(r.got), Array.from(r.want), 'int32 sum (stock path)');
