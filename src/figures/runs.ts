@@ -8,7 +8,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { currentProfile, resultsDir, type Profile } from '../config/profile';
+import { currentProfile, profileLabel, resultsDir, type Profile } from '../config/profile';
 import { runExperiment, summarise, type ExperimentTables } from '../experiments/runner';
 import { runDirFor, isRunComplete } from '../experiments/run';
 import { scaleSpec, type ExperimentSpec } from '../experiments/spec';
@@ -65,23 +65,41 @@ export async function loadOrRunExperiment(spec: ExperimentSpec, options: LoadOpt
   let root: string;
   let tables: ExperimentTables;
   let source: string;
+  // summarise() cannot tabulate an arm without any finished run (its NaN ms/step is rejected by writeTable), so tables
+  // are built over the arms that have runs; arms without runs are reported as missing here.
+  const withRuns = (r: string, p: Profile) => restrictSpec(spec, spec.arms.filter((a) => scaleSpec(spec, p).seeds.some((s) => isRunComplete(runDirFor(r, scaleSpec(spec, p), a, s)))).map((a) => a.id));
+  const readOnly = (r: string, p: Profile): ExperimentTables => {
+    const sub = withRuns(r, p);
+    return sub.arms.length ? summarise(scaleSpec(sub, p), p, r) : emptyTables(scaleSpec(spec, p), p);
+  };
   if (hasRuns(fullRoot, spec.name)) {
     profileUsed = 'full';
     root = fullRoot;
-    tables = summarise(scaleSpec(spec, 'full'), 'full', root);
+    tables = readOnly(root, 'full');
     source = `committed full results (${path.relative(process.cwd(), path.join(root, 'runs', spec.name)) || '.'})`;
   } else {
     profileUsed = profile;
     root = options.resultsRoot ?? resultsDir(profile);
     if (train === 'missing') {
-      tables = await runExperiment(spec, profile, { resultsRoot: root, only });
+      tables = await runExperiment(only ? restrictSpec(spec, only) : spec, profile, { resultsRoot: root });
       source = `${profile} runs in ${path.relative(process.cwd(), path.join(root, 'runs', spec.name))} (missing runs trained now)`;
     } else {
-      tables = summarise(scaleSpec(spec, profile), profile, root);
+      tables = readOnly(root, profile);
       source = `${profile} runs in ${path.relative(process.cwd(), path.join(root, 'runs', spec.name))} (read only, nothing trained)`;
     }
   }
-  return { spec: scaleSpec(spec, profileUsed), profile: profileUsed, resultsRoot: root, source, label: oursLabel(profileUsed), tables, missing: tables.missing.filter(keep) };
+  const scaled = scaleSpec(spec, profileUsed);
+  const missing = scaled.arms.flatMap((a) => scaled.seeds.filter((s) => !isRunComplete(runDirFor(root, scaled, a, s))).map((s) => `${a.id}-s${s}`));
+  return { spec: scaled, profile: profileUsed, resultsRoot: root, source, label: oursLabel(profileUsed), tables, missing: missing.filter(keep) };
+}
+
+/** The spec with only the given arms (and the comparisons among them). */
+export function restrictSpec(spec: ExperimentSpec, armIds: string[]): ExperimentSpec {
+  return { ...spec, arms: spec.arms.filter((a) => armIds.includes(a.id)), comparisons: spec.comparisons.filter(([a, b]) => armIds.includes(a) && armIds.includes(b)) };
+}
+
+function emptyTables(spec: ExperimentSpec, profile: Profile): ExperimentTables {
+  return { experiment: spec.name, title: spec.title, question: spec.question, profile, label: profileLabel(profile), arms: [], comparisons: [], missing: [] };
 }
 
 /** Markdown line for a notebook: data source and missing runs (said plainly, never hidden). */
