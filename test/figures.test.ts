@@ -186,3 +186,40 @@ test('run readers: jsonl lines, eigen trajectories, bad lines name file and line
   assert.equal(m.std, 1);
   fs.rmSync(dir, { recursive: true });
 });
+
+test('loadOrRunExperiment (read only): committed full results win, arms without runs are listed as missing, nothing is trained', async () => {
+  const { loadOrRunExperiment, provenanceMarkdown } = await import('../src/figures/runs');
+  const { armMetrics } = await import('../src/figures/publish');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'figs-runs-'));
+  const local = path.join(tmp, 'local');
+  const full = path.join(tmp, 'full');
+  const spec = {
+    name: 'fake-exp', title: 'Fake', question: 'q?', data: {}, model: { preset: 'cpu-tiny' as const }, train: {}, seeds: [1],
+    arms: [{ id: 'a', label: 'A', loss: { kind: 'heatmap-mse' as const } }, { id: 'b', label: 'B', loss: { kind: 'heatmap-mse' as const } }],
+    comparisons: [['a', 'b']] as [string, string][],
+  };
+  const writeRun = (root: string, arm: string, seed: number, nme: number) => {
+    const dir = path.join(root, 'runs', 'fake-exp', `${arm}-s${seed}`);
+    fs.mkdirSync(dir, { recursive: true });
+    const m = { n: 10, nme, fr: 0, auc: 0.5 };
+    fs.writeFileSync(path.join(dir, 'summary.json'), JSON.stringify({ experiment: 'fake-exp', arm, seed, loss: 'heatmap MSE', test: { labels: m, clean: m }, msPerStep: 10 }));
+    fs.writeFileSync(path.join(dir, 'eigen.jsonl'), '{"step":1,"all.lambdaMin":0.001,"all.lambdaMax":0.004}\n');
+  };
+  writeRun(local, 'a', 1, 0.05);
+  const d = await loadOrRunExperiment(spec, { profile: 'smoke', train: 'never', fullRoot: full, resultsRoot: local });
+  assert.equal(d.profile, 'smoke');
+  assert.deepEqual(d.missing, ['b-s1']);
+  assert.equal(d.tables.arms.length, 1);
+  assert.match(provenanceMarkdown(d), /Missing runs \(1\):\*\* b-s1/);
+  const ms = armMetrics(d);
+  assert.equal(ms[0].nme.mean, 0.05);
+  assert.equal(ms[0].lambdaMax, 0.004);
+  assert.equal(ms[1].nme.n, 0);
+  writeRun(full, 'b', 2, 0.04);
+  const f = await loadOrRunExperiment(spec, { profile: 'smoke', train: 'never', fullRoot: full, resultsRoot: local });
+  assert.equal(f.profile, 'full');
+  assert.equal(f.label, 'ours, synthetic benchmark (full)');
+  assert.deepEqual(f.missing, ['a-s1', 'a-s2', 'a-s3', 'b-s1', 'b-s3']);
+  await assert.rejects(loadOrRunExperiment(spec, { profile: 'smoke', train: 'never', only: ['zz'], fullRoot: full, resultsRoot: local }), /no arm "zz"/);
+  fs.rmSync(tmp, { recursive: true });
+});
