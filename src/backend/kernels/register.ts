@@ -3,13 +3,14 @@
  * kernel sets in one code base, each in its own process).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig } from '@tensorflow/tfjs-core';
+import type { GradConfig, KernelConfig } from '@tensorflow/tfjs-core';
 import { makeConv2DBackpropFilter } from './conv2d-backprop-filter';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input';
 import { makeMaxPoolGrad } from './max-pool-grad';
 import { makeTile } from './tile';
 import { makeIdentity } from './identity';
 import { makeMean, makeSum } from './reduce';
+import { CHANNEL_DOT, leanFusedBatchNormGrad, makeChannelDotCentered } from './batch-norm-grad';
 
 /**
  * - 'all': everything below.
@@ -17,7 +18,8 @@ import { makeMean, makeSum } from './reduce';
  *   kept so the benchmark can show what the later kernels add).
  * - 'missing-only': only Conv2DBackpropFilter; the stock (slow) input gradient and (buggy) MaxPoolGrad stay.
  * - 'none': stock kernels only (conv nets cannot train).
- * 'all' adds copy-free Identity, block-copy Tile and transpose-free Sum/Mean over leading/middle axes.
+ * 'all' adds copy-free Identity, block-copy Tile, transpose-free Sum/Mean over leading/middle axes, and a lean
+ * FusedBatchNorm gradient (batch-norm-grad.ts; gradients are global, so it is swapped in and out with the set).
  */
 export type WasmKernelSet = 'all' | 'conv' | 'missing-only' | 'none';
 export const WASM_KERNEL_SETS: readonly WasmKernelSet[] = ['all', 'conv', 'missing-only', 'none'];
@@ -34,6 +36,7 @@ const MAKERS: Array<[string, () => KernelConfig]> = [
 const COUNT: Record<WasmKernelSet, number> = { all: MAKERS.length, conv: 3, 'missing-only': 1, none: 0 };
 
 const stock = new Map<string, KernelConfig | undefined>();
+let stockBnGrad: GradConfig | undefined;
 
 function swap(config: KernelConfig | undefined, name: string): void {
   if (tf.getKernel(name, 'wasm') != null) tf.unregisterKernel(name, 'wasm');
@@ -51,5 +54,9 @@ export function registerWasmTrainingKernels(set: WasmKernelSet = 'all'): string[
   // Build all before registering any, so no maker captures one of ours as "stock".
   const configs = chosen.map(([n, make]) => [n, make()] as const);
   for (const [n, c] of configs) swap(c, n);
-  return chosen.map(([n]) => n);
+  stockBnGrad ??= tf.getGradient(tf.FusedBatchNorm);
+  if (stockBnGrad == null) throw new Error('registerWasmTrainingKernels: no FusedBatchNorm gradient registered (import register_all_gradients first)');
+  if (tf.getKernel(CHANNEL_DOT, 'wasm') == null) tf.registerKernel(makeChannelDotCentered());
+  tf.registerGradient(set === 'all' ? leanFusedBatchNormGrad(stockBnGrad) : stockBnGrad);
+  return set === 'all' ? [...chosen.map(([n]) => n), 'FusedBatchNorm(grad)'] : chosen.map(([n]) => n);
 }
