@@ -201,3 +201,24 @@ test('lean FusedBatchNorm gradient (wasm) = tfjs-core gradient (cpu)', async () 
     }
   }
 });
+
+test('lean Mean/Sum gradients are bitwise equal to tfjs-core\'s (incl. keepDims, negative axes, int32 sum)', async () => {
+  const { registerWasmTrainingKernels } = await import('../src/backend/kernels/register');
+  const shape = [3, 4, 2, 5];
+  const x = tf.tensor(values(size(shape), 41), shape);
+  const cases: Array<[string, (t: tf.Tensor) => tf.Tensor]> = [
+    ['mean 012', (t) => tf.mean(t, [0, 1, 2])], ['mean 12 keep', (t) => tf.mean(t, [1, 2], true)],
+    ['mean all', (t) => tf.mean(t)], ['sum -1', (t) => tf.sum(t, -1)], ['sum 0 keep', (t) => tf.sum(t, 0, true)],
+  ];
+  for (const [name, f] of cases) {
+    const w = tf.tidy(() => tf.tensor(values(f(x).size, 42), f(x).shape));
+    const grad = async () => { const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), w)))(x); const d = await g.data(); g.dispose(); return Array.from(d); };
+    const lean = await grad();
+    registerWasmTrainingKernels('conv');
+    const stock = await grad();
+    registerWasmTrainingKernels('all');
+    assert.deepEqual(lean, stock, name);
+    w.dispose();
+  }
+  x.dispose();
+});

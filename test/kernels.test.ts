@@ -202,7 +202,7 @@ test("'missing-only' restores the stock input gradient and MaxPoolGrad; 'all' re
   assert.deepEqual(registerWasmTrainingKernels('conv'), ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad']);
   assert.notEqual(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc, restored?.kernelFunc);
   assert.deepEqual(registerWasmTrainingKernels('all'),
-    ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean', 'FusedBatchNorm(grad)']);
+    ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)']);
   assert.throws(() => registerWasmTrainingKernels('some' as never), /kernel set "some" is not one of all, conv/);
 });
 

@@ -11,6 +11,7 @@ import { makeTile } from './tile';
 import { makeIdentity } from './identity';
 import { makeMean, makeSum } from './reduce';
 import { CHANNEL_DOT, leanFusedBatchNormGrad, makeChannelDotCentered } from './batch-norm-grad';
+import { leanMeanGrad, leanSumGrad } from './reduce-grad';
 
 /**
  * - 'all': everything below.
@@ -18,8 +19,9 @@ import { CHANNEL_DOT, leanFusedBatchNormGrad, makeChannelDotCentered } from './b
  *   kept so the benchmark can show what the later kernels add).
  * - 'missing-only': only Conv2DBackpropFilter; the stock (slow) input gradient and (buggy) MaxPoolGrad stay.
  * - 'none': stock kernels only (conv nets cannot train).
- * 'all' adds copy-free Identity, block-copy Tile, transpose-free Sum/Mean over leading/middle axes, and a lean
- * FusedBatchNorm gradient (batch-norm-grad.ts; gradients are global, so it is swapped in and out with the set).
+ * 'all' adds copy-free Identity, block-copy Tile, transpose-free Sum/Mean over leading/middle axes, and lean
+ * gradients for FusedBatchNorm, Mean and Sum (batch-norm-grad.ts, reduce-grad.ts; gradients are global, not per
+ * backend, so they are swapped in and out with the set — same partial derivatives, fewer full-size tensors).
  */
 export type WasmKernelSet = 'all' | 'conv' | 'missing-only' | 'none';
 export const WASM_KERNEL_SETS: readonly WasmKernelSet[] = ['all', 'conv', 'missing-only', 'none'];
@@ -36,7 +38,13 @@ const MAKERS: Array<[string, () => KernelConfig]> = [
 const COUNT: Record<WasmKernelSet, number> = { all: MAKERS.length, conv: 3, 'missing-only': 1, none: 0 };
 
 const stock = new Map<string, KernelConfig | undefined>();
-let stockBnGrad: GradConfig | undefined;
+/** Gradients we replace (global registry, not per backend): kernel name -> our version built from the stock one. */
+const GRADS: Array<[string, (stock: GradConfig) => GradConfig]> = [
+  [tf.FusedBatchNorm, leanFusedBatchNormGrad],
+  [tf.Mean, () => leanMeanGrad()],
+  [tf.Sum, () => leanSumGrad()],
+];
+const stockGrads = new Map<string, GradConfig>();
 
 function swap(config: KernelConfig | undefined, name: string): void {
   if (tf.getKernel(name, 'wasm') != null) tf.unregisterKernel(name, 'wasm');
@@ -54,9 +62,15 @@ export function registerWasmTrainingKernels(set: WasmKernelSet = 'all'): string[
   // Build all before registering any, so no maker captures one of ours as "stock".
   const configs = chosen.map(([n, make]) => [n, make()] as const);
   for (const [n, c] of configs) swap(c, n);
-  stockBnGrad ??= tf.getGradient(tf.FusedBatchNorm);
-  if (stockBnGrad == null) throw new Error('registerWasmTrainingKernels: no FusedBatchNorm gradient registered (import register_all_gradients first)');
   if (tf.getKernel(CHANNEL_DOT, 'wasm') == null) tf.registerKernel(makeChannelDotCentered());
-  tf.registerGradient(set === 'all' ? leanFusedBatchNormGrad(stockBnGrad) : stockBnGrad);
-  return set === 'all' ? [...chosen.map(([n]) => n), 'FusedBatchNorm(grad)'] : chosen.map(([n]) => n);
+  for (const [n, lean] of GRADS) {
+    if (!stockGrads.has(n)) {
+      const g = tf.getGradient(n);
+      if (g == null) throw new Error(`registerWasmTrainingKernels: no ${n} gradient registered (import register_all_gradients first)`);
+      stockGrads.set(n, g);
+    }
+    const stockGrad = stockGrads.get(n)!;
+    tf.registerGradient(set === 'all' ? lean(stockGrad) : stockGrad);
+  }
+  return set === 'all' ? [...chosen.map(([n]) => n), ...GRADS.map(([n]) => `${n}(grad)`)] : chosen.map(([n]) => n);
 }
