@@ -125,7 +125,8 @@ export async function evaluate(model: HourglassModel, data: FaceDataset, opts: E
     const { coords, stats } = tf.tidy(() => {
       const x = tf.tensor4d(images, [n, S, S, 3]);
       const out = model.forward(x, { training: false, bnUpdates: [] });
-      const heat = out.heatmaps[out.heatmaps.length - 1];
+      // ReLU: a no-op for the official non-negative head; the distribution view of a linear (regression) head.
+      const heat = tf.relu(out.heatmaps[out.heatmaps.length - 1]) as tf.Tensor4D;
       const c = codec.decodeTensor(heat);
       if (!dist) return { coords: c, stats: undefined };
       const d = heatmapDistributionEigen(heat);

@@ -20,7 +20,7 @@ import { modelConfig } from '../model/config';
 import { evaluate, type EvalResult } from '../eval/evaluate';
 import { heatmapDistributionEigen } from '../geometry/distribution';
 import { train, type TrainConfig, TRAIN_DEFAULTS, type ProgressReporterLike } from '../train/trainer';
-import { makeObjective, needsHeatmapTargets, describeLoss } from '../train/objective';
+import { makeObjective, needsHeatmapTargets, describeLoss, headFor, decoderFor } from '../train/objective';
 import { loaderBatchProvider } from '../train/loader-batches';
 import { assignVariables, loadCheckpoint, checkpointExists } from '../train/checkpoint';
 import { createProgress } from '../train/progress';
@@ -40,7 +40,11 @@ export interface RunSummary {
   steps: number;
   bestStep: number;
   bestValNme: number | null;
+  /** Decoder of the headline numbers: soft-argmax (official) for STAR and coordinate losses, argmax for heatmap regression. */
+  decoder: 'soft-argmax' | 'argmax-subpixel';
   test: Pick<EvalResult, 'labels' | 'clean' | 'perSubset' | 'perSubsetClean' | 'threshold' | 'normalisation'>;
+  /** The same test set decoded by soft-argmax, for every method. */
+  testSoftArgmax: Pick<EvalResult, 'labels' | 'clean'>;
   msPerStep: number;
   wallSeconds: number;
   backend: string;
@@ -63,7 +67,7 @@ export function isRunComplete(dir: string): boolean {
  */
 export function runKey(spec: ExperimentSpec, arm: ArmSpec, seed: number): string {
   const dataCfg = resolveSyntheticConfig(mergeData(spec.data, arm.data));
-  const mcfg = modelConfig(spec.model.preset, { ...spec.model.overrides, numPoints: WFLW98.numPoints, numEdges: WFLW98.edges.length });
+  const mcfg = modelConfig(spec.model.preset, { heatmapHead: headFor(arm.loss), ...spec.model.overrides, numPoints: WFLW98.numPoints, numEdges: WFLW98.edges.length });
   const trainCfg: TrainConfig = { ...TRAIN_DEFAULTS, ...spec.train, seed };
   const text = JSON.stringify({ dataCfg, mcfg, trainCfg, loss: arm.loss, augment: spec.augment ?? null });
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
@@ -150,7 +154,7 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
   const dir = runDirFor(opts.resultsRoot, spec, arm, seed);
   const t0 = Date.now();
   const dataCfg = resolveSyntheticConfig(mergeData(spec.data, arm.data));
-  const mcfg = modelConfig(spec.model.preset, { ...spec.model.overrides, numPoints: WFLW98.numPoints, numEdges: WFLW98.edges.length });
+  const mcfg = modelConfig(spec.model.preset, { heatmapHead: headFor(arm.loss), ...spec.model.overrides, numPoints: WFLW98.numPoints, numEdges: WFLW98.edges.length });
   if (mcfg.aam) throw new Error(`${spec.name}/${arm.id}: AAM training needs edge-map targets, which the batch loader does not produce yet; use a preset with aam: false`);
   const trainCfg: TrainConfig = { ...TRAIN_DEFAULTS, ...spec.train, seed };
   if (dataCfg.imageSize < mcfg.inputSize / 2) throw new Error(`${spec.name}: synthetic images of ${dataCfg.imageSize}px are too small for a ${mcfg.inputSize}px model input`);
@@ -174,11 +178,12 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
   const progress = opts.progress ?? createProgress();
   const label = `${spec.name}/${arm.id} s${seed}`;
   const valLimit = Math.min(valSet.length, 200);
+  const decode = decoderFor(arm.loss);
   let result;
   try {
     result = await train(model, makeObjective(arm.loss), batches, dir, trainCfg, {
       validate: async (m) => {
-        const r = await evaluate(m, valSet, { codec, limit: valLimit });
+        const r = await evaluate(m, valSet, { codec, limit: valLimit, decode });
         return { nme: r.labels.nme, fr: r.labels.fr, auc: r.labels.auc };
       },
       outputStats: (out) => partEigenStats(out),
@@ -200,7 +205,9 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
     assignVariables(model.params.all(), best.model, bestDir);
     best.model.forEach((t) => t.dispose());
   }
-  const test = await evaluate(model, testSet, { codec, distributions: true, keepPredictions: true });
+  const test = await evaluate(model, testSet, { codec, distributions: true, keepPredictions: true, decode });
+  // Soft-argmax for every method too (the official decoder), so all arms can be compared under one decoder.
+  const soft = decode === 'soft-argmax' ? test : await evaluate(model, testSet, { codec });
   model.params.dispose();
   writeJsonAtomic(path.join(dir, 'test-nme.json'), { ids: test.ids, nme: test.nmes, nmeClean: test.nmesClean });
   writeJsonAtomic(path.join(dir, 'predictions.json'), {
@@ -211,7 +218,9 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
     experiment: spec.name, arm: arm.id, armLabel: arm.label, loss: describeLoss(arm.loss), seed, profile: opts.profile,
     measuredOn: `synthetic benchmark (${dataCfg.counts.train} train / ${dataCfg.counts.test} test faces, ${dataCfg.imageSize}px, tangent σ ${dataCfg.ambiguity.sigmaTangent})`,
     steps: result.finalStep, bestStep: result.bestStep, bestValNme: result.bestValNme,
+    decoder: decode,
     test: { labels: test.labels, clean: test.clean, perSubset: test.perSubset, perSubsetClean: test.perSubsetClean, threshold: test.threshold, normalisation: test.normalisation },
+    testSoftArgmax: { labels: soft.labels, clean: soft.clean },
     msPerStep: result.msPerStep, wallSeconds: (Date.now() - t0) / 1000,
     backend: backendInfo()?.name ?? 'unknown', threads: backendInfo()?.threads ?? 0,
     finalLoss: result.lossHistory.length ? result.lossHistory[result.lossHistory.length - 1].loss : null,

@@ -32,6 +32,9 @@ export interface ArmRow {
   fr: string;
   auc: string;
   nmeClean: string;
+  decoder: string;
+  /** Clean-truth NME with soft-argmax decoding, for every method. */
+  nmeCleanSoftArgmax: string;
   nmeMean: number;
   nmeCleanMean: number | null;
   msPerStep: number;
@@ -106,6 +109,7 @@ export function summarise(spec: ExperimentSpec, profile: Profile, resultsRoot: s
     return {
       arm: arm.id, label: arm.label, loss: rs[0]?.loss ?? '', seeds: rs.length,
       nme: fmt(nmes), fr: fmt(rs.map((r) => r.test.labels.fr)), auc: fmt(rs.map((r) => r.test.labels.auc), 1, 4), nmeClean: fmt(clean),
+      decoder: rs[0]?.decoder ?? '', nmeCleanSoftArgmax: fmt(rs.filter((r) => r.testSoftArgmax?.clean).map((r) => r.testSoftArgmax.clean!.nme)),
       nmeMean: nmes.length ? mean(nmes) : NaN, nmeCleanMean: clean.length ? mean(clean) : null,
       msPerStep: rs.length ? mean(rs.map((r) => r.msPerStep)) : NaN,
     };

@@ -32,6 +32,14 @@ export interface HourglassConfig {
   boundaryChannels: boolean;
   /** ADNet-style anisotropic attention: point and edge heads fused into the heatmap (official `use_AAM`). */
   aam: boolean;
+  /**
+   * Heatmap head. 'in-relu' (official STAR: instance norm then ReLU) suits distribution losses, which are scale-free.
+   * It cannot fit fixed-amplitude targets: under heatmap MSE a constant pre-norm map normalises to 0 and the maps
+   * collapse to zero (measured), and a plain ReLU head dies the same way. Heatmap-regression baselines therefore use
+   * 'linear' (the 1x1 conv output, as HRNet / SimpleBaseline), decoded by argmax; consumers that need a distribution
+   * read ReLU(map). Default 'in-relu'.
+   */
+  heatmapHead?: 'in-relu' | 'linear';
 }
 
 export const PRESETS = {

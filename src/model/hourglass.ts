@@ -151,7 +151,8 @@ export function buildHourglass(config: HourglassConfig, opts: { seed: number; sc
       let f = runHG(inp, st.hg, ctx);
       f = res(f, st.featRes, ctx);
       f = tf.relu(batchNorm(conv(f, st.featConv), st.featBn, ctx));
-      const heat = tf.relu(instanceNorm(conv(f, st.heatHead)));
+      const logits = conv(f, st.heatHead);
+      const heat = config.heatmapHead === 'linear' ? logits : tf.relu(instanceNorm(logits));
       let fused = heat;
       let point: tf.Tensor4D | undefined;
       let edge: tf.Tensor4D | undefined;

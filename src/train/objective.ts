@@ -32,6 +32,20 @@ export function describeLoss(spec: LossSpec): string {
   }
 }
 
+/**
+ * The heatmap head a loss needs: fixed-amplitude heatmap targets cannot be fitted through instance norm (the map
+ * collapses to zeros), so heatmap-regression losses get a linear head (decoded by argmax); STAR and the coordinate
+ * losses keep the official instance-norm + ReLU head (decoded by soft-argmax, as official).
+ */
+export function headFor(spec: LossSpec): 'in-relu' | 'linear' {
+  return needsHeatmapTargets(spec) ? 'linear' : 'in-relu';
+}
+
+/** The decoder each method is reported with (soft-argmax is reported for every method too). */
+export function decoderFor(spec: LossSpec): 'soft-argmax' | 'argmax-subpixel' {
+  return needsHeatmapTargets(spec) ? 'argmax-subpixel' : 'soft-argmax';
+}
+
 /** AAM head weight in the official combination. */
 export const AAM_HEAD_WEIGHT = 10;
 
