@@ -70,7 +70,7 @@ const commands: Record<string, Command> = {
         });
         const figs = await experimentFigures(tables, root);
         console.log(`\n## ${tables.title} — ${tables.label}\n`);
-        console.log(toMarkdown(tables.arms.map(({ nmeMean, nmeCleanMean, ...r }) => ({ ...r, msPerStep: Math.round(r.msPerStep) }))));
+        console.log(toMarkdown(tables.arms.map(({ nmeMean, nmeCleanMean, ...r }) => ({ ...r, msPerStep: Number.isFinite(r.msPerStep) ? Math.round(r.msPerStep) : null }))));
         if (tables.comparisons.length) console.log('\n' + toMarkdown(tables.comparisons as unknown as Record<string, unknown>[]));
         if (tables.missing.length) console.log(`\nmissing runs: ${tables.missing.join(', ')}`);
         console.log(`\ntables: ${path.relative(PROJECT_ROOT, path.join(root, 'tables', n))}.{json,csv,md}; figures: ${figs.map((f) => path.relative(PROJECT_ROOT, f)).join(', ') || 'none'}`);
@@ -129,7 +129,7 @@ const commands: Record<string, Command> = {
       }
       const codec = createCodec(data.scheme, { inputSize: model.config.inputSize, heatmapSize: model.config.heatmapSize });
       const r = await evaluate(model, data, { codec, limit: a.values.limit ? num(a.values.limit, 'limit') : undefined, distributions: true });
-      const { writeJsonAtomic } = await import('./util/fs');
+      const { writeJsonAtomic } = await import('./util/files');
       const out = a.values.out ?? path.join(resultsDir('quick'), 'eval', `${path.basename(a.values.checkpoint)}-${path.basename(a.values.data)}.json`);
       writeJsonAtomic(out, r);
       const p = (v: number) => (100 * v).toFixed(2);

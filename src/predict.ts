@@ -13,7 +13,7 @@ import { normaliseInPlace } from './data/image';
 import { createCodec } from './data/codec';
 import { WFLW98 } from './data/schemes';
 import type { FaceBox } from './data/sample';
-import { writeFileAtomic, writeJsonAtomic } from './util/fs';
+import { writeFileAtomic, writeJsonAtomic } from './util/files';
 
 export interface PredictResult {
   image: string;

@@ -13,7 +13,7 @@ import { runOne, runDirFor } from '../src/experiments/run';
 import { runExperiment } from '../src/experiments/runner';
 import type { ExperimentSpec } from '../src/experiments/spec';
 import { loadCheckpoint } from '../src/train/checkpoint';
-import { readJson } from '../src/util/fs';
+import { readJson } from '../src/util/files';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'star-train-'));
 const quiet = { update() {}, message() {}, done() {} };

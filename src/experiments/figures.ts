@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { barFigure, lineFigure, exportFigure, type FigureSpec } from '../plot';
 import type { ExperimentTables } from './runner';
-import { readJson } from '../util/fs';
+import { readJson } from '../util/files';
 
 /** NME per arm (clean truth and noisy labels), mean ± std over seeds. */
 export function nmeBarFigure(t: ExperimentTables): FigureSpec {

@@ -24,7 +24,7 @@ import { makeObjective, needsHeatmapTargets, describeLoss, headFor, decoderFor }
 import { loaderBatchProvider } from '../train/loader-batches';
 import { assignVariables, loadCheckpoint, checkpointExists } from '../train/checkpoint';
 import { createProgress } from '../train/progress';
-import { writeJsonAtomic } from '../util/fs';
+import { writeJsonAtomic } from '../util/files';
 import type { ArmSpec, ExperimentSpec } from './spec';
 import type { Profile } from '../config/profile';
 

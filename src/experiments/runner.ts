@@ -8,7 +8,7 @@ import * as path from 'path';
 import { isRunComplete, reuseEquivalentRun, runDirFor, runOne, type RunSummary, type RunOptions } from './run';
 import { scaleSpec, validateSpec, type ExperimentSpec } from './spec';
 import { mean, pairedDifference, std } from './stats';
-import { readJson, writeJsonAtomic } from '../util/fs';
+import { readJson, writeJsonAtomic } from '../util/files';
 import { writeTable } from '../report/table';
 import { profileLabel, type Profile } from '../config/profile';
 
@@ -144,7 +144,7 @@ export function summarise(spec: ExperimentSpec, profile: Profile, resultsRoot: s
   const dir = path.join(resultsRoot, 'tables');
   writeJsonAtomic(path.join(dir, `${spec.name}.json`), tables);
   const note = `${spec.title} — ${profileLabel(profile)}; NME in % of the inter-ocular distance (WFLW-98 layout), mean ± std over seeds.`;
-  writeTable(armRows.map(({ nmeMean, nmeCleanMean, ...r }) => ({ ...r, msPerStep: Math.round(r.msPerStep) })), path.join(dir, `${spec.name}`), { title: note });
+  writeTable(armRows.map(({ nmeMean, nmeCleanMean, ...r }) => ({ ...r, msPerStep: Number.isFinite(r.msPerStep) ? Math.round(r.msPerStep) : null })), path.join(dir, `${spec.name}`), { title: note });
   if (compRows.length) writeTable(compRows as unknown as Record<string, unknown>[], path.join(dir, `${spec.name}-paired`), { title: `${spec.title}: paired differences (arm − baseline, NME %), 95% t interval over seeds — ${profileLabel(profile)}` });
   return tables;
 }

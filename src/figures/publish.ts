@@ -8,7 +8,7 @@ import * as path from 'path';
 import { showFigure, exportFigure, type FigureSpec } from '../plot';
 import { showTable, writeTable, type Row, type TableOptions } from '../report/table';
 import { showPng, showMarkdown } from '../notebook';
-import { writeFileAtomic } from '../util/fs';
+import { writeFileAtomic } from '../util/files';
 import { currentProfile, type Profile } from '../config/profile';
 import { armRunDirs, exportBase, finalEigen, meanStd, type ExperimentData } from './runs';
 import type { RunSummary } from '../experiments/run';

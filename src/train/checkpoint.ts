@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
-import { readJson, replaceDirAtomic } from '../util/fs';
+import { readJson, replaceDirAtomic } from '../util/files';
 
 export interface WeightsFile {
   format: string;

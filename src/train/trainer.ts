@@ -15,7 +15,7 @@ import { Adam } from './adam';
 import { learningRate, OFFICIAL_SCHEDULE, ScheduleConfig } from './schedule';
 import { assignVariables, checkpointExists, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { createProgress, ProgressReporter } from './progress';
-import { appendLine } from '../util/fs';
+import { appendLine } from '../util/files';
 
 /** One training batch on the host, as the data loader produces it (NHWC, see src/geometry/coords.ts). */
 export interface HostBatch {
