@@ -56,7 +56,8 @@ test('nothing native installed: auto lands on wasm, and says why for each rung',
   assert.match(info.reason, /tfjs-node-gpu skipped: no CUDA device visible/);
   assert.match(info.reason, /@tensorflow\/tfjs-node not installed/);
   assert.match(info.reason, /threaded wasm failed to start \(test stand-in\)/);
-  assert.deepEqual(info.customKernels, ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad']);
+  assert.deepEqual(info.customKernels, ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean',
+    'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)']);
   assert.match(formatBackendInfo(info), /^\[backend\] wasm \(1 thread\) — /);
 });
 
