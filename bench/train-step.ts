@@ -313,15 +313,19 @@ async function main(): Promise<void> {
   }
 
   const load = os.loadavg()[0];
-  const rows = [['net', 'params', 'threads', 'tfjs ms/step', 'PyTorch ms/step', 'tfjs / PyTorch', '≤ 2x', 'loader wait ms']];
-  const summary: Array<{ net: string; threads: number; tfjsMs: number; torchMs: number; ratio: number }> = [];
+  const rows = [['net', 'params', 'threads', 'tfjs ms/step median (min)', 'PyTorch ms/step median (min)', 'tfjs / PyTorch median (min)', '≤ 2x', 'loader wait ms']];
+  const summary: Array<{ net: string; threads: number; tfjsMs: number; torchMs: number; ratio: number; tfjsMinMs: number; torchMinMs: number; ratioMin: number }> = [];
+  const fmt = (med: number, min: number) => `${med.toFixed(0)} (${min.toFixed(0)})`;
   for (const r of results) {
     const t = torch.find((x) => x.net === r.net && x.threads === r.threads);
+    const tfjsMin = r.stepsMs?.length ? Math.min(...r.stepsMs) : NaN;
+    const torchMin = t?.steps_ms?.length ? Math.min(...t.steps_ms) : NaN;
     const ratio = r.medianMs != null && t?.median_ms != null ? r.medianMs / t.median_ms : NaN;
-    summary.push({ net: r.net, threads: r.threads, tfjsMs: r.medianMs ?? NaN, torchMs: t?.median_ms ?? NaN, ratio });
-    rows.push([r.net, String(r.params ?? ''), String(r.threads), r.error ? `ERROR: ${r.error}` : r.medianMs!.toFixed(0),
-      t == null ? '-' : t.error ? `ERROR: ${t.error}` : t.median_ms!.toFixed(0),
-      Number.isFinite(ratio) ? ratio.toFixed(2) : '-', Number.isFinite(ratio) ? (ratio <= 2 ? 'yes' : 'no') : '-',
+    const ratioMin = tfjsMin / torchMin;
+    summary.push({ net: r.net, threads: r.threads, tfjsMs: r.medianMs ?? NaN, torchMs: t?.median_ms ?? NaN, ratio, tfjsMinMs: tfjsMin, torchMinMs: torchMin, ratioMin });
+    rows.push([r.net, String(r.params ?? ''), String(r.threads), r.error ? `ERROR: ${r.error}` : fmt(r.medianMs!, tfjsMin),
+      t == null ? '-' : t.error ? `ERROR: ${t.error}` : fmt(t.median_ms!, torchMin),
+      Number.isFinite(ratio) ? `${ratio.toFixed(2)} (${ratioMin.toFixed(2)})` : '-', Number.isFinite(ratio) ? (ratio <= 2 ? 'yes' : 'no') : '-',
       r.loaderWaitMs != null ? r.loaderWaitMs.toFixed(1) : '-']);
   }
   const lossRows = [['net', 'threads', 'stacks', 'STAR fwd+bwd ms', 'MSE fwd+bwd ms', 'STAR share of a step']];
@@ -330,7 +334,8 @@ async function main(): Promise<void> {
   }
   const backendLines = [...new Set(results.map((r) => r.backendLine).filter(Boolean))];
   const note = `Host: ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.version}; 1-min load average ${load.toFixed(1)} at the end` +
-    (load > os.cpus().length * 0.75 ? ' (the CPU was shared with other jobs: absolute numbers are inflated and noisy, rerun on a quiet machine)' : '') + '.';
+    (load > os.cpus().length * 0.75 ? ' (the CPU was shared with other jobs: absolute numbers are inflated and noisy, the min ' +
+      'columns are less affected; 2-thread PyTorch suffers most, its OpenMP threads spin while descheduled; rerun on a quiet machine)' : '') + '.';
   const md = [
     `# Training step: tfjs vs PyTorch (batch ${batch}, median of ${steps} steps after ${warmup} warm-up)`, '',
     'One step = next batch from the data loader (1 worker) + forward + backward + Adam + BN statistics; MSE to heatmap targets.', '',
