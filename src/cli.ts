@@ -185,9 +185,8 @@ const commands: Record<string, Command> = {
     usage: 'usage: star model [--preset paper|cpu-small|cpu-tiny]',
     run: async (argv) => {
       const a = parse(argv, { preset: { type: 'string', default: 'paper' } }, commands.model.usage);
-      const tf = await import('@tensorflow/tfjs-core');
-      await import('@tensorflow/tfjs-backend-cpu');
-      await tf.setBackend('cpu');
+      const { initBackend } = await import('./backend');
+      await initBackend({ quiet: true });
       const { modelConfig } = await import('./model/config');
       const { buildHourglass, officialReportedParamCount } = await import('./model/hourglass');
       const { WFLW98 } = await import('./data/schemes');
