@@ -315,6 +315,8 @@ async function main(): Promise<void> {
   const load = os.loadavg()[0];
   const rows = [['net', 'params', 'threads', 'tfjs ms/step median (min)', 'PyTorch ms/step median (min)', 'tfjs / PyTorch median (min)', '≤ 2x', 'loader wait ms']];
   const summary: Array<{ net: string; threads: number; tfjsMs: number; torchMs: number; ratio: number; tfjsMinMs: number; torchMinMs: number; ratioMin: number }> = [];
+  // A side whose median is > 1.5x its fastest step was disturbed by other load: its ratio says nothing.
+  const unstable = (xs?: number[]) => xs != null && xs.length > 0 && median(xs) > 1.5 * Math.min(...xs);
   const fmt = (med: number, min: number) => `${med.toFixed(0)} (${min.toFixed(0)})`;
   for (const r of results) {
     const t = torch.find((x) => x.net === r.net && x.threads === r.threads);
@@ -325,7 +327,8 @@ async function main(): Promise<void> {
     summary.push({ net: r.net, threads: r.threads, tfjsMs: r.medianMs ?? NaN, torchMs: t?.median_ms ?? NaN, ratio, tfjsMinMs: tfjsMin, torchMinMs: torchMin, ratioMin });
     rows.push([r.net, String(r.params ?? ''), String(r.threads), r.error ? `ERROR: ${r.error}` : fmt(r.medianMs!, tfjsMin),
       t == null ? '-' : t.error ? `ERROR: ${t.error}` : fmt(t.median_ms!, torchMin),
-      Number.isFinite(ratio) ? `${ratio.toFixed(2)} (${ratioMin.toFixed(2)})` : '-', Number.isFinite(ratio) ? (ratio <= 2 ? 'yes' : 'no') : '-',
+      Number.isFinite(ratio) ? `${ratio.toFixed(2)} (${ratioMin.toFixed(2)})` : '-',
+      !Number.isFinite(ratio) ? '-' : unstable(r.stepsMs) || unstable(t?.steps_ms) ? 'unstable' : ratio <= 2 ? 'yes' : 'no',
       r.loaderWaitMs != null ? r.loaderWaitMs.toFixed(1) : '-']);
   }
   const lossRows = [['net', 'threads', 'stacks', 'STAR fwd+bwd ms', 'MSE fwd+bwd ms', 'STAR share of a step']];
