@@ -10,8 +10,8 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; every module that trains imports this once.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { HourglassModel, HourglassOutput } from '../model/hourglass';
-import type { ForwardContext } from '../model/layers';
 import { Adam } from './adam';
+import { makeGradientStep } from './step';
 import { learningRate, OFFICIAL_SCHEDULE, ScheduleConfig } from './schedule';
 import { assignVariables, checkpointExists, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { createProgress, ProgressReporter } from './progress';
@@ -135,9 +135,8 @@ export async function train(
   fs.mkdirSync(runDir, { recursive: true });
 
   const trainable = model.params.trainable;
-  const byTfName = new Map<string, string>();
-  for (const [name, v] of trainable) byTfName.set(v.name, name);
   const adam = new Adam(trainable);
+  const gradientStep = makeGradientStep(trainable, adam);
   const ema = cfg.ema ? new Map([...model.params.all()].map(([n, v]) => [n, tf.variable(v.clone(), false)] as [string, tf.Variable])) : undefined;
 
   let step = 0;
@@ -196,20 +195,11 @@ export async function train(
       const lr = learningRate(cfg.schedule, step, cfg.steps);
       const wantStats = !!hooks.outputStats && cfg.statsEvery > 0 && step % cfg.statsEvery === 0;
       let stats: Record<string, number> | undefined;
-      const ctx: ForwardContext = { training: true, bnUpdates: [] };
-      const { value, grads } = tf.variableGrads(() => {
+      const value = gradientStep((ctx) => {
         const out = model.forward(batch.images, ctx);
         if (wantStats) stats = hooks.outputStats!(out, batch);
         return objective(out, batch, model);
-      }, [...trainable.values()]);
-      const named = new Map<string, tf.Tensor>();
-      for (const [tfName, g] of Object.entries(grads)) named.set(byTfName.get(tfName)!, g);
-      adam.apply(named, lr);
-      for (const g of Object.values(grads)) g.dispose();
-      for (const [v, t] of ctx.bnUpdates) {
-        v.assign(t);
-        t.dispose();
-      }
+      }, lr);
       if (ema) {
         const d = cfg.ema!.decay;
         tf.tidy(() => {
