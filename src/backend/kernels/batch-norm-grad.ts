@@ -81,11 +81,22 @@ export function leanFusedBatchNormGrad(fallback: GradConfig): GradConfig {
       const gamma = scale ?? tf.onesLike(mean);
       const rstd = tf.rsqrt(tf.add(variance, eps));
       const k = tf.mul(gamma, rstd);
+      // Σdy(x−μ) feeds both ∂σ² and ∂γ. Each closure runs in its own scope (and ∂γ only when γ is differentiated), so
+      // share the host values, not a tensor: nothing can leak, and the pass over the activations runs once.
+      let dot: Float32Array | undefined;
+      const dotOnce = (): tf.Tensor => {
+        if (dot == null) {
+          const t = channelDotCentered(g, x, mean);
+          dot = t.dataSync() as Float32Array;
+          t.dispose();
+        }
+        return tf.tensor1d(dot);
+      };
       return {
         x: () => tf.mul(g, k),
         mean: () => tf.neg(tf.mul(tf.sum(g, [0, 1, 2]), k)),
-        variance: () => tf.mul(channelDotCentered(g, x, mean), tf.mul(tf.mul(k, tf.square(rstd)), -0.5)),
-        scale: () => tf.mul(channelDotCentered(g, x, mean), rstd),
+        variance: () => tf.mul(dotOnce(), tf.mul(tf.mul(k, tf.square(rstd)), -0.5)),
+        scale: () => tf.mul(dotOnce(), rstd),
         offset: () => tf.sum(g, [0, 1, 2]),
       };
     },
