@@ -58,7 +58,8 @@ export async function runExperiment(specIn: ExperimentSpec, profile: Profile, op
   const spec = validateSpec(scaleSpec(specIn, profile), specIn.name);
   const arms = opts.only ? spec.arms.filter((a) => opts.only!.includes(a.id)) : spec.arms;
   if (opts.only && arms.length === 0) throw new Error(`--only ${opts.only.join(',')}: no such arm in ${spec.name} (arms: ${spec.arms.map((a) => a.id).join(', ')})`);
-  const todo = arms.flatMap((arm) => spec.seeds.map((seed) => ({ arm, seed })));
+  // Seed-major order: an interrupted grid has every arm at the first seeds rather than some arms at every seed.
+  const todo = spec.seeds.flatMap((seed) => arms.map((arm) => ({ arm, seed })));
   let k = 0;
   for (const { arm, seed } of todo) {
     k += 1;
