@@ -6,7 +6,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Adam } from '../src/train/adam';
 import { makeGradientStep } from '../src/train/step';
-import { FusedAdam } from '../src/backend/ops/adam-fused';
 import { benchLoss, type BenchModel } from './nets';
 
 export interface Stepper {
@@ -20,7 +19,7 @@ export type AdamKind = 'project' | 'fused';
 
 export function makeStepper(model: BenchModel, opts: { lr?: number; adam?: AdamKind } = {}): Stepper {
   const lr = opts.lr ?? 1e-3;
-  const adam = opts.adam === 'fused' ? new FusedAdam(model.params) : new Adam(model.params);
+  const adam = new Adam(model.params, undefined, { fused: opts.adam === 'fused' });
   const gradientStep = makeGradientStep(model.params, adam);
   return {
     async step(images, target) {

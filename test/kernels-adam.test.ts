@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, withBackend } from '../src/backend';
 import { Adam } from '../src/train/adam';
-import { ADAM_UPDATE_KERNEL, FusedAdam } from '../src/backend/ops/adam-fused';
+import { ADAM_UPDATE_KERNEL } from '../src/backend/ops/adam-fused';
 
 before(async () => {
   await selectBackend({ backend: 'wasm-single', quiet: true });
@@ -29,7 +29,7 @@ async function run(kind: 'fused' | 'ops', steps: number): Promise<Float32Array[]
     ['a', tf.variable(tf.tensor2d(values(12, 1), [3, 4]))],
     ['b', tf.variable(tf.tensor1d(values(5, 2)))],
   ]);
-  const opt = kind === 'fused' ? new FusedAdam(params) : new Adam(params);
+  const opt = new Adam(params, undefined, { fused: kind === 'fused' });
   for (let k = 0; k < steps; k++) {
     const grads = new Map<string, tf.Tensor>([
       ['a', tf.tensor2d(values(12, 10 + k), [3, 4])],
@@ -60,7 +60,7 @@ test('fused Adam = op-by-op Adam (cpu and wasm) after 6 steps with a learning-ra
 
 test('fused Adam first step matches the float64 closed form (p − lr·sign(g) up to ε)', async () => {
   const p = tf.variable(tf.tensor1d([0.5, -1, 2]));
-  const opt = new FusedAdam(new Map([['p', p]]));
+  const opt = new Adam(new Map([['p', p]]), undefined, { fused: true });
   const g = tf.tensor1d([0.3, -2, 1e-9]);
   opt.apply(new Map([['p', g]]), 0.1);
   // Step 1: m̂ = g, v̂ = g², update = lr·g/(|g| + ε).
@@ -73,7 +73,7 @@ test('fused Adam first step matches the float64 closed form (p − lr·sign(g) u
 
 test('fused Adam: bad input gets a clear error; tensor count flat over 20 steps', () => {
   const p = tf.variable(tf.zeros([2, 2]));
-  const opt = new FusedAdam(new Map([['p', p]]));
+  const opt = new Adam(new Map([['p', p]]), undefined, { fused: true });
   const bad = tf.zeros([4]);
   assert.throws(() => opt.apply(new Map([['p', bad]]), 1e-3), /gradient of "p" has shape \[4\], parameter has \[2,2\]/);
   assert.throws(() => tf.engine().runKernel(ADAM_UPDATE_KERNEL, { p, m: p, v: p, g: bad }, {}), /"g" has shape \[4\], parameter has \[2,2\]/);

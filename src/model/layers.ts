@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; every module that trains imports this once.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { BatchNormParams } from './params';
+import { batchNormTrain } from '../backend/ops/batch-norm';
 
 export const BN_EPS = 1e-5;
 /** PyTorch's BatchNorm momentum 0.1 (running = 0.9 running + 0.1 batch). */
@@ -29,13 +30,14 @@ export function batchNorm(x: tf.Tensor4D, p: BatchNormParams, ctx: ForwardContex
   if (!ctx.training) {
     return tf.batchNorm4d(x, p.mean as tf.Tensor1D, p.variance as tf.Tensor1D, p.beta as tf.Tensor1D, p.gamma as tf.Tensor1D, BN_EPS);
   }
-  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  // One fused kernel with an analytic gradient on wasm (1.3-1.8x faster fwd+bwd, bench/bn-ab.ts); tf.moments elsewhere.
+  const { y, mean, variance } = batchNormTrain(x, p.gamma as tf.Tensor1D, p.beta as tf.Tensor1D, BN_EPS);
   const n = x.shape[0] * x.shape[1] * x.shape[2];
   // Running variance uses the unbiased estimate, as PyTorch does; the batch itself is normalised with the biased one.
   const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
   ctx.bnUpdates.push([p.mean, tf.keep(tf.add(tf.mul(p.mean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)))]);
   ctx.bnUpdates.push([p.variance, tf.keep(tf.add(tf.mul(p.variance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)))]);
-  return tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, p.beta as tf.Tensor1D, p.gamma as tf.Tensor1D, BN_EPS);
+  return y;
 }
 
 /** Instance norm without affine parameters (PyTorch F.instance_norm defaults), over H and W per sample and channel. */

@@ -6,13 +6,12 @@
  * stored as float32:
  *   m' = β1·m + (1−β1)·g,  v' = β2·v + (1−β2)·g²,  p' = p − stepSize · m' / (√v' / √(1−β2^t) + ε),  stepSize = lr/(1−β1^t)
  *
- *   import { FusedAdam } from '../backend/ops/adam-fused';   // same API as src/train/adam.ts Adam
+ *   used by src/train/adam.ts (Adam, fused by default where this kernel exists)
  *
  * The kernel 'StarAdamUpdate' (inputs p, m, v, g; outputs p', m', v') is registered for the 'wasm' and 'cpu' backends.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { ADAM_DEFAULTS, type AdamConfig } from '../../train/adam';
 
 export const ADAM_UPDATE_KERNEL = 'StarAdamUpdate';
 
@@ -76,52 +75,5 @@ export function registerAdamKernel(): void {
     if (tf.getKernel(ADAM_UPDATE_KERNEL, backendName) == null) {
       tf.registerKernel({ kernelName: ADAM_UPDATE_KERNEL, backendName, kernelFunc: fn as unknown as KernelFunc } as KernelConfig);
     }
-  }
-}
-
-/** Drop-in for src/train/adam.ts `Adam` (same state layout and checkpoint names), one kernel per parameter. */
-export class FusedAdam {
-  step = 0;
-  readonly m = new Map<string, tf.Variable>();
-  readonly v = new Map<string, tf.Variable>();
-  constructor(private readonly params: Map<string, tf.Variable>, readonly config: AdamConfig = ADAM_DEFAULTS) {
-    registerAdamKernel();
-    const backend = tf.getBackend();
-    if (tf.getKernel(ADAM_UPDATE_KERNEL, backend) == null) {
-      throw new Error(`FusedAdam: no ${ADAM_UPDATE_KERNEL} kernel for backend '${backend}' (wasm and cpu only); use src/train/adam.ts`);
-    }
-    for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
-    }
-  }
-
-  apply(grads: Map<string, tf.Tensor>, lr: number): void {
-    this.step += 1;
-    const { beta1, beta2, eps } = this.config;
-    const attrs = { beta1, beta2, eps, stepSize: lr / (1 - beta1 ** this.step), sqrtBc2: Math.sqrt(1 - beta2 ** this.step) };
-    for (const [name, p] of this.params) {
-      const g = grads.get(name);
-      if (!g) continue;
-      const m = this.m.get(name)!;
-      const v = this.v.get(name)!;
-      if (g.shape.join() !== p.shape.join()) throw new Error(`FusedAdam: gradient of "${name}" has shape [${g.shape}], parameter has [${p.shape}]`);
-      const [p1, m1, v1] = tf.engine().runKernel(ADAM_UPDATE_KERNEL, { p, m, v, g }, attrs as unknown as NamedAttrMap) as tf.Tensor[];
-      p.assign(p1);
-      m.assign(m1);
-      v.assign(v1);
-      tf.dispose([p1, m1, v1]);
-    }
-  }
-
-  state(): Map<string, tf.Tensor> {
-    const out = new Map<string, tf.Tensor>();
-    for (const [name, t] of this.m) out.set(`${name}/adam_m`, t);
-    for (const [name, t] of this.v) out.set(`${name}/adam_v`, t);
-    return out;
-  }
-
-  dispose(): void {
-    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
   }
 }
