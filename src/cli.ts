@@ -47,15 +47,20 @@ function profileOf(v: string | undefined): Profile {
 const commands: Record<string, Command> = {
   experiment: {
     summary: 'run an experiment grid (missing runs only; resumable) and write its tables and figures',
-    usage: `usage: star experiment <name|all> [--profile smoke|quick|full] [--only arm1,arm2] [--workers N]
+    usage: `usage: star experiment <name|all|name1,name2> [--profile smoke|quick|full] [--only arm1,arm2] [--seeds 1,2] [--workers N]
   names: main (the quick main job), ablation-distance, ablation-omega, ablation-restriction, ablation-losses, ambiguity-sweep, all
   profile: default $STAR_PROFILE or quick. smoke/quick write to results/local/<profile>/, full to results/.`,
     run: async (argv) => {
-      const a = parse(argv, { profile: { type: 'string' }, only: { type: 'string' }, workers: { type: 'string' } }, commands.experiment.usage);
+      const a = parse(argv, { profile: { type: 'string' }, only: { type: 'string' }, seeds: { type: 'string' }, workers: { type: 'string' } }, commands.experiment.usage);
       const name = a.positionals[0];
       if (!name) throw new UsageError(`experiment name missing\n\n${commands.experiment.usage}`);
       const { EXPERIMENTS } = await import('./experiments/ablations');
-      const names = name === 'all' ? Object.keys(EXPERIMENTS).filter((n) => n !== 'main') : [name];
+      const names = name === 'all' ? Object.keys(EXPERIMENTS).filter((n) => n !== 'main') : name.split(',');
+      const seeds = a.values.seeds?.split(',').map((s) => {
+        const v = Number(s);
+        if (!Number.isInteger(v)) throw new UsageError(`--seeds: expected integers like 1,2,3, got "${a.values.seeds}"`);
+        return v;
+      });
       for (const n of names) if (!EXPERIMENTS[n]) throw new UsageError(`unknown experiment "${n}" (known: ${Object.keys(EXPERIMENTS).join(', ')}, all)`);
       const profile = profileOf(a.values.profile);
       const root = resultsDir(profile);
@@ -66,7 +71,7 @@ const commands: Record<string, Command> = {
       console.error(`profile: ${profileLabel(profile)}; results under ${path.relative(PROJECT_ROOT, root) || '.'}`);
       for (const n of names) {
         const tables = await runExperiment(EXPERIMENTS[n], profile, {
-          resultsRoot: root, only: a.values.only?.split(','), workers: a.values.workers === undefined ? undefined : num(a.values.workers, 'workers'),
+          resultsRoot: root, only: a.values.only?.split(','), seeds, workers: a.values.workers === undefined ? undefined : num(a.values.workers, 'workers'),
         });
         const figs = await experimentFigures(tables, root);
         console.log(`\n## ${tables.title} — ${tables.label}\n`);

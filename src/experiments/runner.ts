@@ -54,12 +54,16 @@ const pct = (v: number) => (100 * v).toFixed(2);
 const fmt = (xs: number[], scale = 100, digits = 2) =>
   xs.length === 0 ? '–' : xs.length === 1 ? (scale * xs[0]).toFixed(digits) : `${(scale * mean(xs)).toFixed(digits)} ± ${(scale * std(xs)).toFixed(digits)}`;
 
-export async function runExperiment(specIn: ExperimentSpec, profile: Profile, opts: Omit<RunOptions, 'profile'> & { only?: string[] }): Promise<ExperimentTables> {
+export async function runExperiment(
+  specIn: ExperimentSpec, profile: Profile, opts: Omit<RunOptions, 'profile'> & { only?: string[]; seeds?: number[] },
+): Promise<ExperimentTables> {
   const spec = validateSpec(scaleSpec(specIn, profile), specIn.name);
   const arms = opts.only ? spec.arms.filter((a) => opts.only!.includes(a.id)) : spec.arms;
   if (opts.only && arms.length === 0) throw new Error(`--only ${opts.only.join(',')}: no such arm in ${spec.name} (arms: ${spec.arms.map((a) => a.id).join(', ')})`);
   // Seed-major order: an interrupted grid has every arm at the first seeds rather than some arms at every seed.
-  const todo = spec.seeds.flatMap((seed) => arms.map((arm) => ({ arm, seed })));
+  const seeds = opts.seeds ? spec.seeds.filter((s) => opts.seeds!.includes(s)) : spec.seeds;
+  if (opts.seeds && seeds.length === 0) throw new Error(`--seeds ${opts.seeds.join(',')}: none of them is in ${spec.name}'s seeds (${spec.seeds.join(', ')})`);
+  const todo = seeds.flatMap((seed) => arms.map((arm) => ({ arm, seed })));
   let k = 0;
   for (const { arm, seed } of todo) {
     k += 1;
