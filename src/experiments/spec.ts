@@ -51,7 +51,7 @@ export interface ProfileScale {
 /** How big each profile is. `quick` must finish the main job (3 arms) in <= 15 min on 2 cores incl. data generation. */
 export const PROFILE_SCALE: Record<Profile, ProfileScale> = {
   smoke: { steps: 6, seeds: [1], counts: { train: 32, val: 16, test: 16 }, preset: 'cpu-tiny', evalEvery: 0, batchSize: 4, augment: CPU_AUGMENT, lr: 3e-3 },
-  quick: { steps: 800, seeds: [1], counts: { train: 2000, val: 200, test: 500 }, preset: 'cpu-tiny', evalEvery: 200, batchSize: 8, augment: CPU_AUGMENT, lr: 3e-3 },
+  quick: { steps: 1200, seeds: [1], counts: { train: 2000, val: 200, test: 500 }, preset: 'cpu-tiny', evalEvery: 200, batchSize: 8, augment: CPU_AUGMENT, lr: 3e-3 },
   full: { steps: 2000, seeds: [1, 2, 3], counts: { train: 4000, val: 300, test: 1000 }, preset: 'cpu-tiny', evalEvery: 250, batchSize: 8, augment: CPU_AUGMENT, lr: 3e-3 },
 };
 
