@@ -8,20 +8,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, withBackend } from '../src/backend';
 import { Adam } from '../src/train/adam';
 import { ADAM_UPDATE_KERNEL } from '../src/backend/ops/adam-fused';
+import { relErr, values } from './helpers/numeric';
 
 before(async () => {
   await selectBackend({ backend: 'wasm-single', quiet: true });
 });
 
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 /** Run `steps` updates with the given optimizer on two parameters; gradients are fixed functions of the step. */
 async function run(kind: 'fused' | 'ops', steps: number): Promise<Float32Array[]> {

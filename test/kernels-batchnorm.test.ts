@@ -8,29 +8,12 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, withBackend } from '../src/backend';
 import { batchNormTrain } from '../src/backend/ops/batch-norm';
+import { relErr, values } from './helpers/numeric';
 
 before(async () => {
   await selectBackend({ backend: 'wasm-single', quiet: true });
 });
 
-function values(n: number, seed: number, scale = 1, offset = 0): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = offset + scale * (s / 2 ** 31 - 1);
-  }
-  return out;
-}
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num += (got[i] - want[i]) ** 2;
-    den += want[i] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
 
 const shape: [number, number, number, number] = [3, 5, 4, 6];
 const size = 3 * 5 * 4 * 6;

@@ -8,30 +8,12 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, withBackend } from '../src/backend';
 import { reductionView } from '../src/backend/kernels/reduce';
+import { relErr, values } from './helpers/numeric';
 
 before(async () => {
   await selectBackend({ backend: 'wasm-single', quiet: true });
 });
 
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  assert.equal(got.length, want.length, 'length mismatch');
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num += (got[i] - want[i]) ** 2;
-    den += want[i] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 /** Run fn on wasm and on cpu with the same inputs; returns both outputs as arrays + shapes. */

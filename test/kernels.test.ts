@@ -7,33 +7,14 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, withBackend } from '../src/backend';
 import { registerWasmTrainingKernels } from '../src/backend/kernels/register';
+import { relErr, values } from './helpers/numeric';
 
 before(async () => {
   await selectBackend({ backend: 'wasm-single', quiet: true });
 });
 
 type Arr = ArrayLike<number>;
-function relErr(got: Arr, want: Arr): number {
-  assert.equal(got.length, want.length, 'length mismatch');
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num += (got[i] - want[i]) ** 2;
-    den += want[i] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
 
-/** Deterministic values in [-1, 1) (independent of any backend's RNG). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 function sizeOf(shape: number[]): number { return shape.reduce((a, b) => a * b, 1); }
 
