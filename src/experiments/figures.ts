@@ -19,7 +19,7 @@ export function nmeBarFigure(t: ExperimentTables): FigureSpec {
       { name: 'vs clean truth', x: t.arms.map((a) => a.label), y: clean.map((c) => c[0]), yError: clean.map((c) => c[1]) },
       { name: 'vs noisy labels', x: t.arms.map((a) => a.label), y: noisy.map((c) => c[0]), yError: noisy.map((c) => c[1]) },
     ],
-    { title: `${t.title}<br><sub>${t.label}</sub>`, x: { label: 'arm', unit: null }, y: { label: 'test NME', unit: '% inter-ocular' } },
+    { title: `Test NME per arm: ${t.experiment}<br><sub>${t.label}</sub>`, x: { label: 'arm', unit: null }, y: { label: 'test NME', unit: '% inter-ocular' } },
   );
 }
 
@@ -36,7 +36,7 @@ export function learningCurveFigure(t: ExperimentTables, resultsRoot: string): F
     return val.length ? [{ name: a.label, x: val.map((r) => r.step), y: val.map((r) => 100 * r.val!.nme) }] : [];
   });
   if (!series.length) return null;
-  return lineFigure(series, { title: `Validation NME during training: ${t.title}<br><sub>${t.label}</sub>`, x: { label: 'training step', unit: null }, y: { label: 'validation NME', unit: '% inter-ocular, noisy labels' } });
+  return lineFigure(series, { title: `Validation NME during training: ${t.experiment}<br><sub>${t.label}</sub>`, x: { label: 'training step', unit: null }, y: { label: 'validation NME', unit: '% inter-ocular, noisy labels' } });
 }
 
 export async function experimentFigures(t: ExperimentTables, resultsRoot: string): Promise<string[]> {
