@@ -88,6 +88,9 @@ export function heatmapFigure(
   });
   const layout = layoutOf(opts, 1);
   layout.yaxis = { ...layout.yaxis, autorange: 'reversed', scaleanchor: 'x' };
+  // The colour bar takes the right edge: overlays added later (ellipses, arrows) list their legend below the plot.
+  layout.legend = { orientation: 'h', x: 0, y: -0.15, yanchor: 'top' };
+  layout.margin = { l: 70, r: 20, t: 60, b: 110 };
   const data: Trace[] = [
     { type: 'heatmap', name: opts.name, z: z.map((r) => [...r]), colorbar: { title: { text: axisTitle(opts.colorbar) } } },
   ];
