@@ -1,0 +1,67 @@
+/**
+ * The evaluation protocol on a real-format fixture (WFLW list, 98 points, hand-made numbers and image) and `predict`
+ * on an image file: finite metrics in the stated ranges, landmarks mapped back to image pixels, files written.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import sharp from 'sharp';
+import { initBackend } from '../src/backend';
+import { openDataset } from '../src/data/real';
+import { createCodec } from '../src/data/codec';
+import { evaluate } from '../src/eval/evaluate';
+import { buildHourglass } from '../src/model/hourglass';
+import { modelConfig } from '../src/model/config';
+import { WFLW98 } from '../src/data/schemes';
+import { predictImage, writePrediction, boxFromRect } from '../src/predict';
+import { saveCheckpoint } from '../src/train/checkpoint';
+import { loadTrainedModel } from '../src/model/load';
+
+const fixtures = path.join(__dirname, 'fixtures', 'formats');
+
+test('evaluate() on a WFLW-format fixture: NME, FR, AUC, CED and per-attribute subsets', async () => {
+  await initBackend({ quiet: true });
+  const ds = openDataset(path.join(fixtures, 'wflw_rect_attr.txt'), { format: 'wflw', imageRoot: fixtures });
+  const model = buildHourglass(modelConfig('cpu-tiny'), { seed: 3 });
+  const codec = createCodec(WFLW98, { inputSize: 64, heatmapSize: 16 });
+  const r = await evaluate(model, ds, { codec, distributions: true, keepPredictions: true });
+  assert.equal(r.labels.n, ds.length);
+  assert.ok(Number.isFinite(r.labels.nme) && r.labels.nme > 0);
+  assert.ok(r.labels.fr >= 0 && r.labels.fr <= 1 && r.labels.auc >= 0 && r.labels.auc <= 1);
+  assert.equal(r.ced.x.length, 1001, 'official CED grid at threshold 0.1');
+  assert.equal(r.clean, undefined, 'real data has no clean truth');
+  assert.equal(r.predictions!.length, ds.length);
+  assert.equal(r.distributions!.ratio.length, 98);
+  // The untrained model's predictions stay inside the crop.
+  for (const face of r.predictions!) for (const [x, y] of face) assert.ok(x >= -1 && x <= 64 && y >= -1 && y <= 64);
+  model.params.dispose();
+});
+
+test('predict: landmarks in image pixels inside the given box, JSON + overlay PNG; a checkpoint round-trips', async () => {
+  await initBackend({ quiet: true });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'star-predict-'));
+  const model = buildHourglass(modelConfig('cpu-tiny'), { seed: 4 });
+  await saveCheckpoint(path.join(tmp, 'run', 'best'), { model: model.params.all(), state: { modelConfig: model.config } });
+  const loaded = loadTrainedModel(path.join(tmp, 'run'));
+  const image = path.join(fixtures, 'img', 'face.png');
+  const rect: [number, number, number, number] = [20, 30, 80, 90];
+  const a = await predictImage(model, image, rect);
+  const b = await predictImage(loaded, image, rect);
+  assert.deepEqual(a.landmarks, b.landmarks, 'a saved and reloaded model predicts the same');
+  assert.equal(a.landmarks.length, 98);
+  const box = boxFromRect(rect);
+  const half = (box.scale * 200) / 2 + 2;
+  for (const [x, y] of a.landmarks) {
+    assert.ok(Math.abs(x - box.center[0]) <= half && Math.abs(y - box.center[1]) <= half, `(${x}, ${y}) outside the crop of ${JSON.stringify(box)}`);
+  }
+  const files = await writePrediction(a, path.join(tmp, 'out', 'face'));
+  const meta = await sharp(files.png).metadata();
+  assert.equal(meta.width, 100);
+  assert.equal(JSON.parse(fs.readFileSync(files.json, 'utf8')).landmarks.length, 98);
+  await assert.rejects(predictImage(model, path.join(tmp, 'missing.png')), /image not found/);
+  assert.throws(() => boxFromRect([10, 10, 5, 20]), /x1 < x2/);
+  model.params.dispose();
+  loaded.params.dispose();
+});
