@@ -65,3 +65,21 @@ test('predict: landmarks in image pixels inside the given box, JSON + overlay PN
   model.params.dispose();
   loaded.params.dispose();
 });
+
+test('fileWeightsHandler is a tf.io IOHandler: save then load returns the same weights', async () => {
+  await initBackend({ quiet: true });
+  const tf = await import('@tensorflow/tfjs-core');
+  const { fileWeightsHandler } = await import('../src/train/checkpoint');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'star-io-'));
+  const w = { a: tf.tensor2d([[1, 2], [3, 4]]), b: tf.tensor1d([0.5, -0.25, 8]) };
+  const { data, specs } = await tf.io.encodeWeights(w);
+  const h = fileWeightsHandler(dir, 'weights');
+  await h.save!({ weightSpecs: specs, weightData: data, userDefinedMetadata: { note: 'x' } });
+  const back = await h.load!();
+  const decoded = tf.io.decodeWeights(back.weightData as ArrayBuffer, back.weightSpecs!);
+  assert.deepEqual(Array.from(await decoded.a.data()), [1, 2, 3, 4]);
+  assert.deepEqual(Array.from(await decoded.b.data()), [0.5, -0.25, 8]);
+  assert.deepEqual(back.userDefinedMetadata, { note: 'x' });
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'weights.json'), 'utf8'));
+  assert.deepEqual(manifest.weightsManifest[0].paths, ['weights.bin'], 'the layout tf.io.loadWeights expects');
+});

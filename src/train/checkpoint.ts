@@ -16,35 +16,69 @@ export interface WeightsFile {
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
 }
 
-async function writeWeights(dir: string, stem: string, tensors: Map<string, tf.Tensor>, meta: Record<string, unknown>): Promise<void> {
-  const named: tf.NamedTensorMap = {};
-  for (const [k, t] of tensors) named[k] = t;
-  const { data, specs } = await tf.io.encodeWeights(named);
-  const bin = `${stem}.bin`;
-  fs.writeFileSync(path.join(dir, bin), Buffer.from(data));
-  const manifest: WeightsFile = {
-    format: 'star-ts-weights',
-    generatedBy: `@tensorflow/tfjs-core ${tf.version_core}`,
-    userDefinedMetadata: meta,
-    weightsManifest: [{ paths: [bin], weights: specs }],
+/**
+ * A tf.io IOHandler over plain files: `<stem>.json` (the TensorFlow.js model.json layout, weights only: `format`,
+ * `generatedBy`, `userDefinedMetadata`, `weightsManifest`) beside `<stem>.bin`. Needs no tfjs-node; a browser loads the
+ * same files with `tf.io.loadWeights(manifest.weightsManifest, baseUrl)`.
+ */
+export function fileWeightsHandler(dir: string, stem = 'model'): tf.io.IOHandler {
+  const jsonPath = path.join(dir, `${stem}.json`);
+  return {
+    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+      if (!artifacts.weightSpecs || !artifacts.weightData) throw new Error(`fileWeightsHandler(${jsonPath}): nothing to save (no weights)`);
+      const data = artifacts.weightData instanceof ArrayBuffer ? artifacts.weightData : tf.io.concatenateArrayBuffers(artifacts.weightData);
+      const bin = `${stem}.bin`;
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, bin), Buffer.from(data));
+      const manifest: WeightsFile = {
+        format: artifacts.format ?? 'star-ts-weights',
+        generatedBy: artifacts.generatedBy ?? `@tensorflow/tfjs-core ${tf.version_core}`,
+        userDefinedMetadata: (artifacts.userDefinedMetadata ?? {}) as Record<string, unknown>,
+        weightsManifest: [{ paths: [bin], weights: artifacts.weightSpecs }],
+      };
+      fs.writeFileSync(jsonPath, JSON.stringify(manifest, null, 1));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: data.byteLength } };
+    },
+    async load(): Promise<tf.io.ModelArtifacts> {
+      return loadArtifactsSync(dir, stem);
+    },
   };
-  fs.writeFileSync(path.join(dir, `${stem}.json`), JSON.stringify(manifest, null, 1));
 }
 
-function readWeights(dir: string, stem: string): { tensors: Map<string, tf.Tensor>; meta: Record<string, unknown> } {
+/** Synchronous read of `<stem>.json` + its weight files (checkpoint loading happens in synchronous code paths). */
+export function loadArtifactsSync(dir: string, stem = 'model'): tf.io.ModelArtifacts {
   const jsonPath = path.join(dir, `${stem}.json`);
   if (!fs.existsSync(jsonPath)) throw new Error(`checkpoint file missing: ${jsonPath}`);
   const manifest = readJson<WeightsFile>(jsonPath);
   if (!Array.isArray(manifest.weightsManifest)) throw new Error(`${jsonPath}: field "weightsManifest" missing`);
-  const tensors = new Map<string, tf.Tensor>();
+  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
+  const buffers: Buffer[] = [];
   for (const group of manifest.weightsManifest) {
-    const buffers = group.paths.map((p) => fs.readFileSync(path.join(dir, p)));
-    const all = Buffer.concat(buffers);
-    const ab = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
-    const decoded = tf.io.decodeWeights(ab, group.weights);
-    for (const [k, t] of Object.entries(decoded)) tensors.set(k, t);
+    for (const p of group.paths) {
+      const f = path.join(dir, p);
+      if (!fs.existsSync(f)) throw new Error(`${jsonPath}: weights file ${p} is missing`);
+      buffers.push(fs.readFileSync(f));
+    }
+    weightSpecs.push(...group.weights);
   }
-  return { tensors, meta: manifest.userDefinedMetadata ?? {} };
+  const all = Buffer.concat(buffers);
+  return {
+    format: manifest.format, generatedBy: manifest.generatedBy, userDefinedMetadata: manifest.userDefinedMetadata as Record<string, {}>,
+    weightSpecs, weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
+  };
+}
+
+async function writeWeights(dir: string, stem: string, tensors: Map<string, tf.Tensor>, meta: Record<string, unknown>): Promise<void> {
+  const named: tf.NamedTensorMap = {};
+  for (const [k, t] of tensors) named[k] = t;
+  const { data, specs } = await tf.io.encodeWeights(named);
+  await fileWeightsHandler(dir, stem).save!({ weightSpecs: specs, weightData: data, userDefinedMetadata: meta as Record<string, {}> });
+}
+
+function readWeights(dir: string, stem: string): { tensors: Map<string, tf.Tensor>; meta: Record<string, unknown> } {
+  const a = loadArtifactsSync(dir, stem);
+  const decoded = tf.io.decodeWeights(a.weightData as ArrayBuffer, a.weightSpecs!);
+  return { tensors: new Map(Object.entries(decoded)), meta: (a.userDefinedMetadata ?? {}) as Record<string, unknown> };
 }
 
 export interface CheckpointContent {
