@@ -5,6 +5,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { buildHourglass, officialReportedParamCount } from '../src/model/hourglass';
 import { modelConfig, PRESETS } from '../src/model/config';
 import { WFLW98 } from '../src/data/schemes';
+import { initBackend } from '../src/backend';
 
 test('presets validate and the paper preset reproduces the official parameter counts', async () => {
   await tf.setBackend('cpu');
@@ -43,16 +44,44 @@ test('forward shapes, non-negative heatmaps, AAM outputs, same seed -> same weig
   m2.params.dispose();
 });
 
-test('upsample2x equals nearest-neighbour resize and has the right gradient', async () => {
-  await tf.setBackend('cpu');
+for (const backend of ['cpu', 'wasm']) test(`upsample2x is nearest-neighbour x2 (JS reference) with the block-sum gradient on ${backend}`, async () => {
+  if (backend === 'wasm') await initBackend({ quiet: true, backend: 'wasm-single' });
+  await tf.setBackend(backend);
   const { upsample2x } = await import('../src/model/layers');
-  const x = tf.tensor4d(Array.from({ length: 2 * 3 * 2 * 2 }, (_, i) => i), [2, 3, 2, 2]);
-  const ref = tf.image.resizeNearestNeighbor(x, [6, 4]);
-  assert.deepEqual(Array.from(await upsample2x(x).data()), Array.from(await ref.data()));
+  const [B, H, W, C] = [2, 3, 2, 2];
+  const vals = Array.from({ length: B * H * W * C }, (_, i) => i);
+  const x = tf.tensor4d(vals, [B, H, W, C]);
+  const want: number[] = [];
+  for (let b = 0; b < B; b++) for (let i = 0; i < 2 * H; i++) for (let j = 0; j < 2 * W; j++) for (let c = 0; c < C; c++) {
+    want.push(vals[((b * H + (i >> 1)) * W + (j >> 1)) * C + c]);
+  }
+  assert.deepEqual(Array.from(await upsample2x(x).data()), want);
   // d/dx sum(w * up(x)) = sum of w over each 2x2 block.
-  const w = tf.randomUniform([2, 6, 4, 2], 0, 1, 'float32', 7);
+  const w = tf.randomUniform([B, 2 * H, 2 * W, C], 0, 1, 'float32', 7);
   const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(upsample2x(v as tf.Tensor4D), w)))(x);
   const blocks = tf.mul(tf.avgPool(w as tf.Tensor4D, 2, 2, 'valid'), 4);
   const d = await tf.max(tf.abs(tf.sub(g, blocks))).data();
   assert.ok(d[0] < 1e-5, `max gradient error ${d[0]}`);
+});
+
+test('coordConv equals a conv over the explicitly concatenated coordinate (and extra) channels, values and gradients', async () => {
+  await tf.setBackend('cpu');
+  const { coordConv, coordChannels } = await import('../src/model/layers');
+  const x = tf.randomUniform([2, 9, 9, 4], -1, 1, 'float32', 1) as tf.Tensor4D;
+  const extra = tf.randomUniform([2, 9, 9, 2], -1, 1, 'float32', 2) as tf.Tensor4D;
+  const w = tf.variable(tf.randomUniform([3, 3, 4 + 3 + 2, 5], -1, 1, 'float32', 3));
+  const b = tf.variable(tf.randomUniform([5], -1, 1, 'float32', 4));
+  const ref = (xx: tf.Tensor4D) => tf.add(tf.conv2d(tf.concat([xx, tf.tile(coordChannels(9, 9), [2, 1, 1, 1]), extra], 3), w as tf.Tensor4D, 2, 'same'), b);
+  const ours = (xx: tf.Tensor4D) => coordConv(xx, { w, b }, 2, 'same', extra);
+  const rel = async (p: tf.Tensor, q: tf.Tensor) => {
+    const [pa, qa] = [await p.data(), await q.data()];
+    let num = 0, den = 0;
+    for (let i = 0; i < pa.length; i++) { num += (pa[i] - qa[i]) ** 2; den += qa[i] ** 2; }
+    return Math.sqrt(num / den);
+  };
+  assert.ok((await rel(ours(x), ref(x))) < 1e-6);
+  const gw1 = tf.grad((v: tf.Tensor) => tf.sum(tf.square(coordConv(x, { w: v as tf.Variable, b }, 2, 'same', extra))))(w);
+  const gw2 = tf.grad((v: tf.Tensor) => tf.sum(tf.square(tf.add(tf.conv2d(tf.concat([x, tf.tile(coordChannels(9, 9), [2, 1, 1, 1]), extra], 3), v as tf.Tensor4D, 2, 'same'), b))))(w);
+  assert.ok((await rel(gw1, gw2)) < 1e-5);
+  assert.throws(() => coordConv(x, { w, b }, 1, 'same'), /expected 4 \+ 3 coordinates \+ 0 extra/);
 });

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { HourglassConfig, validateModelConfig } from './config';
 import { ParamStore, BatchNormParams } from './params';
-import { batchNorm, conv, ForwardContext, instanceNorm, maxPool2x, upsample2x, withCoords } from './layers';
+import { batchNorm, conv, coordChannels, coordConv, ForwardContext, instanceNorm, maxPool2x, upsample2x } from './layers';
 import { Rng } from '../util/random';
 import type { LandmarkScheme } from '../data/schemes';
 
@@ -125,8 +125,7 @@ export function buildHourglass(config: HourglassConfig, opts: { seed: number; sc
     if (images.rank !== 4 || images.shape[1] !== config.inputSize || images.shape[2] !== config.inputSize || images.shape[3] !== 3) {
       throw new Error(`hourglass input must be [B, ${config.inputSize}, ${config.inputSize}, 3], got [${images.shape.join(', ')}]`);
     }
-    let x = cc > 0 ? withCoords(images) : images;
-    x = tf.relu(batchNorm(conv(x, stemConv, 2, 3), stemBn, ctx));
+    let x = tf.relu(batchNorm(cc > 0 ? coordConv(images, stemConv, 2, 3) : conv(images, stemConv, 2, 3), stemBn, ctx));
     x = res(x, stemRes[0], ctx);
     x = maxPool2x(x);
     x = res(x, stemRes[1], ctx);
@@ -137,16 +136,16 @@ export function buildHourglass(config: HourglassConfig, opts: { seed: number; sc
     stacks.forEach((st, i) => {
       let inp = x;
       if (st.entry) {
-        let withC = withCoords(x);
+        let boundary: tf.Tensor4D | undefined;
         if (config.boundaryChannels && i > 0 && prevHeat) {
           // Official quirk: x/y grids masked by the previous stack's last landmark heatmap (> 0.05).
           const [b, h, w] = x.shape;
           const lastMap = tf.slice(prevHeat, [0, 0, 0, N - 1], [b, h, w, 1]);
           const mask = tf.cast(tf.greater(tf.clipByValue(lastMap, 0, 1), 0.05), 'float32');
-          const xy = tf.slice(withC, [0, 0, 0, C], [b, h, w, 2]);
-          withC = tf.concat([withC, tf.mul(xy, mask) as tf.Tensor4D], 3);
+          const xy = tf.slice(coordChannels(h, w), [0, 0, 0, 0], [1, h, w, 2]);
+          boundary = tf.mul(xy, mask) as tf.Tensor4D;
         }
-        inp = conv(withC, st.entry);
+        inp = coordConv(x, st.entry, 1, 'same', boundary);
       }
       let f = runHG(inp, st.hg, ctx);
       f = res(f, st.featRes, ctx);

@@ -47,12 +47,15 @@ export function instanceNorm(x: tf.Tensor4D): tf.Tensor4D {
 }
 
 /**
- * 2x nearest-neighbour up-sampling by two concat + reshape pairs: concatenating x with itself on channels and
- * reading the result as [B, H, 2W, C] duplicates every column; the same on the width axis duplicates every row.
- * Differentiable on every backend (Tile's gradient stops at rank 4; resizeNearestNeighbor's is slow on wasm).
+ * 2x nearest-neighbour up-sampling (PyTorch's nn.Upsample(scale_factor=2, mode='nearest'): output (i, j) reads input
+ * (floor(i/2), floor(j/2))). On wasm: the native ResizeNearestNeighbor and its gradient, measured 1.5-2x faster than
+ * the concat formulation. Elsewhere: concat + reshape (duplicate columns via the channel axis, then rows via the width
+ * axis), because tfjs 4.22's cpu ResizeNearestNeighborGrad returns wrong gradients for this case (measured: max error
+ * 2.03 on a 2x3x2x2 input; wasm's is exact). Both paths are tested against a JS reference.
  */
 export function upsample2x(x: tf.Tensor4D): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
+  if (tf.getBackend() === 'wasm') return tf.image.resizeNearestNeighbor(x, [2 * h, 2 * w], false, false);
   const cols = tf.reshape(tf.concat([x, x], 3), [b, h, 2 * w, c]);
   return tf.reshape(tf.concat([cols, cols], 2), [b, 2 * h, 2 * w, c]);
 }
@@ -87,8 +90,22 @@ export function coordChannels(h: number, w: number): tf.Tensor4D {
   return t;
 }
 
-export function withCoords(x: tf.Tensor4D): tf.Tensor4D {
-  const [b, h, w] = x.shape;
-  const c = coordChannels(h, w);
-  return tf.concat([x, b === 1 ? c : tf.tile(c, [b, 1, 1, 1])], 3);
+/**
+ * CoordConv: conv(concat([x, coords, extra]), W) computed as conv(x, W_x) + conv(coords, W_c) [+ conv(extra, W_e)]
+ * with W sliced along its input channels (same parameter layout as the concatenated form). The coordinate channels
+ * are the same for every sample, so their conv runs once at batch 1 and broadcasts: no tiled copy of the grid and no
+ * channel concat (slow on wasm), measured 1.4x faster for the 7x7 stem conv forward + backward.
+ */
+export function coordConv(
+  x: tf.Tensor4D, p: { w: tf.Variable; b: tf.Variable }, stride: number, pad: 'same' | 'valid' | number, extra?: tf.Tensor4D,
+): tf.Tensor4D {
+  const [kh, kw, cin, cout] = p.w.shape as [number, number, number, number];
+  const cx = x.shape[3];
+  const ce = extra ? extra.shape[3] : 0;
+  if (cin !== cx + 3 + ce) throw new Error(`coordConv: kernel has ${cin} input channels, expected ${cx} + 3 coordinates + ${ce} extra`);
+  const padding = typeof pad === 'number' ? ([[0, 0], [pad, pad], [pad, pad], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]) : pad;
+  const part = (from: number, n: number) => tf.slice(p.w, [0, 0, from, 0], [kh, kw, n, cout]) as tf.Tensor4D;
+  let y: tf.Tensor4D = tf.add(tf.conv2d(x, part(0, cx), stride, padding), tf.conv2d(coordChannels(x.shape[1], x.shape[2]), part(cx, 3), stride, padding));
+  if (extra) y = tf.add(y, tf.conv2d(extra, part(cx + 3, ce), stride, padding));
+  return tf.add(y, p.b);
 }
