@@ -20,7 +20,7 @@ import { modelConfig } from '../model/config';
 import { evaluate, type EvalResult } from '../eval/evaluate';
 import { heatmapDistributionEigen } from '../geometry/distribution';
 import { train, type TrainConfig, TRAIN_DEFAULTS, type ProgressReporterLike } from '../train/trainer';
-import { makeObjective, needsHeatmapTargets, describeLoss, headFor, decoderFor } from '../train/objective';
+import { makeObjective, needsHeatmapTargets, describeLoss, headFor, decoderFor, canonicalLoss } from '../train/objective';
 import { loaderBatchProvider } from '../train/loader-batches';
 import { assignVariables, loadCheckpoint, checkpointExists } from '../train/checkpoint';
 import { createProgress } from '../train/progress';
@@ -69,7 +69,7 @@ export function runKey(spec: ExperimentSpec, arm: ArmSpec, seed: number): string
   const dataCfg = resolveSyntheticConfig(mergeData(spec.data, arm.data));
   const mcfg = modelConfig(spec.model.preset, { heatmapHead: headFor(arm.loss), ...spec.model.overrides, numPoints: WFLW98.numPoints, numEdges: WFLW98.edges.length });
   const trainCfg: TrainConfig = { ...TRAIN_DEFAULTS, ...spec.train, seed };
-  const text = JSON.stringify({ dataCfg, mcfg, trainCfg, loss: arm.loss, augment: spec.augment ?? null });
+  const text = JSON.stringify({ dataCfg, mcfg, trainCfg, loss: canonicalLoss(arm.loss), augment: spec.augment ?? null });
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 

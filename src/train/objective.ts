@@ -4,7 +4,7 @@
  * (official loss weights [1, 10, 10] per stack).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { starLoss, type StarLossOptions } from '../loss/star';
+import { starLoss, STAR_LOSS_DEFAULTS, type StarLossOptions } from '../loss/star';
 import { adaptiveWing, coordLoss, heatmapMse, type CoordDistance } from '../loss/baselines';
 import type { HourglassModel, HourglassOutput } from '../model/hourglass';
 import type { DeviceBatch, Objective } from './trainer';
@@ -14,6 +14,17 @@ export type LossSpec =
   | { kind: 'heatmap-mse' }
   | { kind: 'awing' }
   | { kind: 'coord'; distance: CoordDistance };
+
+/** The loss with every default filled in, so that equal losses written differently compare equal (run keys). */
+export function canonicalLoss(spec: LossSpec): LossSpec {
+  if (spec.kind !== 'star') return spec;
+  const { implementation: _impl, validate: _v, ...defaults } = STAR_LOSS_DEFAULTS;
+  void _impl;
+  void _v;
+  const o = { ...defaults, ...spec.options };
+  const options = Object.fromEntries(Object.keys(o).sort().map((k) => [k, (o as Record<string, unknown>)[k]]));
+  return { kind: 'star', options: options as typeof spec.options };
+}
 
 /** Does this loss need Gaussian heatmap targets from the loader? */
 export function needsHeatmapTargets(spec: LossSpec): boolean {
