@@ -217,7 +217,7 @@ const commands: Record<string, Command> = {
 function help(): string {
   const w = Math.max(...Object.keys(commands).map((k) => k.length));
   return `star — STAR loss research CLI\n\nusage: npm run star -- <command> [options]   (each command has --help)\n\n${Object.entries(commands)
-    .map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`).join('\n')}\n\nenv: STAR_PROFILE=smoke|quick|full, STAR_BACKEND=auto|wasm|wasm-threaded|wasm-single|cpu|tensorflow|tensorflow-gpu, STAR_THREADS=n`;
+    .map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`).join('\n')}\n\nenv: STAR_PROFILE=smoke|quick|full, STAR_BACKEND=auto|wasm|wasm-threaded|wasm-single|cpu|tensorflow|tensorflow-gpu, STAR_THREADS=n, STAR_DEBUG=1 (stack traces)`;
 }
 
 async function main(): Promise<void> {
@@ -238,7 +238,8 @@ main().then(
       console.error(`star: ${e.message}`);
       process.exit(2);
     }
-    console.error(`star: ${(e as Error).stack ?? e}`);
+    // Errors from our own checks carry file/line/field in the message; the stack is for debugging (STAR_DEBUG=1).
+    console.error(`star: ${process.env.STAR_DEBUG ? ((e as Error).stack ?? e) : ((e as Error).message ?? e)}`);
     process.exit(1);
   },
 );
