@@ -190,6 +190,9 @@ export async function train(
         interrupted = true;
         break;
       }
+      // Let the event loop turn once per step: a prefetched batch resolves as a microtask only, and signal handlers
+      // (SIGINT/SIGTERM -> checkpoint and stop) run only when the loop turns.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const host = await batches.get(step);
       const batch = toDevice(host, model);
       const lr = learningRate(cfg.schedule, step, cfg.steps);
