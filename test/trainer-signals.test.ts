@@ -49,6 +49,34 @@ test('SIGINT checkpoints and stops; the next call resumes at that step', async (
   model.params.dispose();
 });
 
+test('a real SIGTERM reaches a training process whose batches are always ready: it checkpoints and exits', async () => {
+  const { spawn } = await import('child_process');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'star-sigterm-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'helpers', 'train-child.ts'), dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const done = new Promise<string>((resolve) => child.on('exit', (code, signal) => resolve(code !== null ? `code ${code}` : `signal ${signal}`)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no progress from the child: ${out}`)), 60_000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (/step 3\n/.test(out)) {
+        clearTimeout(timer);
+        child.kill('SIGTERM');
+        resolve();
+      }
+    });
+  });
+  const code = await Promise.race([done, new Promise<string>((r) => setTimeout(() => r('timeout'), 30_000))]);
+  if (code === 'timeout') child.kill('SIGKILL');
+  // tsx's own signal relay may end the process with the signal once our handler is removed; either way it must end
+  // after reporting the interruption and writing the checkpoint.
+  assert.ok(code === 'code 0' || code === 'signal SIGTERM', `child did not stop on SIGTERM (${code}; output: ${out.slice(-200)})`);
+  const m = /interrupted=true at (\d+)/.exec(out);
+  assert.ok(m, `no interruption report: ${out.slice(-200)}`);
+  const state = JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint', 'state.json'), 'utf8'));
+  assert.equal(state.step, Number(m![1]));
+});
+
 test('memory stays flat: tensor count after 5 and after 25 steps is the same', async () => {
   await initBackend({ quiet: true });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'star-mem-'));
