@@ -62,12 +62,22 @@ export async function predictFaces(model: HourglassModel, data: FaceDataset, ind
 }
 
 /** SVG overlay (no pixels) of ellipses, means and labels on an S x S crop drawn at `scale` x. */
-export function ellipseOverlaySvg(p: Pick<FacePrediction, 'ellipses' | 'labels' | 'size'>, scale = 3, colourOf: (n: number) => string = () => '#00e5ff'): string {
+export interface OverlayOptions {
+  /** Ellipse radius in standard deviations (default 1). Small models on small crops predict broad maps: 0.5 stays readable. */
+  k?: number;
+  /** Draw only these landmark indices (default all). */
+  only?: number[];
+}
+
+export function ellipseOverlaySvg(
+  p: Pick<FacePrediction, 'ellipses' | 'labels' | 'size'>, scale = 3, colourOf: (n: number) => string = () => '#00e5ff', opts: OverlayOptions = {},
+): string {
   const W = p.size * scale;
   const f = (v: number) => ((v + 0.5) * scale).toFixed(1);
   const parts: string[] = [];
   p.ellipses.forEach((e, n) => {
-    const path = ellipsePath(e, { points: 32 });
+    if (opts.only && !opts.only.includes(n)) return;
+    const path = ellipsePath(e, { points: 32, k: opts.k ?? 1 });
     parts.push(`<polyline fill="none" stroke="${colourOf(n)}" stroke-width="1" points="${path.x.map((x, k) => `${f(x)},${f(path.y[k])}`).join(' ')}"/>`);
     parts.push(`<circle cx="${f(e.meanX)}" cy="${f(e.meanY)}" r="1.5" fill="${colourOf(n)}"/>`);
   });
@@ -76,9 +86,9 @@ export function ellipseOverlaySvg(p: Pick<FacePrediction, 'ellipses' | 'labels' 
 }
 
 /** PNG of the crop with the overlay, and a self-contained SVG (crop embedded as PNG) for the static export. */
-export async function renderOverlay(p: FacePrediction, scale = 3, colourOf?: (n: number) => string): Promise<{ png: Buffer; svg: string }> {
+export async function renderOverlay(p: FacePrediction, scale = 3, colourOf?: (n: number) => string, opts: OverlayOptions = {}): Promise<{ png: Buffer; svg: string }> {
   const W = p.size * scale;
-  const overlay = ellipseOverlaySvg(p, scale, colourOf);
+  const overlay = ellipseOverlaySvg(p, scale, colourOf, opts);
   const base = await sharp(Buffer.from(p.crop), { raw: { width: p.size, height: p.size, channels: 3 } }).resize(W, W, { kernel: 'nearest' }).png().toBuffer();
   const png = await sharp(base).composite([{ input: Buffer.from(overlay), top: 0, left: 0 }]).png().toBuffer();
   const svg = overlay.replace(/^(<svg[^>]*>)/, `$1<image width="${W}" height="${W}" href="data:image/png;base64,${base.toString('base64')}"/>`);
