@@ -16,7 +16,7 @@ import { resolveSyntheticConfig, type SyntheticConfig, type SyntheticConfigInput
 import { syntheticDataset } from '../data/synthetic/dataset';
 import { WFLW98 } from '../data/schemes';
 import { buildHourglass, type HourglassModel, type HourglassOutput } from '../model/hourglass';
-import { modelConfig } from '../model/config';
+import { modelConfig, type HourglassConfig } from '../model/config';
 import { evaluate, type EvalResult } from '../eval/evaluate';
 import { heatmapDistributionEigen } from '../geometry/distribution';
 import { train, type TrainConfig, TRAIN_DEFAULTS, type ProgressReporterLike } from '../train/trainer';
@@ -65,10 +65,17 @@ export function isRunComplete(dir: string): boolean {
  * or arm names). Experiments share arms (e.g. STAR with ω = 1 appears in four ablations); a finished run with the same
  * key is reused instead of retrained.
  */
+/** The configs a run trains with; the run key is computed from the same resolution, so the two cannot drift apart. */
+function resolveRun(spec: ExperimentSpec, arm: ArmSpec, seed: number): { dataCfg: SyntheticConfig; mcfg: HourglassConfig; trainCfg: TrainConfig } {
+  return {
+    dataCfg: resolveSyntheticConfig(mergeData(spec.data, arm.data)),
+    mcfg: modelConfig(spec.model.preset, { heatmapHead: headFor(arm.loss), ...spec.model.overrides, numPoints: WFLW98.numPoints, numEdges: WFLW98.edges.length }),
+    trainCfg: { ...TRAIN_DEFAULTS, ...spec.train, seed },
+  };
+}
+
 export function runKey(spec: ExperimentSpec, arm: ArmSpec, seed: number): string {
-  const dataCfg = resolveSyntheticConfig(mergeData(spec.data, arm.data));
-  const mcfg = modelConfig(spec.model.preset, { heatmapHead: headFor(arm.loss), ...spec.model.overrides, numPoints: WFLW98.numPoints, numEdges: WFLW98.edges.length });
-  const trainCfg: TrainConfig = { ...TRAIN_DEFAULTS, ...spec.train, seed };
+  const { dataCfg, mcfg, trainCfg } = resolveRun(spec, arm, seed);
   const text = JSON.stringify({ dataCfg, mcfg, trainCfg, loss: canonicalLoss(arm.loss), augment: spec.augment ?? null });
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
@@ -153,10 +160,8 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
   const info = await initBackend();
   const dir = runDirFor(opts.resultsRoot, spec, arm, seed);
   const t0 = Date.now();
-  const dataCfg = resolveSyntheticConfig(mergeData(spec.data, arm.data));
-  const mcfg = modelConfig(spec.model.preset, { heatmapHead: headFor(arm.loss), ...spec.model.overrides, numPoints: WFLW98.numPoints, numEdges: WFLW98.edges.length });
+  const { dataCfg, mcfg, trainCfg } = resolveRun(spec, arm, seed);
   if (mcfg.aam) throw new Error(`${spec.name}/${arm.id}: AAM training needs edge-map targets, which the batch loader does not produce yet; use a preset with aam: false`);
-  const trainCfg: TrainConfig = { ...TRAIN_DEFAULTS, ...spec.train, seed };
   if (dataCfg.imageSize < mcfg.inputSize / 2) throw new Error(`${spec.name}: synthetic images of ${dataCfg.imageSize}px are too small for a ${mcfg.inputSize}px model input`);
 
   fs.mkdirSync(dir, { recursive: true });

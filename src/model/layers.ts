@@ -19,10 +19,16 @@ export interface ForwardContext {
   bnUpdates: [tf.Variable, tf.Tensor][];
 }
 
+type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
+/** A number means symmetric explicit spatial padding (PyTorch's `padding=p`). */
+function convPadding(pad: 'same' | 'valid' | number): 'same' | 'valid' | Pad4 {
+  return typeof pad === 'number' ? [[0, 0], [pad, pad], [pad, pad], [0, 0]] : pad;
+}
+
 export function conv(
   x: tf.Tensor4D, p: { w: tf.Variable; b: tf.Variable }, stride = 1, pad: 'same' | 'valid' | number = 'same',
 ): tf.Tensor4D {
-  const padding = typeof pad === 'number' ? ([[0, 0], [pad, pad], [pad, pad], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]) : pad;
+  const padding = convPadding(pad);
   return tf.add(tf.conv2d(x, p.w as tf.Tensor4D, stride, padding), p.b);
 }
 
@@ -103,7 +109,7 @@ export function coordConv(
   const cx = x.shape[3];
   const ce = extra ? extra.shape[3] : 0;
   if (cin !== cx + 3 + ce) throw new Error(`coordConv: kernel has ${cin} input channels, expected ${cx} + 3 coordinates + ${ce} extra`);
-  const padding = typeof pad === 'number' ? ([[0, 0], [pad, pad], [pad, pad], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]) : pad;
+  const padding = convPadding(pad);
   const part = (from: number, n: number) => tf.slice(p.w, [0, 0, from, 0], [kh, kw, n, cout]) as tf.Tensor4D;
   let y: tf.Tensor4D = tf.add(tf.conv2d(x, part(0, cx), stride, padding), tf.conv2d(coordChannels(x.shape[1], x.shape[2]), part(cx, 3), stride, padding));
   if (extra) y = tf.add(y, tf.conv2d(extra, part(cx + 3, ce), stride, padding));
