@@ -4,7 +4,9 @@
  * official code), in the same invocation. Also times heatmap MSE fwd+bwd (the STAR share of a training step) and
  * a naive broadcast-multiply variant of the moment stage (the design alternative we measured against).
  *
- *   node --import tsx bench/star-loss.ts            # STAR_BACKEND=wasm|wasm-single|cpu (default wasm), REPS=15
+ *   node --import tsx bench/star-loss.ts            # STAR_BACKEND=wasm|wasm-single|cpu (default wasm), REPS=15,
+ *                                                   # SHAPE=B,H,W,N (default 2,64,64,98)
+ * Times both STAR implementations on CPU backends: 'host' (plain-loop kernels, the default there) and 'fused' (tfjs ops).
  *
  * Medians of REPS runs after 3 warm-up runs. The machine's CPU may be shared: numbers are indicative.
  */
@@ -17,7 +19,7 @@ import { heatmapMse } from '../src/loss/baselines';
 import { gridAxis } from '../src/geometry/coords';
 import { symEigen2x2 } from '../src/geometry/eigen2x2';
 
-const [B, H, W, N] = [2, 64, 64, 98];
+const [B, H, W, N] = (process.env.SHAPE ?? '2,64,64,98').split(',').map(Number);
 const REPS = Number(process.env.REPS ?? 15);
 
 function medianMs(fn: () => void, reps = REPS, warmup = 3): number {
@@ -82,6 +84,8 @@ async function main() {
     backend: tf.getBackend(),
     star_fwd_ms: medianMs(fwd((x) => starLoss(x, gt))),
     star_fwd_bwd_ms: medianMs(step((x) => starLoss(x, gt))),
+    star_host_fwd_bwd_ms: medianMs(step((x) => starLoss(x, gt, { implementation: 'host' }))),
+    star_fused_fwd_bwd_ms: medianMs(step((x) => starLoss(x, gt, { implementation: 'fused' }))),
     naive_star_fwd_bwd_ms: medianMs(step((x) => naiveStar(x, gt))),
     mse_fwd_bwd_ms: medianMs(step((x) => heatmapMse(x, target))),
     star_loss_value: starLoss(h, gt).dataSync()[0],
@@ -92,7 +96,8 @@ async function main() {
   const torch = py.status === 0 ? JSON.parse(py.stdout.trim().split('\n').pop()!) : { error: py.stderr || py.error?.message };
   console.log(`shape [B,H,W,N] = [${B},${H},${W},${N}], median of ${REPS} after 3 warm-up runs (CPU possibly shared)`);
   console.log(`tfjs ${res.backend}: STAR fwd ${res.star_fwd_ms.toFixed(2)} ms, fwd+bwd ${res.star_fwd_bwd_ms.toFixed(2)} ms ` +
-    `(naive broadcast moments: ${res.naive_star_fwd_bwd_ms.toFixed(2)} ms); heatmap MSE fwd+bwd ${res.mse_fwd_bwd_ms.toFixed(2)} ms`);
+    `[host kernels ${res.star_host_fwd_bwd_ms.toFixed(2)} ms, tfjs-op kernels ${res.star_fused_fwd_bwd_ms.toFixed(2)} ms, ` +
+    `naive broadcast moments ${res.naive_star_fwd_bwd_ms.toFixed(2)} ms]; heatmap MSE fwd+bwd ${res.mse_fwd_bwd_ms.toFixed(2)} ms`);
   if ('star_fwd_bwd_ms' in torch) {
     console.log(`PyTorch ${torch.torch} (${torch.threads} thread(s)): STAR fwd+bwd ${torch.star_fwd_bwd_ms.toFixed(2)} ms; MSE fwd+bwd ${torch.mse_fwd_bwd_ms.toFixed(2)} ms`);
     console.log(`ratio ours/PyTorch (STAR fwd+bwd): ${(res.star_fwd_bwd_ms / torch.star_fwd_bwd_ms).toFixed(2)}  (target <= 1)`);

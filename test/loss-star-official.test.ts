@@ -30,7 +30,7 @@ function nchwToNhwc(a: number[][][][]): tf.Tensor4D {
 function runFixture(fx: Fixture) {
   const h = nchwToNhwc(fx.heatmap);
   const gt = tf.tensor3d(fx.gt);
-  for (const implementation of ['fused', 'autodiff'] as const) for (const r of fx.results) {
+  for (const implementation of ['host', 'fused', 'autodiff'] as const) for (const r of fx.results) {
     const opts: StarLossOptions = { variant: r.version, distance: r.dist, omega: r.w, implementation };
     const { value, grads } = tf.valueAndGrads((x: tf.Tensor) => starLoss(x as tf.Tensor4D, gt, opts))([h]);
     const loss = value.dataSync()[0];

@@ -131,7 +131,7 @@ function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>) {
 }
 
 const SHAPE = [2, 7, 6, 3]; // H != W catches axis mix-ups
-const IMPLS = ['fused', 'autodiff'] as const;
+const IMPLS = ['host', 'fused', 'autodiff'] as const;
 
 test('values and gradients match a float64 re-derivation (finite differences), all variants', () => {
   const h = blobs(SHAPE, 1);
@@ -316,7 +316,7 @@ test('per-landmark weights multiply, the mean still divides by B×N; eigenvalue 
   });
 });
 
-test('eigenvalue clamp x detach x variant x distance: fused and autodiff equal finite differences', () => {
+test('eigenvalue clamp x detach x variant x distance: host, fused and autodiff equal finite differences', () => {
   const h = blobs(SHAPE, 13);
   const gt = targetsNear(SHAPE, 14);
   const lam = refDist(h, SHAPE).flatMap((p) => [p.l0, p.l1]).sort((a, b) => a - b);
@@ -324,18 +324,20 @@ test('eigenvalue clamp x detach x variant x distance: fused and autodiff equal f
   for (const detach of ['none', 'eigenvalues', 'decomposition'] as const) for (const variant of ['v2', 'v1'] as const) {
     for (const distance of ['smoothl1', 'l1', 'l2'] as const) {
       const opts: StarLossOptions = { eigenvalueClamp: clamp, detach, variant, distance, omega: 0.3 };
-      const f = tfGrad(h, SHAPE, gt, { ...opts, implementation: 'fused' });
       const a = tfGrad(h, SHAPE, gt, { ...opts, implementation: 'autodiff' });
-      assert.ok(Math.abs(f.loss - a.loss) <= 1e-6 * Math.abs(a.loss), `${detach}/${variant}/${distance} loss`);
       const freeze: Partial<RefOpts> = detach === 'none' ? {} : detach === 'eigenvalues'
         ? { freezeLambda: new Float64Array() } : { freezeLambda: new Float64Array(), freezeVec: new Float64Array() };
       const fd = refGrad(h, SHAPE, gt, { dist: distance, omega: 0.3, variant, clamp, ...freeze });
-      // Smooth losses (l2, v1 smooth-l1 — and everything once the decomposition is detached): the fused kernel's
-      // eigenvector term is exact. Non-smooth ones (l1, linear smooth-l1 branch in v2) and the autodiff reference go
-      // through the bounded factor, off by (isotropyEps·trace/Δ)² ≈ 4e-4 for the roundest blob here.
+      // Smooth losses (l2, v1 smooth-l1 — and everything once the decomposition is detached): the fused and host
+      // kernels' eigenvector term is exact. Non-smooth ones (l1, linear smooth-l1 branch in v2) and the autodiff
+      // reference go through the bounded factor, off by (isotropyEps·trace/Δ)² ≈ 4e-4 for the roundest blob here.
       const smooth = distance === 'l2' || (variant === 'v1' && distance === 'smoothl1') || detach === 'decomposition';
-      const ef = maxRelErr(f.grad, fd);
-      assert.ok(ef < (smooth ? 2e-6 : 1e-3), `${detach}/${variant}/${distance} fused vs FD ${ef}`);
+      for (const implementation of ['fused', 'host'] as const) {
+        const f = tfGrad(h, SHAPE, gt, { ...opts, implementation });
+        assert.ok(Math.abs(f.loss - a.loss) <= 1e-6 * Math.abs(a.loss), `${implementation} ${detach}/${variant}/${distance} loss`);
+        const ef = maxRelErr(f.grad, fd);
+        assert.ok(ef < (smooth ? 2e-6 : 1e-3), `${detach}/${variant}/${distance} ${implementation} vs FD ${ef}`);
+      }
       assert.ok(maxRelErr(a.grad, fd) < 1e-3, `${detach}/${variant}/${distance} autodiff vs FD ${maxRelErr(a.grad, fd)}`);
     }
   }

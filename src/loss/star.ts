@@ -31,6 +31,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertValidHeatmaps, COV_EPS, heatmapDistributionEigen, heatmapMomentsPacked } from '../geometry/distribution';
 import { starKernel } from './star-kernel';
+import { hostMomentsPacked, starHostAvailable, starHostKernel } from './star-host';
 import { tidyObject } from '../geometry/eigen2x2';
 import { DistanceName, distance, smoothL1FromSquared } from './distances';
 
@@ -61,11 +62,14 @@ export interface StarLossOptions {
   /** Relative isotropy regularisation of the eigenvector gradient (eigen2x2.ts). Default 1e-3. */
   isotropyEps?: number;
   /**
-   * 'fused' (default): one custom kernel for the per-landmark stage (star-kernel.ts), fast and with the exact
-   * eigenvector gradient at isotropy for the smooth distances. 'autodiff': the readable op-by-op reference
-   * (starDecomposition), whose eigenvector gradient is bounded as described in eigen2x2.ts.
+   * 'auto' (default): 'host' where the active backend keeps tensors in this process's memory (cpu, wasm), else
+   * 'fused'. 'host': four plain-loop kernels for the whole loss (star-host.ts; fastest on CPU backends).
+   * 'fused': the same per-landmark expressions as tfjs ops with one hand-written backward (star-kernel.ts; any
+   * backend, no host reads). Both have the exact eigenvector gradient at isotropy for the smooth distances.
+   * 'autodiff': the readable op-by-op reference (starDecomposition), whose eigenvector gradient is bounded as
+   * described in eigen2x2.ts.
    */
-  implementation?: 'fused' | 'autodiff';
+  implementation?: StarImplementation;
 }
 
 export const STAR_LOSS_DEFAULTS = {
@@ -75,8 +79,11 @@ export const STAR_LOSS_DEFAULTS = {
   variant: 'v2' as StarVariant,
   validate: false,
   isotropyEps: 1e-3,
-  implementation: 'fused' as 'fused' | 'autodiff',
+  implementation: 'auto' as StarImplementation,
 };
+
+export type StarImplementation = 'auto' | 'host' | 'fused' | 'autodiff';
+const IMPLEMENTATIONS: readonly StarImplementation[] = ['auto', 'host', 'fused', 'autodiff'];
 
 /** Per-landmark pieces of the STAR loss, each `[B, N]` (for analysis and tests). */
 export interface StarDecomposition {
@@ -113,8 +120,8 @@ function resolveOptions(o: StarLossOptions) {
   if (!['none', 'eigenvalues', 'decomposition'].includes(r.detach)) {
     throw new Error(`starLoss: options.detach must be 'none' | 'eigenvalues' | 'decomposition', got "${r.detach}"`);
   }
-  if (r.implementation !== 'fused' && r.implementation !== 'autodiff') {
-    throw new Error(`starLoss: options.implementation must be 'fused' | 'autodiff', got "${r.implementation}"`);
+  if (!IMPLEMENTATIONS.includes(r.implementation)) {
+    throw new Error(`starLoss: options.implementation must be one of ${IMPLEMENTATIONS.join(' | ')}, got "${r.implementation}"`);
   }
   if (!Number.isFinite(r.omega) || r.omega < 0) throw new Error(`starLoss: options.omega must be a finite number >= 0, got ${r.omega}`);
   if (r.eigenvalueClamp !== undefined) {
@@ -203,11 +210,18 @@ export function starLossPerLandmark(heatmaps: tf.Tensor4D, targets: tf.Tensor3D,
   const o = resolveOptions(options);
   if (o.implementation === 'autodiff') return tf.tidy(() => starDecomposition(heatmaps, targets, options).total);
   if (o.validate) assertValidHeatmaps(heatmaps, 'starLoss');
+  const host = o.implementation === 'host' || (o.implementation === 'auto' && starHostAvailable());
+  if (host && !starHostAvailable()) {
+    throw new Error(`starLoss: implementation 'host' needs the cpu or wasm backend, the active backend is '${tf.getBackend()}'`);
+  }
   return tf.tidy(() => {
-    const per = starKernel(heatmapMomentsPacked(heatmaps), targets, {
+    const cfg = {
       variant: o.variant, distance: o.distance, omega: o.omega, detach: o.detach,
       eigenvalueClamp: o.eigenvalueClamp, isotropyEps: o.isotropyEps,
-    });
+    };
+    const per = host
+      ? starHostKernel(hostMomentsPacked(heatmaps), targets, cfg)
+      : starKernel(heatmapMomentsPacked(heatmaps), targets, cfg);
     return (o.weights ? tf.mul(per, o.weights) : per) as tf.Tensor2D;
   });
 }
