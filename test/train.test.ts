@@ -93,3 +93,22 @@ test('the runner executes missing runs only and writes paired tables', async () 
   assert.equal(reused.reusedFrom, path.join('runs', 'test-train', 'star-s1'));
   assert.equal(reused.test.labels.nme, original.test.labels.nme);
 });
+
+test('AAM (official combination): point and edge targets reach the loss, the loss falls, the AAM heads are trained', async () => {
+  await initBackend({ quiet: true });
+  const root = path.join(tmpRoot, 'aam');
+  const arm = { id: 'star-aam', label: 'STAR + AAM', loss: { kind: 'star' as const }, model: { aam: true } };
+  const s = { ...spec, train: { ...spec.train, steps: 16, evalEvery: 0 } };
+  const r = await runOne(s, arm, 3, { profile: 'smoke', progress: quiet, handleSignals: false, workers: 0, resultsRoot: root });
+  assert.ok(r);
+  const dir = runDirFor(root, s, arm, 3);
+  assert.equal(readJson<{ model: { aam: boolean } }>(path.join(dir, 'config.json')).model.aam, true);
+  const losses = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((x) => x.loss !== undefined).map((x) => x.loss as number);
+  assert.ok(losses.every(Number.isFinite));
+  assert.ok(losses[losses.length - 1] < losses[0], `loss did not fall: ${losses.map((l) => l.toFixed(3)).join(' ')}`);
+  // STAR alone is ~1-3 at the start; the 10·AWing terms on point and edge maps make the AAM total much larger.
+  assert.ok(losses[0] > 10, `AAM loss terms missing? first loss ${losses[0]}`);
+  const w = loadCheckpoint(path.join(dir, 'checkpoint')).model;
+  const heads = [...w.keys()].filter((k) => /point_head|edge_head/.test(k));
+  assert.ok(heads.length >= 2, `no AAM head weights in the checkpoint: ${[...w.keys()].slice(0, 5)}`);
+});

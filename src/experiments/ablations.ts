@@ -84,6 +84,22 @@ export const AMBIGUITY: ExperimentSpec = {
   comparisons: AMBIGUITY_LEVELS.map((t): [string, string] => [`coord-t${t}`, `star-t${t}`]),
 };
 
+/**
+ * The official model's attention heads (ADNet-style AAM: point and edge maps fused into the heatmap the loss sees,
+ * trained with 10·AWing on each). Not part of the paper's STAR ablations; the paper trains with AAM on throughout.
+ */
+export const AAM: ExperimentSpec = {
+  ...base,
+  name: 'ablation-aam',
+  title: 'STAR with and without the AAM heads (official loss combination)',
+  question: 'Does the official combination STAR + 10·AWing(point maps) + 10·AWing(edge maps) with AAM fusion beat STAR alone on a CPU-sized model?',
+  arms: [
+    { id: 'star', label: 'STAR (smooth-L1, ω = 1), no AAM', loss: star() },
+    { id: 'star-aam', label: 'STAR + AAM heads (official combination)', loss: star(), model: { aam: true } },
+  ],
+  comparisons: [['star', 'star-aam']],
+};
+
 /** The main job (`npm run main`): the most telling comparisons, one seed, minutes on a CPU. */
 export const MAIN: ExperimentSpec = {
   ...base,
@@ -99,5 +115,5 @@ export const MAIN: ExperimentSpec = {
 };
 
 export const EXPERIMENTS: Record<string, ExperimentSpec> = Object.fromEntries(
-  [MAIN, DISTANCE, OMEGA, RESTRICTION, LOSSES, AMBIGUITY].map((s) => [s.name, s]),
+  [MAIN, DISTANCE, OMEGA, RESTRICTION, LOSSES, AMBIGUITY, AAM].map((s) => [s.name, s]),
 );

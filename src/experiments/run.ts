@@ -69,7 +69,7 @@ export function isRunComplete(dir: string): boolean {
 function resolveRun(spec: ExperimentSpec, arm: ArmSpec, seed: number): { dataCfg: SyntheticConfig; mcfg: HourglassConfig; trainCfg: TrainConfig } {
   return {
     dataCfg: resolveSyntheticConfig(mergeData(spec.data, arm.data)),
-    mcfg: modelConfig(spec.model.preset, { heatmapHead: headFor(arm.loss), ...spec.model.overrides, numPoints: WFLW98.numPoints, numEdges: WFLW98.edges.length }),
+    mcfg: modelConfig(spec.model.preset, { heatmapHead: headFor(arm.loss), ...spec.model.overrides, ...arm.model, numPoints: WFLW98.numPoints, numEdges: WFLW98.edges.length }),
     trainCfg: { ...TRAIN_DEFAULTS, ...spec.train, seed },
   };
 }
@@ -161,7 +161,6 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
   const dir = runDirFor(opts.resultsRoot, spec, arm, seed);
   const t0 = Date.now();
   const { dataCfg, mcfg, trainCfg } = resolveRun(spec, arm, seed);
-  if (mcfg.aam) throw new Error(`${spec.name}/${arm.id}: AAM training needs edge-map targets, which the batch loader does not produce yet; use a preset with aam: false`);
   if (dataCfg.imageSize < mcfg.inputSize / 2) throw new Error(`${spec.name}: synthetic images of ${dataCfg.imageSize}px are too small for a ${mcfg.inputSize}px model input`);
 
   fs.mkdirSync(dir, { recursive: true });
@@ -175,10 +174,12 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
   });
 
   const [trainSet, valSet, testSet] = await Promise.all([openSplit(dataCfg, 'train'), openSplit(dataCfg, 'val'), openSplit(dataCfg, 'test')]);
-  const codec = createCodec(WFLW98, { inputSize: mcfg.inputSize, heatmapSize: mcfg.heatmapSize });
+  // AAM models also learn point maps (the codec's Gaussian point maps) and edge maps (one per scheme edge group).
+  const codec = createCodec(WFLW98, { inputSize: mcfg.inputSize, heatmapSize: mcfg.heatmapSize, edgeMaps: mcfg.aam });
   const model: HourglassModel = buildHourglass(mcfg, { seed, scheme: WFLW98 });
   const batches = loaderBatchProvider(trainSet, {
-    codec, augment: spec.augment ?? OFFICIAL_AUGMENT, seed, batchSize: trainCfg.batchSize, heatmaps: needsHeatmapTargets(arm.loss), workers: opts.workers ?? 1,
+    codec, augment: spec.augment ?? OFFICIAL_AUGMENT, seed, batchSize: trainCfg.batchSize, heatmaps: needsHeatmapTargets(arm.loss),
+    aam: mcfg.aam, workers: opts.workers ?? 1,
   });
   const progress = opts.progress ?? createProgress();
   const label = `${spec.name}/${arm.id} s${seed}`;

@@ -17,6 +17,8 @@ export interface ArmSpec {
   loss: LossSpec;
   /** Per-arm data overrides (e.g. the ambiguity sweep varies the label noise). */
   data?: SyntheticConfigInput;
+  /** Per-arm model overrides, applied after the experiment's (e.g. the AAM heads on or off). */
+  model?: Partial<HourglassConfig>;
 }
 
 export interface ExperimentSpec {

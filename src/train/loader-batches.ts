@@ -16,13 +16,15 @@ export interface BatchOptions {
   batchSize: number;
   /** Gaussian heatmap targets (heatmap losses). */
   heatmaps: boolean;
+  /** AAM targets: point maps (the codec's Gaussian point maps) and edge maps (codec created with edgeMaps: true). */
+  aam?: boolean;
   /** Worker threads preparing batches (0 = on the training thread). */
   workers: number;
 }
 
 export function loaderBatchProvider(data: FaceDataset, o: BatchOptions): BatchProvider & { batchesPerEpoch: number } {
   const loader = createLoader(data, {
-    codec: o.codec, batchSize: o.batchSize, seed: o.seed, augment: o.augment, heatmaps: o.heatmaps,
+    codec: o.codec, batchSize: o.batchSize, seed: o.seed, augment: o.augment, heatmaps: o.heatmaps || !!o.aam, edgemaps: !!o.aam,
     workers: o.workers, shuffle: true, dropLast: true,
   });
   const perEpoch = loader.batchesPerEpoch;
@@ -43,7 +45,12 @@ export function loaderBatchProvider(data: FaceDataset, o: BatchOptions): BatchPr
       if (r.done) throw new Error(`loader ended early at step ${step}`);
       nextStep = step + 1;
       const b = r.value;
-      return { batchSize: b.size, images: b.images, targets: b.targets, visible: b.visible, heatmaps: b.heatmaps };
+      return {
+        batchSize: b.size, images: b.images, targets: b.targets, visible: b.visible,
+        heatmaps: o.heatmaps ? b.heatmaps : undefined,
+        pointmaps: o.aam ? b.heatmaps : undefined,
+        edgemaps: o.aam ? b.edgemaps : undefined,
+      };
     },
     async close() {
       await iter?.return(undefined);

@@ -108,6 +108,7 @@ export function toDevice(b: HostBatch, model: HourglassModel): DeviceBatch {
   check('targets', b.targets, B * N * 2);
   check('heatmaps', b.heatmaps, B * H * H * N);
   check('visible', b.visible, B * N);
+  check('pointmaps', b.pointmaps, B * H * H * N);
   check('edgemaps', b.edgemaps, B * H * H * E);
   return {
     images: tf.tensor4d(b.images, [B, S, S, 3]),
