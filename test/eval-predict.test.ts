@@ -83,3 +83,37 @@ test('fileWeightsHandler is a tf.io IOHandler: save then load returns the same w
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'weights.json'), 'utf8'));
   assert.deepEqual(manifest.weightsManifest[0].paths, ['weights.bin'], 'the layout tf.io.loadWeights expects');
 });
+
+test('300W protocol: common / challenge / full subsets from the official folder layout, threshold 0.05', async () => {
+  await initBackend({ quiet: true });
+  const { W300_68 } = await import('../src/data/schemes');
+  const { w300SubsetOfPath } = await import('../src/data/subsets');
+  assert.equal(w300SubsetOfPath('C:\\data\\300W\\IBUG\\image_003_1.jpg'), 'challenge');
+  assert.equal(w300SubsetOfPath('300W/helen/testset/296814969_3.jpg'), 'common');
+  assert.equal(w300SubsetOfPath('300W/lfpw/trainset/image_0001.png'), undefined);
+  assert.equal(w300SubsetOfPath('300W/afw/134212_1.jpg'), undefined);
+  // A made-up 68-point face (a circle of points) on a grey image, in the 300W layout, .pts with 1-based coordinates.
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'star-300w-'));
+  const pts = Array.from({ length: 68 }, (_, i) => `${(50 + 25 * Math.cos(i / 68 * 2 * Math.PI)).toFixed(2)} ${(50 + 25 * Math.sin(i / 68 * 2 * Math.PI)).toFixed(2)}`);
+  const png = await sharp({ create: { width: 100, height: 100, channels: 3, background: { r: 128, g: 128, b: 128 } } }).png().toBuffer();
+  const faces = ['ibug/a', 'lfpw/testset/b', 'helen/testset/c', 'afw/d'];
+  for (const f of faces) {
+    const file = path.join(root, '300W', f);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(`${file}.png`, png);
+    fs.writeFileSync(`${file}.pts`, `version: 1\nn_points: 68\n{\n${pts.join('\n')}\n}\n`);
+  }
+  const ds = openDataset(path.join(root, '300W'), { format: 'pts', scheme: '300w' });
+  assert.equal(ds.length, 4);
+  const model = buildHourglass(modelConfig('cpu-tiny', { numPoints: 68, numEdges: W300_68.edges.length }), { seed: 3 });
+  const r = await evaluate(model, ds, { codec: createCodec(W300_68, { inputSize: 64, heatmapSize: 16 }) });
+  assert.equal(r.threshold, 0.05);
+  assert.equal(r.perSubset.challenge?.n, 1);
+  assert.equal(r.perSubset.common?.n, 2);
+  assert.equal(r.perSubset.full?.n, 3);
+  assert.equal(r.perSubset.largepose, undefined);
+  // full = the NME mean over common ∪ challenge faces (n-weighted).
+  const full = (r.perSubset.common!.nme * 2 + r.perSubset.challenge!.nme) / 3;
+  assert.ok(Math.abs(r.perSubset.full!.nme - full) < 1e-12);
+  model.params.dispose();
+});

@@ -14,7 +14,8 @@ import { NO_AUGMENT } from '../data/augment';
 import { cropMatrix, transformPoints } from '../data/crop';
 import { flipPermutation, normIndices } from '../data/schemes';
 import { loadImage, type RawImage } from '../data/image';
-import { ATTRIBUTES, type Attribute, type Sample } from '../data/sample';
+import type { Sample } from '../data/sample';
+import { SUBSET_NAMES, subsetsOf, type SubsetName } from '../data/subsets';
 import type { HourglassModel } from '../model/hourglass';
 import { areaUnderCurve, cedCurve, failureRate, nme } from './metrics';
 import { heatmapDistributionEigen } from '../geometry/distribution';
@@ -66,8 +67,9 @@ export interface EvalResult {
   labels: MetricSet;
   /** Against the noise-free truth, where the set has it (synthetic). */
   clean?: MetricSet;
-  perSubset: Partial<Record<Attribute, MetricSet>>;
-  perSubsetClean?: Partial<Record<Attribute, MetricSet>>;
+  /** Per evaluation subset (WFLW attributes; 300W common/challenge/full): src/data/subsets.ts. */
+  perSubset: Partial<Record<SubsetName, MetricSet>>;
+  perSubsetClean?: Partial<Record<SubsetName, MetricSet>>;
   ced: { x: number[]; y: number[] };
   nmes: number[];
   nmesClean?: number[];
@@ -105,7 +107,7 @@ export async function evaluate(model: HourglassModel, data: FaceDataset, opts: E
   const nmesClean: number[] = [];
   const ids: string[] = [];
   const predictions: number[][][] = [];
-  const attrs: Partial<Record<Attribute, boolean>>[] = [];
+  const groups: SubsetName[][] = [];
   const hasClean = total > 0 && !!data.get(0).cleanLandmarks;
   const dist = opts.distributions
     ? { lmin: new Float64Array(N), lmax: new Float64Array(N), ratio: new Float64Array(N), align: new Float64Array(N), alignN: new Float64Array(N), errT: new Float64Array(N), errN: new Float64Array(N), errCount: new Float64Array(N), imageRatio: [] as number[], count: 0 }
@@ -152,7 +154,7 @@ export async function evaluate(model: HourglassModel, data: FaceDataset, opts: E
       const gt = toPairs(cropLabels[k], N);
       nmes.push(nme(pred, gt, norm, s.visible));
       ids.push(s.id);
-      attrs.push(s.attributes ?? {});
+      groups.push(subsetsOf(s));
       if (opts.keepPredictions) predictions.push(pred.map(([x, y]) => [Math.round(x * 100) / 100, Math.round(y * 100) / 100]));
       let cleanCrop: number[][] | undefined;
       if (hasClean) {
@@ -196,10 +198,10 @@ export async function evaluate(model: HourglassModel, data: FaceDataset, opts: E
     }
   }
 
-  const subsets = (vals: number[]): Partial<Record<Attribute, MetricSet>> => {
-    const out: Partial<Record<Attribute, MetricSet>> = {};
-    for (const a of ATTRIBUTES) {
-      const sel = vals.filter((_, i) => attrs[i][a]);
+  const subsets = (vals: number[]): Partial<Record<SubsetName, MetricSet>> => {
+    const out: Partial<Record<SubsetName, MetricSet>> = {};
+    for (const a of SUBSET_NAMES) {
+      const sel = vals.filter((_, i) => groups[i].includes(a));
       if (sel.length > 0) out[a] = metricSet(sel, thr);
     }
     return out;
