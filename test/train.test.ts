@@ -112,3 +112,39 @@ test('AAM (official combination): point and edge targets reach the loss, the los
   const heads = [...w.keys()].filter((k) => /point_head|edge_head/.test(k));
   assert.ok(heads.length >= 2, `no AAM head weights in the checkpoint: ${[...w.keys()].slice(0, 5)}`);
 });
+
+test('EMA: decay from the run length, decay 0 equals the raw weights, best/ holds the EMA weights, resume is exact', async () => {
+  await initBackend({ quiet: true });
+  const { emaDecay } = await import('../src/train/trainer');
+  assert.ok(Math.abs(emaDecay({ ema: { horizon: 0.1 }, steps: 2000 })! - Math.exp(-1 / 200)) < 1e-15);
+  assert.equal(emaDecay({ ema: null, steps: 10 }), null);
+  assert.throws(() => emaDecay({ ema: { decay: 1 }, steps: 10 }), /ema\.decay must be in \[0, 1\)/);
+  assert.throws(() => emaDecay({ ema: { horizon: 0 }, steps: 10 }), /ema\.horizon must be in \(0, 1\]/);
+  const arm = spec.arms[0];
+  const opts = { profile: 'smoke' as const, progress: quiet, handleSignals: false, workers: 0 };
+  const maxDiff = (a: Map<string, tf.Tensor>, b: Map<string, tf.Tensor>) => {
+    let m = 0;
+    for (const [k, t] of a) m = Math.max(m, tf.tidy(() => tf.max(tf.abs(tf.sub(t, b.get(k)!))).dataSync()[0]));
+    return m;
+  };
+  // decay 0: the average is the current weights.
+  const s0 = { ...spec, train: { ...spec.train, steps: 8, evalEvery: 0, ema: { decay: 0 } } };
+  await runOne(s0, arm, 2, { ...opts, resultsRoot: path.join(tmpRoot, 'ema0') });
+  const c0 = loadCheckpoint(path.join(runDirFor(path.join(tmpRoot, 'ema0'), s0, arm, 2), 'checkpoint'));
+  assert.ok(c0.ema, 'the checkpoint carries the EMA weights');
+  assert.equal(maxDiff(c0.model, c0.ema!), 0);
+  // A real average: differs from the raw weights; best/ (selected at the final validation) holds the EMA weights;
+  // interrupted at step 5 and resumed, the EMA is bit-identical to the uninterrupted run's.
+  const s1 = { ...spec, train: { ...spec.train, steps: 12, evalEvery: 0, ema: { horizon: 0.25 } } };
+  const rootA = path.join(tmpRoot, 'emaA');
+  const rootB = path.join(tmpRoot, 'emaB');
+  await runOne(s1, arm, 2, { ...opts, resultsRoot: rootA });
+  assert.equal(await runOne(s1, arm, 2, { ...opts, resultsRoot: rootB, stopAfter: 5 }), null);
+  await runOne(s1, arm, 2, { ...opts, resultsRoot: rootB });
+  const a = loadCheckpoint(path.join(runDirFor(rootA, s1, arm, 2), 'checkpoint'));
+  const b = loadCheckpoint(path.join(runDirFor(rootB, s1, arm, 2), 'checkpoint'));
+  const best = loadCheckpoint(path.join(runDirFor(rootA, s1, arm, 2), 'best'));
+  assert.ok(maxDiff(a.model, a.ema!) > 0, 'EMA equals the raw weights');
+  assert.equal(maxDiff(best.model, a.ema!), 0, 'best/ does not hold the EMA weights');
+  assert.equal(maxDiff(a.ema!, b.ema!), 0, 'resumed EMA differs');
+});
