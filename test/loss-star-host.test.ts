@@ -12,22 +12,14 @@ import { initBackend, withBackend } from '../src/backend';
 import { starLossPerLandmark, StarLossOptions } from '../src/loss/star';
 import { heatmapMomentsPacked } from '../src/geometry/distribution';
 import { hostMomentsPacked, starHostAvailable } from '../src/loss/star-host';
+import { sampleRng } from '../src/data/augment';
 
 before(async () => {
   await initBackend({ backend: 'wasm-single', quiet: true });
 });
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers (the project's seeded generator). */
+const rng = (seed: number) => sampleRng(seed, 0, 0);
 
 const SHAPE: [number, number, number, number] = [3, 16, 16, 20];
 
