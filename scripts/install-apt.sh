@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent install of the Debian packages the notebooks, the browser test and the PyTorch benchmark need.
 # Jupyter comes from Debian, not pip (PyPI is unreachable on the project's machines); Chromium renders
-# static figures and drives the browser test; python3-torch is the side-by-side benchmark peer.
+# static figures and drives the browser test; python3-torch is the side-by-side benchmark peer; g++ and
+# libopenblas-dev build the native conv/batch-norm kernels (scripts/build-native.sh, run by npm ci).
 # Fast path: when every package is already installed, nothing touches apt (no root needed).
 set -euo pipefail
 
@@ -14,6 +15,8 @@ PACKAGES=(
   python3-ipykernel
   python3-torch
   python3-scipy
+  g++
+  libopenblas-dev
 )
 # Seconds to keep retrying while another process (unattended-upgrades, a parallel setup) holds the dpkg/apt lock.
 LOCK_WAIT_S="${STAR_APT_LOCK_WAIT_S:-900}"

@@ -17,6 +17,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { defaultCudaVisible, defaultLoader, tryNative, type ModuleLoader } from './backend/native';
 import { startWasmSingle, startWasmThreaded, type WasmStart } from './backend/wasm-threads';
 import { registerWasmTrainingKernels, type WasmKernelSet } from './backend/kernels/register';
+import { nativeKernels } from './backend/native-addon';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'wasm-threaded' | 'wasm-single' | 'cpu';
@@ -147,8 +148,11 @@ export async function selectBackend(options: Partial<BackendOptions> = {}, env: 
       }
     }
     if (started != null) {
-      const customKernels = registerWasmTrainingKernels(o.wasmKernels);
+      const nat = nativeKernels();
+      const customKernels = registerWasmTrainingKernels(o.wasmKernels, nat.kernels);
+      nat.kernels?.setThreads(started.threads);
       notes.push(`wasm: ${started.detail}`);
+      if (o.wasmKernels === 'all') notes.push(`native kernels: ${nat.reason}`);
       return { name: 'wasm', threads: started.threads, reason: notes.join('; '), customKernels };
     }
   }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { formatBackendInfo, resolveBackendOptions, selectBackend, withBackend, type BackendOptions } from '../src/backend';
+import { nativeKernels } from '../src/backend/native-addon';
 
 const notFound = (name: string) => Object.assign(new Error(`Cannot find module '${name}'`), { code: 'MODULE_NOT_FOUND' });
 
@@ -56,8 +57,13 @@ test('nothing native installed: auto lands on wasm, and says why for each rung',
   assert.match(info.reason, /tfjs-node-gpu skipped: no CUDA device visible/);
   assert.match(info.reason, /@tensorflow\/tfjs-node not installed/);
   assert.match(info.reason, /threaded wasm failed to start \(test stand-in\)/);
-  assert.deepEqual(info.customKernels, ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean',
-    'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)']);
+  // With the native addon built (npm ci builds it where g++ and OpenBLAS exist) convolutions and batch norm run natively.
+  const native = nativeKernels();
+  assert.deepEqual(info.customKernels, native.kernels
+    ? ['Conv2DBackpropFilter(native)', 'Conv2DBackpropInput(native)', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean', 'Conv2D(native)',
+      'BatchNormTrain(native)', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)']
+    : ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)']);
+  assert.ok(info.reason.includes(`native kernels: ${native.reason}`), info.reason);
   assert.match(formatBackendInfo(info), /^\[backend\] wasm \(1 thread\) — /);
 });
 

@@ -7,7 +7,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, withBackend } from '../src/backend';
-import { batchNormTrain } from '../src/backend/ops/batch-norm';
+import { batchNormTrain, useNativeBatchNorm } from '../src/backend/ops/batch-norm';
+import { nativeKernels } from '../src/backend/native-addon';
 import { relErr, values } from './helpers/numeric';
 
 before(async () => {
@@ -41,9 +42,13 @@ async function run(useStats: boolean) {
   return out;
 }
 
-for (const useStats of [false, true]) {
-  test(`fused batch norm on wasm = tf-ops composition on cpu${useStats ? ' (loss also uses mean and variance)' : ''}`, async () => {
+const NATIVE = nativeKernels();
+for (const variant of ['JS loops', 'native'] as const) for (const useStats of [false, true]) {
+  const skip = variant === 'native' && !NATIVE.kernels ? `native addon unavailable: ${NATIVE.reason}` : false;
+  test(`fused batch norm on wasm (${variant}) = tf-ops composition on cpu${useStats ? ' (loss also uses mean and variance)' : ''}`, { skip }, async () => {
+    useNativeBatchNorm(variant === 'native' ? NATIVE.kernels : null);
     const got = await run(useStats);
+    useNativeBatchNorm(NATIVE.kernels);
     const want = await withBackend('cpu', () => run(useStats));
     for (const k of ['y', 'mean', 'variance', 'dx', 'dg', 'db'] as const) {
       const e = relErr(got[k], want[k]);

@@ -1,12 +1,19 @@
 /**
- * Our wasm training kernels (src/backend/kernels) against the pure-JS cpu backend as the independent reference.
- * Norms are computed in JS float64 (wasm reductions accumulate in float32).
+ * Our wasm training kernels (src/backend/kernels) against the pure-JS cpu backend as the independent reference, for
+ * both kernel variants: pure wasm, and native (OpenBLAS conv + batch norm, src/backend/native; skipped with a message
+ * when the addon is not built). Norms are computed in JS float64 (wasm reductions accumulate in float32).
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, withBackend } from '../src/backend';
 import { registerWasmTrainingKernels } from '../src/backend/kernels/register';
+import { nativeKernels } from '../src/backend/native-addon';
+
+const NATIVE = nativeKernels();
+const VARIANTS = [['wasm', null], ['native', NATIVE.kernels]] as const;
+const skipNative = (v: string) => (v === 'native' && !NATIVE.kernels ? `native addon unavailable: ${NATIVE.reason}` : false);
+const useVariant = (v: string) => registerWasmTrainingKernels('all', v === 'native' ? NATIVE.kernels : null);
 import { relErr, values } from './helpers/numeric';
 
 before(async () => {
@@ -21,7 +28,7 @@ function sizeOf(shape: number[]): number { return shape.reduce((a, b) => a * b, 
 /** Gradients of sum(conv(x, f) * w) w.r.t. x and f on the current backend (w fixes a non-trivial dy). */
 async function convGrads(
   xShape: number[], fShape: number[], stride: number, pad: 'same' | 'valid' | number[][],
-): Promise<{ dx: Float32Array; df: Float32Array }> {
+): Promise<{ y: Float32Array; dx: Float32Array; df: Float32Array }> {
   const x = tf.tensor4d(values(sizeOf(xShape), 1), xShape as [number, number, number, number]);
   const f = tf.tensor4d(values(sizeOf(fShape), 2), fShape as [number, number, number, number]);
   const yShape = tf.tidy(() => tf.conv2d(x, f, stride, pad as 'same').shape);
@@ -29,7 +36,9 @@ async function convGrads(
   const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
     tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad as 'same'), w)));
   const [gx, gf] = g([x, f]);
-  const out = { dx: (await gx.data()) as Float32Array, df: (await gf.data()) as Float32Array };
+  const y = tf.conv2d(x, f, stride, pad as 'same');
+  const out = { y: (await y.data()) as Float32Array, dx: (await gx.data()) as Float32Array, df: (await gf.data()) as Float32Array };
+  y.dispose();
   tf.dispose([x, f, w, gx, gf]);
   return out;
 }
@@ -48,14 +57,18 @@ const cases: Array<[string, number[], number[], number, 'same' | 'valid' | numbe
   ['k1 s1 explicit pad (conv route)', [2, 5, 4, 3], [1, 1, 3, 2], 1, [[0, 0], [1, 0], [0, 2], [0, 0]]],
 ];
 
-for (const [name, xs, fs, s, pad] of cases) {
-  test(`conv2d gradients on wasm match cpu: ${name}`, async () => {
+for (const [variant] of VARIANTS) for (const [name, xs, fs, s, pad] of cases) {
+  test(`conv2d and its gradients (${variant}) match cpu: ${name}`, { skip: skipNative(variant) }, async () => {
+    useVariant(variant);
     const wasm = await convGrads(xs, fs, s, pad);
     const cpu = await withBackend('cpu', () => convGrads(xs, fs, s, pad));
+    const ey = relErr(wasm.y, cpu.y);
     const ex = relErr(wasm.dx, cpu.dx);
     const ef = relErr(wasm.df, cpu.df);
+    assert.ok(ey <= 1e-5, `y rel err ${ey}`);
     assert.ok(ex <= 1e-5, `dx rel err ${ex}`);
     assert.ok(ef <= 1e-5, `dfilter rel err ${ef}`);
+    useVariant('native');
   });
 }
 
@@ -166,13 +179,18 @@ test('tensor count stays flat over 100 Adam training steps on wasm', () => {
   tf.dispose([x, target, ...Object.values(params)]);
 });
 
-test('bad input: a dy that does not match the forward shape gets a clear error', () => {
+for (const [variant] of VARIANTS) test(`bad input (${variant}): a dy that does not match the forward shape gets a clear error`, { skip: skipNative(variant) }, () => {
+  useVariant(variant);
   const x = tf.zeros([1, 5, 5, 2]);
   const dy = tf.zeros([1, 4, 4, 3]);
   assert.throws(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy },
     { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 2, 3] } as unknown as tf.NamedAttrMap),
-  /Conv2DBackpropFilter \(wasm\): dy shape \[1,4,4,3\] does not match the forward output \[1,5,5,3\]/);
+  new RegExp(`Conv2DBackpropFilter \\(${variant}\\): dy shape \\[1,4,4,3\\] does not match the forward output \\[1,5,5,3\\]`));
+  assert.throws(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: tf.zeros([3, 3, 2, 3]) },
+    { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [1, 5, 5, 2] } as unknown as tf.NamedAttrMap),
+  /Conv2DBackpropInput \((wasm|native)\): dy shape \[1,4,4,3\] does not match/);
   tf.dispose([x, dy]);
+  useVariant('native');
 });
 
 test("'missing-only' restores the stock input gradient and MaxPoolGrad; 'all' replaces them again", () => {
@@ -182,8 +200,13 @@ test("'missing-only' restores the stock input gradient and MaxPoolGrad; 'all' re
   assert.notEqual(restored?.kernelFunc, stockInput?.kernelFunc, 'ours was active before');
   assert.deepEqual(registerWasmTrainingKernels('conv'), ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad']);
   assert.notEqual(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc, restored?.kernelFunc);
-  assert.deepEqual(registerWasmTrainingKernels('all'),
+  assert.deepEqual(registerWasmTrainingKernels('all', null),
     ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)']);
+  if (NATIVE.kernels) {
+    assert.deepEqual(registerWasmTrainingKernels('all', NATIVE.kernels),
+      ['Conv2DBackpropFilter(native)', 'Conv2DBackpropInput(native)', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean', 'Conv2D(native)',
+        'BatchNormTrain(native)', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)']);
+  }
   assert.throws(() => registerWasmTrainingKernels('some' as never), /kernel set "some" is not one of all, conv/);
 });
 

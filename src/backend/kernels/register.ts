@@ -12,6 +12,11 @@ import { makeIdentity } from './identity';
 import { makeMean, makeSum } from './reduce';
 import { CHANNEL_DOT, leanFusedBatchNormGrad, makeChannelDotCentered } from './batch-norm-grad';
 import { leanMeanGrad, leanSumGrad } from './reduce-grad';
+import { makeNativeConv } from './native-conv';
+import { nativeKernels, type NativeKernels } from '../native-addon';
+import { useNativeBatchNorm } from '../ops/batch-norm';
+
+const NATIVE_NAMES: string[] = [tf.Conv2D, tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput];
 
 /**
  * - 'all': everything below.
@@ -26,16 +31,23 @@ import { leanMeanGrad, leanSumGrad } from './reduce-grad';
 export type WasmKernelSet = 'all' | 'conv' | 'missing-only' | 'none';
 export const WASM_KERNEL_SETS: readonly WasmKernelSet[] = ['all', 'conv', 'missing-only', 'none'];
 
-const MAKERS: Array<[string, () => KernelConfig]> = [
-  [tf.Conv2DBackpropFilter, makeConv2DBackpropFilter],
-  [tf.Conv2DBackpropInput, makeConv2DBackpropInput],
+/** A maker returns our kernel (given the native addon when the set uses it), or undefined to keep the stock one. */
+type Maker = (nat: NativeKernels | null) => KernelConfig | undefined;
+const MAKERS: Array<[string, Maker]> = [
+  [tf.Conv2DBackpropFilter, (nat) => withNative(tf.Conv2DBackpropFilter, makeConv2DBackpropFilter(), nat)],
+  [tf.Conv2DBackpropInput, (nat) => withNative(tf.Conv2DBackpropInput, makeConv2DBackpropInput(), nat)],
   [tf.MaxPoolGrad, makeMaxPoolGrad],
   [tf.Identity, makeIdentity],
   [tf.Tile, makeTile],
   [tf.Sum, makeSum],
   [tf.Mean, makeMean],
+  [tf.Conv2D, (nat) => (nat ? makeNativeConv(tf.Conv2D, stock.get(tf.Conv2D)!, nat) : undefined)],
 ];
 const COUNT: Record<WasmKernelSet, number> = { all: MAKERS.length, conv: 3, 'missing-only': 1, none: 0 };
+
+function withNative(kind: 'Conv2DBackpropFilter' | 'Conv2DBackpropInput', wasm: KernelConfig, nat: NativeKernels | null): KernelConfig {
+  return nat ? makeNativeConv(kind, wasm, nat) : wasm;
+}
 
 const stock = new Map<string, KernelConfig | undefined>();
 /** Gradients we replace (global registry, not per backend): kernel name -> our version built from the stock one. */
@@ -51,17 +63,22 @@ function swap(config: KernelConfig | undefined, name: string): void {
   if (config != null) tf.registerKernel(config);
 }
 
-/** Returns the names of the kernels now served by our implementations. Idempotent. */
-export function registerWasmTrainingKernels(set: WasmKernelSet = 'all'): string[] {
+/**
+ * Returns the names of the kernels now served by our implementations. Idempotent. With `native` (the default when
+ * the addon is built, see native-addon.ts) the 'all' set runs convolutions and batch norm in native code.
+ */
+export function registerWasmTrainingKernels(set: WasmKernelSet = 'all', native: NativeKernels | null = nativeKernels().kernels): string[] {
   if (!(set in COUNT)) throw new Error(`registerWasmTrainingKernels: kernel set "${set}" is not one of ${WASM_KERNEL_SETS.join(', ')}`);
   const names = MAKERS.map(([n]) => n);
   for (const n of names) if (!stock.has(n)) stock.set(n, tf.getKernel(n, 'wasm'));
   // Our kernels are built from (and fall back to) the *stock* kernels: put every stock kernel back first.
   for (const n of names) swap(stock.get(n), n);
   const chosen = MAKERS.slice(0, COUNT[set]);
+  const nat = set === 'all' ? native : null;
   // Build all before registering any, so no maker captures one of ours as "stock".
-  const configs = chosen.map(([n, make]) => [n, make()] as const);
+  const configs = chosen.map(([n, make]) => [n, make(nat)] as const).filter(([, c]) => c !== undefined);
   for (const [n, c] of configs) swap(c, n);
+  useNativeBatchNorm(nat);
   if (tf.getKernel(CHANNEL_DOT, 'wasm') == null) tf.registerKernel(makeChannelDotCentered());
   for (const [n, lean] of GRADS) {
     if (!stockGrads.has(n)) {
@@ -72,5 +89,7 @@ export function registerWasmTrainingKernels(set: WasmKernelSet = 'all'): string[
     const stockGrad = stockGrads.get(n)!;
     tf.registerGradient(set === 'all' ? lean(stockGrad) : stockGrad);
   }
-  return set === 'all' ? [...chosen.map(([n]) => n), ...GRADS.map(([n]) => `${n}(grad)`)] : chosen.map(([n]) => n);
+  const ours = configs.map(([n]) => (nat && NATIVE_NAMES.includes(n) ? `${n}(native)` : n));
+  const bn = nat ? ['BatchNormTrain(native)'] : [];
+  return set === 'all' ? [...ours, ...bn, ...GRADS.map(([n]) => `${n}(grad)`)] : ours;
 }

@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { NativeKernels } from '../native-addon';
 
 export const BN_TRAIN = 'StarBatchNormTrain';
 const BN_GRAD_X = 'StarBatchNormTrainGradX';
@@ -27,6 +28,12 @@ function dims(x: TensorInfo, C: number, what: string): number {
   return x.shape[0] * x.shape[1] * x.shape[2];
 }
 
+/** Native loops (src/backend/native/star_native.cc, same formulas) when the addon is in use; else the JS loops below. */
+let native: NativeKernels | null = null;
+export function useNativeBatchNorm(nat: NativeKernels | null): void {
+  native = nat;
+}
+
 const forward = (args: Args) => {
   const b = args.backend as WasmLike;
   const { x, gamma, beta } = args.inputs;
@@ -37,6 +44,10 @@ const forward = (args: Args) => {
   const mean = b.makeOutput([C], 'float32');
   const variance = b.makeOutput([C], 'float32');
   const [xv, g, be, yv, mv, vv] = [x, gamma, beta, y, mean, variance].map((t) => b.typedArrayFromHeap(t));
+  if (native) {
+    native.bnForward(xv, g, be, yv, mv, vv, n, C, eps);
+    return [y, mean, variance];
+  }
   const s = new Float64Array(C);
   for (let p = 0; p < n * C; p += C) for (let c = 0; c < C; c++) s[c] += xv[p + c];
   for (let c = 0; c < C; c++) s[c] /= n;
@@ -78,6 +89,10 @@ const gradParams = (args: Args) => {
   const dg = b.makeOutput([C], 'float32');
   const db = b.makeOutput([C], 'float32');
   const [xv, mv, vv, dyv, dgv, dbv] = [x, mean, variance, dy, dg, db].map((t) => b.typedArrayFromHeap(t));
+  if (native) {
+    native.bnGradParams(xv, mv, vv, dyv, dgv, dbv, n, C, eps);
+    return [dg, db];
+  }
   const rstd = Float64Array.from(vv, (v) => 1 / Math.sqrt(v + eps));
   const { sdy, sdyx } = sums(xv, dyv, mv, rstd, n, C);
   for (let c = 0; c < C; c++) { dgv[c] = sdyx[c]; dbv[c] = sdy[c]; }
@@ -92,6 +107,10 @@ const gradX = (args: Args) => {
   const n = dims(x, C, BN_GRAD_X);
   const dx = b.makeOutput(x.shape, 'float32');
   const [xv, g, mv, vv, dyv, dmv, dvv, dxv] = [x, gamma, mean, variance, dy, dmean, dvariance, dx].map((t) => b.typedArrayFromHeap(t));
+  if (native) {
+    native.bnGradX(xv, g, mv, vv, dyv, dmv, dvv, dxv, n, C, eps);
+    return dx;
+  }
   const rstd = Float64Array.from(vv, (v) => 1 / Math.sqrt(v + eps));
   const { sdy, sdyx } = sums(xv, dyv, mv, rstd, n, C);
   // dx = k·dy + a·(x − μ) + c0, per channel.

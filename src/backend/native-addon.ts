@@ -1,0 +1,46 @@
+/**
+ * The optional native kernels (src/backend/native/star_native.cc, built by scripts/build-native.sh at install time):
+ * convolution forward/backward through OpenBLAS and training batch norm, called by the wasm backend's kernels on
+ * views of the wasm heap (no copies). Absent addon = the wasm kernels; `STAR_NATIVE=0` turns it off.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+export interface ConvDims {
+  B: number; H: number; W: number; Cin: number; kh: number; kw: number; Cout: number;
+  sh: number; sw: number; dh: number; dw: number; pt: number; pl: number; oh: number; ow: number;
+}
+
+export interface NativeKernels {
+  conv2dForward(x: Float32Array, filter: Float32Array, y: Float32Array, dims: Int32Array): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, dims: Int32Array): void;
+  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, dims: Int32Array): void;
+  bnForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, n: number, C: number, eps: number): void;
+  bnGradParams(x: Float32Array, mean: Float32Array, variance: Float32Array, dy: Float32Array, dgamma: Float32Array, dbeta: Float32Array, n: number, C: number, eps: number): void;
+  bnGradX(x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, dy: Float32Array, dmean: Float32Array, dvariance: Float32Array, dx: Float32Array, n: number, C: number, eps: number): void;
+  setThreads(n: number): void;
+}
+
+export const NATIVE_ADDON_PATH = path.resolve(__dirname, '..', '..', 'dist', 'native', 'star_native.node');
+
+let cached: { kernels: NativeKernels | null; reason: string } | undefined;
+
+/** The addon, or null with the reason (not built, disabled, failed to load). Loaded once. */
+export function nativeKernels(): { kernels: NativeKernels | null; reason: string } {
+  if (cached) return cached;
+  if (process.env.STAR_NATIVE === '0') cached = { kernels: null, reason: 'disabled (STAR_NATIVE=0)' };
+  else if (!fs.existsSync(NATIVE_ADDON_PATH)) cached = { kernels: null, reason: `not built (${path.relative(process.cwd(), NATIVE_ADDON_PATH)} missing; npm run build:native)` };
+  else {
+    try {
+      cached = { kernels: require(NATIVE_ADDON_PATH) as NativeKernels, reason: 'OpenBLAS conv + batch norm' };
+    } catch (e) {
+      cached = { kernels: null, reason: `failed to load: ${(e as Error).message.split('\n')[0]}` };
+    }
+  }
+  return cached;
+}
+
+/** The packed Int32Array the addon's conv functions take. */
+export function packConvDims(d: ConvDims): Int32Array {
+  return Int32Array.from([d.B, d.H, d.W, d.Cin, d.kh, d.kw, d.Cout, d.sh, d.sw, d.dh, d.dw, d.pt, d.pl, d.oh, d.ow]);
+}

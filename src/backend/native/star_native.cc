@@ -1,0 +1,386 @@
+// Native CPU kernels for the wasm backend's training step (issue #7): convolution forward and both gradients as
+// im2col + OpenBLAS sgemm (the route PyTorch's CPU build also has), and training-mode batch norm. Every function
+// works in place on Float32Array views — in practice views into the wasm backend's heap — so no tensor is copied
+// across the boundary. Shapes are validated on the JS side (src/backend/native-addon.ts) and again here against
+// the arrays' lengths, so a wrong call throws instead of reading out of bounds.
+//
+// Layouts (src/geometry/coords.ts conventions): activations NHWC, filters [kh, kw, Cin, Cout], row-major.
+// Build: scripts/build-native.sh (g++ -O3 -march=native, -lopenblas), run by `npm ci` (postinstall).
+#include <node_api.h>
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+extern "C" void openblas_set_num_threads(int);
+
+namespace {
+
+struct Arr {
+  float* p = nullptr;
+  size_t n = 0;
+};
+
+bool getFloats(napi_env env, napi_value v, Arr* out, const char* what) {
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t off;
+  void* data;
+  if (napi_get_typedarray_info(env, v, &type, &out->n, &data, &ab, &off) != napi_ok || type != napi_float32_array) {
+    napi_throw_type_error(env, nullptr, (std::string("star_native: ") + what + " must be a Float32Array").c_str());
+    return false;
+  }
+  out->p = static_cast<float*>(data);
+  return true;
+}
+
+bool getInts(napi_env env, napi_value v, std::vector<int64_t>* out, size_t want, const char* what) {
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t n, off;
+  void* data;
+  if (napi_get_typedarray_info(env, v, &type, &n, &data, &ab, &off) != napi_ok || type != napi_int32_array || n != want) {
+    napi_throw_type_error(env, nullptr, (std::string("star_native: ") + what + " must be an Int32Array of " + std::to_string(want)).c_str());
+    return false;
+  }
+  const int32_t* d = static_cast<const int32_t*>(data);
+  out->assign(d, d + n);
+  for (int64_t x : *out) {
+    if (x < 0) {
+      napi_throw_range_error(env, nullptr, (std::string("star_native: negative entry in ") + what).c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+bool need(napi_env env, const Arr& a, size_t n, const char* what) {
+  if (a.n < n) {
+    napi_throw_range_error(env, nullptr, (std::string("star_native: ") + what + " has " + std::to_string(a.n) +
+                                          " values, the shape needs " + std::to_string(n)).c_str());
+    return false;
+  }
+  return true;
+}
+
+// ------------------------------------------------------------------------------------------------ convolution
+
+struct Conv {
+  int64_t B, H, W, Cin, kh, kw, Cout, sh, sw, dh, dw, pt, pl, oh, ow;
+  int64_t K() const { return kh * kw * Cin; }
+  int64_t M() const { return B * oh * ow; }
+  bool pointwise() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && oh == H && ow == W; }
+};
+
+bool getConv(napi_env env, napi_value v, Conv* c) {
+  std::vector<int64_t> d;
+  if (!getInts(env, v, &d, 15, "conv dims")) return false;
+  *c = Conv{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14]};
+  if (c->sh < 1 || c->sw < 1 || c->dh < 1 || c->dw < 1) {
+    napi_throw_range_error(env, nullptr, "star_native: strides and dilations must be >= 1");
+    return false;
+  }
+  return true;
+}
+
+// Rows of output positions per im2col chunk: bounded scratch (~16 MB) whatever the layer size.
+constexpr int64_t kScratchFloats = int64_t(1) << 22;
+
+int64_t chunkRows(const Conv& c) { return std::max<int64_t>(1, std::min<int64_t>(c.M(), kScratchFloats / std::max<int64_t>(1, c.K()))); }
+
+std::vector<float>& scratch(size_t n) {
+  static thread_local std::vector<float> s;
+  if (s.size() < n) s.resize(n);
+  return s;
+}
+
+// col[m - m0, (r, c, ci)] = x[b, oy·sh − pt + r·dh, ox·sw − pl + c·dw, ci] (0 outside).
+void im2col(const Conv& c, const float* x, int64_t m0, int64_t rows, float* col) {
+  const int64_t K = c.K();
+  for (int64_t i = 0; i < rows; i++) {
+    const int64_t m = m0 + i;
+    const int64_t b = m / (c.oh * c.ow);
+    const int64_t oy = (m / c.ow) % c.oh;
+    const int64_t ox = m % c.ow;
+    float* dst = col + i * K;
+    for (int64_t r = 0; r < c.kh; r++) {
+      const int64_t iy = oy * c.sh - c.pt + r * c.dh;
+      for (int64_t q = 0; q < c.kw; q++, dst += c.Cin) {
+        const int64_t ix = ox * c.sw - c.pl + q * c.dw;
+        if (iy < 0 || iy >= c.H || ix < 0 || ix >= c.W) std::memset(dst, 0, sizeof(float) * c.Cin);
+        else std::memcpy(dst, x + ((b * c.H + iy) * c.W + ix) * c.Cin, sizeof(float) * c.Cin);
+      }
+    }
+  }
+}
+
+// dx[b, iy, ix, ci] += dcol[m - m0, (r, c, ci)] (the adjoint of im2col).
+void col2imAdd(const Conv& c, const float* dcol, int64_t m0, int64_t rows, float* dx) {
+  const int64_t K = c.K();
+  for (int64_t i = 0; i < rows; i++) {
+    const int64_t m = m0 + i;
+    const int64_t b = m / (c.oh * c.ow);
+    const int64_t oy = (m / c.ow) % c.oh;
+    const int64_t ox = m % c.ow;
+    const float* src = dcol + i * K;
+    for (int64_t r = 0; r < c.kh; r++) {
+      const int64_t iy = oy * c.sh - c.pt + r * c.dh;
+      for (int64_t q = 0; q < c.kw; q++, src += c.Cin) {
+        const int64_t ix = ox * c.sw - c.pl + q * c.dw;
+        if (iy < 0 || iy >= c.H || ix < 0 || ix >= c.W) continue;
+        float* d = dx + ((b * c.H + iy) * c.W + ix) * c.Cin;
+        for (int64_t ci = 0; ci < c.Cin; ci++) d[ci] += src[ci];
+      }
+    }
+  }
+}
+
+napi_value Conv2dForward(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Conv c;
+  Arr x, f, y;
+  if (argc != 4 || !getFloats(env, argv[0], &x, "x") || !getFloats(env, argv[1], &f, "filter") || !getFloats(env, argv[2], &y, "y") ||
+      !getConv(env, argv[3], &c))
+    return nullptr;
+  if (!need(env, x, c.B * c.H * c.W * c.Cin, "x") || !need(env, f, c.K() * c.Cout, "filter") || !need(env, y, c.M() * c.Cout, "y")) return nullptr;
+  if (c.M() == 0 || c.Cout == 0) return nullptr;
+  if (c.K() == 0) { std::memset(y.p, 0, sizeof(float) * c.M() * c.Cout); return nullptr; }
+  if (c.pointwise()) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c.M(), c.Cout, c.K(), 1.f, x.p, c.K(), f.p, c.Cout, 0.f, y.p, c.Cout);
+    return nullptr;
+  }
+  const int64_t rows = chunkRows(c);
+  float* col = scratch(rows * c.K()).data();
+  for (int64_t m0 = 0; m0 < c.M(); m0 += rows) {
+    const int64_t n = std::min(rows, c.M() - m0);
+    im2col(c, x.p, m0, n, col);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, c.Cout, c.K(), 1.f, col, c.K(), f.p, c.Cout, 0.f, y.p + m0 * c.Cout, c.Cout);
+  }
+  return nullptr;
+}
+
+napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Conv c;
+  Arr x, dy, df;
+  if (argc != 4 || !getFloats(env, argv[0], &x, "x") || !getFloats(env, argv[1], &dy, "dy") || !getFloats(env, argv[2], &df, "dfilter") ||
+      !getConv(env, argv[3], &c))
+    return nullptr;
+  if (!need(env, x, c.B * c.H * c.W * c.Cin, "x") || !need(env, dy, c.M() * c.Cout, "dy") || !need(env, df, c.K() * c.Cout, "dfilter")) return nullptr;
+  if (c.K() == 0 || c.Cout == 0) return nullptr;
+  if (c.M() == 0) { std::memset(df.p, 0, sizeof(float) * c.K() * c.Cout); return nullptr; }
+  if (c.pointwise()) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c.K(), c.Cout, c.M(), 1.f, x.p, c.K(), dy.p, c.Cout, 0.f, df.p, c.Cout);
+    return nullptr;
+  }
+  const int64_t rows = chunkRows(c);
+  float* col = scratch(rows * c.K()).data();
+  for (int64_t m0 = 0; m0 < c.M(); m0 += rows) {
+    const int64_t n = std::min(rows, c.M() - m0);
+    im2col(c, x.p, m0, n, col);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c.K(), c.Cout, n, 1.f, col, c.K(), dy.p + m0 * c.Cout, c.Cout,
+                m0 == 0 ? 0.f : 1.f, df.p, c.Cout);
+  }
+  return nullptr;
+}
+
+napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Conv c;
+  Arr dy, f, dx;
+  if (argc != 4 || !getFloats(env, argv[0], &dy, "dy") || !getFloats(env, argv[1], &f, "filter") || !getFloats(env, argv[2], &dx, "dx") ||
+      !getConv(env, argv[3], &c))
+    return nullptr;
+  if (!need(env, dy, c.M() * c.Cout, "dy") || !need(env, f, c.K() * c.Cout, "filter") || !need(env, dx, c.B * c.H * c.W * c.Cin, "dx")) return nullptr;
+  if (c.pointwise() && c.M() > 0 && c.Cout > 0 && c.K() > 0) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c.M(), c.K(), c.Cout, 1.f, dy.p, c.Cout, f.p, c.Cout, 0.f, dx.p, c.K());
+    return nullptr;
+  }
+  std::memset(dx.p, 0, sizeof(float) * c.B * c.H * c.W * c.Cin);
+  if (c.M() == 0 || c.Cout == 0 || c.K() == 0) return nullptr;
+  const int64_t rows = chunkRows(c);
+  float* dcol = scratch(rows * c.K()).data();
+  for (int64_t m0 = 0; m0 < c.M(); m0 += rows) {
+    const int64_t n = std::min(rows, c.M() - m0);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, c.K(), c.Cout, 1.f, dy.p + m0 * c.Cout, c.Cout, f.p, c.Cout, 0.f, dcol, c.K());
+    col2imAdd(c, dcol, m0, n, dx.p);
+  }
+  return nullptr;
+}
+
+// ------------------------------------------------------------------------------------------------ batch norm
+// Same formulas as src/backend/ops/batch-norm.ts (float64 accumulators):
+//   y = γ·(x − μ)/√(σ² + ε) + β;  dγ = Σ dy·x̂;  dβ = Σ dy;
+//   dx = k·dy + a·(x − μ) + c0,  k = γ·r,  a = −k·r·Σ(dy·x̂)/n + 2·dσ²/n,  c0 = −k·Σdy/n + dμ/n,  r = 1/√(σ² + ε).
+
+bool getNC(napi_env env, napi_value nv, napi_value cv, napi_value ev, int64_t* n, int64_t* C, double* eps) {
+  int64_t a, b;
+  if (napi_get_value_int64(env, nv, &a) != napi_ok || napi_get_value_int64(env, cv, &b) != napi_ok ||
+      napi_get_value_double(env, ev, eps) != napi_ok || a < 0 || b < 0) {
+    napi_throw_type_error(env, nullptr, "star_native: batch norm needs n >= 0, C >= 0 and eps");
+    return false;
+  }
+  *n = a;
+  *C = b;
+  return true;
+}
+
+napi_value BnForward(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Arr x, g, be, y, mean, var;
+  int64_t n, C;
+  double eps;
+  if (argc != 9 || !getFloats(env, argv[0], &x, "x") || !getFloats(env, argv[1], &g, "gamma") || !getFloats(env, argv[2], &be, "beta") ||
+      !getFloats(env, argv[3], &y, "y") || !getFloats(env, argv[4], &mean, "mean") || !getFloats(env, argv[5], &var, "variance") ||
+      !getNC(env, argv[6], argv[7], argv[8], &n, &C, &eps))
+    return nullptr;
+  if (!need(env, x, n * C, "x") || !need(env, y, n * C, "y") || !need(env, g, C, "gamma") || !need(env, be, C, "beta") ||
+      !need(env, mean, C, "mean") || !need(env, var, C, "variance"))
+    return nullptr;
+  std::vector<double> s(C, 0.0), q(C, 0.0);
+  std::vector<float> scale(C), shift(C);
+  for (int64_t p = 0; p < n; p++) {
+    const float* xp = x.p + p * C;
+    for (int64_t c = 0; c < C; c++) s[c] += xp[c];
+  }
+  for (int64_t c = 0; c < C; c++) s[c] /= double(n);
+  for (int64_t p = 0; p < n; p++) {
+    const float* xp = x.p + p * C;
+    for (int64_t c = 0; c < C; c++) {
+      const double d = xp[c] - s[c];
+      q[c] += d * d;
+    }
+  }
+  for (int64_t c = 0; c < C; c++) {
+    const double v = q[c] / double(n);
+    mean.p[c] = float(s[c]);
+    var.p[c] = float(v);
+    const double sc = g.p[c] / std::sqrt(v + eps);
+    scale[c] = float(sc);
+    shift[c] = float(be.p[c] - s[c] * sc);
+  }
+  for (int64_t p = 0; p < n; p++) {
+    const float* xp = x.p + p * C;
+    float* yp = y.p + p * C;
+    for (int64_t c = 0; c < C; c++) yp[c] = xp[c] * scale[c] + shift[c];
+  }
+  return nullptr;
+}
+
+void bnSums(const float* x, const float* dy, const float* mean, const std::vector<double>& r, int64_t n, int64_t C,
+            std::vector<double>* sdy, std::vector<double>* sdyx) {
+  sdy->assign(C, 0.0);
+  sdyx->assign(C, 0.0);
+  for (int64_t p = 0; p < n; p++) {
+    const float* xp = x + p * C;
+    const float* dp = dy + p * C;
+    for (int64_t c = 0; c < C; c++) {
+      (*sdy)[c] += dp[c];
+      (*sdyx)[c] += double(dp[c]) * (double(xp[c]) - mean[c]);
+    }
+  }
+  for (int64_t c = 0; c < C; c++) (*sdyx)[c] *= r[c];
+}
+
+// bnGradParams(x, mean, variance, dy, dgamma, dbeta, n, C, eps)
+napi_value BnGradParams(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Arr x, mean, var, dy, dg, db;
+  int64_t n, C;
+  double eps;
+  if (argc != 9 || !getFloats(env, argv[0], &x, "x") || !getFloats(env, argv[1], &mean, "mean") || !getFloats(env, argv[2], &var, "variance") ||
+      !getFloats(env, argv[3], &dy, "dy") || !getFloats(env, argv[4], &dg, "dgamma") || !getFloats(env, argv[5], &db, "dbeta") ||
+      !getNC(env, argv[6], argv[7], argv[8], &n, &C, &eps))
+    return nullptr;
+  if (!need(env, x, n * C, "x") || !need(env, dy, n * C, "dy") || !need(env, mean, C, "mean") || !need(env, var, C, "variance") ||
+      !need(env, dg, C, "dgamma") || !need(env, db, C, "dbeta"))
+    return nullptr;
+  std::vector<double> r(C), sdy, sdyx;
+  for (int64_t c = 0; c < C; c++) r[c] = 1.0 / std::sqrt(double(var.p[c]) + eps);
+  bnSums(x.p, dy.p, mean.p, r, n, C, &sdy, &sdyx);
+  for (int64_t c = 0; c < C; c++) {
+    dg.p[c] = float(sdyx[c]);
+    db.p[c] = float(sdy[c]);
+  }
+  return nullptr;
+}
+
+// bnGradX(x, gamma, mean, variance, dy, dmean, dvariance, dx, n, C, eps)
+napi_value BnGradX(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Arr x, g, mean, var, dy, dm, dv, dx;
+  int64_t n, C;
+  double eps;
+  if (argc != 11 || !getFloats(env, argv[0], &x, "x") || !getFloats(env, argv[1], &g, "gamma") || !getFloats(env, argv[2], &mean, "mean") ||
+      !getFloats(env, argv[3], &var, "variance") || !getFloats(env, argv[4], &dy, "dy") || !getFloats(env, argv[5], &dm, "dmean") ||
+      !getFloats(env, argv[6], &dv, "dvariance") || !getFloats(env, argv[7], &dx, "dx") || !getNC(env, argv[8], argv[9], argv[10], &n, &C, &eps))
+    return nullptr;
+  if (!need(env, x, n * C, "x") || !need(env, dy, n * C, "dy") || !need(env, dx, n * C, "dx") || !need(env, g, C, "gamma") ||
+      !need(env, mean, C, "mean") || !need(env, var, C, "variance") || !need(env, dm, C, "dmean") || !need(env, dv, C, "dvariance"))
+    return nullptr;
+  std::vector<double> r(C), sdy, sdyx;
+  for (int64_t c = 0; c < C; c++) r[c] = 1.0 / std::sqrt(double(var.p[c]) + eps);
+  bnSums(x.p, dy.p, mean.p, r, n, C, &sdy, &sdyx);
+  std::vector<float> k(C), a(C), c0(C), mu(C);
+  for (int64_t c = 0; c < C; c++) {
+    const double kc = g.p[c] * r[c];
+    k[c] = float(kc);
+    a[c] = float(-kc * r[c] * sdyx[c] / double(n) + 2.0 * dv.p[c] / double(n));
+    c0[c] = float(-kc * sdy[c] / double(n) + dm.p[c] / double(n));
+    mu[c] = mean.p[c];
+  }
+  for (int64_t p = 0; p < n; p++) {
+    const float* xp = x.p + p * C;
+    const float* dp = dy.p + p * C;
+    float* op = dx.p + p * C;
+    for (int64_t c = 0; c < C; c++) op[c] = k[c] * dp[c] + a[c] * (xp[c] - mu[c]) + c0[c];
+  }
+  return nullptr;
+}
+
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int32_t t = 1;
+  if (argc != 1 || napi_get_value_int32(env, argv[0], &t) != napi_ok || t < 1) {
+    napi_throw_range_error(env, nullptr, "star_native: setThreads(n) needs n >= 1");
+    return nullptr;
+  }
+  openblas_set_num_threads(t);
+  return nullptr;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  const std::pair<const char*, napi_callback> fns[] = {
+      {"conv2dForward", Conv2dForward}, {"conv2dBackpropFilter", Conv2dBackpropFilter}, {"conv2dBackpropInput", Conv2dBackpropInput},
+      {"bnForward", BnForward},         {"bnGradParams", BnGradParams},                 {"bnGradX", BnGradX},
+      {"setThreads", SetThreads},
+  };
+  for (const auto& [name, cb] : fns) {
+    napi_value fn;
+    napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn);
+    napi_set_named_property(env, exports, name, fn);
+  }
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
