@@ -28,7 +28,10 @@ test('covarianceFromAxes: trace and determinant are those of the axes', () => {
 
 test('free heatmap: without restriction λmax inflates; detach keeps λ; ω = 100 shrinks it; nothing leaks', async () => {
   await ready;
-  const opts = { size: 24, steps: 60, learningRate: 0.1, recordEvery: 30, labels: { count: 6, sigmaTangent: 0.1 } };
+  // 120 steps: the initial map is exactly isotropic, where the smooth-L1 loss depends on the arbitrary eigenbasis, so
+  // the early path depends on rounding (float64 host kernels vs float32 tfjs-op kernels: λmax ×10 vs ×130 by step 120,
+  // ×2.7 vs ×14 by step 60). The claims below hold for both implementations from step ~100 on.
+  const opts = { size: 24, steps: 120, learningRate: 0.1, recordEvery: 60, labels: { count: 6, sigmaTangent: 0.1 } };
   const variants = [{ omega: 0 }, { omega: 0, detach: 'eigenvalues' as const }, { omega: 100 }];
   // Warm-up: the loss caches one small constant per STAR configuration (library cache, not a leak).
   for (const star of variants) optimiseFreeHeatmap({ label: 'warm-up', star }, { ...opts, steps: 1 });
@@ -39,7 +42,7 @@ test('free heatmap: without restriction λmax inflates; detach keeps λ; ω = 10
   assert.equal(tf.memory().numTensors, before, 'no leaked tensors');
   const first = free.trajectory[0];
   const last = (r: typeof free) => r.trajectory[r.trajectory.length - 1];
-  assert.deepEqual(free.trajectory.map((t) => t.step), [0, 30, 60]);
+  assert.deepEqual(free.trajectory.map((t) => t.step), [0, 60, 120]);
   assert.ok(last(free).lambdaMax > 3 * first.lambdaMax, `ω = 0: λmax ${first.lambdaMax} -> ${last(free).lambdaMax}`);
   assert.ok(last(det).lambdaMax < 1.6 * first.lambdaMax, `detach: λmax ${first.lambdaMax} -> ${last(det).lambdaMax}`);
   assert.ok(last(heavy).lambdaMax < first.lambdaMax, `ω = 100: λmax ${first.lambdaMax} -> ${last(heavy).lambdaMax}`);

@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { starHostAvailable } from '../loss/star-host';
 import { execSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as tf from '@tensorflow/tfjs-core';
@@ -170,6 +171,8 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
   });
   writeJsonAtomic(path.join(dir, 'env.json'), {
     backend: info.name, threads: info.threads, backendReason: info.reason, customKernels: info.customKernels,
+    // Which STAR implementation 'auto' resolves to here (loss/star.ts): host kernels on cpu/wasm, tfjs-op kernels elsewhere.
+    starLossKernels: starHostAvailable() ? 'host' : 'fused',
     gitCommit: gitCommit(), node: process.version, tfjs: tf.version_core, startedAt: new Date().toISOString(),
   });
 
