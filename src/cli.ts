@@ -79,6 +79,13 @@ const commands: Record<string, Command> = {
         if (tables.comparisons.length) console.log('\n' + toMarkdown(tables.comparisons as unknown as Record<string, unknown>[]));
         if (tables.missing.length) console.log(`\nmissing runs: ${tables.missing.join(', ')}`);
         console.log(`\ntables: ${path.relative(PROJECT_ROOT, path.join(root, 'tables', n))}.{json,csv,md}; figures: ${figs.map((f) => path.relative(PROJECT_ROOT, f)).join(', ') || 'none'}`);
+        if (tables.interrupted) {
+          // A stop request ends the whole command, not just the experiment it arrived in.
+          const rest = names.slice(names.indexOf(n) + 1);
+          console.error(`stopped${rest.length ? ` before ${rest.join(', ')}` : ''}; run the same command again to resume`);
+          process.exitCode = 130;
+          break;
+        }
       }
       console.error(`wall time ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     },

@@ -71,6 +71,17 @@ test('a tiny run trains (loss falls), writes its artefacts, and resume after an 
   assert.equal(resumed!.test.labels.nme, full!.test.labels.nme);
 });
 
+test('a stop request ends the grid: the runner reports interrupted and starts no further run', async () => {
+  await initBackend({ quiet: true });
+  const root = path.join(tmpRoot, 'stop');
+  const small = { ...spec, train: { ...spec.train, steps: 6, evalEvery: 0 } };
+  const t = await runExperiment(small, 'smoke', { resultsRoot: root, progress: quiet, handleSignals: false, workers: 0, stopAfter: 2 });
+  assert.equal(t.interrupted, true);
+  assert.ok(fs.existsSync(path.join(runDirFor(root, small, small.arms[0], 1), 'checkpoint')), 'the stopped run left a checkpoint');
+  assert.ok(!fs.existsSync(runDirFor(root, small, small.arms[1], 1)), 'the next arm was started after the stop');
+  assert.deepEqual(t.missing, ['star-s1', 'mse-s1']);
+});
+
 test('the runner executes missing runs only and writes paired tables', async () => {
   await initBackend({ quiet: true });
   const root = path.join(tmpRoot, 'grid');

@@ -21,6 +21,8 @@ export interface ExperimentTables {
   arms: ArmRow[];
   comparisons: ComparisonRow[];
   missing: string[];
+  /** True when a run was stopped by SIGINT/SIGTERM: callers running several experiments must stop too. */
+  interrupted?: boolean;
 }
 
 export interface ArmRow {
@@ -65,6 +67,7 @@ export async function runExperiment(
   if (opts.seeds && seeds.length === 0) throw new Error(`--seeds ${opts.seeds.join(',')}: none of them is in ${spec.name}'s seeds (${spec.seeds.join(', ')})`);
   const todo = seeds.flatMap((seed) => arms.map((arm) => ({ arm, seed })));
   let k = 0;
+  let interrupted = false;
   for (const { arm, seed } of todo) {
     k += 1;
     const dir = runDirFor(opts.resultsRoot, spec, arm, seed);
@@ -81,12 +84,14 @@ export async function runExperiment(
     const r = await runOne(spec, arm, seed, { ...opts, profile });
     if (!r) {
       console.error(`${spec.name}: interrupted; run the same command again to resume`);
+      interrupted = true;
       break;
     }
     console.error(`[${k}/${todo.length}] ${spec.name}/${arm.id} s${seed}: test NME ${pct(r.test.labels.nme)}% (labels)` +
       (r.test.clean ? `, ${pct(r.test.clean.nme)}% (clean truth)` : '') + `, ${r.msPerStep.toFixed(0)} ms/step, ${r.wallSeconds.toFixed(0)} s`);
   }
-  return summarise(spec, profile, opts.resultsRoot);
+  const tables = summarise(spec, profile, opts.resultsRoot);
+  return interrupted ? { ...tables, interrupted } : tables;
 }
 
 export function loadSummaries(spec: ExperimentSpec, resultsRoot: string): Map<string, RunSummary[]> {
