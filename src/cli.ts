@@ -47,15 +47,32 @@ function profileOf(v: string | undefined): Profile {
 const commands: Record<string, Command> = {
   experiment: {
     summary: 'run an experiment grid (missing runs only; resumable) and write its tables and figures',
-    usage: `usage: star experiment <name|all|name1,name2> [--profile smoke|quick|full] [--only arm1,arm2] [--seeds 1,2] [--workers N]
-  names: main (the quick main job), ablation-distance, ablation-omega, ablation-restriction, ablation-losses, ambiguity-sweep, all
+    usage: `usage: star experiment <name|all|name1,name2|my-spec.json> [--profile smoke|quick|full] [--only arm1,arm2] [--seeds 1,2] [--workers N]
+       star experiment <name> --print        (the built-in spec as JSON: a starting point for your own)
+  names: main (the quick main job), ablation-distance, ablation-omega, ablation-restriction, ablation-losses, ambiguity-sweep,
+  ablation-aam, all
   profile: default $STAR_PROFILE or quick. smoke/quick write to results/local/<profile>/, full to results/.`,
     run: async (argv) => {
-      const a = parse(argv, { profile: { type: 'string' }, only: { type: 'string' }, seeds: { type: 'string' }, workers: { type: 'string' } }, commands.experiment.usage);
+      const a = parse(argv, { profile: { type: 'string' }, only: { type: 'string' }, seeds: { type: 'string' }, workers: { type: 'string' }, print: { type: 'boolean' } }, commands.experiment.usage);
       const name = a.positionals[0];
       if (!name) throw new UsageError(`experiment name missing\n\n${commands.experiment.usage}`);
-      const { EXPERIMENTS } = await import('./experiments/ablations');
-      const names = name === 'all' ? Object.keys(EXPERIMENTS).filter((n) => n !== 'main') : name.split(',');
+      const { EXPERIMENTS: BUILT_IN } = await import('./experiments/ablations');
+      const EXPERIMENTS = { ...BUILT_IN };
+      let names = name === 'all' ? Object.keys(EXPERIMENTS).filter((n) => n !== 'main') : name.split(',');
+      if (a.values.print) {
+        for (const n of names) if (!EXPERIMENTS[n]) throw new UsageError(`unknown experiment "${n}" (known: ${Object.keys(EXPERIMENTS).join(', ')})`);
+        console.log(JSON.stringify(names.length === 1 ? EXPERIMENTS[names[0]] : names.map((n) => EXPERIMENTS[n]), null, 2));
+        return;
+      }
+      // Your own experiment: a JSON spec file (see readSpecFile in src/experiments/spec.ts).
+      const { readSpecFile } = await import('./experiments/spec');
+      names = names.map((n) => {
+        if (!n.endsWith('.json')) return n;
+        const spec = readSpecFile(n);
+        if (BUILT_IN[spec.name]) throw new UsageError(`${n}: name "${spec.name}" is a built-in experiment; choose another name`);
+        EXPERIMENTS[spec.name] = spec;
+        return spec.name;
+      });
       const seeds = a.values.seeds?.split(',').map((s) => {
         const v = Number(s);
         if (!Number.isInteger(v)) throw new UsageError(`--seeds: expected integers like 1,2,3, got "${a.values.seeds}"`);
@@ -177,11 +194,12 @@ const commands: Record<string, Command> = {
   },
   tables: {
     summary: 'rebuild the tables and figures of an experiment from its run folders (no training)',
-    usage: 'usage: star tables <name> [--profile P]',
+    usage: 'usage: star tables <name|my-spec.json> [--profile P]',
     run: async (argv) => {
       const a = parse(argv, { profile: { type: 'string' } }, commands.tables.usage);
       const { EXPERIMENTS } = await import('./experiments/ablations');
-      const spec = EXPERIMENTS[a.positionals[0] ?? ''];
+      const arg = a.positionals[0] ?? '';
+      const spec = arg.endsWith('.json') ? (await import('./experiments/spec')).readSpecFile(arg) : EXPERIMENTS[arg];
       if (!spec) throw new UsageError(`unknown experiment "${a.positionals[0] ?? ''}" (known: ${Object.keys(EXPERIMENTS).join(', ')})`);
       const profile = profileOf(a.values.profile);
       const { summarise } = await import('./experiments/runner');

@@ -10,6 +10,8 @@ import type { Profile } from '../config/profile';
 import type { LossSpec } from '../train/objective';
 import { CPU_AUGMENT, type AugmentConfig } from '../data/augment';
 import { OFFICIAL_SCHEDULE } from '../train/schedule';
+import { resolveOptions } from '../loss/star';
+import * as fs from 'fs';
 
 export interface ArmSpec {
   id: string;
@@ -85,10 +87,60 @@ export function validateSpec(spec: ExperimentSpec, source = '<spec>'): Experimen
     if (ids.has(a.id)) fail(`arms[${i}].id`, `duplicate id "${a.id}"`);
     ids.add(a.id);
   });
+  spec.arms.forEach((a, i) => {
+    const l = a.loss as LossSpec | undefined;
+    if (!l || typeof l !== 'object') fail(`arms[${i}].loss`, 'expected an object like { "kind": "star" }');
+    if (!['star', 'heatmap-mse', 'awing', 'coord'].includes(l!.kind)) fail(`arms[${i}].loss.kind`, `expected star | heatmap-mse | awing | coord, got "${l!.kind}"`);
+    if (l!.kind === 'coord' && !['smoothl1', 'l1', 'l2'].includes(l!.distance)) fail(`arms[${i}].loss.distance`, `expected smoothl1 | l1 | l2, got "${l!.distance}"`);
+    if (l!.kind === 'star') {
+      try {
+        resolveOptions(l!.options ?? {});
+      } catch (e) {
+        fail(`arms[${i}].loss.options`, (e as Error).message.replace(/^starLoss: options\./, ''));
+      }
+    }
+    if (a.model !== undefined && (typeof a.model !== 'object' || Array.isArray(a.model))) fail(`arms[${i}].model`, 'expected an object of model overrides');
+    if (a.data !== undefined && (typeof a.data !== 'object' || Array.isArray(a.data))) fail(`arms[${i}].data`, 'expected an object of data overrides');
+  });
   if (!Array.isArray(spec.seeds) || spec.seeds.length === 0 || spec.seeds.some((s) => !Number.isInteger(s))) fail('seeds', 'expected a non-empty list of integers');
   (spec.comparisons ?? []).forEach(([a, b], i) => {
     if (!ids.has(a)) fail(`comparisons[${i}][0]`, `unknown arm "${a}"`);
     if (!ids.has(b)) fail(`comparisons[${i}][1]`, `unknown arm "${b}"`);
   });
   return spec;
+}
+
+/**
+ * Read an experiment spec from a JSON file (your own ablation): the fields of ExperimentSpec, with `title`,
+ * `question`, `data`, `model`, `train`, `seeds` ([1, 2, 3]) and `comparisons` optional. Sizes still come from the
+ * profile (scaleSpec). Errors name the file and the field, or the line and column of a JSON syntax error.
+ * Start from a built-in one: `npm run star -- experiment --print ablation-omega > my-spec.json`.
+ */
+export function readSpecFile(file: string): ExperimentSpec {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    const m = /position (\d+)/.exec((e as Error).message);
+    const where = m ? (() => {
+      const before = text.slice(0, Number(m[1]));
+      const line = before.split('\n').length;
+      return ` at line ${line}, column ${Number(m[1]) - before.lastIndexOf('\n')}`;
+    })() : '';
+    throw new Error(`${file}: not valid JSON${where}: ${(e as Error).message}`);
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${file}: expected a JSON object (an experiment spec)`);
+  const r = raw as Partial<ExperimentSpec>;
+  const spec: ExperimentSpec = {
+    name: r.name as string, title: r.title ?? (r.name as string), question: r.question ?? '', data: r.data ?? {},
+    model: r.model ?? { preset: 'cpu-small' }, train: r.train ?? {}, augment: r.augment, seeds: r.seeds ?? [1, 2, 3],
+    arms: r.arms as ArmSpec[], comparisons: r.comparisons ?? [],
+  };
+  return validateSpec(spec, file);
 }

@@ -113,7 +113,8 @@ const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
 
 const DISTANCES: readonly DistanceName[] = ['smoothl1', 'l1', 'l2'];
 
-function resolveOptions(o: StarLossOptions) {
+/** Options with defaults filled in; throws a clear error naming the bad option (also used to validate experiment specs). */
+export function resolveOptions(o: StarLossOptions) {
   const r = { ...STAR_LOSS_DEFAULTS, ...o };
   if (!DISTANCES.includes(r.distance)) throw new Error(`starLoss: options.distance must be one of ${DISTANCES.join(' | ')}, got "${r.distance}"`);
   if (!(r.variant === 'v1' || r.variant === 'v2')) throw new Error(`starLoss: options.variant must be 'v2' | 'v1', got "${r.variant}"`);
