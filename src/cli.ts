@@ -130,6 +130,59 @@ const commands: Record<string, Command> = {
       console.log(`${describeConfig(cfg)}; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     },
   },
+  train: {
+    summary: 'train on your own data (any supported format) or the synthetic benchmark; resumable, validation-selected',
+    usage: `usage: star train --data <path|synthetic> --out <dir> [--loss star|heatmap-mse|awing|coord-smoothl1|coord-l1|coord-l2]
+       [--omega W] [--distance smoothl1|l1|l2] [--format wflw|tsv|coco|pts|cofw] [--scheme wflw98|300w68|cofw29]
+       [--val <path> | --val-fraction 0.05] [--test <path>] [--preset cpu-tiny|cpu-small|paper] [--steps 2000] [--batch 8]
+       [--seed 1] [--lr 3e-3] [--augment official|cpu|none] [--ema-horizon F] [--workers 1]
+  Writes <out>/ (config, metrics, checkpoint/, best/); run the same command again to resume. Then:
+  star evaluate --checkpoint <out> --data <path>   |   star predict --checkpoint <out> --image <file>`,
+    run: async (argv) => {
+      const a = parse(argv, {
+        data: { type: 'string' }, out: { type: 'string' }, loss: { type: 'string' }, omega: { type: 'string' }, distance: { type: 'string' },
+        format: { type: 'string' }, scheme: { type: 'string' }, val: { type: 'string' }, 'val-fraction': { type: 'string' }, test: { type: 'string' },
+        preset: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, lr: { type: 'string' },
+        augment: { type: 'string' }, 'ema-horizon': { type: 'string' }, workers: { type: 'string' },
+      }, commands.train.usage);
+      if (!a.values.data || !a.values.out) throw new UsageError(`--data and --out are required\n\n${commands.train.usage}`);
+      const { trainOnOwnData, lossFromName, OWN_DATA_DEFAULTS: D } = await import('./train/own-data');
+      const { PRESETS } = await import('./model/config');
+      const preset = a.values.preset ?? D.preset;
+      if (!(preset in PRESETS)) throw new UsageError(`--preset: expected one of ${Object.keys(PRESETS).join(', ')}, got "${preset}"`);
+      const augment = a.values.augment ?? D.augment;
+      if (!['official', 'cpu', 'none'].includes(augment)) throw new UsageError(`--augment: expected official, cpu or none, got "${augment}"`);
+      let loss;
+      try {
+        loss = lossFromName(a.values.loss ?? 'star', { omega: a.values.omega === undefined ? undefined : num(a.values.omega, 'omega'), distance: a.values.distance });
+      } catch (e) {
+        throw new UsageError((e as Error).message.replace(/^starLoss: options\./, '--'));
+      }
+      const int = (k: string, v: string | undefined, d: number) => {
+        const n = num(v, k, d);
+        if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${k}: expected a non-negative integer, got "${v}"`);
+        return n;
+      };
+      const r = await trainOnOwnData({
+        data: a.values.data, out: a.values.out, loss, format: a.values.format as never, scheme: a.values.scheme, val: a.values.val,
+        valFraction: num(a.values['val-fraction'], 'val-fraction', D.valFraction), test: a.values.test, preset: preset as never,
+        steps: int('steps', a.values.steps, D.steps), batchSize: int('batch', a.values.batch, D.batchSize), seed: int('seed', a.values.seed, D.seed),
+        lr: num(a.values.lr, 'lr', D.lr), augment: augment as never, workers: int('workers', a.values.workers, D.workers),
+        ema: a.values['ema-horizon'] === undefined ? null : { horizon: num(a.values['ema-horizon'], 'ema-horizon') },
+      });
+      if (r.interrupted) {
+        console.error(`stopped; run the same command again to resume (${r.dir})`);
+        process.exitCode = 130;
+        return;
+      }
+      const p = (v: number) => (100 * v).toFixed(2);
+      console.log(`trained on ${r.trainFaces} faces, selected on ${r.valFaces} (best validation NME ${r.bestValNme === null ? 'n/a' : p(r.bestValNme) + '%'}); weights: ${path.join(r.dir, 'best')}`);
+      if (r.test) {
+        console.log(`${r.test.dataset}: n=${r.test.labels.n} NME ${p(r.test.labels.nme)}% FR@${r.test.threshold} ${p(r.test.labels.fr)}% AUC ${r.test.labels.auc.toFixed(4)} (${r.test.normalisation})`);
+        for (const [k, m] of Object.entries(r.test.perSubset)) console.log(`  ${k}: n=${m!.n} NME ${p(m!.nme)}%`);
+      }
+    },
+  },
   evaluate: {
     summary: 'evaluate a trained model on a dataset (synthetic test split or a real dataset folder/file)',
     usage: `usage: star evaluate --checkpoint <run dir|checkpoint dir> --data <path|synthetic> [--format wflw|tsv|coco|pts|cofw] [--scheme wflw98|300w68|cofw29] [--split test] [--limit N] [--out file.json]

@@ -5,26 +5,21 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { starHostAvailable } from '../loss/star-host';
 import { execSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, backendInfo } from '../backend';
-import { createCodec } from '../data/codec';
 import { OFFICIAL_AUGMENT } from '../data/augment';
 import type { FaceDataset } from '../data/dataset';
 import { resolveSyntheticConfig, type SyntheticConfig, type SyntheticConfigInput } from '../data/synthetic/config';
 import { syntheticDataset } from '../data/synthetic/dataset';
 import { WFLW98 } from '../data/schemes';
-import { buildHourglass, type HourglassModel, type HourglassOutput } from '../model/hourglass';
 import { modelConfig, type HourglassConfig } from '../model/config';
-import { evaluate, type EvalResult } from '../eval/evaluate';
-import { heatmapDistributionEigen } from '../geometry/distribution';
-import { train, type TrainConfig, TRAIN_DEFAULTS, type ProgressReporterLike } from '../train/trainer';
-import { makeObjective, needsHeatmapTargets, describeLoss, headFor, decoderFor, canonicalLoss } from '../train/objective';
-import { loaderBatchProvider } from '../train/loader-batches';
-import { assignVariables, loadCheckpoint, checkpointExists } from '../train/checkpoint';
-import { createProgress } from '../train/progress';
+import type { EvalResult } from '../eval/evaluate';
+import { starHostAvailable } from '../loss/star-host';
+import { type TrainConfig, TRAIN_DEFAULTS, type ProgressReporterLike } from '../train/trainer';
+import { describeLoss, headFor, canonicalLoss } from '../train/objective';
+import { fit } from '../train/fit';
 import { writeJsonAtomic } from '../util/files';
 import type { ArmSpec, ExperimentSpec } from './spec';
 import type { Profile } from '../config/profile';
@@ -125,27 +120,6 @@ export function openSplit(cfg: SyntheticConfig, split: 'train' | 'val' | 'test')
   return p;
 }
 
-/** Mean eigenvalues of the last stack's predicted distributions per facial part (for eigenvalue trajectories). */
-export function partEigenStats(out: HourglassOutput): Record<string, number> {
-  const heat = out.heatmaps[out.heatmaps.length - 1];
-  const [lmin, lmax] = tf.tidy(() => {
-    const d = heatmapDistributionEigen(heat);
-    return [tf.mean(d.lambdaMin, 0), tf.mean(d.lambdaMax, 0)];
-  });
-  const a: number[] = Array.from(lmin.dataSync() as Float32Array);
-  const b: number[] = Array.from(lmax.dataSync() as Float32Array);
-  lmin.dispose();
-  lmax.dispose();
-  const stats: Record<string, number> = {};
-  for (const [part, idx] of Object.entries(WFLW98.parts)) {
-    stats[`${part}.lambdaMin`] = idx.reduce((s, i) => s + a[i], 0) / idx.length;
-    stats[`${part}.lambdaMax`] = idx.reduce((s, i) => s + b[i], 0) / idx.length;
-  }
-  stats['all.lambdaMin'] = a.reduce((s, v) => s + v, 0) / a.length;
-  stats['all.lambdaMax'] = b.reduce((s, v) => s + v, 0) / b.length;
-  return stats;
-}
-
 export interface RunOptions {
   profile: Profile;
   resultsRoot: string;
@@ -177,47 +151,15 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
   });
 
   const [trainSet, valSet, testSet] = await Promise.all([openSplit(dataCfg, 'train'), openSplit(dataCfg, 'val'), openSplit(dataCfg, 'test')]);
-  // AAM models also learn point maps (the codec's Gaussian point maps) and edge maps (one per scheme edge group).
-  const codec = createCodec(WFLW98, { inputSize: mcfg.inputSize, heatmapSize: mcfg.heatmapSize, edgeMaps: mcfg.aam });
-  const model: HourglassModel = buildHourglass(mcfg, { seed, scheme: WFLW98 });
-  const batches = loaderBatchProvider(trainSet, {
-    codec, augment: spec.augment ?? OFFICIAL_AUGMENT, seed, batchSize: trainCfg.batchSize, heatmaps: needsHeatmapTargets(arm.loss),
-    aam: mcfg.aam, workers: opts.workers ?? 1,
+  const fitted = await fit({
+    dir, label: `${spec.name}/${arm.id} s${seed}`, scheme: WFLW98, trainSet, valSet, testSet, model: mcfg, train: trainCfg,
+    loss: arm.loss, augment: spec.augment ?? OFFICIAL_AUGMENT, workers: opts.workers, progress: opts.progress,
+    handleSignals: opts.handleSignals, stopAfter: opts.stopAfter,
   });
-  const progress = opts.progress ?? createProgress();
-  const label = `${spec.name}/${arm.id} s${seed}`;
-  const valLimit = Math.min(valSet.length, 200);
-  const decode = decoderFor(arm.loss);
-  let result;
-  try {
-    result = await train(model, makeObjective(arm.loss), batches, dir, trainCfg, {
-      validate: async (m) => {
-        const r = await evaluate(m, valSet, { codec, limit: valLimit, decode });
-        return { nme: r.labels.nme, fr: r.labels.fr, auc: r.labels.auc };
-      },
-      outputStats: (out) => partEigenStats(out),
-      progress: wrapProgress(progress, label),
-      handleSignals: opts.handleSignals,
-      stopAfter: opts.stopAfter,
-    });
-  } finally {
-    await batches.close();
-  }
-  if (result.interrupted) {
-    model.params.dispose();
-    return null;
-  }
-  // Final numbers come from the validation-selected weights (the official code selects on the test set; we do not).
-  const bestDir = path.join(dir, 'best');
-  if (checkpointExists(bestDir)) {
-    const best = loadCheckpoint(bestDir);
-    assignVariables(model.params.all(), best.model, bestDir);
-    best.model.forEach((t) => t.dispose());
-  }
-  const test = await evaluate(model, testSet, { codec, distributions: true, keepPredictions: true, decode });
-  // Soft-argmax for every method too (the official decoder), so all arms can be compared under one decoder.
-  const soft = decode === 'soft-argmax' ? test : await evaluate(model, testSet, { codec });
-  model.params.dispose();
+  if (!fitted) return null;
+  const { result, decoder: decode } = fitted;
+  const test = fitted.test!;
+  const soft = fitted.testSoftArgmax!;
   writeJsonAtomic(path.join(dir, 'test-nme.json'), { ids: test.ids, nme: test.nmes, nmeClean: test.nmesClean });
   writeJsonAtomic(path.join(dir, 'predictions.json'), {
     note: 'first 64 test faces, crop pixels of the evaluation crop', ids: test.ids.slice(0, 64), landmarks: test.predictions?.slice(0, 64),
@@ -243,6 +185,3 @@ function mergeData(a: SyntheticConfigInput, b: SyntheticConfigInput | undefined)
   return { ...a, ...b, counts: { ...a.counts, ...b.counts }, pose: { ...a.pose, ...b.pose }, ambiguity: { ...a.ambiguity, ...b.ambiguity } };
 }
 
-function wrapProgress(p: ProgressReporterLike, label: string): ProgressReporterLike {
-  return { update: (i) => p.update({ ...i, label }), message: (t) => p.message(`${label}: ${t}`), done: () => p.done() };
-}

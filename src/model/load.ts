@@ -4,7 +4,7 @@ import * as path from 'path';
 import { buildHourglass, type HourglassModel } from './hourglass';
 import { validateModelConfig, type HourglassConfig } from './config';
 import { assignVariables, loadCheckpoint } from '../train/checkpoint';
-import { WFLW98 } from '../data/schemes';
+import { COFW29, W300_68, WFLW98 } from '../data/schemes';
 
 export function resolveCheckpointDir(p: string): string {
   for (const c of [p, path.join(p, 'best'), path.join(p, 'checkpoint')]) {
@@ -19,7 +19,9 @@ export function loadTrainedModel(p: string): HourglassModel {
   const cfg = c.state.modelConfig as HourglassConfig | undefined;
   if (!cfg) throw new Error(`${dir}/state.json: field "modelConfig" missing`);
   validateModelConfig(cfg);
-  const model = buildHourglass(cfg, { seed: 0, scheme: cfg.numPoints === WFLW98.numPoints ? WFLW98 : undefined });
+  // The built-in scheme with this many points (AAM models need its edge groups).
+  const scheme = [WFLW98, W300_68, COFW29].find((s) => s.numPoints === cfg.numPoints);
+  const model = buildHourglass(cfg, { seed: 0, scheme });
   assignVariables(model.params.all(), c.model, dir);
   for (const m of [c.model, c.optimizer, c.ema]) m?.forEach((t) => t.dispose());
   return model;

@@ -1,0 +1,172 @@
+/**
+ * `star train`: train on your own annotated faces (any supported format: WFLW lists, STAR/ADNet tsv, COCO keypoint
+ * JSON, iBUG .pts folders, COFW; see src/data/real.ts) or on the synthetic benchmark, with the same trainer, loss
+ * choices, validation selection, checkpoints and resume as the experiments. Writes `<out>/`: config.json, env.json,
+ * metrics.jsonl, eigen.jsonl, checkpoint/ (resume: run the same command again), best/ (the validation-selected
+ * weights, loadable by `star predict` / `star evaluate`), and with a test set summary.json + test-nme.json.
+ *
+ * Validation: `--val <path>`, else a seeded hold-out of the training faces (`valFraction`, default 5%, at least 8).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../backend';
+import { CPU_AUGMENT, NO_AUGMENT, OFFICIAL_AUGMENT, type AugmentConfig } from '../data/augment';
+import type { FaceDataset } from '../data/dataset';
+import { openDataset, type RealFormat } from '../data/real';
+import { resolveSyntheticConfig } from '../data/synthetic/config';
+import { syntheticDataset } from '../data/synthetic/dataset';
+import type { EvalResult } from '../eval/evaluate';
+import { modelConfig, type PresetName } from '../model/config';
+import { starHostAvailable } from '../loss/star-host';
+import { resolveOptions } from '../loss/star';
+import { writeJsonAtomic } from '../util/files';
+import { fit } from './fit';
+import { describeLoss, headFor, type LossSpec } from './objective';
+import { OFFICIAL_SCHEDULE } from './schedule';
+import { TRAIN_DEFAULTS, type ProgressReporterLike, type TrainConfig } from './trainer';
+
+export interface OwnDataOptions {
+  /** Dataset file/folder, or 'synthetic' (the benchmark at `syntheticCount` faces). */
+  data: string;
+  format?: RealFormat;
+  scheme?: string;
+  /** Validation set path; default a hold-out of the training faces. */
+  val?: string;
+  valFraction: number;
+  /** Test set path; evaluated with the selected weights. */
+  test?: string;
+  loss: LossSpec;
+  preset: PresetName;
+  steps: number;
+  batchSize: number;
+  seed: number;
+  lr: number;
+  augment: 'official' | 'cpu' | 'none';
+  ema: TrainConfig['ema'];
+  out: string;
+  workers: number;
+  syntheticCount: number;
+  progress?: ProgressReporterLike;
+  handleSignals?: boolean;
+  stopAfter?: number;
+}
+
+export const OWN_DATA_DEFAULTS = {
+  valFraction: 0.05, preset: 'cpu-small' as PresetName, steps: 2000, batchSize: 8, seed: 1, lr: 3e-3, augment: 'cpu' as const,
+  ema: null, workers: 1, syntheticCount: 2000,
+};
+
+/** Loss names accepted by `--loss`. */
+export const LOSS_NAMES = ['star', 'heatmap-mse', 'awing', 'coord-smoothl1', 'coord-l1', 'coord-l2'] as const;
+
+export function lossFromName(name: string, star: { omega?: number; distance?: string } = {}): LossSpec {
+  if (!(LOSS_NAMES as readonly string[]).includes(name)) throw new Error(`--loss: expected one of ${LOSS_NAMES.join(', ')}, got "${name}"`);
+  if (name === 'star') {
+    const options = { ...(star.omega !== undefined ? { omega: star.omega } : {}), ...(star.distance ? { distance: star.distance } : {}) } as Extract<LossSpec, { kind: 'star' }>['options'];
+    resolveOptions(options ?? {});
+    return { kind: 'star', options };
+  }
+  if (name.startsWith('coord-')) return { kind: 'coord', distance: name.slice(6) as 'smoothl1' | 'l1' | 'l2' };
+  return { kind: name as 'heatmap-mse' | 'awing' };
+}
+
+/** Deterministic train/validation split of a dataset's indices (seeded Fisher-Yates). */
+export function holdOut(n: number, fraction: number, seed: number): { train: number[]; val: number[] } {
+  if (!(fraction > 0 && fraction < 1)) throw new Error(`valFraction must be in (0, 1), got ${fraction}`);
+  const idx = Array.from({ length: n }, (_, i) => i);
+  let s = (seed * 2654435761) >>> 0 || 1;
+  const rnd = () => ((s = (Math.imul(s ^ (s >>> 15), 1 | s) + 0x6d2b79f5) >>> 0) / 4294967296);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [idx[i], idx[j]] = [idx[j], idx[i]];
+  }
+  const k = Math.min(n - 1, Math.max(8, Math.round(n * fraction)));
+  return { val: idx.slice(0, k).sort((a, b) => a - b), train: idx.slice(k).sort((a, b) => a - b) };
+}
+
+function subset(ds: FaceDataset, indices: number[], what: string): FaceDataset {
+  return { name: `${ds.name} [${what}: ${indices.length} faces]`, scheme: ds.scheme, length: indices.length, get: (i) => ds.get(indices[i]) };
+}
+
+export interface OwnDataResult {
+  dir: string;
+  trainFaces: number;
+  valFaces: number;
+  test?: EvalResult;
+  bestValNme: number | null;
+  interrupted: boolean;
+}
+
+export async function trainOnOwnData(input: Partial<OwnDataOptions> & Pick<OwnDataOptions, 'data' | 'out' | 'loss'>): Promise<OwnDataResult> {
+  const o: OwnDataOptions = { ...OWN_DATA_DEFAULTS, ...input } as OwnDataOptions;
+  const info = await initBackend();
+  let full: FaceDataset;
+  let testSet: FaceDataset | undefined;
+  if (o.data === 'synthetic') {
+    const cfg = resolveSyntheticConfig({ seed: o.seed, counts: { train: o.syntheticCount, val: Math.max(16, Math.round(o.syntheticCount * 0.1)), test: Math.max(16, Math.round(o.syntheticCount * 0.25)) } });
+    full = await syntheticDataset(cfg, 'train');
+    testSet = o.test ? undefined : await syntheticDataset(cfg, 'test');
+  } else {
+    full = openDataset(o.data, { format: o.format, scheme: o.scheme, split: 'train' });
+  }
+  if (o.test) testSet = openDataset(o.test, { format: o.format, scheme: o.scheme, split: 'test' });
+  let trainSet: FaceDataset;
+  let valSet: FaceDataset;
+  if (o.val) {
+    trainSet = full;
+    valSet = openDataset(o.val, { format: o.format, scheme: o.scheme, split: 'test' });
+  } else {
+    if (full.length < 9) throw new Error(`${full.name}: ${full.length} faces are too few to hold out a validation set; pass --val <path>`);
+    const split = holdOut(full.length, o.valFraction, o.seed);
+    trainSet = subset(full, split.train, 'train');
+    valSet = subset(full, split.val, 'validation hold-out');
+  }
+  for (const [what, ds] of [['validation', valSet], ['test', testSet]] as const) {
+    if (ds && ds.scheme.numPoints !== full.scheme.numPoints) {
+      throw new Error(`${ds.name}: ${what} set has ${ds.scheme.numPoints} points (${ds.scheme.name}), training set ${full.scheme.numPoints} (${full.scheme.name})`);
+    }
+  }
+  if (trainSet.length < o.batchSize) throw new Error(`${trainSet.name}: ${trainSet.length} training faces are fewer than one batch of ${o.batchSize}`);
+  const scheme = full.scheme;
+  const mcfg = modelConfig(o.preset, { heatmapHead: headFor(o.loss), numPoints: scheme.numPoints, numEdges: scheme.edges.length });
+  const trainCfg: TrainConfig = {
+    ...TRAIN_DEFAULTS, seed: o.seed, steps: o.steps, batchSize: o.batchSize, ema: o.ema,
+    evalEvery: Math.max(1, Math.round(o.steps / 8)), checkpointEvery: Math.max(5, Math.round(o.steps / 10)),
+    schedule: { ...OFFICIAL_SCHEDULE, lr: o.lr },
+  };
+  const augment: Partial<AugmentConfig> = o.augment === 'official' ? OFFICIAL_AUGMENT : o.augment === 'none' ? NO_AUGMENT : CPU_AUGMENT;
+  const dir = path.resolve(o.out);
+  const config = {
+    data: full.name, val: valSet.name, test: testSet?.name ?? null, scheme: scheme.name, model: mcfg, train: trainCfg,
+    loss: o.loss, lossLabel: describeLoss(o.loss), augment: o.augment,
+  };
+  // A resumed run must be the same run: refuse to continue a checkpoint trained with another configuration.
+  const cfgFile = path.join(dir, 'config.json');
+  if (fs.existsSync(path.join(dir, 'checkpoint')) && fs.existsSync(cfgFile)) {
+    const before = fs.readFileSync(cfgFile, 'utf8');
+    if (before.trim() !== JSON.stringify(config, null, 1).trim()) {
+      throw new Error(`${dir}: holds a checkpoint of a different configuration (see its config.json); choose another --out or delete it`);
+    }
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  writeJsonAtomic(cfgFile, config);
+  writeJsonAtomic(path.join(dir, 'env.json'), {
+    backend: info.name, threads: info.threads, backendReason: info.reason, customKernels: info.customKernels,
+    starLossKernels: starHostAvailable() ? 'host' : 'fused', node: process.version, tfjs: tf.version_core, startedAt: new Date().toISOString(),
+  });
+  const r = await fit({
+    dir, label: `train ${path.basename(dir)}`, scheme, trainSet, valSet, testSet, model: mcfg, train: trainCfg, loss: o.loss, augment,
+    workers: o.workers, progress: o.progress, handleSignals: o.handleSignals, stopAfter: o.stopAfter,
+  });
+  if (!r) return { dir, trainFaces: trainSet.length, valFaces: valSet.length, bestValNme: null, interrupted: true };
+  if (r.test) {
+    writeJsonAtomic(path.join(dir, 'test-nme.json'), { ids: r.test.ids, nme: r.test.nmes });
+    writeJsonAtomic(path.join(dir, 'summary.json'), {
+      measuredOn: testSet!.name, decoder: r.decoder, steps: r.result.finalStep, bestStep: r.result.bestStep, bestValNme: r.result.bestValNme,
+      test: { labels: r.test.labels, clean: r.test.clean, perSubset: r.test.perSubset, threshold: r.test.threshold, normalisation: r.test.normalisation },
+      testSoftArgmax: { labels: r.testSoftArgmax!.labels }, msPerStep: r.result.msPerStep,
+    });
+  }
+  return { dir, trainFaces: trainSet.length, valFaces: valSet.length, test: r.test, bestValNme: r.result.bestValNme, interrupted: false };
+}
