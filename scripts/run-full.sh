@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The full reproduction grid (STAR_PROFILE=full) on a 2-core machine: the synthetic data is generated once, then two
-# single-threaded training processes (one per core) work through the experiments seed by seed, so an interrupted grid
+# single-threaded training processes (one per core) work through the same list of experiments seed by seed; run locks
+# (<run dir>/.lock) make each skip the run the other is training, so the work balances itself and an interrupted grid
 # covers every arm at the first seeds. Resumable: run it again and finished runs are skipped, interrupted ones resume.
 # Logs: results/local/full-{a,b}.log. Afterwards: npm run star -- tables <name> --profile full, and the notebooks
 # with STAR_PROFILE=full npm run notebooks.
@@ -11,14 +12,15 @@ mkdir -p results/local
 star() { node --import tsx src/cli.ts "$@"; }
 star generate --profile full
 SEEDS="${STAR_FULL_SEEDS:-1 2 3}"
-(
-  for s in $SEEDS; do star experiment main,ablation-distance,ablation-losses,ambiguity-sweep --seeds "$s"; done
-) > results/local/full-a.log 2>&1 &
+EXPS=main,ablation-distance,ablation-losses,ambiguity-sweep,ablation-omega,ablation-restriction
+worker() { for s in $SEEDS; do star experiment "$EXPS" --seeds "$s" || return $?; done; }
+worker > results/local/full-a.log 2>&1 &
 A=$!
-(
-  for s in $SEEDS; do star experiment ablation-omega,ablation-restriction --seeds "$s"; done
-) > results/local/full-b.log 2>&1 &
+sleep 20 # let the first worker take its first run lock
+worker > results/local/full-b.log 2>&1 &
 B=$!
-trap 'kill -INT $A $B 2>/dev/null; wait' INT TERM
+# Stop the training processes themselves (children of the worker shells): they checkpoint and exit 130, which ends the
+# workers' loops.
+trap 'pkill -TERM -P $A; pkill -TERM -P $B; wait' INT TERM
 wait $A $B
 for n in main ablation-distance ablation-losses ambiguity-sweep ablation-omega ablation-restriction; do star tables "$n" --profile full; done

@@ -159,3 +159,26 @@ test('EMA: decay from the run length, decay 0 equals the raw weights, best/ hold
   assert.equal(maxDiff(best.model, a.ema!), 0, 'best/ does not hold the EMA weights');
   assert.equal(maxDiff(a.ema!, b.ema!), 0, 'resumed EMA differs');
 });
+
+test('run locks: a live holder makes other processes skip the run; a dead holder is taken over', async () => {
+  const { acquireRunLock } = await import('../src/experiments/runner');
+  const { spawn, spawnSync } = await import('child_process');
+  const dir = path.join(tmpRoot, 'locks', 'a-s1');
+  const live = spawn('sleep', ['30']);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, '.lock'), String(live.pid));
+    const busy = acquireRunLock(dir);
+    assert.equal(busy.ok, false);
+    assert.equal(!busy.ok && busy.holder, live.pid);
+  } finally {
+    live.kill();
+  }
+  const dead = spawnSync('true').pid;
+  fs.writeFileSync(path.join(dir, '.lock'), String(dead));
+  const mine = acquireRunLock(dir);
+  assert.ok(mine.ok);
+  assert.equal(fs.readFileSync(path.join(dir, '.lock'), 'utf8'), String(process.pid));
+  if (mine.ok) mine.release();
+  assert.ok(!fs.existsSync(path.join(dir, '.lock')));
+});

@@ -92,7 +92,7 @@ export function reuseEquivalentRun(resultsRoot: string, spec: ExperimentSpec, ar
       if (!fs.existsSync(keyFile) || !isRunComplete(dir) || fs.readFileSync(keyFile, 'utf8').trim() !== key) continue;
       fs.rmSync(target, { recursive: true, force: true });
       fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.cpSync(dir, target, { recursive: true });
+      fs.cpSync(dir, target, { recursive: true, filter: (src) => path.basename(src) !== '.lock' });
       const summary = JSON.parse(fs.readFileSync(path.join(target, 'summary.json'), 'utf8')) as RunSummary;
       writeJsonAtomic(path.join(target, 'summary.json'), { ...summary, experiment: spec.name, arm: arm.id, armLabel: arm.label, reusedFrom: path.relative(resultsRoot, dir) });
       return dir;

@@ -80,8 +80,18 @@ export async function runExperiment(
       console.error(`[${k}/${todo.length}] ${spec.name}/${arm.id} s${seed}: identical run found in ${reused}; reused`);
       continue;
     }
+    const lock = acquireRunLock(dir);
+    if (!lock.ok) {
+      console.error(`[${k}/${todo.length}] ${spec.name}/${arm.id} s${seed}: being trained by process ${lock.holder}; skipped`);
+      continue;
+    }
     console.error(`[${k}/${todo.length}] ${spec.name}/${arm.id} s${seed}: training (${arm.label})`);
-    const r = await runOne(spec, arm, seed, { ...opts, profile });
+    let r: Awaited<ReturnType<typeof runOne>>;
+    try {
+      r = await runOne(spec, arm, seed, { ...opts, profile });
+    } finally {
+      lock.release();
+    }
     if (!r) {
       console.error(`${spec.name}: interrupted; run the same command again to resume`);
       interrupted = true;
@@ -92,6 +102,37 @@ export async function runExperiment(
   }
   const tables = summarise(spec, profile, opts.resultsRoot);
   return interrupted ? { ...tables, interrupted } : tables;
+}
+
+/**
+ * One process per run: `<run dir>/.lock` holds the trainer's pid, so several `star experiment` processes can work
+ * through the same grid in parallel (each skips runs another live process holds). A lock whose process is gone is stale
+ * and taken over (the run resumes from its checkpoint).
+ */
+export function acquireRunLock(dir: string): { ok: true; release(): void } | { ok: false; holder: number } {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, '.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return { ok: true, release: () => fs.rmSync(file, { force: true }) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = Number(fs.readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) return { ok: false, holder };
+      fs.rmSync(file, { force: true }); // stale (or our own from an earlier crash in this process)
+    }
+  }
+  throw new Error(`${file}: could not take the run lock`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export function loadSummaries(spec: ExperimentSpec, resultsRoot: string): Map<string, RunSummary[]> {
