@@ -1,7 +1,8 @@
 /**
- * A/B of training-mode batch norm on wasm (one process, alternating): the composition src/model/layers.ts uses
- * (tf.moments + tf.batchNorm4d) vs the fused op src/backend/ops/batch-norm.ts. Forward + backward (w.r.t. x, γ, β)
- * of sum(relu(BN(x))·w), min and median ms of 15.
+ * A/B of training-mode batch norm + ReLU on wasm (one process, alternating): the tf-ops composition (tf.moments +
+ * tf.batchNorm4d + tf.relu), the fused op src/backend/ops/batch-norm.ts followed by tf.relu, and the fused op with the
+ * ReLU inside (what src/model/layers.ts batchNormRelu uses). Forward + backward (w.r.t. x, γ, β) of
+ * sum(relu(BN(x))·w), min and median ms of 15; native or JS loops as the backend line says (STAR_NATIVE=0 for JS).
  *   node --import tsx bench/bn-ab.ts
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,6 +11,7 @@ import { batchNormTrain } from '../src/backend/ops/batch-norm';
 
 async function main(): Promise<void> {
   console.log(formatBackendInfo(await initBackend({ backend: 'wasm-single', quiet: true })));
+  console.log('shape         min/median ms: tf-ops composition | fused BN, then tf.relu | fused BN+ReLU');
   for (const shape of [[8, 64, 64, 64], [8, 32, 32, 64], [8, 16, 16, 32], [8, 4, 4, 64]] as Array<[number, number, number, number]>) {
     const C = shape[3];
     const x = tf.randomUniform(shape, -1, 2) as tf.Tensor4D;
@@ -19,17 +21,18 @@ async function main(): Promise<void> {
     const variants = {
       composition: () => {
         const { mean, variance } = tf.moments(x, [0, 1, 2]);
-        return tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta as tf.Tensor1D, gamma as tf.Tensor1D, 1e-5);
+        return tf.relu(tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta as tf.Tensor1D, gamma as tf.Tensor1D, 1e-5));
       },
-      fused: () => batchNormTrain(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, 1e-5).y,
+      fused: () => tf.relu(batchNormTrain(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, 1e-5).y),
+      'fused+relu': () => batchNormTrain(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, 1e-5, { relu: true }).y,
     };
-    const ts: Record<string, number[]> = { composition: [], fused: [] };
+    const ts: Record<string, number[]> = { composition: [], fused: [], 'fused+relu': [] };
     for (let r = 0; r < 17; r++) {
       for (const [k, f] of Object.entries(variants)) {
         const t0 = performance.now();
         const [gx, gg, gb] = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
           void g; void b;
-          return tf.sum(tf.mul(tf.relu(f()), w));
+          return tf.sum(tf.mul(f(), w));
         })([x, gamma, beta]);
         gx.dataSync();
         tf.dispose([gx, gg, gb]);

@@ -19,7 +19,7 @@ before(async () => {
 const shape: [number, number, number, number] = [3, 5, 4, 6];
 const size = 3 * 5 * 4 * 6;
 
-async function run(useStats: boolean) {
+async function run(useStats: boolean, relu = false) {
   // Non-zero channel means (offset 2) make the variance formula's cancellation visible if it were one-pass.
   const x = tf.tensor4d(values(size, 1, 1.5, 2), shape);
   const gamma = tf.tensor1d(values(6, 2, 0.5, 1));
@@ -27,12 +27,12 @@ async function run(useStats: boolean) {
   const w = tf.tensor4d(values(size, 4), shape);
   const u = tf.tensor1d(values(6, 5));
   const f = (a: tf.Tensor, g: tf.Tensor, bb: tf.Tensor) => {
-    const r = batchNormTrain(a as tf.Tensor4D, g as tf.Tensor1D, bb as tf.Tensor1D, 1e-5);
+    const r = batchNormTrain(a as tf.Tensor4D, g as tf.Tensor1D, bb as tf.Tensor1D, 1e-5, { relu });
     let l = tf.sum(tf.mul(r.y, w));
     if (useStats) l = tf.add(l, tf.add(tf.sum(tf.mul(r.mean, u)), tf.sum(tf.mul(r.variance, tf.square(u)))));
     return l as tf.Scalar;
   };
-  const fwd = batchNormTrain(x, gamma, beta, 1e-5);
+  const fwd = batchNormTrain(x, gamma, beta, 1e-5, { relu });
   const { value, grads } = tf.valueAndGrads(f)([x, gamma, beta]);
   const out = {
     y: await fwd.y.data(), mean: await fwd.mean.data(), variance: await fwd.variance.data(), loss: (await value.data())[0],
@@ -43,13 +43,14 @@ async function run(useStats: boolean) {
 }
 
 const NATIVE = nativeKernels();
-for (const variant of ['JS loops', 'native'] as const) for (const useStats of [false, true]) {
+for (const variant of ['JS loops', 'native'] as const) for (const useStats of [false, true]) for (const relu of [false, true]) {
   const skip = variant === 'native' && !NATIVE.kernels ? `native addon unavailable: ${NATIVE.reason}` : false;
-  test(`fused batch norm on wasm (${variant}) = tf-ops composition on cpu${useStats ? ' (loss also uses mean and variance)' : ''}`, { skip }, async () => {
+  test(`fused batch norm${relu ? ' + ReLU' : ''} on wasm (${variant}) = tf-ops composition on cpu${useStats ? ' (loss also uses mean and variance)' : ''}`, { skip }, async () => {
     useNativeBatchNorm(variant === 'native' ? NATIVE.kernels : null);
-    const got = await run(useStats);
+    const got = await run(useStats, relu);
     useNativeBatchNorm(NATIVE.kernels);
-    const want = await withBackend('cpu', () => run(useStats));
+    const want = await withBackend('cpu', () => run(useStats, relu));
+    if (relu) assert.ok(got.y.some((v) => v === 0) && got.y.some((v) => v > 0), 'the ReLU clips some outputs and keeps others');
     for (const k of ['y', 'mean', 'variance', 'dx', 'dg', 'db'] as const) {
       const e = relErr(got[k], want[k]);
       assert.ok(e <= 1e-5, `${k}: rel err ${e}`);

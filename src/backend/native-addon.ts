@@ -15,9 +15,11 @@ export interface NativeKernels {
   conv2dForward(x: Float32Array, filter: Float32Array, y: Float32Array, dims: Int32Array): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, dims: Int32Array): void;
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, dims: Int32Array): void;
-  bnForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, n: number, C: number, eps: number): void;
-  bnGradParams(x: Float32Array, mean: Float32Array, variance: Float32Array, dy: Float32Array, dgamma: Float32Array, dbeta: Float32Array, n: number, C: number, eps: number): void;
-  bnGradX(x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, dy: Float32Array, dmean: Float32Array, dvariance: Float32Array, dx: Float32Array, n: number, C: number, eps: number): void;
+  /** relu = 1: the output is relu(batch norm). */
+  bnForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, n: number, C: number, eps: number, relu: number): void;
+  /** reluOut: the fused-ReLU output, whose zeros mask dy (null without ReLU). */
+  bnGradParams(x: Float32Array, mean: Float32Array, variance: Float32Array, dy: Float32Array, dgamma: Float32Array, dbeta: Float32Array, n: number, C: number, eps: number, reluOut: Float32Array | null): void;
+  bnGradX(x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, dy: Float32Array, dmean: Float32Array, dvariance: Float32Array, dx: Float32Array, n: number, C: number, eps: number, reluOut: Float32Array | null): void;
   setThreads(n: number): void;
 }
 

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { HourglassConfig, validateModelConfig } from './config';
 import { ParamStore, BatchNormParams } from './params';
-import { batchNorm, conv, coordChannels, coordConv, ForwardContext, instanceNorm, maxPool2x, upsample2x } from './layers';
+import { batchNormRelu, conv, coordChannels, coordConv, ForwardContext, instanceNorm, maxPool2x, upsample2x } from './layers';
 import { Rng } from '../util/random';
 import type { LandmarkScheme } from '../data/schemes';
 
@@ -53,9 +53,9 @@ export function buildHourglass(config: HourglassConfig, opts: { seed: number; sc
     };
   };
   const res = (x: tf.Tensor4D, p: ResBlock, ctx: ForwardContext): tf.Tensor4D => {
-    let y = conv(tf.relu(batchNorm(x, p.bn1, ctx)), p.c1);
-    y = conv(tf.relu(batchNorm(y, p.bn2, ctx)), p.c2);
-    y = conv(tf.relu(batchNorm(y, p.bn3, ctx)), p.c3);
+    let y = conv(batchNormRelu(x, p.bn1, ctx), p.c1);
+    y = conv(batchNormRelu(y, p.bn2, ctx), p.c2);
+    y = conv(batchNormRelu(y, p.bn3, ctx), p.c3);
     return tf.add(y, p.skip ? conv(x, p.skip) : x);
   };
 
@@ -125,7 +125,7 @@ export function buildHourglass(config: HourglassConfig, opts: { seed: number; sc
     if (images.rank !== 4 || images.shape[1] !== config.inputSize || images.shape[2] !== config.inputSize || images.shape[3] !== 3) {
       throw new Error(`hourglass input must be [B, ${config.inputSize}, ${config.inputSize}, 3], got [${images.shape.join(', ')}]`);
     }
-    let x = tf.relu(batchNorm(cc > 0 ? coordConv(images, stemConv, 2, 3) : conv(images, stemConv, 2, 3), stemBn, ctx));
+    let x = batchNormRelu(cc > 0 ? coordConv(images, stemConv, 2, 3) : conv(images, stemConv, 2, 3), stemBn, ctx);
     x = res(x, stemRes[0], ctx);
     x = maxPool2x(x);
     x = res(x, stemRes[1], ctx);
@@ -149,7 +149,7 @@ export function buildHourglass(config: HourglassConfig, opts: { seed: number; sc
       }
       let f = runHG(inp, st.hg, ctx);
       f = res(f, st.featRes, ctx);
-      f = tf.relu(batchNorm(conv(f, st.featConv), st.featBn, ctx));
+      f = batchNormRelu(conv(f, st.featConv), st.featBn, ctx);
       const logits = conv(f, st.heatHead);
       const heat = config.heatmapHead === 'linear' ? logits : tf.relu(instanceNorm(logits));
       let fused = heat;

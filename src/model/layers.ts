@@ -32,18 +32,24 @@ export function conv(
   return tf.add(tf.conv2d(x, p.w as tf.Tensor4D, stride, padding), p.b);
 }
 
-export function batchNorm(x: tf.Tensor4D, p: BatchNormParams, ctx: ForwardContext): tf.Tensor4D {
+export function batchNorm(x: tf.Tensor4D, p: BatchNormParams, ctx: ForwardContext, relu = false): tf.Tensor4D {
   if (!ctx.training) {
-    return tf.batchNorm4d(x, p.mean as tf.Tensor1D, p.variance as tf.Tensor1D, p.beta as tf.Tensor1D, p.gamma as tf.Tensor1D, BN_EPS);
+    const y = tf.batchNorm4d(x, p.mean as tf.Tensor1D, p.variance as tf.Tensor1D, p.beta as tf.Tensor1D, p.gamma as tf.Tensor1D, BN_EPS);
+    return relu ? tf.relu(y) : y;
   }
   // One fused kernel with an analytic gradient on wasm (1.3-1.8x faster fwd+bwd, bench/bn-ab.ts); tf.moments elsewhere.
-  const { y, mean, variance } = batchNormTrain(x, p.gamma as tf.Tensor1D, p.beta as tf.Tensor1D, BN_EPS);
+  const { y, mean, variance } = batchNormTrain(x, p.gamma as tf.Tensor1D, p.beta as tf.Tensor1D, BN_EPS, { relu });
   const n = x.shape[0] * x.shape[1] * x.shape[2];
   // Running variance uses the unbiased estimate, as PyTorch does; the batch itself is normalised with the biased one.
   const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
   ctx.bnUpdates.push([p.mean, tf.keep(tf.add(tf.mul(p.mean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)))]);
   ctx.bnUpdates.push([p.variance, tf.keep(tf.add(tf.mul(p.variance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)))]);
   return y;
+}
+
+/** relu(batchNorm(x)): one fused kernel in training on wasm (every batch norm of the hourglass is followed by a ReLU). */
+export function batchNormRelu(x: tf.Tensor4D, p: BatchNormParams, ctx: ForwardContext): tf.Tensor4D {
+  return batchNorm(x, p, ctx, true);
 }
 
 /** Instance norm without affine parameters (PyTorch F.instance_norm defaults), over H and W per sample and channel. */

@@ -37,7 +37,7 @@ export function useNativeBatchNorm(nat: NativeKernels | null): void {
 const forward = (args: Args) => {
   const b = args.backend as WasmLike;
   const { x, gamma, beta } = args.inputs;
-  const eps = (args.attrs as { eps: number }).eps;
+  const { eps, relu } = args.attrs as { eps: number; relu?: boolean };
   const C = gamma.shape[0];
   const n = dims(x, C, BN_TRAIN);
   const y = b.makeOutput(x.shape, 'float32');
@@ -45,7 +45,7 @@ const forward = (args: Args) => {
   const variance = b.makeOutput([C], 'float32');
   const [xv, g, be, yv, mv, vv] = [x, gamma, beta, y, mean, variance].map((t) => b.typedArrayFromHeap(t));
   if (native) {
-    native.bnForward(xv, g, be, yv, mv, vv, n, C, eps);
+    native.bnForward(xv, g, be, yv, mv, vv, n, C, eps, relu ? 1 : 0);
     return [y, mean, variance];
   }
   const s = new Float64Array(C);
@@ -63,8 +63,17 @@ const forward = (args: Args) => {
     shift[c] = be[c] - s[c] * scale[c];
   }
   for (let p = 0; p < n * C; p += C) for (let c = 0; c < C; c++) yv[p + c] = xv[p + c] * scale[c] + shift[c];
+  if (relu) for (let p = 0; p < n * C; p++) if (!(yv[p] > 0)) yv[p] = 0;
   return [y, mean, variance];
 };
+
+/** With the fused ReLU, the gradient reaching the batch norm is dy where the output is positive, else 0. */
+function maskedDy(dyv: Float32Array, yv: Float32Array | undefined): Float32Array {
+  if (!yv) return dyv;
+  const out = new Float32Array(dyv.length);
+  for (let p = 0; p < dyv.length; p++) out[p] = yv[p] > 0 ? dyv[p] : 0;
+  return out;
+}
 
 /** Σdy and Σdy·x̂ per channel (float64). */
 function sums(xv: Float32Array, dyv: Float32Array, mv: Float32Array, rstd: Float64Array, n: number, C: number) {
@@ -82,35 +91,38 @@ function sums(xv: Float32Array, dyv: Float32Array, mv: Float32Array, rstd: Float
 
 const gradParams = (args: Args) => {
   const b = args.backend as WasmLike;
-  const { x, mean, variance, dy } = args.inputs;
-  const eps = (args.attrs as { eps: number }).eps;
+  const { x, mean, variance, dy, y } = args.inputs;
+  const { eps, relu } = args.attrs as { eps: number; relu?: boolean };
   const C = mean.shape[0];
   const n = dims(x, C, BN_GRAD_PARAMS);
   const dg = b.makeOutput([C], 'float32');
   const db = b.makeOutput([C], 'float32');
   const [xv, mv, vv, dyv, dgv, dbv] = [x, mean, variance, dy, dg, db].map((t) => b.typedArrayFromHeap(t));
+  const yv = relu ? b.typedArrayFromHeap(y) : undefined;
   if (native) {
-    native.bnGradParams(xv, mv, vv, dyv, dgv, dbv, n, C, eps);
+    native.bnGradParams(xv, mv, vv, dyv, dgv, dbv, n, C, eps, yv ?? null);
     return [dg, db];
   }
   const rstd = Float64Array.from(vv, (v) => 1 / Math.sqrt(v + eps));
-  const { sdy, sdyx } = sums(xv, dyv, mv, rstd, n, C);
+  const { sdy, sdyx } = sums(xv, maskedDy(dyv, yv), mv, rstd, n, C);
   for (let c = 0; c < C; c++) { dgv[c] = sdyx[c]; dbv[c] = sdy[c]; }
   return [dg, db];
 };
 
 const gradX = (args: Args) => {
   const b = args.backend as WasmLike;
-  const { x, gamma, mean, variance, dy, dmean, dvariance } = args.inputs;
-  const eps = (args.attrs as { eps: number }).eps;
+  const { x, gamma, mean, variance, dy, dmean, dvariance, y } = args.inputs;
+  const { eps, relu } = args.attrs as { eps: number; relu?: boolean };
   const C = mean.shape[0];
   const n = dims(x, C, BN_GRAD_X);
   const dx = b.makeOutput(x.shape, 'float32');
-  const [xv, g, mv, vv, dyv, dmv, dvv, dxv] = [x, gamma, mean, variance, dy, dmean, dvariance, dx].map((t) => b.typedArrayFromHeap(t));
+  const [xv, g, mv, vv, dyRaw, dmv, dvv, dxv] = [x, gamma, mean, variance, dy, dmean, dvariance, dx].map((t) => b.typedArrayFromHeap(t));
+  const yv = relu ? b.typedArrayFromHeap(y) : undefined;
   if (native) {
-    native.bnGradX(xv, g, mv, vv, dyv, dmv, dvv, dxv, n, C, eps);
+    native.bnGradX(xv, g, mv, vv, dyRaw, dmv, dvv, dxv, n, C, eps, yv ?? null);
     return dx;
   }
+  const dyv = maskedDy(dyRaw, yv);
   const rstd = Float64Array.from(vv, (v) => 1 / Math.sqrt(v + eps));
   const { sdy, sdyx } = sums(xv, dyv, mv, rstd, n, C);
   // dx = k·dy + a·(x − μ) + c0, per channel.
@@ -139,14 +151,17 @@ export function registerBatchNormTrain(): void {
   tf.registerGradient({
     kernelName: BN_TRAIN,
     inputsToSave: ['x', 'gamma'],
-    outputsToSave: [false, true, true],
+    // y only matters with the fused ReLU (its mask); saving it is a copy-free clone on wasm.
+    outputsToSave: [true, true, true],
     gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: NamedAttrMap) => {
       const [dy, dmean, dvariance] = dys as tf.Tensor[];
-      const [x, gamma, mean, variance] = saved;
+      const [x, gamma, y, mean, variance] = saved;
+      // dγ and dβ come from one kernel (with the ReLU mask applied to dy); computed once, outside the per-input closures.
+      const [dgamma, dbeta] = tf.engine().runKernel(BN_GRAD_PARAMS, { x, mean, variance, dy, y }, attrs) as tf.Tensor[];
       return {
-        x: () => tf.engine().runKernel(BN_GRAD_X, { x, gamma, mean, variance, dy, dmean, dvariance }, attrs) as tf.Tensor,
-        gamma: () => (tf.engine().runKernel(BN_GRAD_PARAMS, { x, mean, variance, dy }, attrs) as tf.Tensor[])[0],
-        beta: () => tf.sum(dy, [0, 1, 2]),
+        x: () => tf.engine().runKernel(BN_GRAD_X, { x, gamma, mean, variance, dy, dmean, dvariance, y }, attrs) as tf.Tensor,
+        gamma: () => dgamma,
+        beta: () => dbeta,
       };
     },
   });
@@ -154,17 +169,27 @@ export function registerBatchNormTrain(): void {
 
 export interface BatchNormTrainResult { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D }
 
-/** Training-mode batch norm over [B,H,W] per channel. `variance` is the biased batch variance (as tf.moments). */
-export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5): BatchNormTrainResult {
+/**
+ * Training-mode batch norm over [B,H,W] per channel. `variance` is the biased batch variance (as tf.moments).
+ * `relu: true` returns relu(y) from the same kernel (every batch norm of the hourglass is followed by a ReLU: one
+ * pass and no separate ReLU / step / multiply kernels in the backward pass).
+ */
+export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5, opts: { relu?: boolean } = {}): BatchNormTrainResult {
+  const relu = opts.relu ?? false;
   const C = x.shape[3];
   if (x.rank !== 4 || gamma.shape.join() !== `${C}` || beta.shape.join() !== `${C}`) {
     throw new Error(`batchNormTrain: x must be [B,H,W,C] with gamma and beta [C]; got x [${x.shape}], gamma [${gamma.shape}], beta [${beta.shape}]`);
   }
   if (tf.getBackend() !== 'wasm') {
     const { mean, variance } = tf.moments(x, [0, 1, 2]);
-    return { y: tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, eps), mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+    const y = tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, eps);
+    return { y: relu ? tf.relu(y) : y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
   }
   registerBatchNormTrain();
-  const [y, mean, variance] = tf.engine().runKernel(BN_TRAIN, { x, gamma, beta }, { eps }) as tf.Tensor[];
+  // The ReLU is fused only into the native kernels; the JS loops would run it with data-dependent branches (measured
+  // 1.4-1.7x slower than the JS batch norm followed by wasm's SIMD ReLU, bench/bn-ab.ts with STAR_NATIVE=0).
+  const fuse = relu && native !== null;
+  const [yk, mean, variance] = tf.engine().runKernel(BN_TRAIN, { x, gamma, beta }, { eps, relu: fuse }) as tf.Tensor[];
+  const y = relu && !fuse ? tf.relu(yk) : yk;
   return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
