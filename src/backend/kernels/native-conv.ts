@@ -39,7 +39,7 @@ export function makeNativeConv(kind: Kind, fallback: KernelConfig, nat: NativeKe
   const kernelFunc = (args: Args): TensorInfo => {
     const attrs = args.attrs ?? {};
     const format = attrs.dataFormat as string | undefined;
-    const ins = Object.values(args.inputs);
+    const ins = Object.values(args.inputs).filter((t) => t != null);
     if ((format != null && format !== 'NHWC') || ins.some((t) => t.dtype !== 'float32')) return fall(args);
     const backend = args.backend as WasmBackendLike;
     const view = (t: TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
