@@ -139,69 +139,85 @@ void col2imAdd(const Conv& c, const float* dcol, int64_t m0, int64_t rows, float
   }
 }
 
-napi_value Conv2dForward(napi_env env, napi_callback_info info) {
+// fn(m0, rows, col) over chunks of output positions, col = im2col(x) of those rows (bounded scratch).
+template <typename F>
+void im2colChunks(const Conv& c, const float* x, F fn) {
+  const int64_t rows = chunkRows(c);
+  float* col = scratch(rows * c.K()).data();
+  for (int64_t m0 = 0; m0 < c.M(); m0 += rows) {
+    const int64_t n = std::min(rows, c.M() - m0);
+    im2col(c, x, m0, n, col);
+    fn(m0, n, col);
+  }
+}
+
+// The arguments every conv function takes: three Float32Arrays and the packed dims, each array checked against the
+// size its role needs (the activation input [B,H,W,Cin], the filter [K,Cout], or output-shaped [M,Cout]).
+enum Role { kInput, kFilter, kOutputShaped };
+
+bool convCall(napi_env env, napi_callback_info info, const char* const names[3], const Role roles[3], Arr arr[3], Conv* c) {
   size_t argc = 4;
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 4) {
+    napi_throw_type_error(env, nullptr, "star_native: conv functions take (a, b, out, dims)");
+    return false;
+  }
+  for (int i = 0; i < 3; i++) if (!getFloats(env, argv[i], &arr[i], names[i])) return false;
+  if (!getConv(env, argv[3], c)) return false;
+  for (int i = 0; i < 3; i++) {
+    const int64_t want = roles[i] == kInput ? c->B * c->H * c->W * c->Cin : roles[i] == kFilter ? c->K() * c->Cout : c->M() * c->Cout;
+    if (!need(env, arr[i], want, names[i])) return false;
+  }
+  return true;
+}
+
+napi_value Conv2dForward(napi_env env, napi_callback_info info) {
+  static const char* const names[3] = {"x", "filter", "y"};
+  static const Role roles[3] = {kInput, kFilter, kOutputShaped};
   Conv c;
-  Arr x, f, y;
-  if (argc != 4 || !getFloats(env, argv[0], &x, "x") || !getFloats(env, argv[1], &f, "filter") || !getFloats(env, argv[2], &y, "y") ||
-      !getConv(env, argv[3], &c))
-    return nullptr;
-  if (!need(env, x, c.B * c.H * c.W * c.Cin, "x") || !need(env, f, c.K() * c.Cout, "filter") || !need(env, y, c.M() * c.Cout, "y")) return nullptr;
+  Arr a[3];
+  if (!convCall(env, info, names, roles, a, &c)) return nullptr;
+  Arr &x = a[0], &f = a[1], &y = a[2];
   if (c.M() == 0 || c.Cout == 0) return nullptr;
   if (c.K() == 0) { std::memset(y.p, 0, sizeof(float) * c.M() * c.Cout); return nullptr; }
   if (c.pointwise()) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c.M(), c.Cout, c.K(), 1.f, x.p, c.K(), f.p, c.Cout, 0.f, y.p, c.Cout);
     return nullptr;
   }
-  const int64_t rows = chunkRows(c);
-  float* col = scratch(rows * c.K()).data();
-  for (int64_t m0 = 0; m0 < c.M(); m0 += rows) {
-    const int64_t n = std::min(rows, c.M() - m0);
-    im2col(c, x.p, m0, n, col);
+  im2colChunks(c, x.p, [&](int64_t m0, int64_t n, const float* col) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, c.Cout, c.K(), 1.f, col, c.K(), f.p, c.Cout, 0.f, y.p + m0 * c.Cout, c.Cout);
-  }
+  });
   return nullptr;
 }
 
 napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  static const char* const names[3] = {"x", "dy", "dfilter"};
+  static const Role roles[3] = {kInput, kOutputShaped, kFilter};
   Conv c;
-  Arr x, dy, df;
-  if (argc != 4 || !getFloats(env, argv[0], &x, "x") || !getFloats(env, argv[1], &dy, "dy") || !getFloats(env, argv[2], &df, "dfilter") ||
-      !getConv(env, argv[3], &c))
-    return nullptr;
-  if (!need(env, x, c.B * c.H * c.W * c.Cin, "x") || !need(env, dy, c.M() * c.Cout, "dy") || !need(env, df, c.K() * c.Cout, "dfilter")) return nullptr;
+  Arr a[3];
+  if (!convCall(env, info, names, roles, a, &c)) return nullptr;
+  Arr &x = a[0], &dy = a[1], &df = a[2];
   if (c.K() == 0 || c.Cout == 0) return nullptr;
   if (c.M() == 0) { std::memset(df.p, 0, sizeof(float) * c.K() * c.Cout); return nullptr; }
   if (c.pointwise()) {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c.K(), c.Cout, c.M(), 1.f, x.p, c.K(), dy.p, c.Cout, 0.f, df.p, c.Cout);
     return nullptr;
   }
-  const int64_t rows = chunkRows(c);
-  float* col = scratch(rows * c.K()).data();
-  for (int64_t m0 = 0; m0 < c.M(); m0 += rows) {
-    const int64_t n = std::min(rows, c.M() - m0);
-    im2col(c, x.p, m0, n, col);
+  im2colChunks(c, x.p, [&](int64_t m0, int64_t n, const float* col) {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c.K(), c.Cout, n, 1.f, col, c.K(), dy.p + m0 * c.Cout, c.Cout,
                 m0 == 0 ? 0.f : 1.f, df.p, c.Cout);
-  }
+  });
   return nullptr;
 }
 
 napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  static const char* const names[3] = {"dy", "filter", "dx"};
+  static const Role roles[3] = {kOutputShaped, kFilter, kInput};
   Conv c;
-  Arr dy, f, dx;
-  if (argc != 4 || !getFloats(env, argv[0], &dy, "dy") || !getFloats(env, argv[1], &f, "filter") || !getFloats(env, argv[2], &dx, "dx") ||
-      !getConv(env, argv[3], &c))
-    return nullptr;
-  if (!need(env, dy, c.M() * c.Cout, "dy") || !need(env, f, c.K() * c.Cout, "filter") || !need(env, dx, c.B * c.H * c.W * c.Cin, "dx")) return nullptr;
+  Arr a[3];
+  if (!convCall(env, info, names, roles, a, &c)) return nullptr;
+  Arr &dy = a[0], &f = a[1], &dx = a[2];
   if (c.pointwise() && c.M() > 0 && c.Cout > 0 && c.K() > 0) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c.M(), c.K(), c.Cout, 1.f, dy.p, c.Cout, f.p, c.Cout, 0.f, dx.p, c.K());
     return nullptr;
