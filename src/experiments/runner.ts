@@ -109,7 +109,15 @@ export async function runExperiment(
  * through the same grid in parallel (each skips runs another live process holds). A lock whose process is gone is stale
  * and taken over (the run resumes from its checkpoint).
  */
-export function acquireRunLock(dir: string): { ok: true; release(): void } | { ok: false; holder: number } {
+export interface RunLock {
+  /** False when another live process holds the run (then `holder` is its pid and release does nothing). */
+  ok: boolean;
+  holder?: number;
+  release(): void;
+}
+
+// A plain interface rather than a union discriminated by `ok`: tslab's compiler (non-strict) does not narrow on it.
+export function acquireRunLock(dir: string): RunLock {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, '.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -119,7 +127,7 @@ export function acquireRunLock(dir: string): { ok: true; release(): void } | { o
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = Number(fs.readFileSync(file, 'utf8').trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) return { ok: false, holder };
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) return { ok: false, holder, release: () => {} };
       fs.rmSync(file, { force: true }); // stale (or our own from an earlier crash in this process)
     }
   }
