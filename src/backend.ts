@@ -53,6 +53,8 @@ export interface BackendOptions {
   log: (line: string) => void;
   /** Test seam: how threaded wasm is started (default: the shimmed init in src/backend/wasm-threads). */
   startThreaded: (threads: number) => Promise<WasmStart>;
+  /** Why the default thread count is what it is, when that needs saying (reported on the backend line). */
+  threadsNote?: string;
 }
 
 /** Resolve options: explicit values win, then environment variables, then defaults. Validates at the boundary. */
@@ -76,11 +78,20 @@ export function resolveBackendOptions(
       throw new Error(`STAR_THREADS="${env.STAR_THREADS}" must be an integer from 1 to 64`);
     }
   }
-  threads ??= Math.max(1, os.cpus().length);
+  let threadsNote: string | undefined;
+  if (threads == null) {
+    // With the native kernels, one thread is faster on the 2-core project machines: OpenBLAS gains nothing on these
+    // small GEMMs and the XNNPACK pool competes with the loader (hg-cpu-tiny 86 vs 120 ms/step, hg-cpu-small 663 vs
+    // 776 ms, `npm run bench`, results/bench/). Without them, threaded XNNPACK is the faster wasm.
+    const native = (options.wasmKernels ?? 'all') === 'all' && nativeKernels().kernels != null;
+    threads = native ? 1 : Math.max(1, os.cpus().length);
+    if (native) threadsNote = '1 compute thread by default with the native kernels (faster here; STAR_THREADS=n to change)';
+  }
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`initBackend: threads must be an integer >= 1, got ${threads}`);
   return {
     backend,
     threads,
+    threadsNote,
     quiet: options.quiet ?? false,
     wasmKernels: options.wasmKernels ?? 'all',
     loader: options.loader ?? defaultLoader,
@@ -135,7 +146,7 @@ export async function selectBackend(options: Partial<BackendOptions> = {}, env: 
           if (o.backend === 'wasm-threaded') fail((e as Error).message);
         }
       } else {
-        notes.push('threaded wasm skipped: 1 thread requested');
+        notes.push(o.threadsNote ?? 'threaded wasm skipped: 1 thread requested');
         if (o.backend === 'wasm-threaded') fail('STAR_THREADS=1 leaves no second thread');
       }
     }

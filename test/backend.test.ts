@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { formatBackendInfo, resolveBackendOptions, selectBackend, withBackend, type BackendOptions } from '../src/backend';
 import { nativeKernels } from '../src/backend/native-addon';
+import * as os from 'os';
 
 const notFound = (name: string) => Object.assign(new Error(`Cannot find module '${name}'`), { code: 'MODULE_NOT_FOUND' });
 
@@ -151,6 +152,15 @@ test('environment parsing: STAR_BACKEND, STAR_THREADS, explicit options win', ()
   assert.equal(resolveBackendOptions({}, { STAR_THREADS: '3' }).threads, 3);
   assert.equal(resolveBackendOptions({ threads: 1 }, { STAR_THREADS: '3' }).threads, 1);
   assert.ok(resolveBackendOptions({}, {}).threads >= 1);
+  // The default: 1 thread with the native kernels (measured faster on 2 cores), else one per CPU; STAR_THREADS wins.
+  const d = resolveBackendOptions({}, {});
+  if (nativeKernels().kernels) {
+    assert.equal(d.threads, 1);
+    assert.match(d.threadsNote ?? '', /1 compute thread by default with the native kernels/);
+    assert.equal(resolveBackendOptions({ wasmKernels: 'conv' }, {}).threads, Math.max(1, os.cpus().length));
+  } else {
+    assert.equal(d.threads, Math.max(1, os.cpus().length));
+  }
   assert.throws(() => resolveBackendOptions({}, { STAR_BACKEND: 'webgl' }), /STAR_BACKEND="webgl" is not one of auto/);
   assert.throws(() => resolveBackendOptions({}, { STAR_THREADS: 'two' }), /STAR_THREADS="two" must be an integer/);
   assert.throws(() => resolveBackendOptions({}, { STAR_THREADS: '0' }), /STAR_THREADS="0"/);
