@@ -11,7 +11,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, withBackend } from '../src/backend';
 import { starLossPerLandmark, StarLossOptions } from '../src/loss/star';
 import { heatmapMomentsPacked } from '../src/geometry/distribution';
-import { hostMomentsPacked, starHostAvailable } from '../src/loss/star-host';
+import { hostMomentsPacked, starHostAvailable, useNativeStarMoments } from '../src/loss/star-host';
+import { nativeKernels } from '../src/backend/native-addon';
 import { sampleRng } from '../src/data/augment';
 
 before(async () => {
@@ -121,7 +122,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
   });
 }
 
-test('host moments equal the op moments (values and gradient) on wasm; one-pixel channel has zero spread', async () => {
+for (const impl of ['JS loops', 'native'] as const) test(`host moments (${impl}) equal the op moments (values and gradient) on wasm; one-pixel channel has zero spread`, {
+  skip: impl === 'native' && !nativeKernels().kernels ? `native addon unavailable: ${nativeKernels().reason}` : false,
+}, async () => {
+  useNativeStarMoments(impl === 'native' ? nativeKernels().kernels : null);
   await withBackend('wasm', () => {
     const h = tf.tensor4d(heatmaps(11), SHAPE);
     const a = hostMomentsPacked(h).dataSync();
@@ -134,6 +138,7 @@ test('host moments equal the op moments (values and gradient) on wasm; one-pixel
     assert.ok(maxRel(ga, gb) <= 1e-5, `moments grad rel ${maxRel(ga, gb)}`);
     tf.dispose([h, dy]);
   });
+  useNativeStarMoments(nativeKernels().kernels);
 });
 
 test('implementation selection: auto uses host kernels on cpu/wasm; bad shapes get a clear error', async () => {

@@ -20,6 +20,9 @@ export interface NativeKernels {
   /** reluOut: the fused-ReLU output, whose zeros mask dy (null without ReLU). */
   bnGradParams(x: Float32Array, mean: Float32Array, variance: Float32Array, dy: Float32Array, dgamma: Float32Array, dbeta: Float32Array, n: number, C: number, eps: number, reluOut: Float32Array | null): void;
   bnGradX(x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, dy: Float32Array, dmean: Float32Array, dvariance: Float32Array, dx: Float32Array, n: number, C: number, eps: number, reluOut: Float32Array | null): void;
+  /** STAR heatmap moments [B,N,7] (loss/star-host.ts layout); shape = [B,H,W,N]; xs/ys the STAR grid axes. */
+  starMomentsForward(h: Float32Array, out: Float32Array, shape: Int32Array, xs: Float32Array, ys: Float32Array): void;
+  starMomentsBackward(dP: Float32Array, h: Float32Array, P: Float32Array, out: Float32Array, shape: Int32Array, xs: Float32Array, ys: Float32Array): void;
   setThreads(n: number): void;
 }
 
