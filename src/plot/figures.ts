@@ -72,8 +72,14 @@ export function scatterFigure(series: Series[], opts: FigureOptions): FigureSpec
 
 /** Grouped bars: e.g. NME per loss per subset. x holds the category labels. */
 export function barFigure(series: Series[], opts: FigureOptions): FigureSpec {
-  const data = series.map((s) => toTrace(s, 'bar'));
-  const spec: FigureSpec = { data, layout: { ...layoutOf(opts, series.length), barmode: 'group' } };
+  // Long category labels (arm names) would be rotated and clipped in the static export: wrap them onto horizontal
+  // lines instead and leave room for up to three lines under the axis.
+  const wrap = (v: unknown) => (typeof v === 'string' && v.length > 12 ? wrapWords(v, 12) : v);
+  const data = series.map((s) => ({ ...toTrace(s, 'bar'), x: s.x.map(wrap) }) as Trace);
+  const layout = layoutOf(opts, series.length);
+  layout.xaxis = { ...layout.xaxis, tickangle: 0, automargin: true };
+  layout.margin = { l: 70, r: 20, t: 60, b: 120 };
+  const spec: FigureSpec = { data, layout: { ...layout, barmode: 'group' } };
   return validateFigure(spec);
 }
 
@@ -95,4 +101,18 @@ export function heatmapFigure(
     { type: 'heatmap', name: opts.name, z: z.map((r) => [...r]), colorbar: { title: { text: axisTitle(opts.colorbar) } } },
   ];
   return validateFigure({ data, layout });
+}
+
+/** Greedy word wrap with plotly line breaks. */
+function wrapWords(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const w of text.split(' ')) {
+    if (line && line.length + 1 + w.length > width) {
+      lines.push(line);
+      line = w;
+    } else line = line ? `${line} ${w}` : w;
+  }
+  if (line) lines.push(line);
+  return lines.join('<br>');
 }
