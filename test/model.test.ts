@@ -44,6 +44,23 @@ test('forward shapes, non-negative heatmaps, AAM outputs, same seed -> same weig
   m2.params.dispose();
 });
 
+test('the official boundary channels (paper preset quirk) train: every parameter gets a finite gradient', async () => {
+  await tf.setBackend('cpu');
+  // Two stacks, so the second stack's input carries the x/y grids masked by the first stack's last heatmap.
+  const cfg = modelConfig('cpu-tiny', { aam: true, stacks: 2, boundaryChannels: true });
+  const m = buildHourglass(cfg, { seed: 5, scheme: WFLW98 });
+  const x = tf.randomUniform([2, 64, 64, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
+  const ctx = { training: true, bnUpdates: [] as [tf.Variable, tf.Tensor][] };
+  const { value, grads } = tf.variableGrads(() => {
+    const out = m.forward(x, ctx);
+    return tf.add(tf.sum(out.heatmaps[1]), tf.sum(out.heatmaps[0])) as tf.Scalar;
+  }, [...m.params.trainable.values()]);
+  assert.ok(Number.isFinite((await value.data())[0]));
+  for (const [name, g] of Object.entries(grads)) assert.ok((await g.data()).every(Number.isFinite), `non-finite gradient for ${name}`);
+  tf.dispose([value, ...Object.values(grads), ...ctx.bnUpdates.map(([, t]) => t)]);
+  m.params.dispose();
+});
+
 for (const backend of ['cpu', 'wasm']) test(`upsample2x is nearest-neighbour x2 (JS reference) with the block-sum gradient on ${backend}`, async () => {
   if (backend === 'wasm') await initBackend({ quiet: true, backend: 'wasm-single' });
   await tf.setBackend(backend);

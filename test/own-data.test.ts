@@ -60,6 +60,7 @@ test('train on a .pts folder: held-out validation, best/ loadable, resume refuse
   model.params.dispose();
   await assert.rejects(trainOnOwnData({ ...base, loss: lossFromName('coord-l1') }), /holds a checkpoint of a different configuration/);
   await assert.rejects(trainOnOwnData({ ...base, out: path.join(root, 'x'), batchSize: 64 }), /fewer than one batch of 64/);
+  await assert.rejects(trainOnOwnData({ ...base, out: path.join(root, 'p'), preset: 'paper' }), /--preset paper needs a native TensorFlow backend/);
 });
 
 test('star train: bad arguments exit 2 with the option named', () => {

@@ -141,7 +141,9 @@ export function buildHourglass(config: HourglassConfig, opts: { seed: number; sc
           // Official quirk: x/y grids masked by the previous stack's last landmark heatmap (> 0.05).
           const [b, h, w] = x.shape;
           const lastMap = tf.slice(prevHeat, [0, 0, 0, N - 1], [b, h, w, 1]);
-          const mask = tf.cast(tf.greater(tf.clipByValue(lastMap, 0, 1), 0.05), 'float32');
+          // tf.step (zero gradient), not tf.greater: the mask depends on the parameters through prevHeat, and tfjs has
+          // no gradient for Greater (training the paper preset failed with "gradient function not found for Greater").
+          const mask = tf.step(tf.sub(tf.clipByValue(lastMap, 0, 1), 0.05));
           const xy = tf.slice(coordChannels(h, w), [0, 0, 0, 0], [1, h, w, 2]);
           boundary = tf.mul(xy, mask) as tf.Tensor4D;
         }

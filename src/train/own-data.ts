@@ -101,6 +101,12 @@ export interface OwnDataResult {
 export async function trainOnOwnData(input: Partial<OwnDataOptions> & Pick<OwnDataOptions, 'data' | 'out' | 'loss'>): Promise<OwnDataResult> {
   const o: OwnDataOptions = { ...OWN_DATA_DEFAULTS, ...input } as OwnDataOptions;
   const info = await initBackend();
+  if (o.preset === 'paper' && (info.name === 'wasm' || info.name === 'cpu')) {
+    // Measured here: one batch-1 training step takes 4.6 s, then evaluation dies inside the wasm module with "memory access
+    // out of bounds" (the 4 stacks × 256 channels at 64×64 exceed what tfjs-wasm's 32-bit heap can address).
+    throw new Error(`--preset paper needs a native TensorFlow backend (@tensorflow/tfjs-node-gpu or -node, see README "Using a GPU"); ` +
+      `on ${info.name} its activations exceed the WebAssembly heap. Use --preset cpu-small or cpu-tiny here.`);
+  }
   let full: FaceDataset;
   let testSet: FaceDataset | undefined;
   if (o.data === 'synthetic') {
