@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend';
-import { CPU_AUGMENT, NO_AUGMENT, OFFICIAL_AUGMENT, type AugmentConfig } from '../data/augment';
+import { CPU_AUGMENT, NO_AUGMENT, OFFICIAL_AUGMENT, sampleRng, type AugmentConfig } from '../data/augment';
 import type { FaceDataset } from '../data/dataset';
 import { openDataset, type RealFormat } from '../data/real';
 import { resolveSyntheticConfig } from '../data/synthetic/config';
@@ -75,8 +75,7 @@ export function lossFromName(name: string, star: { omega?: number; distance?: st
 export function holdOut(n: number, fraction: number, seed: number): { train: number[]; val: number[] } {
   if (!(fraction > 0 && fraction < 1)) throw new Error(`valFraction must be in (0, 1), got ${fraction}`);
   const idx = Array.from({ length: n }, (_, i) => i);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  const rnd = () => ((s = (Math.imul(s ^ (s >>> 15), 1 | s) + 0x6d2b79f5) >>> 0) / 4294967296);
+  const rnd = sampleRng(seed, -1, 0); // the project's seeded generator (epoch −1: a stream no training epoch uses)
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
     [idx[i], idx[j]] = [idx[j], idx[i]];
