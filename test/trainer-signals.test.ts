@@ -57,9 +57,12 @@ test('a real SIGTERM reaches a training process whose batches are always ready: 
   const done = new Promise<string>((resolve) => child.on('exit', (code, signal) => resolve(code !== null ? `code ${code}` : `signal ${signal}`)));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no progress from the child: ${out}`)), 60_000);
+    let sent = false;
     child.stdout.on('data', (d) => {
       out += d;
-      if (/step 3\n/.test(out)) {
+      // Exactly one SIGTERM: `out` keeps matching after step 3, and a second signal means "stop now" (exit 130).
+      if (!sent && /step 3\n/.test(out)) {
+        sent = true;
         clearTimeout(timer);
         child.kill('SIGTERM');
         resolve();
