@@ -7,7 +7,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { execSync } from 'child_process';
 import { createHash } from 'crypto';
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, backendInfo } from '../backend';
 import { OFFICIAL_AUGMENT } from '../data/augment';
 import type { FaceDataset } from '../data/dataset';
@@ -16,10 +15,9 @@ import { syntheticDataset } from '../data/synthetic/dataset';
 import { WFLW98 } from '../data/schemes';
 import { modelConfig, type HourglassConfig } from '../model/config';
 import type { EvalResult } from '../eval/evaluate';
-import { starHostAvailable } from '../loss/star-host';
 import { type TrainConfig, TRAIN_DEFAULTS, type ProgressReporterLike } from '../train/trainer';
 import { describeLoss, headFor, canonicalLoss } from '../train/objective';
-import { fit } from '../train/fit';
+import { fit, runEnvironment } from '../train/fit';
 import { writeJsonAtomic } from '../util/files';
 import type { ArmSpec, ExperimentSpec } from './spec';
 import type { Profile } from '../config/profile';
@@ -143,12 +141,7 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
   writeJsonAtomic(path.join(dir, 'config.json'), {
     experiment: spec.name, arm, seed, profile: opts.profile, data: dataCfg, model: mcfg, train: trainCfg, loss: describeLoss(arm.loss), augment: spec.augment ?? OFFICIAL_AUGMENT,
   });
-  writeJsonAtomic(path.join(dir, 'env.json'), {
-    backend: info.name, threads: info.threads, backendReason: info.reason, customKernels: info.customKernels,
-    // Which STAR implementation 'auto' resolves to here (loss/star.ts): host kernels on cpu/wasm, tfjs-op kernels elsewhere.
-    starLossKernels: starHostAvailable() ? 'host' : 'fused',
-    gitCommit: gitCommit(), node: process.version, tfjs: tf.version_core, startedAt: new Date().toISOString(),
-  });
+  writeJsonAtomic(path.join(dir, 'env.json'), { ...runEnvironment(info), gitCommit: gitCommit() });
 
   const [trainSet, valSet, testSet] = await Promise.all([openSplit(dataCfg, 'train'), openSplit(dataCfg, 'val'), openSplit(dataCfg, 'test')]);
   const fitted = await fit({

@@ -19,6 +19,8 @@ import { loaderBatchProvider } from './loader-batches';
 import { decoderFor, makeObjective, needsHeatmapTargets, type LossSpec } from './objective';
 import { createProgress } from './progress';
 import { train, type ProgressReporterLike, type TrainConfig, type TrainResult } from './trainer';
+import type { BackendInfo } from '../backend';
+import { starHostAvailable } from '../loss/star-host';
 
 export interface FitJob {
   /** Run folder: checkpoint/, best/, metrics.jsonl, eigen.jsonl (the trainer's files). */
@@ -129,4 +131,14 @@ export function partEigenStats(out: HourglassOutput, scheme: LandmarkScheme): Re
   stats['all.lambdaMin'] = a.reduce((s, v) => s + v, 0) / a.length;
   stats['all.lambdaMax'] = b.reduce((s, v) => s + v, 0) / b.length;
   return stats;
+}
+
+/** What every run's env.json records about where it trained: backend, threads, which kernels, versions, start time. */
+export function runEnvironment(info: BackendInfo): Record<string, unknown> {
+  return {
+    backend: info.name, threads: info.threads, backendReason: info.reason, customKernels: info.customKernels,
+    // Which STAR implementation 'auto' resolves to here (loss/star.ts): host kernels on cpu/wasm, tfjs-op kernels elsewhere.
+    starLossKernels: starHostAvailable() ? 'host' : 'fused',
+    node: process.version, tfjs: tf.version_core, startedAt: new Date().toISOString(),
+  };
 }

@@ -9,7 +9,6 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend';
 import { CPU_AUGMENT, NO_AUGMENT, OFFICIAL_AUGMENT, sampleRng, type AugmentConfig } from '../data/augment';
 import type { FaceDataset } from '../data/dataset';
@@ -18,10 +17,9 @@ import { resolveSyntheticConfig } from '../data/synthetic/config';
 import { syntheticDataset } from '../data/synthetic/dataset';
 import type { EvalResult } from '../eval/evaluate';
 import { modelConfig, type PresetName } from '../model/config';
-import { starHostAvailable } from '../loss/star-host';
 import { resolveOptions } from '../loss/star';
 import { writeJsonAtomic } from '../util/files';
-import { fit } from './fit';
+import { fit, runEnvironment } from './fit';
 import { describeLoss, headFor, type LossSpec } from './objective';
 import { OFFICIAL_SCHEDULE } from './schedule';
 import { TRAIN_DEFAULTS, type ProgressReporterLike, type TrainConfig } from './trainer';
@@ -156,10 +154,7 @@ export async function trainOnOwnData(input: Partial<OwnDataOptions> & Pick<OwnDa
   }
   fs.mkdirSync(dir, { recursive: true });
   writeJsonAtomic(cfgFile, config);
-  writeJsonAtomic(path.join(dir, 'env.json'), {
-    backend: info.name, threads: info.threads, backendReason: info.reason, customKernels: info.customKernels,
-    starLossKernels: starHostAvailable() ? 'host' : 'fused', node: process.version, tfjs: tf.version_core, startedAt: new Date().toISOString(),
-  });
+  writeJsonAtomic(path.join(dir, 'env.json'), runEnvironment(info));
   const r = await fit({
     dir, label: `train ${path.basename(dir)}`, scheme, trainSet, valSet, testSet, model: mcfg, train: trainCfg, loss: o.loss, augment,
     workers: o.workers, progress: o.progress, handleSignals: o.handleSignals, stopAfter: o.stopAfter,
