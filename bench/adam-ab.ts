@@ -17,10 +17,10 @@ async function main(): Promise<void> {
   const B = 8;
   const x = tf.randomUniform([B, model.inputSize, model.inputSize, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
   const y = tf.randomUniform([B, model.heatmapSize, model.heatmapSize, model.numPoints], 0, 1, 'float32', 3) as tf.Tensor4D;
-  const steppers = { project: makeStepper(model, { adam: 'project' }), fused: makeStepper(model, { adam: 'fused' }) };
+  const steppers = { ops: makeStepper(model, { adam: 'ops' }), fused: makeStepper(model, { adam: 'fused' }) };
   const ts: Record<string, number[]> = { project: [], fused: [] };
   for (let r = 0; r < rounds + 2; r++) {
-    for (const k of ['project', 'fused'] as const) {
+    for (const k of ['ops', 'fused'] as const) {
       const t0 = performance.now();
       await steppers[k].step(x, y);
       if (r >= 2) ts[k].push(performance.now() - t0);

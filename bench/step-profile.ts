@@ -1,6 +1,6 @@
 /**
  * Where one training step spends its time, per kernel (tf.profile), for a bench model on the selected backend.
- *   STAR_BACKEND=wasm-single node --import tsx bench/step-profile.ts [convnet|hg-cpu-tiny|hg-cpu-small] [--batch 8] [--fused-adam]
+ *   STAR_BACKEND=wasm-single node --import tsx bench/step-profile.ts [convnet|hg-cpu-tiny|hg-cpu-small] [--batch 8] [--ops-adam]
  *     [--shapes KERNEL]   (also list the slowest calls of KERNEL with their input shapes)
  * Our composite kernels (src/backend/kernels) call wasm kernel functions directly: their inner work is counted
  * under their own name (Conv2DBackpropFilter, ...), and "Conv2D" is the forward pass only.
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const model = buildBenchModel(id);
   const x = tf.randomUniform([B, model.inputSize, model.inputSize, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
   const y = tf.randomUniform([B, model.heatmapSize, model.heatmapSize, model.numPoints], 0, 1, 'float32', 3) as tf.Tensor4D;
-  const adam = process.argv.includes('--fused-adam') ? 'fused' : 'project';
+  const adam = process.argv.includes('--ops-adam') ? 'ops' : 'trainer';
   const s = makeStepper(model, { adam });
   for (let i = 0; i < 2; i++) await s.step(x, y);
   const t0 = performance.now();
@@ -36,14 +36,14 @@ async function main(): Promise<void> {
   }
   const total = [...agg.values()].reduce((a, b) => a + b.ms, 0);
   console.log(`${id} batch ${B}, Adam ${adam}: step ${wall.toFixed(0)} ms unprofiled; profiled ${profTotal.toFixed(0)} ms, ${total.toFixed(0)} ms in ${p.kernels.length} kernels`);
-  for (const [name, a] of [...agg].sort((q, r) => r[1].ms - q[1].ms).slice(0, 18)) {
+  for (const [name, a] of [...agg].sort((q, r) => r[1].ms - q[1].ms).slice(0, Number(process.env.TOP ?? 18))) {
     console.log(`  ${name.padEnd(22)} ${a.ms.toFixed(1).padStart(8)} ms  ${(100 * a.ms / total).toFixed(1).padStart(5)}%  x${a.n}`);
   }
   // --shapes NAME: the slowest calls of one kernel with their input shapes (which layer is it?).
   const si = process.argv.indexOf('--shapes');
   if (si > 0) {
     const name = process.argv[si + 1];
-    const calls = p.kernels.filter((k) => k.name === name).sort((q, r) => Number(r.kernelTimeMs) - Number(q.kernelTimeMs)).slice(0, 8);
+    const calls = p.kernels.filter((k) => k.name === name).sort((q, r) => Number(r.kernelTimeMs) - Number(q.kernelTimeMs)).slice(0, 30);
     for (const k of calls) console.log(`    ${name} ${Number(k.kernelTimeMs).toFixed(2)} ms  inputs ${k.inputShapes.map((sh) => `[${sh}]`).join(' ')}`);
   }
 }

@@ -14,12 +14,15 @@ export interface Stepper {
   dispose(): void;
 }
 
-/** 'project': src/train/adam.ts (what training uses today); 'fused': src/backend/ops/adam-fused.ts (proposed). */
-export type AdamKind = 'project' | 'fused';
+/**
+ * 'trainer': what src/train/adam.ts picks by itself, i.e. what training runs (the fused kernel where the backend has it);
+ * 'ops': the op-by-op update; 'fused': the fused kernel (src/backend/ops/adam-fused.ts), required.
+ */
+export type AdamKind = 'trainer' | 'ops' | 'fused';
 
 export function makeStepper(model: BenchModel, opts: { lr?: number; adam?: AdamKind } = {}): Stepper {
   const lr = opts.lr ?? 1e-3;
-  const adam = new Adam(model.params, undefined, { fused: opts.adam === 'fused' });
+  const adam = new Adam(model.params, undefined, { fused: opts.adam === 'ops' ? false : opts.adam === 'fused' ? true : undefined });
   const gradientStep = makeGradientStep(model.params, adam);
   return {
     async step(images, target) {

@@ -10,7 +10,7 @@
  * network's output shapes (all stacks), and the share STAR would take of a training step.
  *
  *   node --import tsx bench/train-step.ts [--quick] [--nets convnet,hg-cpu-tiny,hg-cpu-small] [--threads 1,2]
- *        [--steps N] [--warmup N] [--batch 8] [--kernels all|conv] [--adam project|fused] [--no-torch] [--no-star]
+ *        [--steps N] [--warmup N] [--batch 8] [--kernels all|conv] [--adam trainer|ops|fused] [--no-torch] [--no-star]
  *   node --import tsx bench/train-step.ts --rss [--steps 1000] [--net hg-cpu-tiny]    # memory over a long run
  *
  * Each configuration runs in its own child process (wasm starts once per process, with a fixed thread count).
@@ -212,8 +212,8 @@ function listArg(name: string, fallback: string[], known?: readonly string[]): s
 }
 
 function adamArg(): AdamKind {
-  const v = arg('adam', 'project');
-  if (v !== 'project' && v !== 'fused') throw new Error(`--adam must be project or fused, got "${v}"`);
+  const v = arg('adam', 'trainer');
+  if (v !== 'trainer' && v !== 'ops' && v !== 'fused') throw new Error(`--adam must be trainer, ops or fused, got "${v}"`);
   return v;
 }
 
@@ -344,7 +344,7 @@ async function main(): Promise<void> {
     'One step = next batch from the data loader (1 worker) + forward + backward + Adam + BN statistics; MSE to heatmap targets.', '',
     table(rows), '',
     ...(lossRows.length > 1 ? ['STAR loss vs heatmap MSE, forward + backward on the output shapes (all stacks), same process:', '', table(lossRows), ''] : []),
-    `tfjs: ${backendLines.join('; ')}; Adam: ${adam === 'fused' ? 'fused kernel (src/backend/ops/adam-fused.ts)' : 'src/train/adam.ts'}. PyTorch: ${torch.find((t) => t.torch)?.torch ?? 'n/a'} (torch.set_num_threads).`, '', note,
+    `tfjs: ${backendLines.join('; ')}; Adam: ${adam === 'ops' ? 'op by op (src/train/adam.ts, fused: false)' : adam === 'fused' ? 'fused kernel (src/backend/ops/adam-fused.ts)' : 'as training picks it (src/train/adam.ts: fused kernel on wasm/cpu)'}. PyTorch: ${torch.find((t) => t.torch)?.torch ?? 'n/a'} (torch.set_num_threads).`, '', note,
   ].join('\n');
   console.log(md);
   writeResults('train-step', { date: new Date().toISOString(), host: hostInfo(), batch, steps, warmup, kernels, adam, summary, results, torch, note }, md);

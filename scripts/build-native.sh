@@ -19,7 +19,7 @@ done
   say "no cblas.h (apt install libopenblas-dev): native kernels not built"; exit 0; }
 mkdir -p "$(dirname "$OUT")"
 # -march=native: the addon is built on the machine that runs it (install time), so the host's vector units are safe.
-if g++ -O3 -march=native -std=c++17 -shared -fPIC -DNODE_GYP_MODULE_NAME=star_native -I"$NODE_INC" -I/usr/include/openblas \
+if g++ -O3 -march=native -std=c++17 -pthread -shared -fPIC -DNODE_GYP_MODULE_NAME=star_native -I"$NODE_INC" -I/usr/include/openblas \
     "$SRC" -lopenblas -o "$OUT.tmp" 2> dist/native/build.log; then
   mv "$OUT.tmp" "$OUT"
   say "built $OUT"

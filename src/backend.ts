@@ -17,6 +17,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { defaultCudaVisible, defaultLoader, tryNative, type ModuleLoader } from './backend/native';
 import { startWasmSingle, startWasmThreaded, type WasmStart } from './backend/wasm-threads';
 import { registerWasmTrainingKernels, type WasmKernelSet } from './backend/kernels/register';
+import { installLeanSavedTensors } from './backend/lean-tape';
 import { nativeKernels } from './backend/native-addon';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -161,7 +162,8 @@ export async function selectBackend(options: Partial<BackendOptions> = {}, env: 
     if (started != null) {
       const nat = nativeKernels();
       const customKernels = registerWasmTrainingKernels(o.wasmKernels, nat.kernels);
-      nat.kernels?.setThreads(started.threads);
+      nat.kernels?.setThreads(o.threads);
+      installLeanSavedTensors();
       notes.push(`wasm: ${started.detail}`);
       if (o.wasmKernels === 'all') notes.push(`native kernels: ${nat.reason}`);
       return { name: 'wasm', threads: started.threads, reason: notes.join('; '), customKernels };
@@ -170,6 +172,7 @@ export async function selectBackend(options: Partial<BackendOptions> = {}, env: 
   // Last rung: pure JS. Always present, ~500x slower than patched wasm for conv training.
   const ok = await tf.setBackend('cpu');
   if (!ok) throw new Error(`no tfjs backend starts (even 'cpu' failed): ${notes.join('; ')}`);
+  installLeanSavedTensors();
   notes.push(forced ? 'cpu requested' : 'pure-JS cpu fallback (slow)');
   return { name: 'cpu', threads: 1, reason: notes.join('; '), customKernels: [] };
 }

@@ -62,7 +62,7 @@ test('nothing native installed: auto lands on wasm, and says why for each rung',
   const native = nativeKernels();
   assert.deepEqual(info.customKernels, native.kernels
     ? ['Conv2DBackpropFilter(native)', 'Conv2DBackpropInput(native)', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean', 'Conv2D(native)',
-      'BatchNormTrain(native)', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)']
+      'BatchNormTrain(native)', 'Conv2DBias(native)', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)']
     : ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)']);
   assert.ok(info.reason.includes(`native kernels: ${native.reason}`), info.reason);
   assert.match(formatBackendInfo(info), /^\[backend\] wasm \(1 thread\) — /);

@@ -205,7 +205,7 @@ test("'missing-only' restores the stock input gradient and MaxPoolGrad; 'all' re
   if (NATIVE.kernels) {
     assert.deepEqual(registerWasmTrainingKernels('all', NATIVE.kernels),
       ['Conv2DBackpropFilter(native)', 'Conv2DBackpropInput(native)', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean', 'Conv2D(native)',
-        'BatchNormTrain(native)', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)']);
+        'BatchNormTrain(native)', 'Conv2DBias(native)', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)']);
   }
   assert.throws(() => registerWasmTrainingKernels('some' as never), /kernel set "some" is not one of all, conv/);
 });

@@ -6,6 +6,7 @@ import { buildHourglass, officialReportedParamCount } from '../src/model/hourgla
 import { modelConfig, PRESETS } from '../src/model/config';
 import { WFLW98 } from '../src/data/schemes';
 import { initBackend } from '../src/backend';
+import { applyBatchNormUpdates, type BatchNormUpdate, type ForwardContext } from '../src/model/layers';
 
 test('presets validate and the paper preset reproduces the official parameter counts', async () => {
   await tf.setBackend('cpu');
@@ -50,14 +51,14 @@ test('the official boundary channels (paper preset quirk) train: every parameter
   const cfg = modelConfig('cpu-tiny', { aam: true, stacks: 2, boundaryChannels: true });
   const m = buildHourglass(cfg, { seed: 5, scheme: WFLW98 });
   const x = tf.randomUniform([2, 64, 64, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
-  const ctx = { training: true, bnUpdates: [] as [tf.Variable, tf.Tensor][] };
+  const ctx: ForwardContext = { training: true, bnUpdates: [] };
   const { value, grads } = tf.variableGrads(() => {
     const out = m.forward(x, ctx);
     return tf.add(tf.sum(out.heatmaps[1]), tf.sum(out.heatmaps[0])) as tf.Scalar;
   }, [...m.params.trainable.values()]);
   assert.ok(Number.isFinite((await value.data())[0]));
   for (const [name, g] of Object.entries(grads)) assert.ok((await g.data()).every(Number.isFinite), `non-finite gradient for ${name}`);
-  tf.dispose([value, ...Object.values(grads), ...ctx.bnUpdates.map(([, t]) => t)]);
+  tf.dispose([value, ...Object.values(grads), ...ctx.bnUpdates.flatMap((u) => [u.mean, u.variance])]);
   m.params.dispose();
 });
 
@@ -101,4 +102,30 @@ test('coordConv equals a conv over the explicitly concatenated coordinate (and e
   const gw2 = tf.grad((v: tf.Tensor) => tf.sum(tf.square(tf.add(tf.conv2d(tf.concat([x, tf.tile(coordChannels(9, 9), [2, 1, 1, 1]), extra], 3), v as tf.Tensor4D, 2, 'same'), b))))(w);
   assert.ok((await rel(gw1, gw2)) < 1e-5);
   assert.throws(() => coordConv(x, { w, b }, 1, 'same'), /expected 4 \+ 3 coordinates \+ 0 extra/);
+});
+
+for (const backend of ['cpu', 'wasm']) test(`batch-norm running statistics: the host update gives the tf-op update's bits on ${backend}`, async () => {
+  if (backend === 'wasm') await initBackend({ quiet: true, backend: 'wasm-single' });
+  else await tf.setBackend('cpu');
+  const run = (host: boolean) => {
+    const v = (xs: number[]) => { const t = tf.tensor1d(xs); const r = tf.variable(t); t.dispose(); return r; };
+    const params = { gamma: v([1, 1, 1, 1, 1]), beta: v([0, 0, 0, 0, 0]), mean: v([0.3, -1.7, 2.1, 0, 1e-3]), variance: v([1, 0.2, 3.3, 7.1, 1e-4]) };
+    const ups: BatchNormUpdate[] = [
+      { params, mean: tf.tensor1d([0.11, -0.2, 5.3, -1e-4, 0.7]), variance: tf.tensor1d([0.5, 2.9, 1e-6, 0.33, 4.4]), count: 2048 },
+      { params, mean: tf.tensor1d([1, 2, 3, 4, 5]), variance: tf.tensor1d([0.1, 0.2, 0.3, 0.4, 0.5]), count: 1 },
+    ];
+    applyBatchNormUpdates(ups, { host });
+    assert.ok(ups.every((u) => u.mean.isDisposed && u.variance.isDisposed), 'batch statistics disposed');
+    const out = { mean: Array.from(params.mean.dataSync()), variance: Array.from(params.variance.dataSync()) };
+    tf.dispose(Object.values(params));
+    return out;
+  };
+  const before = tf.memory().numTensors;
+  const host = run(true);
+  const ops = run(false);
+  assert.deepEqual(host, ops);
+  // Spot value: 0.9·0.3 + 0.1·0.11 = 0.281, then 0.9·0.281 + 0.1·1.
+  assert.ok(Math.abs(host.mean[0] - (0.9 * 0.281 + 0.1)) < 1e-6);
+  assert.ok(Math.abs(host.variance[0] - (0.9 * (0.9 * 1 + 0.1 * 0.5 * 2048 / 2047) + 0.1 * 0.1)) < 1e-6);
+  assert.equal(tf.memory().numTensors, before);
 });

@@ -13,6 +13,10 @@ export interface ConvDims {
 
 export interface NativeKernels {
   conv2dForward(x: Float32Array, filter: Float32Array, y: Float32Array, dims: Int32Array): void;
+  /** conv2dForward + bias[Cout] on every output position, in the same pass. */
+  conv2dBiasForward(x: Float32Array, filter: Float32Array, y: Float32Array, dims: Int32Array, bias: Float32Array): void;
+  /** out[c] = Σ over rows of dy[r, c] (a bias gradient). */
+  columnSums(dy: Float32Array, out: Float32Array, rows: number, C: number): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, dims: Int32Array): void;
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, dims: Int32Array): void;
   /** relu = 1: the output is relu(batch norm). */
@@ -23,7 +27,12 @@ export interface NativeKernels {
   /** STAR heatmap moments [B,N,7] (loss/star-host.ts layout); shape = [B,H,W,N]; xs/ys the STAR grid axes. */
   starMomentsForward(h: Float32Array, out: Float32Array, shape: Int32Array, xs: Float32Array, ys: Float32Array): void;
   starMomentsBackward(dP: Float32Array, h: Float32Array, P: Float32Array, out: Float32Array, shape: Int32Array, xs: Float32Array, ys: Float32Array): void;
-  setThreads(n: number): void;
+  /**
+   * Threads the native kernels split their work over (our pool; OpenBLAS itself stays single-threaded). Jobs under
+   * `minWork` multiply-adds (default 1.5e5) stay on the calling thread; tests pass 0 to split everything.
+   */
+  setThreads(n: number, minWork?: number): void;
+  getThreads(): number;
 }
 
 export const NATIVE_ADDON_PATH = path.resolve(__dirname, '..', '..', 'dist', 'native', 'star_native.node');

@@ -7,16 +7,27 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { BatchNormParams } from './params';
 import { batchNormTrain } from '../backend/ops/batch-norm';
+import { convBias } from '../backend/ops/conv-bias';
 
 export const BN_EPS = 1e-5;
 /** PyTorch's BatchNorm momentum 0.1 (running = 0.9 running + 0.1 batch). */
 export const BN_MOMENTUM = 0.1;
 export const IN_EPS = 1e-5;
 
+/** One batch norm's batch statistics, to be folded into its running averages after the gradient step. */
+export interface BatchNormUpdate {
+  params: BatchNormParams;
+  /** Batch mean and biased batch variance [C] (kept: they outlive the forward pass's tidy scope). */
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+  /** Values per channel the statistics were taken over (B·H·W). */
+  count: number;
+}
+
 export interface ForwardContext {
   training: boolean;
-  /** Pending running-stat updates [variable, new value] (training only); the trainer assigns them after the step. */
-  bnUpdates: [tf.Variable, tf.Tensor][];
+  /** Pending running-stat updates (training only); applyBatchNormUpdates folds them in after the step. */
+  bnUpdates: BatchNormUpdate[];
 }
 
 type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
@@ -28,8 +39,8 @@ function convPadding(pad: 'same' | 'valid' | number): 'same' | 'valid' | Pad4 {
 export function conv(
   x: tf.Tensor4D, p: { w: tf.Variable; b: tf.Variable }, stride = 1, pad: 'same' | 'valid' | number = 'same',
 ): tf.Tensor4D {
-  const padding = convPadding(pad);
-  return tf.add(tf.conv2d(x, p.w as tf.Tensor4D, stride, padding), p.b);
+  // One kernel with the bias on wasm + native addon (src/backend/ops/conv-bias.ts); conv2d + add elsewhere.
+  return convBias(x, p.w as tf.Tensor4D, p.b as tf.Tensor1D, stride, convPadding(pad));
 }
 
 export function batchNorm(x: tf.Tensor4D, p: BatchNormParams, ctx: ForwardContext, relu = false): tf.Tensor4D {
@@ -39,12 +50,52 @@ export function batchNorm(x: tf.Tensor4D, p: BatchNormParams, ctx: ForwardContex
   }
   // One fused kernel with an analytic gradient on wasm (1.3-1.8x faster fwd+bwd, bench/bn-ab.ts); tf.moments elsewhere.
   const { y, mean, variance } = batchNormTrain(x, p.gamma as tf.Tensor1D, p.beta as tf.Tensor1D, BN_EPS, { relu });
-  const n = x.shape[0] * x.shape[1] * x.shape[2];
-  // Running variance uses the unbiased estimate, as PyTorch does; the batch itself is normalised with the biased one.
-  const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
-  ctx.bnUpdates.push([p.mean, tf.keep(tf.add(tf.mul(p.mean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)))]);
-  ctx.bnUpdates.push([p.variance, tf.keep(tf.add(tf.mul(p.variance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)))]);
+  ctx.bnUpdates.push({ params: p, mean: tf.keep(mean), variance: tf.keep(variance), count: x.shape[0] * x.shape[1] * x.shape[2] });
   return y;
+}
+
+/**
+ * running = (1 − momentum)·running + momentum·batch, with the unbiased batch variance (n/(n−1)) as PyTorch does (the
+ * batch itself is normalised with the biased one). Disposes the batch statistics.
+ *
+ * On the CPU backends (wasm, cpu) the arithmetic runs on the host in float32 steps (Math.fround after every operation:
+ * the same bits as the tf ops) — 7 small kernels per batch norm and step (245 in the cpu-tiny hourglass) cost more in
+ * per-op overhead than the arithmetic. Elsewhere (GPU) as tf ops, so nothing is read back mid-training.
+ */
+export function applyBatchNormUpdates(updates: BatchNormUpdate[], opts: { host?: boolean } = {}): void {
+  const host = opts.host ?? (tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu');
+  const keep = Math.fround(1 - BN_MOMENTUM);
+  const m = Math.fround(BN_MOMENTUM);
+  for (const u of updates) {
+    const n = u.count;
+    const bessel = Math.fround(n / (n - 1));
+    if (host) {
+      const [rm, rv, bm, bv] = [u.params.mean, u.params.variance, u.mean, u.variance].map((t) => t.dataSync() as Float32Array);
+      const nm = new Float32Array(rm.length);
+      const nv = new Float32Array(rv.length);
+      for (let c = 0; c < rm.length; c++) {
+        nm[c] = Math.fround(Math.fround(rm[c] * keep) + Math.fround(bm[c] * m));
+        const unbiased = n > 1 ? Math.fround(bv[c] * bessel) : bv[c];
+        nv[c] = Math.fround(Math.fround(rv[c] * keep) + Math.fround(unbiased * m));
+      }
+      assignValues(u.params.mean, nm);
+      assignValues(u.params.variance, nv);
+    } else {
+      tf.tidy(() => {
+        const unbiased = n > 1 ? tf.mul(u.variance, n / (n - 1)) : u.variance;
+        u.params.mean.assign(tf.add(tf.mul(u.params.mean, 1 - BN_MOMENTUM), tf.mul(u.mean, BN_MOMENTUM)));
+        u.params.variance.assign(tf.add(tf.mul(u.params.variance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+      });
+    }
+    u.mean.dispose();
+    u.variance.dispose();
+  }
+}
+
+function assignValues(v: tf.Variable, data: Float32Array): void {
+  const t = tf.tensor(data, v.shape, 'float32');
+  v.assign(t);
+  t.dispose();
 }
 
 /** relu(batchNorm(x)): one fused kernel in training on wasm (every batch norm of the hourglass is followed by a ReLU). */
@@ -117,7 +168,7 @@ export function coordConv(
   if (cin !== cx + 3 + ce) throw new Error(`coordConv: kernel has ${cin} input channels, expected ${cx} + 3 coordinates + ${ce} extra`);
   const padding = convPadding(pad);
   const part = (from: number, n: number) => tf.slice(p.w, [0, 0, from, 0], [kh, kw, n, cout]) as tf.Tensor4D;
-  let y: tf.Tensor4D = tf.add(tf.conv2d(x, part(0, cx), stride, padding), tf.conv2d(coordChannels(x.shape[1], x.shape[2]), part(cx, 3), stride, padding));
+  let y: tf.Tensor4D = tf.add(convBias(x, part(0, cx), p.b as tf.Tensor1D, stride, padding), tf.conv2d(coordChannels(x.shape[1], x.shape[2]), part(cx, 3), stride, padding));
   if (extra) y = tf.add(y, tf.conv2d(extra, part(cx + 3, ce), stride, padding));
-  return tf.add(y, p.b);
+  return y;
 }

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import type { ForwardContext } from '../model/layers';
+import { applyBatchNormUpdates, type ForwardContext } from '../model/layers';
 
 export interface Optimizer {
   apply(grads: Map<string, tf.Tensor>, lr: number): void;
@@ -27,10 +27,7 @@ export function makeGradientStep(params: Map<string, tf.Variable>, optimizer: Op
     for (const [tfName, g] of Object.entries(grads)) named.set(byTfName.get(tfName)!, g);
     optimizer.apply(named, lr);
     for (const g of Object.values(grads)) g.dispose();
-    for (const [v, t] of ctx.bnUpdates) {
-      v.assign(t);
-      t.dispose();
-    }
+    applyBatchNormUpdates(ctx.bnUpdates);
     return value;
   };
 }

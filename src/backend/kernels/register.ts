@@ -15,6 +15,7 @@ import { leanMeanGrad, leanSumGrad } from './reduce-grad';
 import { makeNativeConv } from './native-conv';
 import { nativeKernels, type NativeKernels } from '../native-addon';
 import { useNativeBatchNorm } from '../ops/batch-norm';
+import { useNativeConvBias } from '../ops/conv-bias';
 
 const NATIVE_NAMES: string[] = [tf.Conv2D, tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput];
 
@@ -79,6 +80,7 @@ export function registerWasmTrainingKernels(set: WasmKernelSet = 'all', native: 
   const configs = chosen.map(([n, make]) => [n, make(nat)] as const).filter(([, c]) => c !== undefined);
   for (const [n, c] of configs) swap(c, n);
   useNativeBatchNorm(nat);
+  useNativeConvBias(nat);
   if (tf.getKernel(CHANNEL_DOT, 'wasm') == null) tf.registerKernel(makeChannelDotCentered());
   for (const [n, lean] of GRADS) {
     if (!stockGrads.has(n)) {
@@ -90,6 +92,6 @@ export function registerWasmTrainingKernels(set: WasmKernelSet = 'all', native: 
     tf.registerGradient(set === 'all' ? lean(stockGrad) : stockGrad);
   }
   const ours = configs.map(([n]) => (nat && NATIVE_NAMES.includes(n) ? `${n}(native)` : n));
-  const bn = nat ? ['BatchNormTrain(native)'] : [];
+  const bn = nat ? ['BatchNormTrain(native)', 'Conv2DBias(native)'] : [];
   return set === 'all' ? [...ours, ...bn, ...GRADS.map(([n]) => `${n}(grad)`)] : ours;
 }

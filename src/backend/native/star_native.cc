@@ -10,10 +10,16 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <cstring>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 extern "C" void openblas_set_num_threads(int);
@@ -57,6 +63,113 @@ bool getInts(napi_env env, napi_value v, std::vector<int64_t>* out, size_t want,
   }
   return true;
 }
+
+// ------------------------------------------------------------------------------------------------ thread pool
+// A job below this many multiply-adds (or element visits) runs on the calling thread: a dispatch costs a few µs, and
+// a sleeping worker's wake-up tens of µs. Settable (setThreads' second argument) so tests can force splits.
+double gMinWork = 1.5e5;
+// After a job, workers spin this long before sleeping (most kernels of a training step follow within tens of µs).
+constexpr int kSpinMicros = 200;
+// Our own threads, not OpenBLAS's: its threading gained nothing on these GEMM sizes (the im2col, col2im and batch-norm
+// passes around each GEMM stayed serial), so every kernel splits its whole job — rows of output positions, samples, or
+// rows of a batch-norm pass — into one part per thread and OpenBLAS runs single-threaded inside each part.
+// Workers spin briefly after a job (the next kernel of a training step usually follows within tens of µs), then sleep.
+class Pool {
+ public:
+  int threads() const { return threads_; }
+
+  void resize(int n) {
+    std::lock_guard<std::mutex> run(runMutex_);
+    stopWorkers();
+    threads_ = std::max(1, n);
+    // The generation is read here, not in the new thread: a job posted before the thread first runs must not be missed.
+    const uint64_t seen = generation_.load(std::memory_order_acquire);
+    for (int i = 1; i < threads_; i++) workers_.emplace_back([this, i, seen] { work(i, seen); });
+  }
+
+  // fn(part) for part in [0, parts), parts <= threads(); the calling thread runs part 0. Serial when another thread is
+  // already inside run() (a kernel called from a second JS thread) or for a single part.
+  template <typename F>
+  void run(int parts, F&& fn) {
+    std::unique_lock<std::mutex> run(runMutex_, std::try_to_lock);
+    if (parts <= 1 || !run.owns_lock() || threads_ <= 1) {
+      for (int p = 0; p < parts; p++) fn(p);
+      return;
+    }
+    parts = std::min(parts, threads_);
+    job_ = [&fn](int p) { fn(p); };
+    parts_ = parts;
+    pending_.store(threads_ - 1, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    cv_.notify_all();
+    fn(0);
+    while (pending_.load(std::memory_order_acquire) != 0) spinPause();
+  }
+
+ private:
+  static void spinPause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+
+  void work(int id, uint64_t seen) {
+    for (;;) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
+      while (generation_.load(std::memory_order_acquire) == seen && !stop_.load(std::memory_order_relaxed)) {
+        for (int i = 0; i < 32; i++) spinPause();
+        if (std::chrono::steady_clock::now() > until) {
+          std::unique_lock<std::mutex> lk(m_);
+          cv_.wait(lk, [&] { return generation_.load(std::memory_order_acquire) != seen || stop_.load(); });
+        }
+      }
+      if (stop_.load()) return;
+      seen = generation_.load(std::memory_order_acquire);
+      if (id < parts_) job_(id);
+      pending_.fetch_sub(1, std::memory_order_release);
+    }
+  }
+
+  void stopWorkers() {
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      stop_.store(true);
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+    workers_.clear();
+    stop_.store(false);
+  }
+
+  int threads_ = 1;
+  int parts_ = 0;
+  std::function<void(int)> job_;
+  std::vector<std::thread> workers_;
+  std::mutex runMutex_, m_;
+  std::condition_variable cv_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
+};
+
+// Never destroyed: its threads must not be joined by static destructors at process exit (they die with the process).
+Pool& pool() {
+  static Pool* p = new Pool();
+  return *p;
+}
+
+// How many parts a job of `work` multiply-adds (or element visits) is worth splitting into: a dispatch costs a few µs.
+int partsFor(double work, int64_t maxParts) {
+  const int t = pool().threads();
+  if (t <= 1 || work < gMinWork) return 1;
+  return int(std::max<int64_t>(1, std::min<int64_t>(t, maxParts)));
+}
+
+// [begin, end) of part p when `total` items are split into `parts` near-equal ranges.
+inline int64_t splitAt(int64_t total, int parts, int p) { return total * p / parts; }
 
 bool need(napi_env env, const Arr& a, size_t n, const char* what) {
   if (a.n < n) {
@@ -139,27 +252,30 @@ void col2imAdd(const Conv& c, const float* dcol, int64_t m0, int64_t rows, float
   }
 }
 
-// fn(m0, rows, col) over chunks of output positions, col = im2col(x) of those rows (bounded scratch).
+// fn(m0, rows, col) over chunks of the output positions [mBegin, mEnd), col = im2col(x) of those rows (bounded
+// scratch, one per thread).
 template <typename F>
-void im2colChunks(const Conv& c, const float* x, F fn) {
+void im2colChunks(const Conv& c, const float* x, int64_t mBegin, int64_t mEnd, F fn) {
   const int64_t rows = chunkRows(c);
   float* col = scratch(rows * c.K()).data();
-  for (int64_t m0 = 0; m0 < c.M(); m0 += rows) {
-    const int64_t n = std::min(rows, c.M() - m0);
+  for (int64_t m0 = mBegin; m0 < mEnd; m0 += rows) {
+    const int64_t n = std::min(rows, mEnd - m0);
     im2col(c, x, m0, n, col);
     fn(m0, n, col);
   }
 }
 
+double convWork(const Conv& c) { return double(c.M()) * double(c.K()) * double(c.Cout); }
+
 // The arguments every conv function takes: three Float32Arrays and the packed dims, each array checked against the
 // size its role needs (the activation input [B,H,W,Cin], the filter [K,Cout], or output-shaped [M,Cout]).
 enum Role { kInput, kFilter, kOutputShaped };
 
-bool convCall(napi_env env, napi_callback_info info, const char* const names[3], const Role roles[3], Arr arr[3], Conv* c) {
-  size_t argc = 4;
-  napi_value argv[4];
+bool convCall(napi_env env, napi_callback_info info, const char* const names[3], const Role roles[3], Arr arr[3], Conv* c, size_t nargs = 4) {
+  size_t argc = 5;
+  napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 4) {
+  if (argc != nargs) {
     napi_throw_type_error(env, nullptr, "star_native: conv functions take (a, b, out, dims)");
     return false;
   }
@@ -172,22 +288,93 @@ bool convCall(napi_env env, napi_callback_info info, const char* const names[3],
   return true;
 }
 
+// y = conv(x, filter) [+ bias per output channel: the rows start as the bias and the GEMM accumulates onto them].
+void convForward(const Conv& c, const float* x, const float* f, const float* bias, float* y) {
+  if (c.M() == 0 || c.Cout == 0) return;
+  const int64_t Cout = c.Cout;
+  auto fillRows = [&](int64_t r0, int64_t n) {
+    float* out = y + r0 * Cout;
+    if (bias == nullptr) return;
+    for (int64_t i = 0; i < n; i++) std::memcpy(out + i * Cout, bias, sizeof(float) * Cout);
+  };
+  const float beta = bias == nullptr ? 0.f : 1.f;
+  if (c.K() == 0) {
+    if (bias == nullptr) std::memset(y, 0, sizeof(float) * c.M() * Cout);
+    else fillRows(0, c.M());
+    return;
+  }
+  // Rows of output positions are independent: one range per thread.
+  const int parts = partsFor(convWork(c), c.M());
+  pool().run(parts, [&](int p) {
+    const int64_t m0 = splitAt(c.M(), parts, p), m1 = splitAt(c.M(), parts, p + 1);
+    if (m1 <= m0) return;
+    if (c.pointwise()) {
+      fillRows(m0, m1 - m0);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m1 - m0, Cout, c.K(), 1.f, x + m0 * c.K(), c.K(), f, Cout, beta, y + m0 * Cout, Cout);
+      return;
+    }
+    im2colChunks(c, x, m0, m1, [&](int64_t r0, int64_t n, const float* col) {
+      fillRows(r0, n);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, Cout, c.K(), 1.f, col, c.K(), f, Cout, beta, y + r0 * Cout, Cout);
+    });
+  });
+}
+
 napi_value Conv2dForward(napi_env env, napi_callback_info info) {
   static const char* const names[3] = {"x", "filter", "y"};
   static const Role roles[3] = {kInput, kFilter, kOutputShaped};
   Conv c;
   Arr a[3];
   if (!convCall(env, info, names, roles, a, &c)) return nullptr;
-  Arr &x = a[0], &f = a[1], &y = a[2];
-  if (c.M() == 0 || c.Cout == 0) return nullptr;
-  if (c.K() == 0) { std::memset(y.p, 0, sizeof(float) * c.M() * c.Cout); return nullptr; }
-  if (c.pointwise()) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c.M(), c.Cout, c.K(), 1.f, x.p, c.K(), f.p, c.Cout, 0.f, y.p, c.Cout);
+  convForward(c, a[0].p, a[1].p, nullptr, a[2].p);
+  return nullptr;
+}
+
+// conv2dBiasForward(x, filter, y, dims, bias [Cout])
+napi_value Conv2dBiasForward(napi_env env, napi_callback_info info) {
+  static const char* const names[3] = {"x", "filter", "y"};
+  static const Role roles[3] = {kInput, kFilter, kOutputShaped};
+  Conv c;
+  Arr a[3], bias;
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 5) {
+    napi_throw_type_error(env, nullptr, "star_native: conv2dBiasForward takes (x, filter, y, dims, bias)");
     return nullptr;
   }
-  im2colChunks(c, x.p, [&](int64_t m0, int64_t n, const float* col) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, c.Cout, c.K(), 1.f, col, c.K(), f.p, c.Cout, 0.f, y.p + m0 * c.Cout, c.Cout);
-  });
+  if (!convCall(env, info, names, roles, a, &c, 5) || !getFloats(env, argv[4], &bias, "bias") || !need(env, bias, c.Cout, "bias")) return nullptr;
+  convForward(c, a[0].p, a[1].p, bias.p, a[2].p);
+  return nullptr;
+}
+
+// columnSums(dy, out, rows, C): out[c] = Σ_rows dy[r, c] (a bias gradient), float accumulators over blocks of rows,
+// double across blocks (the batch-norm sums' scheme).
+napi_value ColumnSums(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Arr dy, out;
+  int64_t rows, C;
+  if (argc != 4 || !getFloats(env, argv[0], &dy, "dy") || !getFloats(env, argv[1], &out, "out") ||
+      napi_get_value_int64(env, argv[2], &rows) != napi_ok || napi_get_value_int64(env, argv[3], &C) != napi_ok || rows < 0 || C < 0) {
+    napi_throw_type_error(env, nullptr, "star_native: columnSums takes (dy, out, rows >= 0, C >= 0)");
+    return nullptr;
+  }
+  if (!need(env, dy, rows * C, "dy") || !need(env, out, C, "out")) return nullptr;
+  std::vector<double> s(C, 0.0);
+  std::vector<float> f(C);
+  constexpr int64_t kBlock = 128;
+  for (int64_t p0 = 0; p0 < rows; p0 += kBlock) {
+    std::fill(f.begin(), f.end(), 0.f);
+    const int64_t p1 = std::min(rows, p0 + kBlock);
+    for (int64_t p = p0; p < p1; p++) {
+      const float* d = dy.p + p * C;
+      for (int64_t c = 0; c < C; c++) f[c] += d[c];
+    }
+    for (int64_t c = 0; c < C; c++) s[c] += f[c];
+  }
+  for (int64_t c = 0; c < C; c++) out.p[c] = float(s[c]);
   return nullptr;
 }
 
@@ -200,14 +387,31 @@ napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
   Arr &x = a[0], &dy = a[1], &df = a[2];
   if (c.K() == 0 || c.Cout == 0) return nullptr;
   if (c.M() == 0) { std::memset(df.p, 0, sizeof(float) * c.K() * c.Cout); return nullptr; }
-  if (c.pointwise()) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c.K(), c.Cout, c.M(), 1.f, x.p, c.K(), dy.p, c.Cout, 0.f, df.p, c.Cout);
-    return nullptr;
-  }
-  im2colChunks(c, x.p, [&](int64_t m0, int64_t n, const float* col) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c.K(), c.Cout, n, 1.f, col, c.K(), dy.p + m0 * c.Cout, c.Cout,
-                m0 == 0 ? 0.f : 1.f, df.p, c.Cout);
+  // dW = Σ over rows of output positions: each thread sums its range into its own buffer (part 0 straight into dW),
+  // then the partial sums are added in part order (the same order for every run: deterministic).
+  const int64_t KC = c.K() * c.Cout;
+  const int parts = partsFor(convWork(c), c.M());
+  static thread_local std::vector<float> partials;  // the calling thread's; workers get the pointer
+  if (parts > 1 && partials.size() < size_t((parts - 1) * KC)) partials.resize((parts - 1) * KC);
+  float* const partial = partials.data();
+  pool().run(parts, [&](int p) {
+    const int64_t m0 = splitAt(c.M(), parts, p), m1 = splitAt(c.M(), parts, p + 1);
+    float* out = p == 0 ? df.p : partial + (p - 1) * KC;
+    if (m1 <= m0) { std::memset(out, 0, sizeof(float) * KC); return; }
+    if (c.pointwise()) {
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c.K(), c.Cout, m1 - m0, 1.f, x.p + m0 * c.K(), c.K(), dy.p + m0 * c.Cout, c.Cout, 0.f,
+                  out, c.Cout);
+      return;
+    }
+    im2colChunks(c, x.p, m0, m1, [&](int64_t r0, int64_t n, const float* col) {
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c.K(), c.Cout, n, 1.f, col, c.K(), dy.p + r0 * c.Cout, c.Cout,
+                  r0 == m0 ? 0.f : 1.f, out, c.Cout);
+    });
   });
+  for (int p = 1; p < parts; p++) {
+    const float* src = partial + (p - 1) * KC;
+    for (int64_t i = 0; i < KC; i++) df.p[i] += src[i];
+  }
   return nullptr;
 }
 
@@ -218,19 +422,35 @@ napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
   Arr a[3];
   if (!convCall(env, info, names, roles, a, &c)) return nullptr;
   Arr &dy = a[0], &f = a[1], &dx = a[2];
-  if (c.pointwise() && c.M() > 0 && c.Cout > 0 && c.K() > 0) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c.M(), c.K(), c.Cout, 1.f, dy.p, c.Cout, f.p, c.Cout, 0.f, dx.p, c.K());
+  const int64_t inPerSample = c.H * c.W * c.Cin;
+  if (c.M() == 0 || c.Cout == 0 || c.K() == 0) { std::memset(dx.p, 0, sizeof(float) * c.B * inPerSample); return nullptr; }
+  if (c.pointwise()) {
+    const int parts = partsFor(convWork(c), c.M());
+    pool().run(parts, [&](int p) {
+      const int64_t m0 = splitAt(c.M(), parts, p), m1 = splitAt(c.M(), parts, p + 1);
+      if (m1 > m0)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m1 - m0, c.K(), c.Cout, 1.f, dy.p + m0 * c.Cout, c.Cout, f.p, c.Cout, 0.f,
+                    dx.p + m0 * c.K(), c.K());
+    });
     return nullptr;
   }
-  std::memset(dx.p, 0, sizeof(float) * c.B * c.H * c.W * c.Cin);
-  if (c.M() == 0 || c.Cout == 0 || c.K() == 0) return nullptr;
-  const int64_t rows = chunkRows(c);
-  float* dcol = scratch(rows * c.K()).data();
-  for (int64_t m0 = 0; m0 < c.M(); m0 += rows) {
-    const int64_t n = std::min(rows, c.M() - m0);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, c.K(), c.Cout, 1.f, dy.p + m0 * c.Cout, c.Cout, f.p, c.Cout, 0.f, dcol, c.K());
-    col2imAdd(c, dcol, m0, n, dx.p);
-  }
+  // col2im scatters into overlapping input windows of one sample: split by whole samples so no two threads write the
+  // same dx element.
+  const int64_t perSample = c.oh * c.ow;
+  const int parts = partsFor(convWork(c), c.B);
+  pool().run(parts, [&](int p) {
+    const int64_t b0 = splitAt(c.B, parts, p), b1 = splitAt(c.B, parts, p + 1);
+    if (b1 <= b0) return;
+    std::memset(dx.p + b0 * inPerSample, 0, sizeof(float) * (b1 - b0) * inPerSample);
+    const int64_t mEnd = b1 * perSample;
+    const int64_t rows = chunkRows(c);
+    float* dcol = scratch(rows * c.K()).data();
+    for (int64_t m0 = b0 * perSample; m0 < mEnd; m0 += rows) {
+      const int64_t n = std::min(rows, mEnd - m0);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, c.K(), c.Cout, 1.f, dy.p + m0 * c.Cout, c.Cout, f.p, c.Cout, 0.f, dcol, c.K());
+      col2imAdd(c, dcol, m0, n, dx.p);
+    }
+  });
   return nullptr;
 }
 
@@ -280,25 +500,40 @@ napi_value BnForward(napi_env env, napi_callback_info info) {
     return nullptr;
   // One pass for mean and variance: per-channel sums of d = x − k (k = the first row, a shift that avoids the
   // cancellation of E[x²] − E[x]²), accumulated in float over blocks of rows (vectorises) and in double across blocks.
-  std::vector<double> s(C, 0.0), q(C, 0.0);
-  std::vector<float> k(C), fs(C), fq(C), scale(C), shift(C);
+  // Rows split across threads, each with its own accumulators; the per-thread sums are added in part order.
+  std::vector<float> k(C), scale(C), shift(C);
   if (n > 0) std::memcpy(k.data(), x.p, sizeof(float) * C);
-  constexpr int64_t kBlock = 128;
-  for (int64_t p0 = 0; p0 < n; p0 += kBlock) {
-    std::fill(fs.begin(), fs.end(), 0.f);
-    std::fill(fq.begin(), fq.end(), 0.f);
-    const int64_t p1 = std::min(n, p0 + kBlock);
-    for (int64_t p = p0; p < p1; p++) {
-      const float* xp = x.p + p * C;
+  const int parts = partsFor(double(n) * double(C), n);
+  std::vector<double> sp(parts * C, 0.0), qp(parts * C, 0.0);
+  pool().run(parts, [&](int part) {
+    std::vector<float> fs(C), fq(C);
+    double* sa = sp.data() + part * C;
+    double* qa = qp.data() + part * C;
+    constexpr int64_t kBlock = 128;
+    const int64_t r1 = splitAt(n, parts, part + 1);
+    for (int64_t p0 = splitAt(n, parts, part); p0 < r1; p0 += kBlock) {
+      std::fill(fs.begin(), fs.end(), 0.f);
+      std::fill(fq.begin(), fq.end(), 0.f);
+      const int64_t p1 = std::min(r1, p0 + kBlock);
+      for (int64_t p = p0; p < p1; p++) {
+        const float* xp = x.p + p * C;
+        for (int64_t c = 0; c < C; c++) {
+          const float d = xp[c] - k[c];
+          fs[c] += d;
+          fq[c] += d * d;
+        }
+      }
       for (int64_t c = 0; c < C; c++) {
-        const float d = xp[c] - k[c];
-        fs[c] += d;
-        fq[c] += d * d;
+        sa[c] += fs[c];
+        qa[c] += fq[c];
       }
     }
+  });
+  std::vector<double> s(C, 0.0), q(C, 0.0);
+  for (int part = 0; part < parts; part++) {
     for (int64_t c = 0; c < C; c++) {
-      s[c] += fs[c];
-      q[c] += fq[c];
+      s[c] += sp[part * C + c];
+      q[c] += qp[part * C + c];
     }
   }
   for (int64_t c = 0; c < C; c++) {
@@ -311,27 +546,30 @@ napi_value BnForward(napi_env env, napi_callback_info info) {
     scale[c] = float(sc);
     shift[c] = float(be.p[c] - mu * sc);
   }
-  if (relu) {
-    // ReLU by clearing negative values through their sign bit: integer ops vectorise; a float compare-and-select does
-    // not without -ffast-math (signed-zero rules) and compiled to a branch here (5x slower on random signs).
-    for (int64_t p = 0; p < n; p++) {
-      const float* xp = x.p + p * C;
-      float* yp = y.p + p * C;
-      for (int64_t c = 0; c < C; c++) {
-        const float v = xp[c] * scale[c] + shift[c];
-        int32_t b;
-        std::memcpy(&b, &v, 4);
-        b &= ~(b >> 31);
-        std::memcpy(&yp[c], &b, 4);
+  pool().run(parts, [&](int part) {
+    const int64_t r0 = splitAt(n, parts, part), r1 = splitAt(n, parts, part + 1);
+    if (relu) {
+      // ReLU by clearing negative values through their sign bit: integer ops vectorise; a float compare-and-select
+      // does not without -ffast-math (signed-zero rules) and compiled to a branch here (5x slower on random signs).
+      for (int64_t p = r0; p < r1; p++) {
+        const float* xp = x.p + p * C;
+        float* yp = y.p + p * C;
+        for (int64_t c = 0; c < C; c++) {
+          const float v = xp[c] * scale[c] + shift[c];
+          int32_t b;
+          std::memcpy(&b, &v, 4);
+          b &= ~(b >> 31);
+          std::memcpy(&yp[c], &b, 4);
+        }
+      }
+    } else {
+      for (int64_t p = r0; p < r1; p++) {
+        const float* xp = x.p + p * C;
+        float* yp = y.p + p * C;
+        for (int64_t c = 0; c < C; c++) yp[c] = xp[c] * scale[c] + shift[c];
       }
     }
-  } else {
-    for (int64_t p = 0; p < n; p++) {
-      const float* xp = x.p + p * C;
-      float* yp = y.p + p * C;
-      for (int64_t c = 0; c < C; c++) yp[c] = xp[c] * scale[c] + shift[c];
-    }
-  }
+  });
   return nullptr;
 }
 
@@ -339,34 +577,47 @@ napi_value BnForward(napi_env env, napi_callback_info info) {
 // blocks of rows (they vectorise), double across blocks.
 void bnSums(const float* x, const float* dy, const float* mask, const float* mean, const std::vector<double>& r, int64_t n, int64_t C,
             std::vector<double>* sdy, std::vector<double>* sdyx) {
-  sdy->assign(C, 0.0);
-  sdyx->assign(C, 0.0);
-  std::vector<float> f1(C), f2(C);
-  constexpr int64_t kBlock = 128;
-  for (int64_t p0 = 0; p0 < n; p0 += kBlock) {
-    std::fill(f1.begin(), f1.end(), 0.f);
-    std::fill(f2.begin(), f2.end(), 0.f);
-    const int64_t p1 = std::min(n, p0 + kBlock);
-    for (int64_t p = p0; p < p1; p++) {
-      const float* xp = x + p * C;
-      const float* dp = dy + p * C;
-      if (mask == nullptr) {
-        for (int64_t c = 0; c < C; c++) {
-          f1[c] += dp[c];
-          f2[c] += dp[c] * (xp[c] - mean[c]);
-        }
-      } else {
-        const float* mp = mask + p * C;
-        for (int64_t c = 0; c < C; c++) {
-          const float d = dp[c] * float(mp[c] > 0.f);  // branch-free: ReLU masks are close to random
-          f1[c] += d;
-          f2[c] += d * (xp[c] - mean[c]);
+  const int parts = partsFor(double(n) * double(C), n);
+  std::vector<double> s1(parts * C, 0.0), s2(parts * C, 0.0);
+  pool().run(parts, [&](int part) {
+    std::vector<float> f1(C), f2(C);
+    double* a1 = s1.data() + part * C;
+    double* a2 = s2.data() + part * C;
+    constexpr int64_t kBlock = 128;
+    const int64_t r1 = splitAt(n, parts, part + 1);
+    for (int64_t p0 = splitAt(n, parts, part); p0 < r1; p0 += kBlock) {
+      std::fill(f1.begin(), f1.end(), 0.f);
+      std::fill(f2.begin(), f2.end(), 0.f);
+      const int64_t p1 = std::min(r1, p0 + kBlock);
+      for (int64_t p = p0; p < p1; p++) {
+        const float* xp = x + p * C;
+        const float* dp = dy + p * C;
+        if (mask == nullptr) {
+          for (int64_t c = 0; c < C; c++) {
+            f1[c] += dp[c];
+            f2[c] += dp[c] * (xp[c] - mean[c]);
+          }
+        } else {
+          const float* mp = mask + p * C;
+          for (int64_t c = 0; c < C; c++) {
+            const float d = dp[c] * float(mp[c] > 0.f);  // branch-free: ReLU masks are close to random
+            f1[c] += d;
+            f2[c] += d * (xp[c] - mean[c]);
+          }
         }
       }
+      for (int64_t c = 0; c < C; c++) {
+        a1[c] += f1[c];
+        a2[c] += f2[c];
+      }
     }
+  });
+  sdy->assign(C, 0.0);
+  sdyx->assign(C, 0.0);
+  for (int part = 0; part < parts; part++) {
     for (int64_t c = 0; c < C; c++) {
-      (*sdy)[c] += f1[c];
-      (*sdyx)[c] += f2[c];
+      (*sdy)[c] += s1[part * C + c];
+      (*sdyx)[c] += s2[part * C + c];
     }
   }
   for (int64_t c = 0; c < C; c++) (*sdyx)[c] *= r[c];
@@ -424,17 +675,21 @@ napi_value BnGradX(napi_env env, napi_callback_info info) {
     c0[c] = float(-kc * sdy[c] / double(n) + dm.p[c] / double(n));
     mu[c] = mean.p[c];
   }
-  for (int64_t p = 0; p < n; p++) {
-    const float* xp = x.p + p * C;
-    const float* dp = dy.p + p * C;
-    float* op = dx.p + p * C;
-    if (mask.p) {
-      const float* mp = mask.p + p * C;
-      for (int64_t c = 0; c < C; c++) op[c] = k[c] * (dp[c] * float(mp[c] > 0.f)) + a[c] * (xp[c] - mu[c]) + c0[c];
-    } else {
-      for (int64_t c = 0; c < C; c++) op[c] = k[c] * dp[c] + a[c] * (xp[c] - mu[c]) + c0[c];
+  const int parts = partsFor(double(n) * double(C), n);
+  pool().run(parts, [&](int part) {
+    const int64_t r1 = splitAt(n, parts, part + 1);
+    for (int64_t p = splitAt(n, parts, part); p < r1; p++) {
+      const float* xp = x.p + p * C;
+      const float* dp = dy.p + p * C;
+      float* op = dx.p + p * C;
+      if (mask.p) {
+        const float* mp = mask.p + p * C;
+        for (int64_t c = 0; c < C; c++) op[c] = k[c] * (dp[c] * float(mp[c] > 0.f)) + a[c] * (xp[c] - mu[c]) + c0[c];
+      } else {
+        for (int64_t c = 0; c < C; c++) op[c] = k[c] * dp[c] + a[c] * (xp[c] - mu[c]) + c0[c];
+      }
     }
-  }
+  });
   return nullptr;
 }
 
@@ -563,25 +818,37 @@ napi_value StarMomentsBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// setThreads(n[, minWork])
 napi_value SetThreads(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   int32_t t = 1;
-  if (argc != 1 || napi_get_value_int32(env, argv[0], &t) != napi_ok || t < 1) {
-    napi_throw_range_error(env, nullptr, "star_native: setThreads(n) needs n >= 1");
+  double minWork = 1.5e5;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &t) != napi_ok || t < 1 ||
+      (argc >= 2 && (napi_get_value_double(env, argv[1], &minWork) != napi_ok || !(minWork >= 0)))) {
+    napi_throw_range_error(env, nullptr, "star_native: setThreads(n[, minWork]) needs n >= 1 and minWork >= 0");
     return nullptr;
   }
-  openblas_set_num_threads(t);
+  gMinWork = minWork;
+  // OpenBLAS runs single-threaded inside our parts (see Pool).
+  openblas_set_num_threads(1);
+  pool().resize(std::min(t, 64));
   return nullptr;
+}
+
+napi_value GetThreads(napi_env env, napi_callback_info) {
+  napi_value v;
+  napi_create_int32(env, pool().threads(), &v);
+  return v;
 }
 
 napi_value Init(napi_env env, napi_value exports) {
   const std::pair<const char*, napi_callback> fns[] = {
-      {"conv2dForward", Conv2dForward}, {"conv2dBackpropFilter", Conv2dBackpropFilter}, {"conv2dBackpropInput", Conv2dBackpropInput},
+      {"conv2dForward", Conv2dForward}, {"conv2dBiasForward", Conv2dBiasForward}, {"columnSums", ColumnSums}, {"conv2dBackpropFilter", Conv2dBackpropFilter}, {"conv2dBackpropInput", Conv2dBackpropInput},
       {"bnForward", BnForward},         {"bnGradParams", BnGradParams},                 {"bnGradX", BnGradX},
       {"starMomentsForward", StarMomentsForward}, {"starMomentsBackward", StarMomentsBackward},
-      {"setThreads", SetThreads},
+      {"setThreads", SetThreads}, {"getThreads", GetThreads},
   };
   for (const auto& [name, cb] : fns) {
     napi_value fn;

@@ -1,0 +1,109 @@
+/**
+ * The native kernels split over several threads (src/backend/native/star_native.cc, Pool) and the fused
+ * convolution + bias op (src/backend/ops/conv-bias.ts), against the pure-JS cpu backend: forward values and the
+ * gradients w.r.t. every input, for 1, 2 and 3 threads with every job split (minWork 0: uneven parts, parts with a
+ * single row or sample), and the same numbers on a repeat (the partial sums are added in a fixed order).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend, withBackend } from '../src/backend';
+import { nativeKernels } from '../src/backend/native-addon';
+import { registerWasmTrainingKernels } from '../src/backend/kernels/register';
+import { convBias, type ConvPad } from '../src/backend/ops/conv-bias';
+import { batchNormTrain } from '../src/backend/ops/batch-norm';
+import { relErr, values } from './helpers/numeric';
+
+const NATIVE = nativeKernels();
+const skip = NATIVE.kernels ? false : `native addon unavailable: ${NATIVE.reason}`;
+
+before(async () => {
+  await selectBackend({ backend: 'wasm-single', quiet: true });
+  if (NATIVE.kernels) registerWasmTrainingKernels('all', NATIVE.kernels);
+});
+after(() => NATIVE.kernels?.setThreads(1));
+
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+/** y = convBias(x, w, b) and the gradients of sum(y * u) w.r.t. x, w, b. `fused: false`: conv2d + add. */
+async function convBiasRun(xs: number[], ws: number[], stride: number, pad: ConvPad, fused = true) {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(values(size(xs), 1), xs as [number, number, number, number]);
+    const w = tf.tensor4d(values(size(ws), 2), ws as [number, number, number, number]);
+    const b = tf.tensor1d(values(ws[3], 3));
+    const f = (a: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+      fused ? convBias(a as tf.Tensor4D, ww as tf.Tensor4D, bb as tf.Tensor1D, stride, pad) : tf.add(tf.conv2d(a as tf.Tensor4D, ww as tf.Tensor4D, stride, pad), bb);
+    const y = f(x, w, b);
+    const u = tf.tensor(values(y.size, 4), y.shape);
+    const [dx, dw, db] = tf.grads((a: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(f(a, ww, bb), u)))([x, w, b]);
+    return { y: y.dataSync(), dx: dx.dataSync(), dw: dw.dataSync(), db: db.dataSync() };
+  });
+}
+
+const CASES: Array<[string, number[], number[], number, ConvPad]> = [
+  ['k3 s1 same', [3, 9, 7, 4], [3, 3, 4, 5], 1, 'same'],
+  ['k7 s2 explicit (stem)', [3, 13, 11, 3], [7, 7, 3, 4], 2, [[0, 0], [3, 3], [3, 3], [0, 0]]],
+  ['k1 s1 (pointwise GEMM)', [5, 4, 3, 6], [1, 1, 6, 7], 1, 'valid'],
+  ['k3 s2 valid, batch 1 (fewer samples than threads)', [1, 10, 9, 3], [3, 3, 3, 2], 2, 'valid'],
+];
+
+for (const threads of [1, 2, 3]) for (const [name, xs, ws, stride, pad] of CASES) {
+  test(`convBias (native, ${threads} thread${threads > 1 ? 's' : ''}, every job split): ${name} = conv2d + add on cpu`, { skip }, async () => {
+    NATIVE.kernels!.setThreads(threads, 0);
+    const got = await convBiasRun(xs, ws, stride, pad);
+    const again = await convBiasRun(xs, ws, stride, pad);
+    const want = await withBackend('cpu', () => convBiasRun(xs, ws, stride, pad, false));
+    NATIVE.kernels!.setThreads(1);
+    for (const k of ['y', 'dx', 'dw', 'db'] as const) {
+      const e = relErr(got[k], want[k]);
+      assert.ok(e <= 1e-5, `${k}: rel err ${e}`);
+      assert.deepEqual(again[k], got[k], `${k}: a repeat gives the same bits`);
+    }
+  });
+}
+
+test('convBias without the native addon is exactly conv2d + add', async () => {
+  const plain = await withBackend('cpu', () => convBiasRun([2, 5, 5, 3], [3, 3, 3, 4], 1, 'same', false));
+  const viaOp = await withBackend('cpu', () => convBiasRun([2, 5, 5, 3], [3, 3, 3, 4], 1, 'same', true));
+  for (const k of ['y', 'dx', 'dw', 'db'] as const) assert.deepEqual(viaOp[k], plain[k], k);
+});
+
+test('convBias names the mismatched shapes', { skip }, () => {
+  assert.throws(() => convBias(tf.zeros([1, 4, 4, 3]) as tf.Tensor4D, tf.zeros([3, 3, 2, 5]) as tf.Tensor4D, tf.zeros([5]) as tf.Tensor1D, 1, 'same'),
+    /convBias: x \[B,H,W,Cin\], w \[kh,kw,Cin,Cout\], b \[Cout\] expected; got x \[1,4,4,3\], w \[3,3,2,5\], b \[5\]/);
+});
+
+async function bnRun(relu: boolean) {
+  const shape: [number, number, number, number] = [3, 5, 7, 6];
+  return tf.tidy(() => {
+    const x = tf.tensor4d(values(size(shape), 5, 1.5, 2), shape);
+    const g = tf.tensor1d(values(6, 6, 0.5, 1));
+    const b = tf.tensor1d(values(6, 7));
+    const u = tf.tensor4d(values(size(shape), 8), shape);
+    const r = batchNormTrain(x, g, b, 1e-5, { relu });
+    const [dx, dg, db] = tf.grads((a: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
+      tf.sum(tf.mul(batchNormTrain(a as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D, 1e-5, { relu }).y, u)))([x, g, b]);
+    return { y: r.y.dataSync(), mean: r.mean.dataSync(), variance: r.variance.dataSync(), dx: dx.dataSync(), dg: dg.dataSync(), db: db.dataSync() };
+  });
+}
+
+for (const threads of [2, 3]) for (const relu of [false, true]) {
+  test(`batch norm${relu ? ' + ReLU' : ''} (native, ${threads} threads, every pass split) = tf-ops composition on cpu`, { skip }, async () => {
+    NATIVE.kernels!.setThreads(threads, 0);
+    const got = await bnRun(relu);
+    NATIVE.kernels!.setThreads(1);
+    const want = await withBackend('cpu', () => bnRun(relu));
+    for (const k of ['y', 'mean', 'variance', 'dx', 'dg', 'db'] as const) {
+      const e = relErr(got[k], want[k]);
+      assert.ok(e <= 1e-5, `${k}: rel err ${e}`);
+    }
+  });
+}
+
+test('setThreads rejects a bad count and reports the pool size', { skip }, () => {
+  assert.throws(() => NATIVE.kernels!.setThreads(0), /setThreads\(n\[, minWork\]\) needs n >= 1/);
+  NATIVE.kernels!.setThreads(2);
+  assert.equal(NATIVE.kernels!.getThreads(), 2);
+  NATIVE.kernels!.setThreads(1);
+  assert.equal(NATIVE.kernels!.getThreads(), 1);
+});
