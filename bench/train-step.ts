@@ -120,7 +120,7 @@ function lossMs(shape: number[], stacks: number, loss: (h: tf.Tensor4D, i: numbe
 
 async function runChild(cfg: ChildConfig): Promise<void> {
   const info = await initBackend({
-    backend: cfg.threads > 1 ? 'wasm-threaded' : 'wasm-single', threads: cfg.threads, wasmKernels: cfg.kernels, quiet: true,
+    backend: 'wasm', threads: cfg.threads, wasmKernels: cfg.kernels, quiet: true,
   });
   const model = buildBenchModel(cfg.net);
   const stepper = makeStepper(model, { adam: cfg.adam });

@@ -40,8 +40,9 @@ export interface BackendOptions {
   /** Which rung; default: env STAR_BACKEND, else 'auto'. 'wasm' = threaded if it starts, else single-threaded. */
   backend: BackendChoice;
   /**
-   * wasm pool threads; default: env STAR_THREADS, else os.cpus().length (2 on the project machines: measured best
-   * there, 4 threads on 2 cores was slower). 1 means single-threaded wasm.
+   * Compute threads; default: env STAR_THREADS, else os.cpus().length. With the native kernels they are the native
+   * pool's (wasm itself single-threaded; measured faster than 1 thread: hg-cpu-tiny 58 -> 54 ms/step, hg-cpu-small
+   * 555 -> 396, convnet 168 -> 99 on the 2-core project machine); without them, the threaded XNNPACK pool's.
    */
   threads: number;
   /** No one-line report on stdout. Default false. */
@@ -54,8 +55,6 @@ export interface BackendOptions {
   log: (line: string) => void;
   /** Test seam: how threaded wasm is started (default: the shimmed init in src/backend/wasm-threads). */
   startThreaded: (threads: number) => Promise<WasmStart>;
-  /** Why the default thread count is what it is, when that needs saying (reported on the backend line). */
-  threadsNote?: string;
 }
 
 /** Resolve options: explicit values win, then environment variables, then defaults. Validates at the boundary. */
@@ -79,20 +78,11 @@ export function resolveBackendOptions(
       throw new Error(`STAR_THREADS="${env.STAR_THREADS}" must be an integer from 1 to 64`);
     }
   }
-  let threadsNote: string | undefined;
-  if (threads == null) {
-    // With the native kernels, one thread is faster on the 2-core project machines: OpenBLAS gains nothing on these
-    // small GEMMs and the XNNPACK pool competes with the loader (hg-cpu-tiny 86 vs 120 ms/step, hg-cpu-small 663 vs
-    // 776 ms, `npm run bench`, results/bench/). Without them, threaded XNNPACK is the faster wasm.
-    const native = (options.wasmKernels ?? 'all') === 'all' && nativeKernels().kernels != null;
-    threads = native ? 1 : Math.max(1, os.cpus().length);
-    if (native) threadsNote = '1 compute thread by default with the native kernels (faster here; STAR_THREADS=n to change)';
-  }
+  if (threads == null) threads = Math.max(1, os.cpus().length);
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`initBackend: threads must be an integer >= 1, got ${threads}`);
   return {
     backend,
     threads,
-    threadsNote,
     quiet: options.quiet ?? false,
     wasmKernels: options.wasmKernels ?? 'all',
     loader: options.loader ?? defaultLoader,
@@ -138,7 +128,13 @@ export async function selectBackend(options: Partial<BackendOptions> = {}, env: 
   }
   if (want('wasm', 'wasm-threaded', 'wasm-single')) {
     let started: WasmStart | undefined;
-    if (o.backend !== 'wasm-single') {
+    // With the native kernels the compute threads are theirs (src/backend/native: our pool splits every conv and
+    // batch-norm job) and wasm stays single-threaded: a second XNNPACK pool only competes with them for the cores
+    // (measured, 2 threads, bench/native-threads-ab.ts: hg-cpu-tiny 54 vs 63 ms/step, hg-cpu-small 396 vs 399;
+    // convnet 99 vs 92). Without them, threaded XNNPACK is the faster wasm.
+    const nat = o.wasmKernels === 'all' ? nativeKernels() : { kernels: null, reason: 'not used with this kernel set' };
+    const nativeThreads = nat.kernels != null && o.backend !== 'wasm-threaded';
+    if (o.backend !== 'wasm-single' && !nativeThreads) {
       if (o.threads >= 2) {
         try {
           started = await o.startThreaded(o.threads);
@@ -147,7 +143,7 @@ export async function selectBackend(options: Partial<BackendOptions> = {}, env: 
           if (o.backend === 'wasm-threaded') fail((e as Error).message);
         }
       } else {
-        notes.push(o.threadsNote ?? 'threaded wasm skipped: 1 thread requested');
+        notes.push('threaded wasm skipped: 1 thread requested');
         if (o.backend === 'wasm-threaded') fail('STAR_THREADS=1 leaves no second thread');
       }
     }
@@ -160,13 +156,13 @@ export async function selectBackend(options: Partial<BackendOptions> = {}, env: 
       }
     }
     if (started != null) {
-      const nat = nativeKernels();
       const customKernels = registerWasmTrainingKernels(o.wasmKernels, nat.kernels);
-      nat.kernels?.setThreads(o.threads);
+      nat.kernels?.setThreads(nativeThreads ? o.threads : 1);
       installLeanSavedTensors();
       notes.push(`wasm: ${started.detail}`);
-      if (o.wasmKernels === 'all') notes.push(`native kernels: ${nat.reason}`);
-      return { name: 'wasm', threads: started.threads, reason: notes.join('; '), customKernels };
+      if (o.wasmKernels === 'all') notes.push(`native kernels: ${nat.reason}${nat.kernels ? `, ${nat.kernels.getThreads()} thread${nat.kernels.getThreads() > 1 ? 's' : ''}` : ''}`);
+      const threads = nativeThreads ? o.threads : started.threads;
+      return { name: 'wasm', threads, reason: notes.join('; '), customKernels };
     }
   }
   // Last rung: pure JS. Always present, ~500x slower than patched wasm for conv training.

@@ -1,7 +1,8 @@
 /**
  * Threaded wasm in Node, checked in child processes (a process can start wasm only once, and "exits by itself" can
  * only be observed from outside): the threaded pool starts with the requested size, its conv forward and gradients
- * are bitwise equal to single-threaded wasm, initBackend is idempotent, and the child exits without being killed.
+ * are bitwise equal to single-threaded wasm (native kernels, when built, stay on one thread under a forced
+ * 'wasm-threaded'), initBackend is idempotent, and the child exits without being killed.
  *
  * This file is also the child: with STAR_BACKEND_TEST_CHILD=1 it runs one computation and prints one JSON line.
  */
@@ -12,6 +13,7 @@ import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import { backendInfo, initBackend } from '../src/backend';
 import { wasmIsThreaded } from '../src/backend/wasm-threads';
+import { nativeKernels } from '../src/backend/native-addon';
 
 async function child(): Promise<void> {
   const info = await initBackend({ quiet: true });
@@ -46,15 +48,18 @@ if (process.env.STAR_BACKEND_TEST_CHILD === '1') {
 } else {
   test('threaded wasm (2 threads) starts, exits by itself and matches single-threaded bitwise', () => {
     const threaded = runChild({ STAR_BACKEND: 'wasm-threaded', STAR_THREADS: '2' });
-    const single = runChild({ STAR_BACKEND: 'wasm-single' });
+    const single = runChild({ STAR_BACKEND: 'wasm-single', STAR_THREADS: '1' });
     assert.deepEqual([threaded.name, threaded.threads, threaded.threaded], ['wasm', 2, true]);
     assert.deepEqual([single.name, single.threads, single.threaded], ['wasm', 1, false]);
     assert.ok(threaded.same && single.same, 'initBackend is not idempotent');
     assert.equal(threaded.hash, single.hash, 'threaded and single-threaded results differ');
   });
 
-  test('auto on this machine picks wasm, threaded when STAR_THREADS >= 2', () => {
+  test('auto on this machine picks wasm with 2 compute threads when STAR_THREADS=2: the native pool\'s, else XNNPACK\'s; same bits on a rerun', () => {
     const auto = runChild({ STAR_BACKEND: 'auto', STAR_THREADS: '2' });
-    assert.deepEqual([auto.name, auto.threads, auto.threaded], ['wasm', 2, true]);
+    const again = runChild({ STAR_BACKEND: 'auto', STAR_THREADS: '2' });
+    // With the native kernels wasm stays single-threaded and the kernels split their work over 2 threads.
+    assert.deepEqual([auto.name, auto.threads, auto.threaded], ['wasm', 2, nativeKernels().kernels == null]);
+    assert.equal(again.hash, auto.hash, 'same thread count, same numbers');
   });
 }

@@ -51,21 +51,28 @@ afterEach(async () => {
 test('nothing native installed: auto lands on wasm, and says why for each rung', async () => {
   const { loader, calls } = loaderOf({});
   const info = await selectBackend(base({ loader }), {});
+  const native = nativeKernels();
   assert.equal(info.name, 'wasm');
-  assert.equal(info.threads, 1);
   assert.equal(tf.getBackend(), 'wasm');
   assert.deepEqual(calls, ['@tensorflow/tfjs-node'], 'the -gpu package is not even loaded without a CUDA device');
   assert.match(info.reason, /tfjs-node-gpu skipped: no CUDA device visible/);
   assert.match(info.reason, /@tensorflow\/tfjs-node not installed/);
-  assert.match(info.reason, /threaded wasm failed to start \(test stand-in\)/);
+  if (native.kernels) {
+    // The 2 requested threads go to the native kernels' pool; threaded wasm is not even tried.
+    assert.equal(info.threads, 2);
+    assert.doesNotMatch(info.reason, /threaded wasm failed/);
+    assert.match(info.reason, /native kernels: .*, 2 threads/);
+  } else {
+    assert.equal(info.threads, 1);
+    assert.match(info.reason, /threaded wasm failed to start \(test stand-in\)/);
+  }
   // With the native addon built (npm ci builds it where g++ and OpenBLAS exist) convolutions and batch norm run natively.
-  const native = nativeKernels();
   assert.deepEqual(info.customKernels, native.kernels
     ? ['Conv2DBackpropFilter(native)', 'Conv2DBackpropInput(native)', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean', 'Conv2D(native)',
       'BatchNormTrain(native)', 'Conv2DBias(native)', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)']
     : ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)']);
   assert.ok(info.reason.includes(`native kernels: ${native.reason}`), info.reason);
-  assert.match(formatBackendInfo(info), /^\[backend\] wasm \(1 thread\) — /);
+  assert.match(formatBackendInfo(info), native.kernels ? /^\[backend\] wasm \(2 threads\) — / : /^\[backend\] wasm \(1 thread\) — /);
 });
 
 test('the danfojs stand-in (isStandIn) is never taken for native', async () => {
@@ -152,15 +159,8 @@ test('environment parsing: STAR_BACKEND, STAR_THREADS, explicit options win', ()
   assert.equal(resolveBackendOptions({}, { STAR_THREADS: '3' }).threads, 3);
   assert.equal(resolveBackendOptions({ threads: 1 }, { STAR_THREADS: '3' }).threads, 1);
   assert.ok(resolveBackendOptions({}, {}).threads >= 1);
-  // The default: 1 thread with the native kernels (measured faster on 2 cores), else one per CPU; STAR_THREADS wins.
-  const d = resolveBackendOptions({}, {});
-  if (nativeKernels().kernels) {
-    assert.equal(d.threads, 1);
-    assert.match(d.threadsNote ?? '', /1 compute thread by default with the native kernels/);
-    assert.equal(resolveBackendOptions({ wasmKernels: 'conv' }, {}).threads, Math.max(1, os.cpus().length));
-  } else {
-    assert.equal(d.threads, Math.max(1, os.cpus().length));
-  }
+  // The default: one compute thread per CPU (the native pool's with the addon, else XNNPACK's); STAR_THREADS wins.
+  assert.equal(resolveBackendOptions({}, {}).threads, Math.max(1, os.cpus().length));
   assert.throws(() => resolveBackendOptions({}, { STAR_BACKEND: 'webgl' }), /STAR_BACKEND="webgl" is not one of auto/);
   assert.throws(() => resolveBackendOptions({}, { STAR_THREADS: 'two' }), /STAR_THREADS="two" must be an integer/);
   assert.throws(() => resolveBackendOptions({}, { STAR_THREADS: '0' }), /STAR_THREADS="0"/);
