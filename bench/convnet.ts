@@ -7,6 +7,7 @@
  * bench/nets.ts wraps it (and the project's hourglass presets) for the training-step benchmark.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { convBias } from '../src/backend/ops/conv-bias';
 
 /** What the training-step benchmark needs from a network. */
 export interface BenchNet {
@@ -46,7 +47,8 @@ export const buildConvNet: BenchNetBuilder = ({ seed }) => {
     forward: (x) => {
       let h: tf.Tensor4D = x;
       for (const l of layers) {
-        const y = tf.add(tf.conv2d(h, l.w, l.s, 'same'), l.b) as tf.Tensor4D;
+        // The library's conv + bias op (one kernel on wasm with the native addon; conv2d + add elsewhere), as PyTorch's nn.Conv2d.
+        const y = convBias(h, l.w, l.b as tf.Tensor1D, l.s, 'same');
         h = l.relu ? tf.relu(y) : y;
       }
       return h;

@@ -7,7 +7,8 @@
 # with STAR_PROFILE=full npm run notebooks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export STAR_PROFILE=full STAR_BACKEND="${STAR_BACKEND:-wasm-single}"
+# One compute thread per process: two processes already fill the two cores (the native pool would oversubscribe them).
+export STAR_PROFILE=full STAR_BACKEND="${STAR_BACKEND:-wasm-single}" STAR_THREADS="${STAR_THREADS:-1}"
 mkdir -p results/local
 star() { node --import tsx src/cli.ts "$@"; }
 star generate --profile full

@@ -107,3 +107,23 @@ test('setThreads rejects a bad count and reports the pool size', { skip }, () =>
   NATIVE.kernels!.setThreads(1);
   assert.equal(NATIVE.kernels!.getThreads(), 1);
 });
+
+async function reluRun() {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(values(4 * 9 * 7 * 5, 9), [4, 9, 7, 5]);
+    const u = tf.tensor4d(values(4 * 9 * 7 * 5, 10), [4, 9, 7, 5]);
+    const [dx] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), u)))([x]);
+    return dx.dataSync();
+  });
+}
+
+for (const threads of [1, 2]) test(`ReLU gradient (native, ${threads} thread${threads > 1 ? 's' : ''}) = dy · step(x) on cpu, bit for bit`, { skip }, async () => {
+  NATIVE.kernels!.setThreads(threads, 0);
+  const prof = await tf.profile(() => reluRun());
+  const got = await reluRun();
+  NATIVE.kernels!.setThreads(1);
+  assert.ok(prof.kernels.some((k) => k.name === 'StarReluGrad'), 'the one-pass kernel ran');
+  const want = await withBackend('cpu', () => reluRun());
+  assert.ok(want.some((v) => v === 0) && want.some((v) => v !== 0));
+  assert.deepEqual(got, want);
+});

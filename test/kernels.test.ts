@@ -201,11 +201,11 @@ test("'missing-only' restores the stock input gradient and MaxPoolGrad; 'all' re
   assert.deepEqual(registerWasmTrainingKernels('conv'), ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad']);
   assert.notEqual(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc, restored?.kernelFunc);
   assert.deepEqual(registerWasmTrainingKernels('all', null),
-    ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)']);
+    ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)', 'Relu(grad)']);
   if (NATIVE.kernels) {
     assert.deepEqual(registerWasmTrainingKernels('all', NATIVE.kernels),
       ['Conv2DBackpropFilter(native)', 'Conv2DBackpropInput(native)', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean', 'Conv2D(native)',
-        'BatchNormTrain(native)', 'Conv2DBias(native)', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)']);
+        'BatchNormTrain(native)', 'Conv2DBias(native)', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)', 'Relu(grad)']);
   }
   assert.throws(() => registerWasmTrainingKernels('some' as never), /kernel set "some" is not one of all, conv/);
 });

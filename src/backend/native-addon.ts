@@ -17,6 +17,8 @@ export interface NativeKernels {
   conv2dBiasForward(x: Float32Array, filter: Float32Array, y: Float32Array, dims: Int32Array, bias: Float32Array): void;
   /** out[c] = Σ over rows of dy[r, c] (a bias gradient). */
   columnSums(dy: Float32Array, out: Float32Array, rows: number, C: number): void;
+  /** out = dy where x > 0, else 0. */
+  reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array, n: number): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, dims: Int32Array): void;
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, dims: Int32Array): void;
   /** relu = 1: the output is relu(batch norm). */

@@ -13,6 +13,7 @@ import { makeMean, makeSum } from './reduce';
 import { CHANNEL_DOT, leanFusedBatchNormGrad, makeChannelDotCentered } from './batch-norm-grad';
 import { leanMeanGrad, leanSumGrad } from './reduce-grad';
 import { makeNativeConv } from './native-conv';
+import { leanReluGrad, makeReluGradKernel, RELU_GRAD } from './relu-grad';
 import { nativeKernels, type NativeKernels } from '../native-addon';
 import { useNativeBatchNorm } from '../ops/batch-norm';
 import { useNativeConvBias } from '../ops/conv-bias';
@@ -56,6 +57,7 @@ const GRADS: Array<[string, (stock: GradConfig) => GradConfig]> = [
   [tf.FusedBatchNorm, leanFusedBatchNormGrad],
   [tf.Mean, () => leanMeanGrad()],
   [tf.Sum, () => leanSumGrad()],
+  [tf.Relu, () => leanReluGrad()],
 ];
 const stockGrads = new Map<string, GradConfig>();
 
@@ -81,6 +83,8 @@ export function registerWasmTrainingKernels(set: WasmKernelSet = 'all', native: 
   for (const [n, c] of configs) swap(c, n);
   useNativeBatchNorm(nat);
   useNativeConvBias(nat);
+  if (tf.getKernel(RELU_GRAD, 'wasm') != null) tf.unregisterKernel(RELU_GRAD, 'wasm');
+  tf.registerKernel(makeReluGradKernel(nat));
   if (tf.getKernel(CHANNEL_DOT, 'wasm') == null) tf.registerKernel(makeChannelDotCentered());
   for (const [n, lean] of GRADS) {
     if (!stockGrads.has(n)) {

@@ -378,6 +378,27 @@ napi_value ColumnSums(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// reluGrad(dy, x, out, n): out = dy where x > 0, else 0 (the ReLU's gradient in one pass; split across threads).
+napi_value ReluGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Arr dy, x, out;
+  int64_t n;
+  if (argc != 4 || !getFloats(env, argv[0], &dy, "dy") || !getFloats(env, argv[1], &x, "x") || !getFloats(env, argv[2], &out, "out") ||
+      napi_get_value_int64(env, argv[3], &n) != napi_ok || n < 0) {
+    napi_throw_type_error(env, nullptr, "star_native: reluGrad takes (dy, x, out, n >= 0)");
+    return nullptr;
+  }
+  if (!need(env, dy, n, "dy") || !need(env, x, n, "x") || !need(env, out, n, "out")) return nullptr;
+  const int parts = partsFor(double(n), n);
+  pool().run(parts, [&](int p) {
+    const int64_t i1 = splitAt(n, parts, p + 1);
+    for (int64_t i = splitAt(n, parts, p); i < i1; i++) out.p[i] = dy.p[i] * float(x.p[i] > 0.f);
+  });
+  return nullptr;
+}
+
 napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
   static const char* const names[3] = {"x", "dy", "dfilter"};
   static const Role roles[3] = {kInput, kOutputShaped, kFilter};
@@ -845,7 +866,7 @@ napi_value GetThreads(napi_env env, napi_callback_info) {
 
 napi_value Init(napi_env env, napi_value exports) {
   const std::pair<const char*, napi_callback> fns[] = {
-      {"conv2dForward", Conv2dForward}, {"conv2dBiasForward", Conv2dBiasForward}, {"columnSums", ColumnSums}, {"conv2dBackpropFilter", Conv2dBackpropFilter}, {"conv2dBackpropInput", Conv2dBackpropInput},
+      {"conv2dForward", Conv2dForward}, {"conv2dBiasForward", Conv2dBiasForward}, {"columnSums", ColumnSums}, {"reluGrad", ReluGrad}, {"conv2dBackpropFilter", Conv2dBackpropFilter}, {"conv2dBackpropInput", Conv2dBackpropInput},
       {"bnForward", BnForward},         {"bnGradParams", BnGradParams},                 {"bnGradX", BnGradX},
       {"starMomentsForward", StarMomentsForward}, {"starMomentsBackward", StarMomentsBackward},
       {"setThreads", SetThreads}, {"getThreads", GetThreads},
