@@ -72,7 +72,7 @@ double gMinWork = 1.5e5;
 constexpr int kSpinMicros = 200;
 // Our own threads, not OpenBLAS's: its threading gained nothing on these GEMM sizes (the im2col, col2im and batch-norm
 // passes around each GEMM stayed serial), so every kernel splits its whole job — rows of output positions, samples, or
-// rows of a batch-norm pass — into one part per thread and OpenBLAS runs single-threaded inside each part.
+// rows of a batch-norm pass — into chunks (two per thread) and OpenBLAS runs single-threaded inside each chunk.
 // Workers spin briefly after a job (the next kernel of a training step usually follows within tens of µs), then sleep.
 class Pool {
  public:
@@ -84,29 +84,36 @@ class Pool {
     threads_ = std::max(1, n);
     // The generation is read here, not in the new thread: a job posted before the thread first runs must not be missed.
     const uint64_t seen = generation_.load(std::memory_order_acquire);
-    for (int i = 1; i < threads_; i++) workers_.emplace_back([this, i, seen] { work(i, seen); });
+    for (int i = 1; i < threads_; i++) workers_.emplace_back([this, seen] { work(seen); });
   }
 
-  // fn(part) for part in [0, parts), parts <= threads(); the calling thread runs part 0. Serial when another thread is
-  // already inside run() (a kernel called from a second JS thread) or for a single part.
+  // fn(chunk) for every chunk in [0, chunks). Chunks are handed out one at a time to whichever thread asks first, the
+  // calling thread included: when a worker is descheduled (2 cores shared with the data loader and the GC), the caller
+  // simply runs the remaining chunks itself instead of waiting for it. Results must depend on the chunk index only
+  // (never on which thread ran it), which keeps them deterministic. Serial when another thread is already inside
+  // run() (a kernel called from a second JS thread) or for a single chunk.
   template <typename F>
-  void run(int parts, F&& fn) {
+  void run(int chunks, F&& fn) {
     std::unique_lock<std::mutex> run(runMutex_, std::try_to_lock);
-    if (parts <= 1 || !run.owns_lock() || threads_ <= 1) {
-      for (int p = 0; p < parts; p++) fn(p);
+    if (chunks <= 1 || !run.owns_lock() || threads_ <= 1) {
+      for (int c = 0; c < chunks; c++) fn(c);
       return;
     }
-    parts = std::min(parts, threads_);
-    job_ = [&fn](int p) { fn(p); };
-    parts_ = parts;
-    pending_.store(threads_ - 1, std::memory_order_relaxed);
+    job_ = [&fn](int c) { fn(c); };
+    chunks_ = chunks;
+    done_.store(0, std::memory_order_relaxed);
+    const uint64_t gen = generation_.load(std::memory_order_relaxed) + 1;
+    ticket_.store(gen << 32, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lk(m_);
-      generation_.fetch_add(1, std::memory_order_release);
+      generation_.store(gen, std::memory_order_release);
     }
     cv_.notify_all();
-    fn(0);
-    while (pending_.load(std::memory_order_acquire) != 0) spinPause();
+    runChunks(gen);
+    for (int spins = 0; done_.load(std::memory_order_acquire) != chunks; spins++) {
+      if (spins < 2000) spinPause();
+      else std::this_thread::yield();  // a chunk is still running on a worker that may have lost its core
+    }
   }
 
  private:
@@ -116,7 +123,22 @@ class Pool {
 #endif
   }
 
-  void work(int id, uint64_t seen) {
+  // Take chunks of job `gen` until none is left. The ticket packs (generation << 32 | next chunk): a thread that
+  // arrives after its job ended fails the generation check and takes nothing from the next job by mistake. job_ and
+  // chunks_ are stable while a chunk is held: run() cannot return (and post another job) before every chunk is done.
+  void runChunks(uint64_t gen) {
+    for (;;) {
+      uint64_t t = ticket_.load(std::memory_order_acquire);
+      for (;;) {
+        if ((t >> 32) != gen || int(t & 0xffffffffu) >= chunks_) return;
+        if (ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel)) break;
+      }
+      job_(int(t & 0xffffffffu));
+      done_.fetch_add(1, std::memory_order_acq_rel);
+    }
+  }
+
+  void work(uint64_t seen) {
     for (;;) {
       const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
       while (generation_.load(std::memory_order_acquire) == seen && !stop_.load(std::memory_order_relaxed)) {
@@ -128,8 +150,7 @@ class Pool {
       }
       if (stop_.load()) return;
       seen = generation_.load(std::memory_order_acquire);
-      if (id < parts_) job_(id);
-      pending_.fetch_sub(1, std::memory_order_release);
+      runChunks(seen);
     }
   }
 
@@ -145,13 +166,14 @@ class Pool {
   }
 
   int threads_ = 1;
-  int parts_ = 0;
+  int chunks_ = 0;
   std::function<void(int)> job_;
   std::vector<std::thread> workers_;
   std::mutex runMutex_, m_;
   std::condition_variable cv_;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> ticket_{0};
+  std::atomic<int> done_{0};
   std::atomic<bool> stop_{false};
 };
 
@@ -161,11 +183,12 @@ Pool& pool() {
   return *p;
 }
 
-// How many parts a job of `work` multiply-adds (or element visits) is worth splitting into: a dispatch costs a few µs.
+// How many chunks a job of `work` multiply-adds (or element visits) is worth splitting into: a dispatch costs a few
+// µs. Two per thread, so a thread that loses its core for a while leaves chunks to the others.
 int partsFor(double work, int64_t maxParts) {
   const int t = pool().threads();
   if (t <= 1 || work < gMinWork) return 1;
-  return int(std::max<int64_t>(1, std::min<int64_t>(t, maxParts)));
+  return int(std::max<int64_t>(1, std::min<int64_t>(2 * t, maxParts)));
 }
 
 // [begin, end) of part p when `total` items are split into `parts` near-equal ranges.
@@ -303,7 +326,7 @@ void convForward(const Conv& c, const float* x, const float* f, const float* bia
     else fillRows(0, c.M());
     return;
   }
-  // Rows of output positions are independent: one range per thread.
+  // Rows of output positions are independent: one range per chunk.
   const int parts = partsFor(convWork(c), c.M());
   pool().run(parts, [&](int p) {
     const int64_t m0 = splitAt(c.M(), parts, p), m1 = splitAt(c.M(), parts, p + 1);
@@ -408,7 +431,7 @@ napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
   Arr &x = a[0], &dy = a[1], &df = a[2];
   if (c.K() == 0 || c.Cout == 0) return nullptr;
   if (c.M() == 0) { std::memset(df.p, 0, sizeof(float) * c.K() * c.Cout); return nullptr; }
-  // dW = Σ over rows of output positions: each thread sums its range into its own buffer (part 0 straight into dW),
+  // dW = Σ over rows of output positions: each chunk sums its range into its own buffer (chunk 0 straight into dW),
   // then the partial sums are added in part order (the same order for every run: deterministic).
   const int64_t KC = c.K() * c.Cout;
   const int parts = partsFor(convWork(c), c.M());
@@ -521,7 +544,7 @@ napi_value BnForward(napi_env env, napi_callback_info info) {
     return nullptr;
   // One pass for mean and variance: per-channel sums of d = x − k (k = the first row, a shift that avoids the
   // cancellation of E[x²] − E[x]²), accumulated in float over blocks of rows (vectorises) and in double across blocks.
-  // Rows split across threads, each with its own accumulators; the per-thread sums are added in part order.
+  // Rows split into chunks, each with its own accumulators; the per-chunk sums are added in chunk order.
   std::vector<float> k(C), scale(C), shift(C);
   if (n > 0) std::memcpy(k.data(), x.p, sizeof(float) * C);
   const int parts = partsFor(double(n) * double(C), n);
