@@ -127,3 +127,27 @@ for (const threads of [1, 2]) test(`ReLU gradient (native, ${threads} thread${th
   assert.ok(want.some((v) => v === 0) && want.some((v) => v !== 0));
   assert.deepEqual(got, want);
 });
+
+test('STAR moment passes split by sample (native, 3 threads) = 1 thread, bit for bit', { skip }, () => {
+  const nk = NATIVE.kernels!;
+  const [B, H, W, N] = [5, 6, 7, 4];
+  const h = Float32Array.from(values(B * H * W * N, 11), (v) => Math.abs(v));
+  const xs = Float32Array.from({ length: W }, (_, i) => i + 0.5);
+  const ys = Float32Array.from({ length: H }, (_, i) => i + 0.5);
+  const shape = Int32Array.from([B, H, W, N]);
+  const dP = values(B * N * 7, 12);
+  const run = (threads: number) => {
+    nk.setThreads(threads, 0);
+    const P = new Float32Array(B * N * 7);
+    const dh = new Float32Array(B * H * W * N);
+    nk.starMomentsForward(h, P, shape, xs, ys);
+    nk.starMomentsBackward(dP, h, P, dh, shape, xs, ys);
+    nk.setThreads(1);
+    return { P, dh };
+  };
+  const one = run(1);
+  const three = run(3);
+  assert.ok(one.P.some((v) => v !== 0) && one.dh.some((v) => v !== 0));
+  assert.deepEqual(three.P, one.P);
+  assert.deepEqual(three.dh, one.dh);
+});

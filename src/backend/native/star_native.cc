@@ -760,53 +760,58 @@ napi_value StarMomentsForward(napi_env env, napi_callback_info info) {
       !getFloats(env, argv[3], &xs, "xs") || !getFloats(env, argv[4], &ys, "ys"))
     return nullptr;
   if (!need(env, h, B * H * W * N, "heatmaps") || !need(env, out, B * N * 7, "stats") || !need(env, xs, W, "xs") || !need(env, ys, H, "ys")) return nullptr;
-  std::vector<double> rowMass(H * N), rowX(H * N), colMass(W * N), sumSq(N);
-  for (int64_t b = 0; b < B; b++) {
-    std::fill(rowMass.begin(), rowMass.end(), 0.0);
-    std::fill(rowX.begin(), rowX.end(), 0.0);
-    std::fill(colMass.begin(), colMass.end(), 0.0);
-    std::fill(sumSq.begin(), sumSq.end(), 0.0);
-    const float* hb = h.p + b * H * W * N;
-    for (int64_t y = 0; y < H; y++) {
-      double* rm = rowMass.data() + y * N;
-      double* rx = rowX.data() + y * N;
-      for (int64_t x = 0; x < W; x++) {
-        const float* hp = hb + (y * W + x) * N;
-        const double xv = xs.p[x];
-        double* cm = colMass.data() + x * N;
-        for (int64_t n = 0; n < N; n++) {
-          const double v = hp[n];
-          rm[n] += v;
-          rx[n] += v * xv;
-          cm[n] += v;
-          sumSq[n] += v * v;
+  // Samples are independent: one chunk of samples per pool chunk.
+  const int parts = partsFor(double(B) * H * W * N, B);
+  pool().run(parts, [&](int part) {
+    std::vector<double> rowMass(H * N), rowX(H * N), colMass(W * N), sumSq(N);
+    const int64_t b1 = splitAt(B, parts, part + 1);
+    for (int64_t b = splitAt(B, parts, part); b < b1; b++) {
+      std::fill(rowMass.begin(), rowMass.end(), 0.0);
+      std::fill(rowX.begin(), rowX.end(), 0.0);
+      std::fill(colMass.begin(), colMass.end(), 0.0);
+      std::fill(sumSq.begin(), sumSq.end(), 0.0);
+      const float* hb = h.p + b * H * W * N;
+      for (int64_t y = 0; y < H; y++) {
+        double* rm = rowMass.data() + y * N;
+        double* rx = rowX.data() + y * N;
+        for (int64_t x = 0; x < W; x++) {
+          const float* hp = hb + (y * W + x) * N;
+          const double xv = xs.p[x];
+          double* cm = colMass.data() + x * N;
+          for (int64_t n = 0; n < N; n++) {
+            const double v = hp[n];
+            rm[n] += v;
+            rx[n] += v * xv;
+            cm[n] += v;
+            sumSq[n] += v * v;
+          }
         }
       }
+      for (int64_t n = 0; n < N; n++) {
+        double S = 0, Mx = 0, My = 0;
+        for (int64_t y = 0; y < H; y++) {
+          S += rowMass[y * N + n];
+          Mx += rowX[y * N + n];
+          My += rowMass[y * N + n] * ys.p[y];
+        }
+        const double safe = S > 0 ? S : S + 1;
+        const double mx = Mx / safe, my = My / safe;
+        double Cxx = 0, Cyy = 0, Cxy = 0;
+        for (int64_t x = 0; x < W; x++) {
+          const double dx = xs.p[x] - mx;
+          Cxx += colMass[x * N + n] * dx * dx;
+        }
+        for (int64_t y = 0; y < H; y++) {
+          const double dy = ys.p[y] - my;
+          const double rm = rowMass[y * N + n];
+          Cyy += rm * dy * dy;
+          Cxy += dy * (rowX[y * N + n] - mx * rm);
+        }
+        float* o = out.p + (b * N + n) * 7;
+        o[0] = float(S); o[1] = float(Mx); o[2] = float(My); o[3] = float(Cxx); o[4] = float(Cyy); o[5] = float(Cxy); o[6] = float(sumSq[n]);
+      }
     }
-    for (int64_t n = 0; n < N; n++) {
-      double S = 0, Mx = 0, My = 0;
-      for (int64_t y = 0; y < H; y++) {
-        S += rowMass[y * N + n];
-        Mx += rowX[y * N + n];
-        My += rowMass[y * N + n] * ys.p[y];
-      }
-      const double safe = S > 0 ? S : S + 1;
-      const double mx = Mx / safe, my = My / safe;
-      double Cxx = 0, Cyy = 0, Cxy = 0;
-      for (int64_t x = 0; x < W; x++) {
-        const double dx = xs.p[x] - mx;
-        Cxx += colMass[x * N + n] * dx * dx;
-      }
-      for (int64_t y = 0; y < H; y++) {
-        const double dy = ys.p[y] - my;
-        const double rm = rowMass[y * N + n];
-        Cyy += rm * dy * dy;
-        Cxy += dy * (rowX[y * N + n] - mx * rm);
-      }
-      float* o = out.p + (b * N + n) * 7;
-      o[0] = float(S); o[1] = float(Mx); o[2] = float(My); o[3] = float(Cxx); o[4] = float(Cyy); o[5] = float(Cxy); o[6] = float(sumSq[n]);
-    }
-  }
+  });
   return nullptr;
 }
 
@@ -824,41 +829,45 @@ napi_value StarMomentsBackward(napi_env env, napi_callback_info info) {
   if (!need(env, h, B * H * W * N, "heatmaps") || !need(env, out, B * H * W * N, "dheatmaps") || !need(env, dP, B * N * 7, "dstats") ||
       !need(env, P, B * N * 7, "stats") || !need(env, xs, W, "xs") || !need(env, ys, H, "ys"))
     return nullptr;
-  std::vector<float> ax(W * N), dxs(W * N), gxy(N), q2(N), ay(N), ay2(N), my(N);
-  for (int64_t b = 0; b < B; b++) {
-    for (int64_t n = 0; n < N; n++) {
-      const float* o = P.p + (b * N + n) * 7;
-      const float* g = dP.p + (b * N + n) * 7;
-      const double S = o[0];
-      const double safe = S > 0 ? S : S + 1;
-      const double mx = o[1] / safe;
-      my[n] = float(o[2] / safe);
-      for (int64_t x = 0; x < W; x++) {
-        const double dx = xs.p[x] - mx;
-        ax[x * N + n] = float(g[0] + g[1] * double(xs.p[x]) + g[3] * dx * dx);
-        dxs[x * N + n] = float(dx);
+  const int parts = partsFor(double(B) * H * W * N, B);
+  pool().run(parts, [&](int part) {
+    std::vector<float> ax(W * N), dxs(W * N), gxy(N), q2(N), ay(N), ay2(N), my(N);
+    const int64_t b1 = splitAt(B, parts, part + 1);
+    for (int64_t b = splitAt(B, parts, part); b < b1; b++) {
+      for (int64_t n = 0; n < N; n++) {
+        const float* o = P.p + (b * N + n) * 7;
+        const float* g = dP.p + (b * N + n) * 7;
+        const double S = o[0];
+        const double safe = S > 0 ? S : S + 1;
+        const double mx = o[1] / safe;
+        my[n] = float(o[2] / safe);
+        for (int64_t x = 0; x < W; x++) {
+          const double dx = xs.p[x] - mx;
+          ax[x * N + n] = float(g[0] + g[1] * double(xs.p[x]) + g[3] * dx * dx);
+          dxs[x * N + n] = float(dx);
+        }
+        gxy[n] = g[5];
+        q2[n] = 2 * g[6];
+        ay[n] = g[2];
+        ay2[n] = g[4];
       }
-      gxy[n] = g[5];
-      q2[n] = 2 * g[6];
-      ay[n] = g[2];
-      ay2[n] = g[4];
-    }
-    const float* hb = h.p + b * H * W * N;
-    float* ob = out.p + b * H * W * N;
-    for (int64_t y = 0; y < H; y++) {
-      const float yv = ys.p[y];
-      for (int64_t x = 0; x < W; x++) {
-        const float* hp = hb + (y * W + x) * N;
-        float* op = ob + (y * W + x) * N;
-        const float* axp = ax.data() + x * N;
-        const float* dxp = dxs.data() + x * N;
-        for (int64_t n = 0; n < N; n++) {
-          const float dy = yv - my[n];
-          op[n] = axp[n] + ay[n] * yv + ay2[n] * dy * dy + gxy[n] * dxp[n] * dy + q2[n] * hp[n];
+      const float* hb = h.p + b * H * W * N;
+      float* ob = out.p + b * H * W * N;
+      for (int64_t y = 0; y < H; y++) {
+        const float yv = ys.p[y];
+        for (int64_t x = 0; x < W; x++) {
+          const float* hp = hb + (y * W + x) * N;
+          float* op = ob + (y * W + x) * N;
+          const float* axp = ax.data() + x * N;
+          const float* dxp = dxs.data() + x * N;
+          for (int64_t n = 0; n < N; n++) {
+            const float dy = yv - my[n];
+            op[n] = axp[n] + ay[n] * yv + ay2[n] * dy * dy + gxy[n] * dxp[n] * dy + q2[n] * hp[n];
+          }
         }
       }
     }
-  }
+  });
   return nullptr;
 }
 
