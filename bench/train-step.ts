@@ -94,28 +94,37 @@ function providerFor(model: BenchModel, batch: number, seed = 1) {
   });
 }
 
-/** Median ms of fwd+bwd of `loss` summed over the stacks' output shapes (gradient w.r.t. the heatmaps). */
-function lossMs(shape: number[], stacks: number, loss: (h: tf.Tensor4D, i: number) => tf.Scalar, reps = 5): number {
+/**
+ * Median ms of fwd+bwd of each loss summed over the stacks' output shapes (gradient w.r.t. the heatmaps). The losses
+ * alternate within every repetition, so a GC pause or a busy core lands on both alike (measured one after the other
+ * with 5 repetitions, the first one measured absorbed the training loop's garbage: STAR 5-9 ms on convnet in one run,
+ * 4.2-4.6 ms alone with bench/star-loss.ts).
+ */
+function lossMs(shape: number[], stacks: number, losses: Array<(h: tf.Tensor4D, i: number) => tf.Scalar>, reps = 15): number[] {
   const hs = Array.from({ length: stacks }, (_, i) =>
     tf.tidy(() => tf.relu(tf.sub(tf.randomUniform(shape, 0, 1, 'float32', 40 + i), 0.8))) as tf.Tensor4D);
-  const once = () => {
+  const once = (loss: (h: tf.Tensor4D, i: number) => tf.Scalar) => {
     const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => {
       let total = loss(xs[0] as tf.Tensor4D, 0);
       for (let i = 1; i < xs.length; i++) total = tf.add(total, loss(xs[i] as tf.Tensor4D, i));
       return total;
     })(hs);
-    grads[0].dataSync();
+    // Read one gradient value (a 1-element slice): it forces the work on every backend without timing a full
+    // [B,h,w,N] copy out of the wasm heap, which a training step never makes.
+    tf.tidy(() => tf.slice(tf.reshape(grads[0], [-1]), 0, 1).dataSync());
     tf.dispose([value, ...grads]);
   };
-  once();
-  const ts: number[] = [];
+  for (let w = 0; w < 3; w++) for (const l of losses) once(l);
+  const ts: number[][] = losses.map(() => []);
   for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    once();
-    ts.push(performance.now() - t0);
+    losses.forEach((l, k) => {
+      const t0 = performance.now();
+      once(l);
+      ts[k].push(performance.now() - t0);
+    });
   }
   tf.dispose(hs);
-  return median(ts);
+  return ts.map(median);
 }
 
 async function runChild(cfg: ChildConfig): Promise<void> {
@@ -176,8 +185,10 @@ async function runChild(cfg: ChildConfig): Promise<void> {
     const stacks = model.stackWeights.length;
     const targets = tf.randomUniform([cfg.batch, N, 2], -0.9, 0.9, 'float32', 7) as tf.Tensor3D;
     const gauss = tf.randomUniform(shape as [number, number, number, number], 0, 1, 'float32', 8) as tf.Tensor4D;
-    const starMs = lossMs(shape, stacks, (h, i) => tf.mul(starLoss(h, targets), model.stackWeights[i]) as tf.Scalar);
-    const mseMs = lossMs(shape, stacks, (h, i) => tf.mul(heatmapMse(h, gauss), model.stackWeights[i]) as tf.Scalar);
+    const [starMs, mseMs] = lossMs(shape, stacks, [
+      (h, i) => tf.mul(starLoss(h, targets), model.stackWeights[i]) as tf.Scalar,
+      (h, i) => tf.mul(heatmapMse(h, gauss), model.stackWeights[i]) as tf.Scalar,
+    ]);
     tf.dispose([targets, gauss]);
     const step = median(times);
     loss = { starMs, mseMs, stacks, starShare: starMs / Math.max(1e-9, step - mseMs + starMs) };
