@@ -527,6 +527,39 @@ bool getMask(napi_env env, napi_value v, size_t need, Arr* out) {
 }
 
 
+// Two per-channel sums over n rows of C values: float accumulators within blocks of 128 rows (they vectorise), double
+// across blocks; rows split into pool chunks, whose sums are added in chunk order. addRow(p, f1, f2) adds row p's terms.
+template <typename AddRow>
+void channelSums2(int64_t n, int64_t C, AddRow addRow, std::vector<double>* s1, std::vector<double>* s2) {
+  const int parts = partsFor(double(n) * double(C), n);
+  std::vector<double> a(parts * C, 0.0), b(parts * C, 0.0);
+  pool().run(parts, [&](int part) {
+    std::vector<float> f1(C), f2(C);
+    double* pa = a.data() + part * C;
+    double* pb = b.data() + part * C;
+    constexpr int64_t kBlock = 128;
+    const int64_t r1 = splitAt(n, parts, part + 1);
+    for (int64_t p0 = splitAt(n, parts, part); p0 < r1; p0 += kBlock) {
+      std::fill(f1.begin(), f1.end(), 0.f);
+      std::fill(f2.begin(), f2.end(), 0.f);
+      const int64_t p1 = std::min(r1, p0 + kBlock);
+      for (int64_t p = p0; p < p1; p++) addRow(p, f1.data(), f2.data());
+      for (int64_t c = 0; c < C; c++) {
+        pa[c] += f1[c];
+        pb[c] += f2[c];
+      }
+    }
+  });
+  s1->assign(C, 0.0);
+  s2->assign(C, 0.0);
+  for (int part = 0; part < parts; part++) {
+    for (int64_t c = 0; c < C; c++) {
+      (*s1)[c] += a[part * C + c];
+      (*s2)[c] += b[part * C + c];
+    }
+  }
+}
+
 napi_value BnForward(napi_env env, napi_callback_info info) {
   size_t argc = 10;
   napi_value argv[10];
@@ -547,39 +580,16 @@ napi_value BnForward(napi_env env, napi_callback_info info) {
   // Rows split into chunks, each with its own accumulators; the per-chunk sums are added in chunk order.
   std::vector<float> k(C), scale(C), shift(C);
   if (n > 0) std::memcpy(k.data(), x.p, sizeof(float) * C);
-  const int parts = partsFor(double(n) * double(C), n);
-  std::vector<double> sp(parts * C, 0.0), qp(parts * C, 0.0);
-  pool().run(parts, [&](int part) {
-    std::vector<float> fs(C), fq(C);
-    double* sa = sp.data() + part * C;
-    double* qa = qp.data() + part * C;
-    constexpr int64_t kBlock = 128;
-    const int64_t r1 = splitAt(n, parts, part + 1);
-    for (int64_t p0 = splitAt(n, parts, part); p0 < r1; p0 += kBlock) {
-      std::fill(fs.begin(), fs.end(), 0.f);
-      std::fill(fq.begin(), fq.end(), 0.f);
-      const int64_t p1 = std::min(r1, p0 + kBlock);
-      for (int64_t p = p0; p < p1; p++) {
-        const float* xp = x.p + p * C;
-        for (int64_t c = 0; c < C; c++) {
-          const float d = xp[c] - k[c];
-          fs[c] += d;
-          fq[c] += d * d;
-        }
-      }
-      for (int64_t c = 0; c < C; c++) {
-        sa[c] += fs[c];
-        qa[c] += fq[c];
-      }
-    }
-  });
-  std::vector<double> s(C, 0.0), q(C, 0.0);
-  for (int part = 0; part < parts; part++) {
+  std::vector<double> s, q;
+  channelSums2(n, C, [&](int64_t p, float* fs, float* fq) {
+    const float* xp = x.p + p * C;
     for (int64_t c = 0; c < C; c++) {
-      s[c] += sp[part * C + c];
-      q[c] += qp[part * C + c];
+      const float d = xp[c] - k[c];
+      fs[c] += d;
+      fq[c] += d * d;
     }
-  }
+  }, &s, &q);
+  const int parts = partsFor(double(n) * double(C), n);
   for (int64_t c = 0; c < C; c++) {
     const double m1 = n > 0 ? s[c] / double(n) : 0.0;
     const double v = n > 0 ? std::max(0.0, q[c] / double(n) - m1 * m1) : 0.0;
@@ -621,49 +631,23 @@ napi_value BnForward(napi_env env, napi_callback_info info) {
 // blocks of rows (they vectorise), double across blocks.
 void bnSums(const float* x, const float* dy, const float* mask, const float* mean, const std::vector<double>& r, int64_t n, int64_t C,
             std::vector<double>* sdy, std::vector<double>* sdyx) {
-  const int parts = partsFor(double(n) * double(C), n);
-  std::vector<double> s1(parts * C, 0.0), s2(parts * C, 0.0);
-  pool().run(parts, [&](int part) {
-    std::vector<float> f1(C), f2(C);
-    double* a1 = s1.data() + part * C;
-    double* a2 = s2.data() + part * C;
-    constexpr int64_t kBlock = 128;
-    const int64_t r1 = splitAt(n, parts, part + 1);
-    for (int64_t p0 = splitAt(n, parts, part); p0 < r1; p0 += kBlock) {
-      std::fill(f1.begin(), f1.end(), 0.f);
-      std::fill(f2.begin(), f2.end(), 0.f);
-      const int64_t p1 = std::min(r1, p0 + kBlock);
-      for (int64_t p = p0; p < p1; p++) {
-        const float* xp = x + p * C;
-        const float* dp = dy + p * C;
-        if (mask == nullptr) {
-          for (int64_t c = 0; c < C; c++) {
-            f1[c] += dp[c];
-            f2[c] += dp[c] * (xp[c] - mean[c]);
-          }
-        } else {
-          const float* mp = mask + p * C;
-          for (int64_t c = 0; c < C; c++) {
-            const float d = dp[c] * float(mp[c] > 0.f);  // branch-free: ReLU masks are close to random
-            f1[c] += d;
-            f2[c] += d * (xp[c] - mean[c]);
-          }
-        }
-      }
+  channelSums2(n, C, [&](int64_t p, float* f1, float* f2) {
+    const float* xp = x + p * C;
+    const float* dp = dy + p * C;
+    if (mask == nullptr) {
       for (int64_t c = 0; c < C; c++) {
-        a1[c] += f1[c];
-        a2[c] += f2[c];
+        f1[c] += dp[c];
+        f2[c] += dp[c] * (xp[c] - mean[c]);
+      }
+    } else {
+      const float* mp = mask + p * C;
+      for (int64_t c = 0; c < C; c++) {
+        const float d = dp[c] * float(mp[c] > 0.f);  // branch-free: ReLU masks are close to random
+        f1[c] += d;
+        f2[c] += d * (xp[c] - mean[c]);
       }
     }
-  });
-  sdy->assign(C, 0.0);
-  sdyx->assign(C, 0.0);
-  for (int part = 0; part < parts; part++) {
-    for (int64_t c = 0; c < C; c++) {
-      (*sdy)[c] += s1[part * C + c];
-      (*sdyx)[c] += s2[part * C + c];
-    }
-  }
+  }, sdy, sdyx);
   for (int64_t c = 0; c < C; c++) (*sdyx)[c] *= r[c];
 }
 
