@@ -12,7 +12,8 @@ import type { WasmBackendLike } from './wasm-calls';
 type Kind = 'Conv2D' | 'Conv2DBackpropFilter' | 'Conv2DBackpropInput';
 type Args = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap };
 
-function dims(info: tf.backend_util.Conv2DInfo): Int32Array {
+/** The packed dims the addon's conv functions take, from tfjs's conv info. */
+export function dims(info: tf.backend_util.Conv2DInfo): Int32Array {
   return packConvDims({
     B: info.batchSize, H: info.inHeight, W: info.inWidth, Cin: info.inChannels, kh: info.filterHeight, kw: info.filterWidth,
     Cout: info.outChannels, sh: info.strideHeight, sw: info.strideWidth, dh: info.dilationHeight, dw: info.dilationWidth,
@@ -20,7 +21,8 @@ function dims(info: tf.backend_util.Conv2DInfo): Int32Array {
   });
 }
 
-function conv2dInfo(kind: Kind, xShape: number[], filterShape: number[], attrs: NamedAttrMap): tf.backend_util.Conv2DInfo {
+/** tfjs's conv info for an NHWC convolution (or one of its gradients) with these attributes. */
+export function conv2dInfo(kind: Kind, xShape: number[], filterShape: number[], attrs: NamedAttrMap): tf.backend_util.Conv2DInfo {
   const { strides, pad, dimRoundingMode, dilations } = attrs as unknown as {
     strides: [number, number] | number; pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
     dimRoundingMode?: 'floor' | 'round' | 'ceil'; dilations?: [number, number] | number;

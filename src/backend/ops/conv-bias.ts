@@ -12,14 +12,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { packConvDims, type NativeKernels } from '../native-addon';
+import type { NativeKernels } from '../native-addon';
+import { conv2dInfo, dims } from '../kernels/native-conv';
+import type { WasmBackendLike } from '../kernels/wasm-calls';
 
 export const CONV_BIAS = 'StarConv2DBias';
 const BIAS_GRAD = 'StarBiasGrad';
 
 export type ConvPad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
-interface WasmLike { makeOutput(shape: number[], dtype: tf.DataType): TensorInfo; typedArrayFromHeap(t: TensorInfo): Float32Array }
 type Args = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap };
 
 let native: NativeKernels | null = null;
@@ -29,31 +30,24 @@ export function useNativeConvBias(nat: NativeKernels | null): void {
   if (nat) register();
 }
 
-function info(xShape: number[], filterShape: number[], attrs: NamedAttrMap): tf.backend_util.Conv2DInfo {
-  const { strides, pad } = attrs as unknown as { strides: [number, number]; pad: 'same' | 'valid' | tf.backend_util.ExplicitPadding };
-  return tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number], filterShape as [number, number, number, number], strides, 1, pad, undefined, false, 'channelsLast');
-}
+const view = (b: WasmBackendLike, t: TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
 
 const forward = (args: Args): TensorInfo => {
-  const b = args.backend as WasmLike;
+  const b = args.backend as WasmBackendLike;
   const { x, filter, bias } = args.inputs;
-  const ci = info(x.shape, filter.shape, args.attrs ?? {});
+  const ci = conv2dInfo(tf.Conv2D, x.shape, filter.shape, args.attrs ?? {});
   const out = b.makeOutput(ci.outShape, 'float32');
   // Heap views only after makeOutput: allocating may grow (replace) the wasm heap.
-  native!.conv2dBiasForward(b.typedArrayFromHeap(x), b.typedArrayFromHeap(filter), b.typedArrayFromHeap(out), packConvDims({
-    B: ci.batchSize, H: ci.inHeight, W: ci.inWidth, Cin: ci.inChannels, kh: ci.filterHeight, kw: ci.filterWidth, Cout: ci.outChannels,
-    sh: ci.strideHeight, sw: ci.strideWidth, dh: 1, dw: 1, pt: ci.padInfo.top, pl: ci.padInfo.left, oh: ci.outHeight, ow: ci.outWidth,
-  }), b.typedArrayFromHeap(bias));
+  native!.conv2dBiasForward(view(b, x), view(b, filter), view(b, out), dims(ci), view(b, bias));
   return out;
 };
 
 const biasGrad = (args: Args): TensorInfo => {
-  const b = args.backend as WasmLike;
+  const b = args.backend as WasmBackendLike;
   const { dy } = args.inputs;
   const C = dy.shape[dy.shape.length - 1];
   const out = b.makeOutput([C], 'float32');
-  native!.columnSums(b.typedArrayFromHeap(dy), b.typedArrayFromHeap(out), tf.util.sizeFromShape(dy.shape) / C, C);
+  native!.columnSums(view(b, dy), view(b, out), tf.util.sizeFromShape(dy.shape) / C, C);
   return out;
 };
 
