@@ -15,6 +15,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, formatBackendInfo, type BackendChoice } from '../src/backend';
 import { starLoss } from '../src/loss/star';
+import { settle } from './settle';
 import { heatmapMse } from '../src/loss/baselines';
 import { gridAxis } from '../src/geometry/coords';
 import { symEigen2x2 } from '../src/geometry/eigen2x2';
@@ -75,7 +76,7 @@ async function main() {
   const target = tf.randomUniform([B, H, W, N], 0, 1, 'float32', 3) as tf.Tensor4D;
   const step = (f: (x: tf.Tensor4D) => tf.Scalar) => () => {
     const { value, grads } = tf.valueAndGrads((x: tf.Tensor) => f(x as tf.Tensor4D))([h]);
-    grads[0].dataSync();
+    settle(value, grads);
     tf.dispose([value, ...grads]);
   };
   const fwd = (f: (x: tf.Tensor4D) => tf.Scalar) => () => { const v = f(h); v.dataSync(); v.dispose(); };

@@ -29,6 +29,7 @@ import { WFLW98 } from '../src/data/schemes';
 import type { Sample } from '../src/data/sample';
 import { loaderBatchProvider } from '../src/train/loader-batches';
 import { starLoss } from '../src/loss/star';
+import { settle } from './settle';
 import { heatmapMse } from '../src/loss/baselines';
 import { BENCH_MODEL_IDS, buildBenchModel, paramTotal, type BenchModel } from './nets';
 import { makeStepper, type AdamKind } from './step';
@@ -109,9 +110,7 @@ function lossMs(shape: number[], stacks: number, losses: Array<(h: tf.Tensor4D, 
       for (let i = 1; i < xs.length; i++) total = tf.add(total, loss(xs[i] as tf.Tensor4D, i));
       return total;
     })(hs);
-    // Read one gradient value (a 1-element slice): it forces the work on every backend without timing a full
-    // [B,h,w,N] copy out of the wasm heap, which a training step never makes.
-    tf.tidy(() => tf.slice(tf.reshape(grads[0], [-1]), 0, 1).dataSync());
+    settle(value, grads);
     tf.dispose([value, ...grads]);
   };
   for (let w = 0; w < 3; w++) for (const l of losses) once(l);
