@@ -151,3 +151,93 @@ test('STAR moment passes split by sample (native, 3 threads) = 1 thread, bit for
   assert.deepEqual(three.P, one.P);
   assert.deepEqual(three.dh, one.dh);
 });
+
+/**
+ * Gradient of sum(pool(x) · u) for overlapping 3x3 stride-2 'same' windows: mixed signs with many all-negative
+ * windows, or (`ties`) ReLU outputs, whose all-zero windows must send the gradient to their first zero.
+ */
+async function maxPoolGradRun(ties = false) {
+  return tf.tidy(() => {
+    const shifted = tf.sub(tf.tensor4d(values(3 * 9 * 7 * 5, 11), [3, 9, 7, 5]), 0.7) as tf.Tensor4D;
+    const x = ties ? tf.relu(shifted) : shifted;
+    const u = tf.tensor4d(values(3 * 5 * 4 * 5, 12), [3, 5, 4, 5]);
+    const [dx] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 3, 2, 'same'), u)))([x]);
+    return dx.dataSync() as Float32Array;
+  });
+}
+
+/** Gradient of sum(resizeNearestNeighbor(x, k·size) · u), the hourglass's up-sampling for k = 2. */
+async function upsampleGradRun(k: number, halfPixelCenters = false) {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(values(3 * 5 * 4 * 6, 13), [3, 5, 4, 6]);
+    const u = tf.tensor4d(values(3 * 5 * k * 4 * k * 6, 14), [3, 5 * k, 4 * k, 6]);
+    const [dx] = tf.grads((a: tf.Tensor) =>
+      tf.sum(tf.mul(tf.image.resizeNearestNeighbor(a as tf.Tensor4D, [5 * k, 4 * k], false, halfPixelCenters), u)))([x]);
+    return { dx: dx.dataSync() as Float32Array, u: u.dataSync() as Float32Array };
+  });
+}
+
+/** The k×k block sums of u in row-major block order, float32 after every addition (the native kernel's order). */
+function blockSums(u: Float32Array, [B, H, W, C]: number[], k: number): Float32Array {
+  const out = new Float32Array(B * H * W * C);
+  for (let b = 0; b < B; b++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) for (let c = 0; c < C; c++) {
+    let s = 0;
+    for (let a = 0; a < k; a++) for (let e = 0; e < k; e++) s = Math.fround(s + u[((b * H * k + y * k + a) * W * k + x * k + e) * C + c]);
+    out[((b * H + y) * W + x) * C + c] = s;
+  }
+  return out;
+}
+
+for (const ties of [false, true]) {
+  test(`MaxPoolGrad (native, 1-3 threads, every job split${ties ? ', ReLU ties' : ''}) = the JS kernel bit for bit, and the cpu backend`, { skip }, async () => {
+    const got: Float32Array[] = [];
+    for (const threads of [1, 2, 3]) {
+      NATIVE.kernels!.setThreads(threads, 0);
+      got.push(await maxPoolGradRun(ties));
+    }
+    NATIVE.kernels!.setThreads(1);
+    const prof = await tf.profile(() => maxPoolGradRun(ties));
+    assert.ok(prof.kernels.some((k) => k.name === 'MaxPoolGrad'));
+    registerWasmTrainingKernels('conv'); // the JS loop (no native)
+    const js = await maxPoolGradRun(ties);
+    registerWasmTrainingKernels('all', NATIVE.kernels);
+    assert.ok(js.some((v) => v !== 0) && js.some((v) => v === 0));
+    for (const g of got) assert.deepEqual(g, js);
+    const cpu = await withBackend('cpu', () => maxPoolGradRun(ties));
+    assert.ok(relErr(got[0], cpu) <= 1e-6);
+    // Same pixels chosen as on cpu (a wrong tie rule moves gradient between zeros without changing its sum).
+    assert.deepEqual(got[0].map((v) => Number(v !== 0)), cpu.map((v) => Number(v !== 0)));
+  });
+}
+
+test('up-sampling gradient (native, k = 2 and 3, 1-3 threads) = block sums bit for bit, = the stock wasm kernel', { skip }, async () => {
+  for (const k of [2, 3]) {
+    for (const halfPixel of [false, true]) {
+      for (const threads of [1, 2, 3]) {
+        NATIVE.kernels!.setThreads(threads, 0);
+        const { dx, u } = await upsampleGradRun(k, halfPixel);
+        NATIVE.kernels!.setThreads(1);
+        assert.deepEqual(dx, blockSums(u, [3, 5, 4, 6], k), `k=${k} halfPixel=${halfPixel} threads=${threads}`);
+      }
+    }
+    registerWasmTrainingKernels('conv'); // stock ResizeNearestNeighborGrad
+    const stock = await upsampleGradRun(k);
+    registerWasmTrainingKernels('all', NATIVE.kernels);
+    const ours = await upsampleGradRun(k);
+    assert.ok(relErr(ours.dx, stock.dx) <= 1e-6, `k=${k}: ours vs stock wasm`);
+  }
+});
+
+test('up-sampling gradient: non-integer factors and alignCorners go to the stock kernel', { skip }, async () => {
+  const run = (size: [number, number], alignCorners: boolean) => tf.tidy(() => {
+    const x = tf.tensor4d(values(2 * 4 * 4 * 3, 15), [2, 4, 4, 3]);
+    const [dx] = tf.grads((a: tf.Tensor) => tf.sum(tf.square(tf.image.resizeNearestNeighbor(a as tf.Tensor4D, size, alignCorners))))([x]);
+    return dx.dataSync() as Float32Array;
+  });
+  const cases: Array<[[number, number], boolean]> = [[[6, 6], false], [[8, 8], true], [[8, 6], false]];
+  const ours = cases.map(([s, a]) => run(s, a));
+  registerWasmTrainingKernels('conv');
+  const stock = cases.map(([s, a]) => run(s, a));
+  registerWasmTrainingKernels('all', NATIVE.kernels);
+  ours.forEach((o, i) => assert.deepEqual(o, stock[i], `case ${i}`));
+});

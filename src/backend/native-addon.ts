@@ -19,6 +19,10 @@ export interface NativeKernels {
   columnSums(dy: Float32Array, out: Float32Array, rows: number, C: number): void;
   /** out = dy where x > 0, else 0. */
   reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array, n: number): void;
+  /** Max-pool gradient, cpu-backend rule (first strictly largest in-bounds input); dims B,H,W,C,OH,OW,fh,fw,sh,sw,padTop,padLeft. */
+  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, dims: Int32Array): void;
+  /** Gradient of k×k nearest-neighbour up-sampling (block sums of dy); dims B,H,W,C,k of the input. */
+  upsampleGrad(dy: Float32Array, dx: Float32Array, dims: Int32Array): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, dims: Int32Array): void;
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, dims: Int32Array): void;
   /** relu = 1: the output is relu(batch norm). */
@@ -37,6 +41,12 @@ export interface NativeKernels {
   getThreads(): number;
 }
 
+/** Every function of NativeKernels, checked when the addon loads. */
+export const NATIVE_FUNCTIONS: ReadonlyArray<keyof NativeKernels> = [
+  'conv2dForward', 'conv2dBiasForward', 'columnSums', 'reluGrad', 'maxPoolGrad', 'upsampleGrad', 'conv2dBackpropFilter',
+  'conv2dBackpropInput', 'bnForward', 'bnGradParams', 'bnGradX', 'starMomentsForward', 'starMomentsBackward', 'setThreads', 'getThreads',
+];
+
 export const NATIVE_ADDON_PATH = path.resolve(__dirname, '..', '..', 'dist', 'native', 'star_native.node');
 
 let cached: { kernels: NativeKernels | null; reason: string } | undefined;
@@ -48,7 +58,12 @@ export function nativeKernels(): { kernels: NativeKernels | null; reason: string
   else if (!fs.existsSync(NATIVE_ADDON_PATH)) cached = { kernels: null, reason: `not built (${path.relative(process.cwd(), NATIVE_ADDON_PATH)} missing; npm run build:native)` };
   else {
     try {
-      cached = { kernels: require(NATIVE_ADDON_PATH) as NativeKernels, reason: 'OpenBLAS conv + batch norm' };
+      const mod = require(NATIVE_ADDON_PATH) as Record<string, unknown>;
+      // A build from an older checkout (e.g. after a pull without `npm ci`) lacks newer functions: use none of it.
+      const missing = NATIVE_FUNCTIONS.filter((f) => typeof mod[f] !== 'function');
+      cached = missing.length
+        ? { kernels: null, reason: `stale build (no ${missing.join(', ')}; npm run build:native)` }
+        : { kernels: mod as unknown as NativeKernels, reason: 'OpenBLAS conv + batch norm' };
     } catch (e) {
       cached = { kernels: null, reason: `failed to load: ${(e as Error).message.split('\n')[0]}` };
     }

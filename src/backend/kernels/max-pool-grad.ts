@@ -2,13 +2,16 @@
  * Correct MaxPoolGrad for the wasm backend. The stock 4.22.0 kernel routes the gradient to the wrong element when a
  * whole window is negative. Semantics here match the cpu backend exactly: each window's gradient goes to the first
  * (row-major) strictly largest in-bounds input element; a window of only −∞/NaN passes no gradient.
- * A plain loop over the wasm heap: pooling gradients are O(output · window), small next to the convolutions.
+ * With the native addon (the 'all' kernel set) the same rule runs in C++ over the pool's threads (`maxPoolGrad`: channels
+ * innermost, one sample per chunk; same additions in the same order, so the same bits — test/kernels-threads.test.ts);
+ * hg-cpu-small's seven pooling gradients took 30.9 ms of a 441 ms step as the JS loop below (bench/step-profile.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { NativeKernels } from '../native-addon';
 import type { WasmBackendLike } from './wasm-calls';
 
-export function makeMaxPoolGrad(): KernelConfig {
+export function makeMaxPoolGrad(nat: NativeKernels | null = null): KernelConfig {
   const kernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }) => {
     const backend = args.backend as WasmBackendLike;
     const { dy, input } = args.inputs;
@@ -32,6 +35,10 @@ export function makeMaxPoolGrad(): KernelConfig {
     const dx = backend.typedArrayFromHeap(out) as Float32Array;
     const xv = backend.typedArrayFromHeap(input) as Float32Array;
     const g = backend.typedArrayFromHeap(dy) as Float32Array;
+    if (nat && input.dtype === 'float32' && dy.dtype === 'float32') {
+      nat.maxPoolGrad(g, xv, dx, Int32Array.from([B, H, W, C, OH, OW, fh, fw, sh, sw, pt, pl]));
+      return out;
+    }
     dx.fill(0);
     const rowStride = W * C;
     const batchStride = H * rowStride;

@@ -7,6 +7,7 @@ import type { GradConfig, KernelConfig } from '@tensorflow/tfjs-core';
 import { makeConv2DBackpropFilter } from './conv2d-backprop-filter';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input';
 import { makeMaxPoolGrad } from './max-pool-grad';
+import { makeUpsampleGrad } from './upsample-grad';
 import { makeTile } from './tile';
 import { makeIdentity } from './identity';
 import { makeMean, makeSum } from './reduce';
@@ -18,7 +19,7 @@ import { nativeKernels, type NativeKernels } from '../native-addon';
 import { useNativeBatchNorm } from '../ops/batch-norm';
 import { useNativeConvBias } from '../ops/conv-bias';
 
-const NATIVE_NAMES: string[] = [tf.Conv2D, tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput];
+const NATIVE_NAMES: string[] = [tf.Conv2D, tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.MaxPoolGrad, tf.ResizeNearestNeighborGrad];
 
 /**
  * - 'all': everything below.
@@ -38,12 +39,13 @@ type Maker = (nat: NativeKernels | null) => KernelConfig | undefined;
 const MAKERS: Array<[string, Maker]> = [
   [tf.Conv2DBackpropFilter, (nat) => withNative(tf.Conv2DBackpropFilter, makeConv2DBackpropFilter(), nat)],
   [tf.Conv2DBackpropInput, (nat) => withNative(tf.Conv2DBackpropInput, makeConv2DBackpropInput(), nat)],
-  [tf.MaxPoolGrad, makeMaxPoolGrad],
+  [tf.MaxPoolGrad, (nat) => makeMaxPoolGrad(nat)],
   [tf.Identity, makeIdentity],
   [tf.Tile, makeTile],
   [tf.Sum, makeSum],
   [tf.Mean, makeMean],
   [tf.Conv2D, (nat) => (nat ? makeNativeConv(tf.Conv2D, stock.get(tf.Conv2D)!, nat) : undefined)],
+  [tf.ResizeNearestNeighborGrad, (nat) => (nat ? makeUpsampleGrad(stock.get(tf.ResizeNearestNeighborGrad)!, nat) : undefined)],
 ];
 const COUNT: Record<WasmKernelSet, number> = { all: MAKERS.length, conv: 3, 'missing-only': 1, none: 0 };
 
