@@ -69,7 +69,7 @@ test('nothing native installed: auto lands on wasm, and says why for each rung',
   // With the native addon built (npm ci builds it where g++ and OpenBLAS exist) convolutions and batch norm run natively.
   assert.deepEqual(info.customKernels, native.kernels
     ? ['Conv2DBackpropFilter(native)', 'Conv2DBackpropInput(native)', 'MaxPoolGrad(native)', 'Identity', 'Tile', 'Sum', 'Mean', 'Conv2D(native)',
-      'ResizeNearestNeighborGrad(native)',
+      'ResizeNearestNeighborGrad(native)', 'Add(native)',
       'BatchNormTrain(native)', 'Conv2DBias(native)', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)', 'Relu(grad)']
     : ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)', 'Relu(grad)']);
   assert.ok(info.reason.includes(`native kernels: ${native.reason}`), info.reason);

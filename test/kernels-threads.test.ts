@@ -241,3 +241,30 @@ test('up-sampling gradient: non-integer factors and alignCorners go to the stock
   registerWasmTrainingKernels('all', NATIVE.kernels);
   ours.forEach((o, i) => assert.deepEqual(o, stock[i], `case ${i}`));
 });
+
+test('Add (native for same-shaped float32, 1-3 threads) = cpu bit for bit; broadcasting and small tensors stay stock', { skip }, async () => {
+  const shape = [3, 17, 19, 23]; // 22,287 elements: above the native threshold, uneven parts
+  const run = () => tf.tidy(() => {
+    const a = tf.tensor4d(values(size(shape), 16), shape as [number, number, number, number]);
+    const b = tf.tensor4d(values(size(shape), 17), shape as [number, number, number, number]);
+    const row = tf.tensor1d(values(23, 18));
+    const small = tf.tensor2d(values(12, 19), [3, 4]);
+    return [tf.add(a, b), tf.add(a, row), tf.add(small, small)].map((t) => t.dataSync() as Float32Array);
+  });
+  const want = await withBackend('cpu', run);
+  const nk = NATIVE.kernels!;
+  const addSame = nk.addSame;
+  let calls = 0;
+  nk.addSame = (...args) => { calls++; addSame(...args); };
+  try {
+    for (const threads of [1, 2, 3]) {
+      nk.setThreads(threads, 0);
+      const got = run();
+      nk.setThreads(1);
+      got.forEach((g, i) => assert.deepEqual(g, want[i], `output ${i}, ${threads} threads`));
+    }
+  } finally {
+    nk.addSame = addSame;
+  }
+  assert.equal(calls, 3, 'the same-shaped add ran natively, once per thread count; the other two did not');
+});

@@ -205,7 +205,7 @@ test("'missing-only' restores the stock input gradient and MaxPoolGrad; 'all' re
   if (NATIVE.kernels) {
     assert.deepEqual(registerWasmTrainingKernels('all', NATIVE.kernels),
       ['Conv2DBackpropFilter(native)', 'Conv2DBackpropInput(native)', 'MaxPoolGrad(native)', 'Identity', 'Tile', 'Sum', 'Mean', 'Conv2D(native)',
-        'ResizeNearestNeighborGrad(native)', 'BatchNormTrain(native)', 'Conv2DBias(native)', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)', 'Relu(grad)']);
+        'ResizeNearestNeighborGrad(native)', 'Add(native)', 'BatchNormTrain(native)', 'Conv2DBias(native)', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)', 'Relu(grad)']);
   }
   assert.throws(() => registerWasmTrainingKernels('some' as never), /kernel set "some" is not one of all, conv/);
 });

@@ -19,6 +19,8 @@ export interface NativeKernels {
   columnSums(dy: Float32Array, out: Float32Array, rows: number, C: number): void;
   /** out = dy where x > 0, else 0. */
   reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array, n: number): void;
+  /** out = a + b elementwise (same shapes). */
+  addSame(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;
   /** Max-pool gradient, cpu-backend rule (first strictly largest in-bounds input); dims B,H,W,C,OH,OW,fh,fw,sh,sw,padTop,padLeft. */
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, dims: Int32Array): void;
   /** Gradient of k×k nearest-neighbour up-sampling (block sums of dy); dims B,H,W,C,k of the input. */
@@ -43,7 +45,7 @@ export interface NativeKernels {
 
 /** Every function of NativeKernels, checked when the addon loads. */
 export const NATIVE_FUNCTIONS: ReadonlyArray<keyof NativeKernels> = [
-  'conv2dForward', 'conv2dBiasForward', 'columnSums', 'reluGrad', 'maxPoolGrad', 'upsampleGrad', 'conv2dBackpropFilter',
+  'conv2dForward', 'conv2dBiasForward', 'columnSums', 'reluGrad', 'addSame', 'maxPoolGrad', 'upsampleGrad', 'conv2dBackpropFilter',
   'conv2dBackpropInput', 'bnForward', 'bnGradParams', 'bnGradX', 'starMomentsForward', 'starMomentsBackward', 'setThreads', 'getThreads',
 ];
 

@@ -8,6 +8,7 @@ import { makeConv2DBackpropFilter } from './conv2d-backprop-filter';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input';
 import { makeMaxPoolGrad } from './max-pool-grad';
 import { makeUpsampleGrad } from './upsample-grad';
+import { makeNativeAdd } from './add';
 import { makeTile } from './tile';
 import { makeIdentity } from './identity';
 import { makeMean, makeSum } from './reduce';
@@ -19,7 +20,7 @@ import { nativeKernels, type NativeKernels } from '../native-addon';
 import { useNativeBatchNorm } from '../ops/batch-norm';
 import { useNativeConvBias } from '../ops/conv-bias';
 
-const NATIVE_NAMES: string[] = [tf.Conv2D, tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.MaxPoolGrad, tf.ResizeNearestNeighborGrad];
+const NATIVE_NAMES: string[] = [tf.Conv2D, tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.MaxPoolGrad, tf.ResizeNearestNeighborGrad, tf.Add];
 
 /**
  * - 'all': everything below.
@@ -46,6 +47,7 @@ const MAKERS: Array<[string, Maker]> = [
   [tf.Mean, makeMean],
   [tf.Conv2D, (nat) => (nat ? makeNativeConv(tf.Conv2D, stock.get(tf.Conv2D)!, nat) : undefined)],
   [tf.ResizeNearestNeighborGrad, (nat) => (nat ? makeUpsampleGrad(stock.get(tf.ResizeNearestNeighborGrad)!, nat) : undefined)],
+  [tf.Add, (nat) => (nat ? makeNativeAdd(stock.get(tf.Add)!, nat) : undefined)],
 ];
 const COUNT: Record<WasmKernelSet, number> = { all: MAKERS.length, conv: 3, 'missing-only': 1, none: 0 };
 

@@ -423,6 +423,31 @@ napi_value ReluGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// addSame(a, b, out, n): out = a + b for same-shaped float32 tensors (residual sums, gradient accumulation), split
+// across threads. Each element is one float addition either way: the same bits as wasm's Add.
+napi_value AddSame(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Arr a, b, out;
+  int64_t n;
+  if (argc != 4 || !getFloats(env, argv[0], &a, "a") || !getFloats(env, argv[1], &b, "b") || !getFloats(env, argv[2], &out, "out") ||
+      napi_get_value_int64(env, argv[3], &n) != napi_ok || n < 0) {
+    napi_throw_type_error(env, nullptr, "star_native: addSame takes (a, b, out, n >= 0)");
+    return nullptr;
+  }
+  if (!need(env, a, n, "a") || !need(env, b, n, "b") || !need(env, out, n, "out")) return nullptr;
+  const int parts = partsFor(double(n), n);
+  pool().run(parts, [&](int p) {
+    const int64_t i1 = splitAt(n, parts, p + 1);
+    const float* ap = a.p;
+    const float* bp = b.p;
+    float* op = out.p;
+    for (int64_t i = splitAt(n, parts, p); i < i1; i++) op[i] = ap[i] + bp[i];
+  });
+  return nullptr;
+}
+
 // maxPoolGrad(dy, x, dx, dims Int32Array[12] = B,H,W,C,OH,OW,fh,fw,sh,sw,padTop,padLeft): each window's gradient goes
 // to its first (row-major) strictly largest in-bounds input, per channel; a window of only −∞/NaN passes none (the cpu
 // backend's rule, src/backend/kernels/max-pool-grad.ts). Channels are the inner loop: the window scan compares C
@@ -983,7 +1008,7 @@ napi_value GetThreads(napi_env env, napi_callback_info) {
 
 napi_value Init(napi_env env, napi_value exports) {
   const std::pair<const char*, napi_callback> fns[] = {
-      {"conv2dForward", Conv2dForward}, {"conv2dBiasForward", Conv2dBiasForward}, {"columnSums", ColumnSums}, {"reluGrad", ReluGrad}, {"maxPoolGrad", MaxPoolGrad}, {"upsampleGrad", UpsampleGrad}, {"conv2dBackpropFilter", Conv2dBackpropFilter}, {"conv2dBackpropInput", Conv2dBackpropInput},
+      {"conv2dForward", Conv2dForward}, {"conv2dBiasForward", Conv2dBiasForward}, {"columnSums", ColumnSums}, {"reluGrad", ReluGrad}, {"maxPoolGrad", MaxPoolGrad}, {"addSame", AddSame}, {"upsampleGrad", UpsampleGrad}, {"conv2dBackpropFilter", Conv2dBackpropFilter}, {"conv2dBackpropInput", Conv2dBackpropInput},
       {"bnForward", BnForward},         {"bnGradParams", BnGradParams},                 {"bnGradX", BnGradX},
       {"starMomentsForward", StarMomentsForward}, {"starMomentsBackward", StarMomentsBackward},
       {"setThreads", SetThreads}, {"getThreads", GetThreads},
