@@ -13,7 +13,8 @@ mkdir -p results/local
 star() { node --import tsx src/cli.ts "$@"; }
 star generate --profile full
 SEEDS="${STAR_FULL_SEEDS:-1 2 3}"
-EXPS=main,ablation-distance,ablation-losses,ambiguity-sweep,ablation-omega,ablation-restriction
+# STAR_FULL_EXPS: a comma-separated subset or other experiments (e.g. ablation-aam); default the committed grid.
+EXPS="${STAR_FULL_EXPS:-main,ablation-distance,ablation-losses,ambiguity-sweep,ablation-omega,ablation-restriction}"
 worker() { for s in $SEEDS; do star experiment "$EXPS" --seeds "$s" || return $?; done; }
 worker > results/local/full-a.log 2>&1 &
 A=$!
@@ -24,4 +25,4 @@ B=$!
 # workers' loops.
 trap 'pkill -TERM -P $A; pkill -TERM -P $B; wait' INT TERM
 wait $A $B
-for n in main ablation-distance ablation-losses ambiguity-sweep ablation-omega ablation-restriction; do star tables "$n" --profile full; done
+for n in ${EXPS//,/ }; do star tables "$n" --profile full; done
