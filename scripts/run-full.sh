@@ -14,7 +14,7 @@ star() { node --import tsx src/cli.ts "$@"; }
 star generate --profile full
 SEEDS="${STAR_FULL_SEEDS:-1 2 3}"
 # STAR_FULL_EXPS: a comma-separated subset or other experiments (e.g. ablation-aam); default the committed grid.
-EXPS="${STAR_FULL_EXPS:-main,ablation-distance,ablation-losses,ambiguity-sweep,ablation-omega,ablation-restriction}"
+EXPS="${STAR_FULL_EXPS:-main,ablation-distance,ablation-losses,ambiguity-sweep,ablation-omega,ablation-restriction,ablation-aam}"
 worker() { for s in $SEEDS; do star experiment "$EXPS" --seeds "$s" || return $?; done; }
 worker > results/local/full-a.log 2>&1 &
 A=$!
