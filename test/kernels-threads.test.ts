@@ -188,19 +188,49 @@ function blockSums(u: Float32Array, [B, H, W, C]: number[], k: number): Float32A
   return out;
 }
 
+/** Runs `fn` with the native pool at `threads` (every job split), restoring one thread even when `fn` throws. */
+async function withThreads<T>(threads: number, fn: () => T | Promise<T>): Promise<T> {
+  NATIVE.kernels!.setThreads(threads, 0);
+  try {
+    return await fn();
+  } finally {
+    NATIVE.kernels!.setThreads(1);
+  }
+}
+
+/** Runs `fn` on the 'conv' kernel set (JS MaxPoolGrad, stock up-sampling gradient and Add), then back to 'all'. */
+async function withConvSet<T>(fn: () => T | Promise<T>): Promise<T> {
+  registerWasmTrainingKernels('conv');
+  try {
+    return await fn();
+  } finally {
+    registerWasmTrainingKernels('all', NATIVE.kernels);
+  }
+}
+
+/** Counts calls of one addon function while `fn` runs (proves the native path ran, or did not). */
+async function countCalls<T>(name: 'maxPoolGrad' | 'upsampleGrad' | 'addSame', fn: () => T | Promise<T>): Promise<{ result: T; calls: number }> {
+  const nk = NATIVE.kernels! as unknown as Record<string, (...a: unknown[]) => void>;
+  const real = nk[name];
+  let calls = 0;
+  nk[name] = (...a: unknown[]) => { calls++; real(...a); };
+  try {
+    return { result: await fn(), calls };
+  } finally {
+    nk[name] = real;
+  }
+}
+
 for (const ties of [false, true]) {
   test(`MaxPoolGrad (native, 1-3 threads, every job split${ties ? ', ReLU ties' : ''}) = the JS kernel bit for bit, and the cpu backend`, { skip }, async () => {
     const got: Float32Array[] = [];
     for (const threads of [1, 2, 3]) {
-      NATIVE.kernels!.setThreads(threads, 0);
-      got.push(await maxPoolGradRun(ties));
+      const { result, calls } = await countCalls('maxPoolGrad', () => withThreads(threads, () => maxPoolGradRun(ties)));
+      assert.equal(calls, 1, 'the native kernel ran');
+      got.push(result);
     }
-    NATIVE.kernels!.setThreads(1);
-    const prof = await tf.profile(() => maxPoolGradRun(ties));
-    assert.ok(prof.kernels.some((k) => k.name === 'MaxPoolGrad'));
-    registerWasmTrainingKernels('conv'); // the JS loop (no native)
-    const js = await maxPoolGradRun(ties);
-    registerWasmTrainingKernels('all', NATIVE.kernels);
+    const { result: js, calls } = await countCalls('maxPoolGrad', () => withConvSet(() => maxPoolGradRun(ties)));
+    assert.equal(calls, 0, 'the JS loop ran');
     assert.ok(js.some((v) => v !== 0) && js.some((v) => v === 0));
     for (const g of got) assert.deepEqual(g, js);
     const cpu = await withBackend('cpu', () => maxPoolGradRun(ties));
@@ -210,35 +240,31 @@ for (const ties of [false, true]) {
   });
 }
 
-test('up-sampling gradient (native, k = 2 and 3, 1-3 threads) = block sums bit for bit, = the stock wasm kernel', { skip }, async () => {
-  for (const k of [2, 3]) {
+test('up-sampling gradient (native, k = 2 and 4, 1-3 threads) = block sums bit for bit, = the stock wasm kernel', { skip }, async () => {
+  for (const k of [2, 4]) {
     for (const halfPixel of [false, true]) {
       for (const threads of [1, 2, 3]) {
-        NATIVE.kernels!.setThreads(threads, 0);
-        const { dx, u } = await upsampleGradRun(k, halfPixel);
-        NATIVE.kernels!.setThreads(1);
+        const { result: { dx, u }, calls } = await countCalls('upsampleGrad', () => withThreads(threads, () => upsampleGradRun(k, halfPixel)));
+        assert.equal(calls, 1, `k=${k}: the native kernel ran`);
         assert.deepEqual(dx, blockSums(u, [3, 5, 4, 6], k), `k=${k} halfPixel=${halfPixel} threads=${threads}`);
       }
+      const stock = await withConvSet(() => upsampleGradRun(k, halfPixel));
+      const ours = await upsampleGradRun(k, halfPixel);
+      assert.ok(relErr(ours.dx, stock.dx) <= 1e-6, `k=${k} halfPixel=${halfPixel}: ours vs stock wasm`);
     }
-    registerWasmTrainingKernels('conv'); // stock ResizeNearestNeighborGrad
-    const stock = await upsampleGradRun(k);
-    registerWasmTrainingKernels('all', NATIVE.kernels);
-    const ours = await upsampleGradRun(k);
-    assert.ok(relErr(ours.dx, stock.dx) <= 1e-6, `k=${k}: ours vs stock wasm`);
   }
 });
 
-test('up-sampling gradient: non-integer factors and alignCorners go to the stock kernel', { skip }, async () => {
+test('up-sampling gradient: other factors (3, non-integer) and alignCorners go to the stock kernel', { skip }, async () => {
   const run = (size: [number, number], alignCorners: boolean) => tf.tidy(() => {
     const x = tf.tensor4d(values(2 * 4 * 4 * 3, 15), [2, 4, 4, 3]);
     const [dx] = tf.grads((a: tf.Tensor) => tf.sum(tf.square(tf.image.resizeNearestNeighbor(a as tf.Tensor4D, size, alignCorners))))([x]);
     return dx.dataSync() as Float32Array;
   });
-  const cases: Array<[[number, number], boolean]> = [[[6, 6], false], [[8, 8], true], [[8, 6], false]];
-  const ours = cases.map(([s, a]) => run(s, a));
-  registerWasmTrainingKernels('conv');
-  const stock = cases.map(([s, a]) => run(s, a));
-  registerWasmTrainingKernels('all', NATIVE.kernels);
+  const cases: Array<[[number, number], boolean]> = [[[12, 12], false], [[6, 6], false], [[8, 8], true], [[8, 6], false]];
+  const { result: ours, calls } = await countCalls('upsampleGrad', () => cases.map(([sz, a]) => run(sz, a)));
+  assert.equal(calls, 0);
+  const stock = await withConvSet(() => cases.map(([sz, a]) => run(sz, a)));
   ours.forEach((o, i) => assert.deepEqual(o, stock[i], `case ${i}`));
 });
 
@@ -252,19 +278,12 @@ test('Add (native for same-shaped float32, 1-3 threads) = cpu bit for bit; broad
     return [tf.add(a, b), tf.add(a, row), tf.add(small, small)].map((t) => t.dataSync() as Float32Array);
   });
   const want = await withBackend('cpu', run);
-  const nk = NATIVE.kernels!;
-  const addSame = nk.addSame;
-  let calls = 0;
-  nk.addSame = (...args) => { calls++; addSame(...args); };
-  try {
-    for (const threads of [1, 2, 3]) {
-      nk.setThreads(threads, 0);
-      const got = run();
-      nk.setThreads(1);
-      got.forEach((g, i) => assert.deepEqual(g, want[i], `output ${i}, ${threads} threads`));
-    }
-  } finally {
-    nk.addSame = addSame;
+  let total = 0;
+  for (const threads of [1, 2, 3]) {
+    const { result: got, calls } = await countCalls('addSame', () => withThreads(threads, run));
+    total += calls;
+    got.forEach((g, i) => assert.deepEqual(g, want[i], `output ${i}, ${threads} threads`));
   }
+  const calls = total;
   assert.equal(calls, 3, 'the same-shaped add ran natively, once per thread count; the other two did not');
 });

@@ -65,7 +65,7 @@ export function nativeKernels(): { kernels: NativeKernels | null; reason: string
       const missing = NATIVE_FUNCTIONS.filter((f) => typeof mod[f] !== 'function');
       cached = missing.length
         ? { kernels: null, reason: `stale build (no ${missing.join(', ')}; npm run build:native)` }
-        : { kernels: mod as unknown as NativeKernels, reason: 'OpenBLAS conv + batch norm' };
+        : { kernels: mod as unknown as NativeKernels, reason: 'OpenBLAS conv, batch norm, pooling + up-sampling gradients, add' };
     } catch (e) {
       cached = { kernels: null, reason: `failed to load: ${(e as Error).message.split('\n')[0]}` };
     }

@@ -31,6 +31,8 @@ const NATIVE_NAMES: string[] = [tf.Conv2D, tf.Conv2DBackpropFilter, tf.Conv2DBac
  * 'all' adds copy-free Identity, block-copy Tile, transpose-free Sum/Mean over leading/middle axes, and lean
  * gradients for FusedBatchNorm, Mean and Sum (batch-norm-grad.ts, reduce-grad.ts; gradients are global, not per
  * backend, so they are swapped in and out with the set — same partial derivatives, fewer full-size tensors).
+ * With the native addon, 'all' also runs in native code: Conv2D and both conv gradients, MaxPoolGrad, the
+ * power-of-two nearest up-sampling gradient, same-shape Add, training batch norm, conv + bias and the ReLU gradient.
  */
 export type WasmKernelSet = 'all' | 'conv' | 'missing-only' | 'none';
 export const WASM_KERNEL_SETS: readonly WasmKernelSet[] = ['all', 'conv', 'missing-only', 'none'];

@@ -213,6 +213,32 @@ struct Conv {
   bool pointwise() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && oh == H && ow == W; }
 };
 
+// Exactly `want` arguments, else a TypeError naming the function (a wrong count must not return silently: the
+// caller's output would keep whatever the wasm heap held).
+bool args(napi_env env, napi_callback_info info, size_t want, napi_value* argv, const char* fn) {
+  size_t argc = want;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != want) {
+    napi_throw_type_error(env, nullptr, (std::string("star_native: ") + fn + " takes " + std::to_string(want) + " arguments, got " +
+                                         std::to_string(argc)).c_str());
+    return false;
+  }
+  return true;
+}
+
+// *out = the product of xs, or a RangeError when it overflows int64 (dims come from JS and are checked before use).
+bool product(napi_env env, std::initializer_list<int64_t> xs, int64_t* out, const char* what) {
+  int64_t p = 1;
+  for (int64_t x : xs) {
+    if (__builtin_mul_overflow(p, x, &p)) {
+      napi_throw_range_error(env, nullptr, (std::string("star_native: ") + what + " is too large").c_str());
+      return false;
+    }
+  }
+  *out = p;
+  return true;
+}
+
 bool getConv(napi_env env, napi_value v, Conv* c) {
   std::vector<int64_t> d;
   if (!getInts(env, v, &d, 15, "conv dims")) return false;
@@ -375,12 +401,11 @@ napi_value Conv2dBiasForward(napi_env env, napi_callback_info info) {
 // columnSums(dy, out, rows, C): out[c] = Σ_rows dy[r, c] (a bias gradient), float accumulators over blocks of rows,
 // double across blocks (the batch-norm sums' scheme).
 napi_value ColumnSums(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (!args(env, info, 4, argv, "columnSums")) return nullptr;
   Arr dy, out;
   int64_t rows, C;
-  if (argc != 4 || !getFloats(env, argv[0], &dy, "dy") || !getFloats(env, argv[1], &out, "out") ||
+  if (!getFloats(env, argv[0], &dy, "dy") || !getFloats(env, argv[1], &out, "out") ||
       napi_get_value_int64(env, argv[2], &rows) != napi_ok || napi_get_value_int64(env, argv[3], &C) != napi_ok || rows < 0 || C < 0) {
     napi_throw_type_error(env, nullptr, "star_native: columnSums takes (dy, out, rows >= 0, C >= 0)");
     return nullptr;
@@ -404,12 +429,11 @@ napi_value ColumnSums(napi_env env, napi_callback_info info) {
 
 // reluGrad(dy, x, out, n): out = dy where x > 0, else 0 (the ReLU's gradient in one pass; split across threads).
 napi_value ReluGrad(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (!args(env, info, 4, argv, "reluGrad")) return nullptr;
   Arr dy, x, out;
   int64_t n;
-  if (argc != 4 || !getFloats(env, argv[0], &dy, "dy") || !getFloats(env, argv[1], &x, "x") || !getFloats(env, argv[2], &out, "out") ||
+  if (!getFloats(env, argv[0], &dy, "dy") || !getFloats(env, argv[1], &x, "x") || !getFloats(env, argv[2], &out, "out") ||
       napi_get_value_int64(env, argv[3], &n) != napi_ok || n < 0) {
     napi_throw_type_error(env, nullptr, "star_native: reluGrad takes (dy, x, out, n >= 0)");
     return nullptr;
@@ -426,12 +450,11 @@ napi_value ReluGrad(napi_env env, napi_callback_info info) {
 // addSame(a, b, out, n): out = a + b for same-shaped float32 tensors (residual sums, gradient accumulation), split
 // across threads. Each element is one float addition either way: the same bits as wasm's Add.
 napi_value AddSame(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (!args(env, info, 4, argv, "addSame")) return nullptr;
   Arr a, b, out;
   int64_t n;
-  if (argc != 4 || !getFloats(env, argv[0], &a, "a") || !getFloats(env, argv[1], &b, "b") || !getFloats(env, argv[2], &out, "out") ||
+  if (!getFloats(env, argv[0], &a, "a") || !getFloats(env, argv[1], &b, "b") || !getFloats(env, argv[2], &out, "out") ||
       napi_get_value_int64(env, argv[3], &n) != napi_ok || n < 0) {
     napi_throw_type_error(env, nullptr, "star_native: addSame takes (a, b, out, n >= 0)");
     return nullptr;
@@ -453,17 +476,20 @@ napi_value AddSame(napi_env env, napi_callback_info info) {
 // backend's rule, src/backend/kernels/max-pool-grad.ts). Channels are the inner loop: the window scan compares C
 // contiguous values at a time. Windows may overlap, so chunks are whole samples (disjoint parts of dx).
 napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (!args(env, info, 4, argv, "maxPoolGrad")) return nullptr;
   Arr dy, x, dx;
   std::vector<int64_t> d;
-  if (argc != 4 || !getFloats(env, argv[0], &dy, "dy") || !getFloats(env, argv[1], &x, "x") || !getFloats(env, argv[2], &dx, "dx") ||
+  if (!getFloats(env, argv[0], &dy, "dy") || !getFloats(env, argv[1], &x, "x") || !getFloats(env, argv[2], &dx, "dx") ||
       !getInts(env, argv[3], &d, 12, "maxPoolGrad dims"))
     return nullptr;
   const int64_t B = d[0], H = d[1], W = d[2], C = d[3], OH = d[4], OW = d[5], fh = d[6], fw = d[7], sh = d[8], sw = d[9], pt = d[10], pl = d[11];
-  if (!need(env, dy, B * OH * OW * C, "dy") || !need(env, x, B * H * W * C, "x") || !need(env, dx, B * H * W * C, "dx")) return nullptr;
-  if (H * W * C > INT32_MAX) {
+  int64_t nDy, nX, perSample;
+  if (!product(env, {B, OH, OW, C}, &nDy, "maxPoolGrad dy") || !product(env, {B, H, W, C}, &nX, "maxPoolGrad x") ||
+      !product(env, {H, W, C}, &perSample, "maxPoolGrad sample"))
+    return nullptr;
+  if (!need(env, dy, nDy, "dy") || !need(env, x, nX, "x") || !need(env, dx, nX, "dx")) return nullptr;
+  if (perSample > INT32_MAX) {
     napi_throw_range_error(env, nullptr, "star_native: maxPoolGrad needs H·W·C < 2^31 per sample");
     return nullptr;
   }
@@ -509,24 +535,27 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// upsampleGrad(dy, dx, dims Int32Array[5] = B,H,W,C,k): the gradient of k×k nearest-neighbour up-sampling
-// (output (i, j) reads input (⌊i/k⌋, ⌊j/k⌋)): dx[b,y,x,c] = Σ over the k×k block of dy, added in row-major order of
-// the block (float accumulator). Split by rows of dx across threads.
+// upsampleGrad(dy, dx, dims Int32Array[5] = B,H,W,C,k): the gradient of k×k nearest-neighbour up-sampling where
+// output (i, j) reads input (⌊i/k⌋, ⌊j/k⌋) (wasm's forward does for power-of-two k, upsample-grad.ts):
+// dx[b,y,x,c] = Σ over the k×k block of dy, added in row-major order of the block (float accumulator). Split by rows
+// of dx across threads.
 napi_value UpsampleGrad(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (!args(env, info, 3, argv, "upsampleGrad")) return nullptr;
   Arr dy, dx;
   std::vector<int64_t> d;
-  if (argc != 3 || !getFloats(env, argv[0], &dy, "dy") || !getFloats(env, argv[1], &dx, "dx") || !getInts(env, argv[2], &d, 5, "upsampleGrad dims"))
+  if (!getFloats(env, argv[0], &dy, "dy") || !getFloats(env, argv[1], &dx, "dx") || !getInts(env, argv[2], &d, 5, "upsampleGrad dims"))
     return nullptr;
   const int64_t B = d[0], H = d[1], W = d[2], C = d[3], k = d[4];
   if (k < 1) {
     napi_throw_range_error(env, nullptr, "star_native: upsampleGrad needs a factor k >= 1");
     return nullptr;
   }
-  const int64_t OW = W * k;
-  if (!need(env, dy, B * H * k * OW * C, "dy") || !need(env, dx, B * H * W * C, "dx")) return nullptr;
+  int64_t OW, nDy, nDx;
+  if (!product(env, {W, k}, &OW, "upsampleGrad width") || !product(env, {B, H, k, OW, C}, &nDy, "upsampleGrad dy") ||
+      !product(env, {B, H, W, C}, &nDx, "upsampleGrad dx"))
+    return nullptr;
+  if (!need(env, dy, nDy, "dy") || !need(env, dx, nDx, "dx")) return nullptr;
   const int64_t rows = B * H;
   const int parts = partsFor(double(rows) * k * OW * C, rows);
   pool().run(parts, [&](int part) {
@@ -687,14 +716,13 @@ void channelSums2(int64_t n, int64_t C, AddRow addRow, std::vector<double>* s1, 
 }
 
 napi_value BnForward(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
   napi_value argv[10];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (!args(env, info, 10, argv, "bnForward")) return nullptr;
   Arr x, g, be, y, mean, var;
   int64_t n, C;
   double eps;
   int32_t relu = 0;
-  if (argc != 10 || !getFloats(env, argv[0], &x, "x") || !getFloats(env, argv[1], &g, "gamma") || !getFloats(env, argv[2], &be, "beta") ||
+  if (!getFloats(env, argv[0], &x, "x") || !getFloats(env, argv[1], &g, "gamma") || !getFloats(env, argv[2], &be, "beta") ||
       !getFloats(env, argv[3], &y, "y") || !getFloats(env, argv[4], &mean, "mean") || !getFloats(env, argv[5], &var, "variance") ||
       !getNC(env, argv[6], argv[7], argv[8], &n, &C, &eps) || napi_get_value_int32(env, argv[9], &relu) != napi_ok)
     return nullptr;
@@ -779,13 +807,12 @@ void bnSums(const float* x, const float* dy, const float* mask, const float* mea
 
 // bnGradParams(x, mean, variance, dy, dgamma, dbeta, n, C, eps, reluOut|null)
 napi_value BnGradParams(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
   napi_value argv[10];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (!args(env, info, 10, argv, "bnGradParams")) return nullptr;
   Arr x, mean, var, dy, dg, db, mask;
   int64_t n, C;
   double eps;
-  if (argc != 10 || !getFloats(env, argv[0], &x, "x") || !getFloats(env, argv[1], &mean, "mean") || !getFloats(env, argv[2], &var, "variance") ||
+  if (!getFloats(env, argv[0], &x, "x") || !getFloats(env, argv[1], &mean, "mean") || !getFloats(env, argv[2], &var, "variance") ||
       !getFloats(env, argv[3], &dy, "dy") || !getFloats(env, argv[4], &dg, "dgamma") || !getFloats(env, argv[5], &db, "dbeta") ||
       !getNC(env, argv[6], argv[7], argv[8], &n, &C, &eps))
     return nullptr;
@@ -804,13 +831,12 @@ napi_value BnGradParams(napi_env env, napi_callback_info info) {
 
 // bnGradX(x, gamma, mean, variance, dy, dmean, dvariance, dx, n, C, eps, reluOut|null)
 napi_value BnGradX(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
   napi_value argv[12];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (!args(env, info, 12, argv, "bnGradX")) return nullptr;
   Arr x, g, mean, var, dy, dm, dv, dx, mask;
   int64_t n, C;
   double eps;
-  if (argc != 12 || !getFloats(env, argv[0], &x, "x") || !getFloats(env, argv[1], &g, "gamma") || !getFloats(env, argv[2], &mean, "mean") ||
+  if (!getFloats(env, argv[0], &x, "x") || !getFloats(env, argv[1], &g, "gamma") || !getFloats(env, argv[2], &mean, "mean") ||
       !getFloats(env, argv[3], &var, "variance") || !getFloats(env, argv[4], &dy, "dy") || !getFloats(env, argv[5], &dm, "dmean") ||
       !getFloats(env, argv[6], &dv, "dvariance") || !getFloats(env, argv[7], &dx, "dx") || !getNC(env, argv[8], argv[9], argv[10], &n, &C, &eps))
     return nullptr;
@@ -861,12 +887,11 @@ bool getShape4(napi_env env, napi_value v, int64_t* B, int64_t* H, int64_t* W, i
 
 // starMomentsForward(h, out [B,N,7], shape Int32Array[4], xs [W], ys [H])
 napi_value StarMomentsForward(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (!args(env, info, 5, argv, "starMomentsForward")) return nullptr;
   Arr h, out, xs, ys;
   int64_t B, H, W, N;
-  if (argc != 5 || !getFloats(env, argv[0], &h, "heatmaps") || !getFloats(env, argv[1], &out, "stats") || !getShape4(env, argv[2], &B, &H, &W, &N) ||
+  if (!getFloats(env, argv[0], &h, "heatmaps") || !getFloats(env, argv[1], &out, "stats") || !getShape4(env, argv[2], &B, &H, &W, &N) ||
       !getFloats(env, argv[3], &xs, "xs") || !getFloats(env, argv[4], &ys, "ys"))
     return nullptr;
   if (!need(env, h, B * H * W * N, "heatmaps") || !need(env, out, B * N * 7, "stats") || !need(env, xs, W, "xs") || !need(env, ys, H, "ys")) return nullptr;
@@ -927,12 +952,11 @@ napi_value StarMomentsForward(napi_env env, napi_callback_info info) {
 
 // starMomentsBackward(dP [B,N,7], h, P [B,N,7], out (dh), shape Int32Array[4], xs [W], ys [H])
 napi_value StarMomentsBackward(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
   napi_value argv[7];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (!args(env, info, 7, argv, "starMomentsBackward")) return nullptr;
   Arr dP, h, P, out, xs, ys;
   int64_t B, H, W, N;
-  if (argc != 7 || !getFloats(env, argv[0], &dP, "dstats") || !getFloats(env, argv[1], &h, "heatmaps") || !getFloats(env, argv[2], &P, "stats") ||
+  if (!getFloats(env, argv[0], &dP, "dstats") || !getFloats(env, argv[1], &h, "heatmaps") || !getFloats(env, argv[2], &P, "stats") ||
       !getFloats(env, argv[3], &out, "dheatmaps") || !getShape4(env, argv[4], &B, &H, &W, &N) || !getFloats(env, argv[5], &xs, "xs") ||
       !getFloats(env, argv[6], &ys, "ys"))
     return nullptr;
