@@ -299,7 +299,10 @@ async function main(): Promise<void> {
 
   const quick = process.argv.includes('--quick');
   const steps = Math.max(5, intArg('steps', quick ? 5 : 10));
-  const warmup = intArg('warmup', quick ? 1 : 3, 0);
+  // 20 warm-up steps: tfjs's step keeps getting faster while V8 optimises its JS (hg-cpu-tiny, 1 thread, medians per
+  // block of 10 steps: 59, 52, 48, 47, 49 ms; convnet flat at ~148 ms). Training runs thousands of steps, so the
+  // steady state is what to compare; both frameworks get the same warm-up.
+  const warmup = intArg('warmup', quick ? 1 : 20, 0);
   const batch = intArg('batch', 8);
   const nets = listArg('nets', [...BENCH_MODEL_IDS], BENCH_MODEL_IDS);
   const threads = listArg('threads', ['1', '2']).map(Number);

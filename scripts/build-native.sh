@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the optional native kernels (src/backend/native/star_native.cc -> dist/native/star_native.node): convolution
-# through OpenBLAS and batch norm, used by the wasm backend when present (src/backend/native-addon.ts). Run by
-# `npm ci` / `npm install` (postinstall) and by `npm run build:native`. Never fails the install: without g++, Node's
+# through OpenBLAS, batch norm, ReLU / max-pool / up-sampling gradients, Add and the STAR moment passes, used by the
+# wasm backend when present (src/backend/native-addon.ts). Run by `npm ci` / `npm install` (postinstall) and by `npm run build:native`. Never fails the install: without g++, Node's
 # headers or OpenBLAS (apt: g++ libopenblas-dev, in scripts/setup.sh) it says why and the project stays on wasm.
 set -uo pipefail
 cd "$(dirname "$0")/.."
