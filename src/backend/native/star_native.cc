@@ -427,48 +427,42 @@ napi_value ColumnSums(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// reluGrad(dy, x, out, n): out = dy where x > 0, else 0 (the ReLU's gradient in one pass; split across threads).
-napi_value ReluGrad(napi_env env, napi_callback_info info) {
+// (u, v, out, n): out[i] = op(u[i], v[i]) over n floats, split across threads.
+template <typename Op>
+napi_value elementwise2(napi_env env, napi_callback_info info, const char* fn, const char* const names[3], Op op) {
   napi_value argv[4];
-  if (!args(env, info, 4, argv, "reluGrad")) return nullptr;
-  Arr dy, x, out;
+  if (!args(env, info, 4, argv, fn)) return nullptr;
+  Arr u, v, out;
   int64_t n;
-  if (!getFloats(env, argv[0], &dy, "dy") || !getFloats(env, argv[1], &x, "x") || !getFloats(env, argv[2], &out, "out") ||
+  if (!getFloats(env, argv[0], &u, names[0]) || !getFloats(env, argv[1], &v, names[1]) || !getFloats(env, argv[2], &out, names[2]) ||
       napi_get_value_int64(env, argv[3], &n) != napi_ok || n < 0) {
-    napi_throw_type_error(env, nullptr, "star_native: reluGrad takes (dy, x, out, n >= 0)");
+    napi_throw_type_error(env, nullptr, (std::string("star_native: ") + fn + " takes (" + names[0] + ", " + names[1] + ", " + names[2] +
+                                         ", n >= 0)").c_str());
     return nullptr;
   }
-  if (!need(env, dy, n, "dy") || !need(env, x, n, "x") || !need(env, out, n, "out")) return nullptr;
+  if (!need(env, u, n, names[0]) || !need(env, v, n, names[1]) || !need(env, out, n, names[2])) return nullptr;
   const int parts = partsFor(double(n), n);
   pool().run(parts, [&](int p) {
     const int64_t i1 = splitAt(n, parts, p + 1);
-    for (int64_t i = splitAt(n, parts, p); i < i1; i++) out.p[i] = dy.p[i] * float(x.p[i] > 0.f);
+    const float* up = u.p;
+    const float* vp = v.p;
+    float* op_ = out.p;
+    for (int64_t i = splitAt(n, parts, p); i < i1; i++) op_[i] = op(up[i], vp[i]);
   });
   return nullptr;
 }
 
-// addSame(a, b, out, n): out = a + b for same-shaped float32 tensors (residual sums, gradient accumulation), split
-// across threads. Each element is one float addition either way: the same bits as wasm's Add.
+// reluGrad(dy, x, out, n): out = dy where x > 0, else 0 (the ReLU's gradient in one pass).
+napi_value ReluGrad(napi_env env, napi_callback_info info) {
+  static const char* const names[3] = {"dy", "x", "out"};
+  return elementwise2(env, info, "reluGrad", names, [](float d, float x) { return d * float(x > 0.f); });
+}
+
+// addSame(a, b, out, n): out = a + b for same-shaped float32 tensors (residual sums, gradient accumulation). Each
+// element is one float addition either way: the same bits as wasm's Add.
 napi_value AddSame(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  if (!args(env, info, 4, argv, "addSame")) return nullptr;
-  Arr a, b, out;
-  int64_t n;
-  if (!getFloats(env, argv[0], &a, "a") || !getFloats(env, argv[1], &b, "b") || !getFloats(env, argv[2], &out, "out") ||
-      napi_get_value_int64(env, argv[3], &n) != napi_ok || n < 0) {
-    napi_throw_type_error(env, nullptr, "star_native: addSame takes (a, b, out, n >= 0)");
-    return nullptr;
-  }
-  if (!need(env, a, n, "a") || !need(env, b, n, "b") || !need(env, out, n, "out")) return nullptr;
-  const int parts = partsFor(double(n), n);
-  pool().run(parts, [&](int p) {
-    const int64_t i1 = splitAt(n, parts, p + 1);
-    const float* ap = a.p;
-    const float* bp = b.p;
-    float* op = out.p;
-    for (int64_t i = splitAt(n, parts, p); i < i1; i++) op[i] = ap[i] + bp[i];
-  });
-  return nullptr;
+  static const char* const names[3] = {"a", "b", "out"};
+  return elementwise2(env, info, "addSame", names, [](float a, float b) { return a + b; });
 }
 
 // maxPoolGrad(dy, x, dx, dims Int32Array[12] = B,H,W,C,OH,OW,fh,fw,sh,sw,padTop,padLeft): each window's gradient goes
