@@ -5,18 +5,17 @@
  * stay on the stock kernel. One float addition per element either way, so the same bits (test/kernels-threads.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeKernels } from '../native-addon';
-import type { WasmBackendLike } from './wasm-calls';
+import type { WasmBackendLike, KernelArgs } from './wasm-calls';
 
-type Args = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap };
 
 /** Below this many elements a call to the addon is not worth it (the stock kernel is a few µs). */
 export const NATIVE_ADD_MIN_SIZE = 1 << 14;
 
 export function makeNativeAdd(stock: KernelConfig, nat: NativeKernels): KernelConfig {
-  const fall = stock.kernelFunc as unknown as (a: Args) => TensorInfo;
-  const kernelFunc = (args: Args): TensorInfo => {
+  const fall = stock.kernelFunc as unknown as (a: KernelArgs) => TensorInfo;
+  const kernelFunc = (args: KernelArgs): TensorInfo => {
     const { a, b } = args.inputs;
     const n = tf.util.sizeFromShape(a.shape);
     if (a.dtype !== 'float32' || b.dtype !== 'float32' || n < NATIVE_ADD_MIN_SIZE || !tf.util.arraysEqual(a.shape, b.shape)) return fall(args);

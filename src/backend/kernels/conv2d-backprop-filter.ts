@@ -19,8 +19,8 @@
  *   2-4x slower for the 7x7/2 stem, stride 2 and small maps — not worth a second code path.)
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { convInfo, release, stockWasmKernel, type WasmBackendLike } from './wasm-calls';
+import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+import { convInfo, release, stockWasmKernel, type WasmBackendLike, type KernelArgs } from './wasm-calls';
 
 export function makeConv2DBackpropFilter(): KernelConfig {
   const conv2d = stockWasmKernel('Conv2D');
@@ -29,7 +29,7 @@ export function makeConv2DBackpropFilter(): KernelConfig {
   const reshape = stockWasmKernel('Reshape');
   const batchMatMul = stockWasmKernel('BatchMatMul');
 
-  const kernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }) => {
+  const kernelFunc = (args: KernelArgs) => {
     const backend = args.backend as WasmBackendLike;
     const { x, dy } = args.inputs;
     const attrs = args.attrs ?? {};

@@ -7,8 +7,8 @@
  * and crop the output).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { convInfo, release, stockWasmKernel, type WasmBackendLike } from './wasm-calls';
+import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+import { convInfo, release, stockWasmKernel, type WasmBackendLike, type KernelArgs } from './wasm-calls';
 
 export function makeConv2DBackpropInput(): KernelConfig {
   const conv2d = stockWasmKernel('Conv2D');
@@ -18,7 +18,7 @@ export function makeConv2DBackpropInput(): KernelConfig {
   const reshape = stockWasmKernel('Reshape');
   const slice = stockWasmKernel('Slice');
 
-  const kernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }) => {
+  const kernelFunc = (args: KernelArgs) => {
     const backend = args.backend as WasmBackendLike;
     const { dy, filter } = args.inputs;
     const attrs = args.attrs ?? {};

@@ -7,12 +7,12 @@
  * hg-cpu-small's seven pooling gradients took 30.9 ms of a 441 ms step as the JS loop below (bench/step-profile.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import type { NativeKernels } from '../native-addon';
-import type { WasmBackendLike } from './wasm-calls';
+import type { KernelArgs, WasmBackendLike } from './wasm-calls';
 
 export function makeMaxPoolGrad(nat: NativeKernels | null = null): KernelConfig {
-  const kernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }) => {
+  const kernelFunc = (args: KernelArgs) => {
     const backend = args.backend as WasmBackendLike;
     const { dy, input } = args.inputs;
     const { filterSize, strides, pad, dimRoundingMode } = (args.attrs ?? {}) as unknown as {

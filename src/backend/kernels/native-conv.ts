@@ -7,10 +7,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { packConvDims, type NativeKernels } from '../native-addon';
-import type { WasmBackendLike } from './wasm-calls';
+import type { WasmBackendLike, KernelArgs } from './wasm-calls';
 
 type Kind = 'Conv2D' | 'Conv2DBackpropFilter' | 'Conv2DBackpropInput';
-type Args = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap };
 
 /** The packed dims the addon's conv functions take, from tfjs's conv info. */
 export function dims(info: tf.backend_util.Conv2DInfo): Int32Array {
@@ -37,8 +36,8 @@ export function conv2dInfo(kind: Kind, xShape: number[], filterShape: number[], 
 
 /** The native version of `kind`, falling back to `fallback` (the wasm kernel) for what the addon does not cover. */
 export function makeNativeConv(kind: Kind, fallback: KernelConfig, nat: NativeKernels): KernelConfig {
-  const fall = fallback.kernelFunc as unknown as (a: Args) => TensorInfo;
-  const kernelFunc = (args: Args): TensorInfo => {
+  const fall = fallback.kernelFunc as unknown as (a: KernelArgs) => TensorInfo;
+  const kernelFunc = (args: KernelArgs): TensorInfo => {
     const attrs = args.attrs ?? {};
     const format = attrs.dataFormat as string | undefined;
     const ins = Object.values(args.inputs).filter((t) => t != null);

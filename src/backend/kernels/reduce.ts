@@ -7,8 +7,8 @@
  * dtypes) go to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { stockWasmKernel, type WasmBackendLike } from './wasm-calls';
+import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+import { stockWasmKernel, type WasmBackendLike, type KernelArgs } from './wasm-calls';
 
 /** [A, R, K] view of a reduction, or null when the reduced axes are not one contiguous, non-innermost run. */
 export function reductionView(shape: number[], axis: number | number[] | undefined): { A: number; R: number; K: number; axes: number[] } | null {
@@ -53,7 +53,7 @@ export function addRows(src: Float32Array, base: number, R: number, K: number, a
 
 function makeReduce(kernelName: 'Sum' | 'Mean'): KernelConfig {
   const stock = stockWasmKernel(kernelName);
-  const kernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }) => {
+  const kernelFunc = (args: KernelArgs) => {
     const backend = args.backend as WasmBackendLike;
     const { x } = args.inputs;
     const { axis, keepDims } = (args.attrs ?? {}) as { axis?: number | number[]; keepDims?: boolean };

@@ -5,12 +5,12 @@
  * input row once and then replicate already-written blocks with copyWithin (memmove speed), axis by axis.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { stockWasmKernel, type WasmBackendLike } from './wasm-calls';
+import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+import { stockWasmKernel, type WasmBackendLike, type KernelArgs } from './wasm-calls';
 
 export function makeTile(): KernelConfig {
   const stock = stockWasmKernel('Tile');
-  const kernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }) => {
+  const kernelFunc = (args: KernelArgs) => {
     const backend = args.backend as WasmBackendLike;
     const { x } = args.inputs;
     const reps = (args.attrs ?? {}).reps as number[];

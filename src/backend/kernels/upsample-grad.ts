@@ -10,11 +10,10 @@
  * stock kernel (test/kernels-threads.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeKernels } from '../native-addon';
-import type { WasmBackendLike } from './wasm-calls';
+import type { WasmBackendLike, KernelArgs } from './wasm-calls';
 
-type Args = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap };
 
 /** Below 2^24 every row and column index and its product with 1/k is exact in float32. */
 const EXACT = 1 << 24;
@@ -29,8 +28,8 @@ export function powerOfTwoUpsampleFactor(images: number[], dy: number[]): number
 }
 
 export function makeUpsampleGrad(stock: KernelConfig, nat: NativeKernels): KernelConfig {
-  const fall = stock.kernelFunc as unknown as (a: Args) => TensorInfo;
-  const kernelFunc = (args: Args): TensorInfo => {
+  const fall = stock.kernelFunc as unknown as (a: KernelArgs) => TensorInfo;
+  const kernelFunc = (args: KernelArgs): TensorInfo => {
     const { images, dy } = args.inputs;
     const k = powerOfTwoUpsampleFactor(images.shape, dy.shape);
     if (k === null || args.attrs?.alignCorners === true || dy.dtype !== 'float32') return fall(args);

@@ -13,6 +13,9 @@ export interface WasmBackendLike {
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
+/** What tfjs passes a kernel function (the engine's own type is not exported). */
+export type KernelArgs = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap };
+
 export type KernelCall = (inputs: Record<string, TensorInfo>, attrs?: NamedAttrMap) => TensorInfo;
 
 /**

@@ -11,7 +11,8 @@
  * The kernel 'StarAdamUpdate' (inputs p, m, v, g; outputs p', m', v') is registered for the 'wasm' and 'cpu' backends.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelArgs } from '../kernels/wasm-calls';
 
 export const ADAM_UPDATE_KERNEL = 'StarAdamUpdate';
 
@@ -44,7 +45,7 @@ function check(inputs: Record<string, TensorInfo>): void {
 interface WasmLike { makeOutput(shape: number[], dtype: tf.DataType): TensorInfo; typedArrayFromHeap(t: TensorInfo): Float32Array }
 interface CpuLike { data: { get(id: object): { values: Float32Array } }; makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): TensorInfo }
 
-const wasmKernel = (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }) => {
+const wasmKernel = (args: KernelArgs) => {
   check(args.inputs);
   const b = args.backend as WasmLike;
   const { p } = args.inputs;
@@ -56,7 +57,7 @@ const wasmKernel = (args: { inputs: Record<string, TensorInfo>; backend: unknown
   return outs;
 };
 
-const cpuKernel = (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }) => {
+const cpuKernel = (args: KernelArgs) => {
   check(args.inputs);
   const b = args.backend as CpuLike;
   const [pv, mv, vv, gv] = (['p', 'm', 'v', 'g'] as const).map((k) => b.data.get(args.inputs[k].dataId).values);

@@ -15,13 +15,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeKernels } from '../native-addon';
+import type { KernelArgs } from '../kernels/wasm-calls';
 
 export const BN_TRAIN = 'StarBatchNormTrain';
 const BN_GRAD_X = 'StarBatchNormTrainGradX';
 const BN_GRAD_PARAMS = 'StarBatchNormTrainGradParams';
 
 interface WasmLike { makeOutput(shape: number[], dtype: tf.DataType): TensorInfo; typedArrayFromHeap(t: TensorInfo): Float32Array }
-type Args = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap };
 
 function dims(x: TensorInfo, C: number, what: string): number {
   if (x.shape.length !== 4 || x.shape[3] !== C) throw new Error(`${what}: expected [B,H,W,${C}], got [${x.shape}]`);
@@ -34,7 +34,7 @@ export function useNativeBatchNorm(nat: NativeKernels | null): void {
   native = nat;
 }
 
-const forward = (args: Args) => {
+const forward = (args: KernelArgs) => {
   const b = args.backend as WasmLike;
   const { x, gamma, beta } = args.inputs;
   const { eps, relu } = args.attrs as { eps: number; relu?: boolean };
@@ -89,7 +89,7 @@ function sums(xv: Float32Array, dyv: Float32Array, mv: Float32Array, rstd: Float
   return { sdy, sdyx };
 }
 
-const gradParams = (args: Args) => {
+const gradParams = (args: KernelArgs) => {
   const b = args.backend as WasmLike;
   const { x, mean, variance, dy, y } = args.inputs;
   const { eps, relu } = args.attrs as { eps: number; relu?: boolean };
@@ -109,7 +109,7 @@ const gradParams = (args: Args) => {
   return [dg, db];
 };
 
-const gradX = (args: Args) => {
+const gradX = (args: KernelArgs) => {
   const b = args.backend as WasmLike;
   const { x, gamma, mean, variance, dy, dmean, dvariance, y } = args.inputs;
   const { eps, relu } = args.attrs as { eps: number; relu?: boolean };

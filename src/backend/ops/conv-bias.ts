@@ -14,14 +14,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeKernels } from '../native-addon';
 import { conv2dInfo, dims } from '../kernels/native-conv';
-import type { WasmBackendLike } from '../kernels/wasm-calls';
+import type { KernelArgs, WasmBackendLike } from '../kernels/wasm-calls';
 
 export const CONV_BIAS = 'StarConv2DBias';
 const BIAS_GRAD = 'StarBiasGrad';
 
 export type ConvPad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
-type Args = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap };
 
 let native: NativeKernels | null = null;
 /** Called by registerWasmTrainingKernels: the addon when the 'all' kernel set runs with it, else null (plain ops). */
@@ -32,7 +31,7 @@ export function useNativeConvBias(nat: NativeKernels | null): void {
 
 const view = (b: WasmBackendLike, t: TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
 
-const forward = (args: Args): TensorInfo => {
+const forward = (args: KernelArgs): TensorInfo => {
   const b = args.backend as WasmBackendLike;
   const { x, filter, bias } = args.inputs;
   const ci = conv2dInfo(tf.Conv2D, x.shape, filter.shape, args.attrs ?? {});
@@ -42,7 +41,7 @@ const forward = (args: Args): TensorInfo => {
   return out;
 };
 
-const biasGrad = (args: Args): TensorInfo => {
+const biasGrad = (args: KernelArgs): TensorInfo => {
   const b = args.backend as WasmBackendLike;
   const { dy } = args.inputs;
   const C = dy.shape[dy.shape.length - 1];
