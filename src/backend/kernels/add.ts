@@ -9,7 +9,6 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import type { NativeKernels } from '../native-addon';
 import type { WasmBackendLike, KernelArgs } from './wasm-calls';
 
-
 /** Below this many elements a call to the addon is not worth it (the stock kernel is a few µs). */
 export const NATIVE_ADD_MIN_SIZE = 1 << 14;
 

@@ -14,7 +14,6 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import type { NativeKernels } from '../native-addon';
 import type { WasmBackendLike, KernelArgs } from './wasm-calls';
 
-
 /** Below 2^24 every row and column index and its product with 1/k is exact in float32. */
 const EXACT = 1 << 24;
 
