@@ -36,8 +36,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 // Gradients of the ops used here (tfjs-core alone registers none); side-effect import, idempotent.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { tidyObject } from '../util/tidy';
 import { gridAxis } from './coords';
-import { Eigen2x2Options, symEigen2x2, tidyObject } from './eigen2x2';
+import { Eigen2x2Options, symEigen2x2 } from './eigen2x2';
 
 /** Official epsilons (starLoss_v2.py). */
 export const SUM_CLAMP = 1e-6;

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { EMPTY_MASS, heatmapMoments, SUM_CLAMP } from '../geometry/distribution';
-import { tidyObject } from '../geometry/eigen2x2';
+import { tidyObject } from '../util/tidy';
 import { DistanceName, distance, wing, WING_DEFAULTS } from './distances';
 
 function sameShape(a: tf.Tensor, b: tf.Tensor, where: string): void {
