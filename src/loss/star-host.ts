@@ -23,7 +23,8 @@ import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { hostKernelAvailable, hostKernelConfigs, registerOnce } from '../backend/host-memory';
 import { nativeKernels, type NativeKernels } from '../backend/native-addon';
 import { gridAxis } from '../geometry/coords';
-import { COV_EPS, EMPTY_MASS, SUM_CLAMP } from '../geometry/distribution';
+import { SUM_CLAMP } from '../geometry/decode';
+import { COV_EPS, EMPTY_MASS } from '../geometry/distribution';
 import {
   distanceRhoScalar, distanceScalar, smoothL1FromSquaredGradScalar, smoothL1FromSquaredScalar, type DistanceName,
 } from './distances';

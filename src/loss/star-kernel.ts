@@ -15,7 +15,8 @@
  * depends on the arbitrary basis at isotropy) goes through the bounded factor Δ/(Δ² + δ²) of eigen2x2.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { COV_EPS, EMPTY_MASS, SUM_CLAMP } from '../geometry/distribution';
+import { SUM_CLAMP } from '../geometry/decode';
+import { COV_EPS, EMPTY_MASS } from '../geometry/distribution';
 import { distance, distanceRho, smoothL1FromSquared, smoothL1FromSquaredGrad } from './distances';
 import type { StarKernelConfig } from './star-options';
 
