@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { createCodec, catmullRom } from '../src/data/codec';
+import { createCodec } from '../src/data/codec';
+import { catmullRom } from '../src/data/edge-maps';
 import { COFW29, WFLW98, type LandmarkScheme } from '../src/data/schemes';
 
 function rng(seed: number): () => number {

@@ -16,7 +16,7 @@ import { buildHourglass } from '../src/model/hourglass';
 import { modelConfig } from '../src/model/config';
 import { WFLW98 } from '../src/data/schemes';
 import { predictImage, writePrediction, boxFromRect } from '../src/predict';
-import { saveCheckpoint } from '../src/train/checkpoint';
+import { saveCheckpoint } from '../src/model/checkpoint';
 import { loadTrainedModel } from '../src/model/load';
 
 const fixtures = path.join(__dirname, 'fixtures', 'formats');
@@ -69,7 +69,7 @@ test('predict: landmarks in image pixels inside the given box, JSON + overlay PN
 test('fileWeightsHandler is a tf.io IOHandler: save then load returns the same weights', async () => {
   await initBackend({ quiet: true });
   const tf = await import('@tensorflow/tfjs-core');
-  const { fileWeightsHandler } = await import('../src/train/checkpoint');
+  const { fileWeightsHandler } = await import('../src/model/checkpoint');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'star-io-'));
   const w = { a: tf.tensor2d([[1, 2], [3, 4]]), b: tf.tensor1d([0.5, -0.25, 8]) };
   const { data, specs } = await tf.io.encodeWeights(w);

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, withBackend } from '../src/backend';
-import { starLoss, StarLossOptions } from '../src/loss/star';
+import { starLoss } from '../src/loss/star';
+import type { StarLossOptions } from '../src/loss/star-options';
 import { heatmapDistributionEigen } from '../src/geometry/distribution';
 
 const FIXTURE = '/work/shared/fixtures/star-official-tiny.json';

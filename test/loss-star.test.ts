@@ -7,8 +7,9 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { starLoss, starLossPerLandmark, StarLossOptions } from '../src/loss/star';
-import { tidyObject } from '../src/geometry/eigen2x2';
+import { starLoss, starLossPerLandmark } from '../src/loss/star';
+import type { StarLossOptions } from '../src/loss/star-options';
+import { tidyObject } from '../src/util/tidy';
 
 before(async () => {
   assert.ok(await tf.setBackend('cpu'));

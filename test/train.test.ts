@@ -12,7 +12,7 @@ import { initBackend } from '../src/backend';
 import { runOne, runDirFor } from '../src/experiments/run';
 import { runExperiment } from '../src/experiments/runner';
 import type { ExperimentSpec } from '../src/experiments/spec';
-import { loadCheckpoint } from '../src/train/checkpoint';
+import { loadCheckpoint } from '../src/model/checkpoint';
 import { readJson } from '../src/util/files';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'star-train-'));

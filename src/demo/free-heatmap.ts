@@ -8,7 +8,8 @@
  * restriction (ω·Σλ) and our detach restriction (no gradient through λ in the 1/√λ weights) are for.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { starLoss, type StarLossOptions } from '../loss/star';
+import { starLoss } from '../loss/star';
+import type { StarLossOptions } from '../loss/star-options';
 import { heatmapDistributionEigen } from '../geometry/distribution';
 import { Rng } from '../util/random';
 import { gaussianHeatmap, type GaussianSpec } from './gaussian';

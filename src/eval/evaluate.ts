@@ -8,7 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { FaceDataset } from '../data/dataset';
-import type { HeatmapCodec, DecodeMethod } from '../data/codec';
+import type { HeatmapCodec } from '../data/codec';
+import type { DecodeMethod } from '../geometry/decode';
 import { prepareSample } from '../data/prepare';
 import { NO_AUGMENT } from '../data/augment';
 import { cropMatrix, transformPoints } from '../data/crop';

@@ -10,7 +10,7 @@ import type { Profile } from '../config/profile';
 import type { LossSpec } from '../train/objective';
 import { CPU_AUGMENT, type AugmentConfig } from '../data/augment';
 import { OFFICIAL_SCHEDULE } from '../train/schedule';
-import { resolveOptions } from '../loss/star';
+import { resolveOptions } from '../loss/star-options';
 import * as fs from 'fs';
 
 export interface ArmSpec {

@@ -36,11 +36,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 // Gradients of the ops used here (tfjs-core alone registers none); side-effect import, idempotent.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { tidyObject } from '../util/tidy';
 import { gridAxis } from './coords';
-import { Eigen2x2Options, symEigen2x2, tidyObject } from './eigen2x2';
+import { SUM_CLAMP } from './decode';
+import { Eigen2x2Options, symEigen2x2 } from './eigen2x2';
 
-/** Official epsilons (starLoss_v2.py). */
-export const SUM_CLAMP = 1e-6;
+/** Official covariance epsilon (starLoss_v2.py); the mass clamp is the soft-argmax's (decode.ts SUM_CLAMP). */
 export const COV_EPS = 1e-5;
 /**
  * Channels with mass Σh <= EMPTY_MASS are treated as empty (zero loss, zero gradient). Not official: below ~1e-19
@@ -239,6 +240,7 @@ export function heatmapDistribution(heatmaps: tf.Tensor4D, options: Distribution
 function distributionFromMoments(m: HeatmapMoments): HeatmapDistribution {
   const valid = positive(tf.sub(m.mass, EMPTY_MASS)) as tf.Tensor2D;
   const s = tf.maximum(m.mass, SUM_CLAMP); // official clamp
+  // μ as M·(1/s), not decode.ts's M/s: the reciprocal is reused below (the two can differ by one float32 rounding).
   const invS = tf.div(1, s);
   const sumN = tf.mul(m.mass, invS); // Σh_n (1 unless S < 1e-6)
   const meanX = tf.mul(m.momentX, invS) as tf.Tensor2D;

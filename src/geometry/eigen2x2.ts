@@ -34,6 +34,7 @@
  * the (arbitrary) basis at exact isotropy, so no gradient is "right" there; the bound keeps it finite.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tidyObject } from '../util/tidy';
 
 export interface Eigen2x2Options {
   /**
@@ -105,11 +106,6 @@ function makePackedEigen(isotropyEps: number) {
   });
 }
 
-/** tf.tidy for functions returning a plain object of tensors (keeps the returned tensors, disposes the rest). */
-export function tidyObject<R extends object>(fn: () => R): R {
-  return tf.tidy(() => fn() as unknown as tf.TensorContainer) as unknown as R;
-}
-
 const kernelCache = new Map<number, ReturnType<typeof makePackedEigen>>();
 
 /**
@@ -131,15 +127,6 @@ export function symEigen2x2<T extends tf.Tensor>(a: T, b: T, c: T, options: Eige
   return tidyObject(() => {
     const [lambdaMin, lambdaMax, theta] = tf.unstack(k(a, b, c), -1) as T[];
     return { lambdaMin, lambdaMax, theta };
-  });
-}
-
-/** Unit eigenvectors from the principal angle: `vMax = (cos θ, sin θ)`, `vMin = (−sin θ, cos θ)`. */
-export function eigenvectorsFromAngle<T extends tf.Tensor>(theta: T): { vMaxX: T; vMaxY: T; vMinX: T; vMinY: T } {
-  return tidyObject(() => {
-    const cs = tf.cos(theta) as T;
-    const sn = tf.sin(theta) as T;
-    return { vMaxX: cs, vMaxY: sn, vMinX: tf.neg(sn) as T, vMinY: tf.clone(cs) as T };
   });
 }
 

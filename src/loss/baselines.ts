@@ -5,8 +5,9 @@
  *   STAR v2's structure minus the 1/√λ weights: d(e_x) + d(e_y) per landmark, mean over B×N.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { EMPTY_MASS, heatmapMoments, SUM_CLAMP } from '../geometry/distribution';
-import { tidyObject } from '../geometry/eigen2x2';
+import { softArgmaxFromMoments } from '../geometry/decode';
+import { EMPTY_MASS, heatmapMoments } from '../geometry/distribution';
+import { tidyObject } from '../util/tidy';
 import { DistanceName, distance, wing, WING_DEFAULTS } from './distances';
 
 function sameShape(a: tf.Tensor, b: tf.Tensor, where: string): void {
@@ -62,14 +63,15 @@ export function adaptiveWing(heatmaps: tf.Tensor4D, targets: tf.Tensor4D, option
   });
 }
 
-/** Decoded coordinates (official decoder: μ = Σ h p / max(Σh, 1e-6)) and the non-empty mask, each `[B, N]`. */
+/**
+ * Decoded coordinates (the soft-argmax of geometry/decode.ts, μ = Σ h p / max(Σh, 1e-6)) and the non-empty mask, each
+ * `[B, N]`, differentiable through the fused backward of the heatmap moments (geometry/distribution.ts).
+ */
 export function decodeMean(heatmaps: tf.Tensor4D): { x: tf.Tensor2D; y: tf.Tensor2D; valid: tf.Tensor2D } {
   return tidyObject(() => {
     const m = heatmapMoments(heatmaps);
-    const s = tf.maximum(m.mass, SUM_CLAMP);
     return {
-      x: tf.div(m.momentX, s) as tf.Tensor2D,
-      y: tf.div(m.momentY, s) as tf.Tensor2D,
+      ...softArgmaxFromMoments(m.mass, m.momentX, m.momentY),
       valid: tf.step(tf.sub(m.mass, EMPTY_MASS)) as tf.Tensor2D,
     };
   });

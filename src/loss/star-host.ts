@@ -9,9 +9,10 @@
  * forward+backward, almost all on [B,N]-sized tensors; on small heatmaps (the CPU presets' 16×16) dispatch overhead,
  * not arithmetic, is the cost — the STAR loss was 8–11% of a cpu-tiny training step against ~1% for heatmap MSE.
  * Here it is 4 launches and two passes over the heatmap each way; the arithmetic per landmark is the same
- * expression list as star-kernel.ts (same clamps, guards and closed-form eigenvector gradient), evaluated in
- * float64 and stored as float32. Tests compare it with star-kernel.ts, the autodiff reference, finite differences
- * and the official fixture (test/loss-star-host.test.ts, test/loss-star*.test.ts).
+ * expression list as star-kernel.ts (same clamps, guards and closed-form eigenvector gradient; the distances are the
+ * scalar twins in distances.ts), evaluated in float64 and stored as float32. Tests compare it with star-kernel.ts,
+ * the autodiff reference, finite differences and the official fixture (test/loss-star-host.test.ts,
+ * test/loss-star*.test.ts).
  *
  * Moments: one pass accumulates row sums (Σ_x h, Σ_x h·x per row), column sums and Σh² per channel in float64; the
  * scatter about the true mean comes from those marginals, as in distribution.ts, so a one-pixel peak has exactly
@@ -22,9 +23,12 @@ import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { hostKernelAvailable, hostKernelConfigs, registerOnce } from '../backend/host-memory';
 import { nativeKernels, type NativeKernels } from '../backend/native-addon';
 import { gridAxis } from '../geometry/coords';
-import { COV_EPS, EMPTY_MASS, SUM_CLAMP } from '../geometry/distribution';
-import { SMOOTHL1_SCALE } from './distances';
-import type { StarKernelConfig } from './star-kernel';
+import { SUM_CLAMP } from '../geometry/decode';
+import { COV_EPS, EMPTY_MASS } from '../geometry/distribution';
+import {
+  distanceRhoScalar, distanceScalar, smoothL1FromSquaredGradScalar, smoothL1FromSquaredScalar, type DistanceName,
+} from './distances';
+import type { StarDetach, StarKernelConfig, StarVariant } from './star-options';
 
 export const STAR_HOST_KERNELS = {
   moments: 'StarHeatmapMoments',
@@ -173,10 +177,10 @@ function momentsBackward(
 
 /** Configuration as kernel attributes (numbers and strings only). */
 interface LossAttrs {
-  variant: 'v1' | 'v2';
-  distance: 'smoothl1' | 'l1' | 'l2';
+  variant: StarVariant;
+  distance: DistanceName;
   omega: number;
-  detach: 'none' | 'eigenvalues' | 'decomposition';
+  detach: StarDetach;
   /** 1 when clampLo/clampHi apply. */
   clamped: number;
   clampLo: number;
@@ -192,23 +196,7 @@ function toAttrs(cfg: StarKernelConfig): LossAttrs {
   };
 }
 
-const SC = SMOOTHL1_SCALE;
 const step = (x: number) => (x > 0 ? 1 : 0);
-
-function dist(p: number, d: LossAttrs['distance']): number {
-  if (d === 'l1') return Math.abs(p);
-  if (d === 'l2') return p * p;
-  const ps = p * p;
-  return ps < SC * SC ? ps * (0.5 / SC) : Math.sqrt(Math.max(ps, 1e-6)) - SC / 2;
-}
-
-/** ρ(p) with d'(p) = ρ(p)·p. */
-function rho(p: number, d: LossAttrs['distance']): number {
-  if (d === 'l2') return 2;
-  if (d === 'l1') return 1 / Math.max(Math.abs(p), 1e-30);
-  const ps = p * p;
-  return ps < SC * SC ? 1 / SC : 1 / Math.sqrt(Math.max(ps, 1e-6));
-}
 
 /** Forward quantities of one landmark, kept for the backward pass (one reused object: no allocation per landmark). */
 class Landmark {
@@ -270,14 +258,13 @@ class Landmark {
     const r0 = (this.r0 = Math.sqrt(w0 + COV_EPS));
     const r1 = (this.r1 = Math.sqrt(w1 + COV_EPS));
     let transform: number;
-    if (A.variant === 'v2') transform = dist(p0, A.distance) / r0 + dist(p1, A.distance) / r1;
+    if (A.variant === 'v2') transform = distanceScalar(p0, A.distance) / r0 + distanceScalar(p1, A.distance) / r1;
     else if (A.distance === 'l1') transform = (Math.abs(p0) / r0 + Math.abs(p1) / r1) * 0.5;
     else {
       const q0 = p0 / r0;
       const q1 = p1 / r1;
       const q = (this.q = q0 * q0 + q1 * q1);
-      if (A.distance === 'l2') transform = q * 0.5;
-      else transform = q < SC * SC ? q * (0.5 / SC) : Math.sqrt(Math.max(q, 1e-6)) - SC / 2;
+      transform = A.distance === 'l2' ? q * 0.5 : smoothL1FromSquaredScalar(q);
     }
     const value = A.omega === 0 ? transform : transform + (Math.abs(lc0) + Math.abs(lc1)) * A.omega;
     this.loss = value * valid;
@@ -304,21 +291,19 @@ class Landmark {
     let rough = false;
     if (A.variant === 'v2' || A.distance === 'l1') {
       const gh = g * (A.variant === 'v2' ? 1 : 0.5);
-      const rho0 = rho(p0, A.distance);
-      const rho1 = rho(p1, A.distance);
+      const rho0 = distanceRhoScalar(p0, A.distance);
+      const rho1 = distanceRhoScalar(p1, A.distance);
       gp0 = (gh * (rho0 * p0)) / r0;
       gp1 = (gh * (rho1 * p1)) / r1;
-      const d0 = A.variant === 'v2' ? dist(p0, A.distance) : Math.abs(p0);
-      const d1 = A.variant === 'v2' ? dist(p1, A.distance) : Math.abs(p1);
+      const d0 = A.variant === 'v2' ? distanceScalar(p0, A.distance) : Math.abs(p0);
+      const d1 = A.variant === 'v2' ? distanceScalar(p1, A.distance) : Math.abs(p1);
       gr0 = -(gh * d0) / (r0 * r0);
       gr1 = -(gh * d1) / (r1 * r1);
       Ks = -((gh * p01) * (rho1 * R)) / ((r0 * r1) * (r0 + r1));
       Gr = ((gh * p01) * (rho1 - rho0)) / r0;
       rough = true;
     } else {
-      let phi: number;
-      if (A.distance === 'l2') phi = 0.5;
-      else phi = q < SC * SC ? 0.5 / SC : step(q - 1e-6) * (0.5 / Math.sqrt(Math.max(q, 1e-6)));
+      const phi = A.distance === 'l2' ? 0.5 : smoothL1FromSquaredGradScalar(q);
       const gphi = g * phi;
       const r02 = r0 * r0;
       const r12 = r1 * r1;

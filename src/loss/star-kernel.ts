@@ -15,18 +15,10 @@
  * depends on the arbitrary basis at isotropy) goes through the bounded factor Δ/(Δ² + δ²) of eigen2x2.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { COV_EPS, EMPTY_MASS, SUM_CLAMP } from '../geometry/distribution';
-import { SMOOTHL1_SCALE, type DistanceName } from './distances';
-import type { StarDetach, StarVariant } from './star';
-
-export interface StarKernelConfig {
-  variant: StarVariant;
-  distance: DistanceName;
-  omega: number;
-  detach: StarDetach;
-  eigenvalueClamp?: [number, number];
-  isotropyEps: number;
-}
+import { SUM_CLAMP } from '../geometry/decode';
+import { COV_EPS, EMPTY_MASS } from '../geometry/distribution';
+import { distance, distanceRho, smoothL1FromSquared, smoothL1FromSquaredGrad } from './distances';
+import type { StarKernelConfig } from './star-options';
 
 const T = {
   add: tf.add, sub: tf.sub, mul: tf.mul, div: tf.div, neg: tf.neg, sq: tf.square, sqrt: tf.sqrt, abs: tf.abs,
@@ -34,7 +26,6 @@ const T = {
 } as const;
 
 function makeKernel(cfg: StarKernelConfig) {
-  const sc = SMOOTHL1_SCALE;
   const eps = COV_EPS;
   const { add, sub, mul, div, neg, sq, sqrt, abs, step, sign } = T;
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -93,24 +84,13 @@ function makeKernel(cfg: StarKernelConfig) {
     const r1 = sqrt(add(w1, eps));
     let transform: tf.Tensor;
     let q: tf.Tensor | undefined;
-    const dist = (p: tf.Tensor) => {
-      if (cfg.distance === 'l1') return abs(p);
-      if (cfg.distance === 'l2') return sq(p);
-      const ps = sq(p);
-      const inner = step(sub(sc * sc, ps));
-      return add(mul(inner, mul(ps, 0.5 / sc)), mul(sub(1, inner), sub(sqrt(tf.maximum(ps, 1e-6)), sc / 2)));
-    };
     if (cfg.variant === 'v2') {
-      transform = add(div(dist(p0), r0), div(dist(p1), r1));
+      transform = add(div(distance(p0, cfg.distance), r0), div(distance(p1, cfg.distance), r1));
     } else if (cfg.distance === 'l1') {
       transform = mul(add(div(abs(p0), r0), div(abs(p1), r1)), 0.5);
     } else {
       q = add(sq(div(p0, r0)), sq(div(p1, r1)));
-      if (cfg.distance === 'l2') transform = mul(q, 0.5);
-      else {
-        const inner = step(sub(sc * sc, q));
-        transform = add(mul(inner, mul(q, 0.5 / sc)), mul(sub(1, inner), sub(sqrt(tf.maximum(q, 1e-6)), sc / 2)));
-      }
+      transform = cfg.distance === 'l2' ? mul(q, 0.5) : smoothL1FromSquared(q);
     }
     const value = cfg.omega === 0 ? transform : add(transform, mul(add(abs(lc0), abs(lc1)), cfg.omega));
     const out = mul(value, valid);
@@ -141,35 +121,23 @@ function makeKernel(cfg: StarKernelConfig) {
         let gr1: tf.Tensor;
         let Ks: tf.Tensor; // smooth part of G_θ / Δ
         let Gr: tf.Tensor | undefined; // rough part of G_θ
-        const rho = (p: tf.Tensor) => {
-          if (cfg.distance === 'l2') return tf.fill(p.shape, 2);
-          if (cfg.distance === 'l1') return div(1, tf.maximum(abs(p), 1e-30));
-          const inner = step(sub(sc * sc, sq(p)));
-          return add(mul(inner, 1 / sc), mul(sub(1, inner), div(1, sqrt(tf.maximum(sq(p), 1e-6)))));
-        };
         if (cfg.variant === 'v2' || cfg.distance === 'l1') {
           const half = cfg.variant === 'v2' ? 1 : 0.5;
           const gh = mul(g, half);
-          const rho0 = rho(p0);
-          const rho1 = rho(p1);
+          const rho0 = distanceRho(p0, cfg.distance);
+          const rho1 = distanceRho(p1, cfg.distance);
           // d'(p) = ρ(p)·p except l1 at p = 0 (sign(0) = 0, also what ρ·p gives with the 1e-30 guard).
           gp0 = div(mul(gh, mul(rho0, p0)), r0);
           gp1 = div(mul(gh, mul(rho1, p1)), r1);
-          const d0 = cfg.variant === 'v2' ? dist2(p0) : abs(p0);
-          const d1 = cfg.variant === 'v2' ? dist2(p1) : abs(p1);
+          const d0 = cfg.variant === 'v2' ? distance(p0, cfg.distance) : abs(p0);
+          const d1 = cfg.variant === 'v2' ? distance(p1, cfg.distance) : abs(p1);
           gr0 = neg(div(mul(gh, d0), sq(r0)));
           gr1 = neg(div(mul(gh, d1), sq(r1)));
           Ks = neg(div(mul(mul(gh, p01), mul(rho1, R)), mul(mul(r0, r1), add(r0, r1))));
           Gr = div(mul(mul(gh, p01), sub(rho1, rho0)), r0);
         } else {
           // v1 with l2 / smooth-l1 of q = Σ p_k²/r_k²: T = φ(q).
-          let phi: tf.Tensor;
-          if (cfg.distance === 'l2') phi = tf.fill(q.shape, 0.5);
-          else {
-            const inner = step(sub(sc * sc, q));
-            const lin = mul(step(sub(q, 1e-6)), div(0.5, sqrt(tf.maximum(q, 1e-6))));
-            phi = add(mul(inner, 0.5 / sc), mul(sub(1, inner), lin));
-          }
+          const phi = cfg.distance === 'l2' ? tf.fill(q.shape, 0.5) : smoothL1FromSquaredGrad(q);
           const gphi = mul(g, phi);
           const r02 = sq(r0);
           const r12 = sq(r1);
@@ -248,14 +216,6 @@ function makeKernel(cfg: StarKernelConfig) {
       },
     };
   });
-
-  function dist2(p: tf.Tensor): tf.Tensor {
-    if (cfg.distance === 'l1') return abs(p);
-    if (cfg.distance === 'l2') return sq(p);
-    const ps = sq(p);
-    const inner = step(sub(sc * sc, ps));
-    return add(mul(inner, mul(ps, 0.5 / sc)), mul(sub(1, inner), sub(sqrt(tf.maximum(ps, 1e-6)), sc / 2)));
-  }
 }
 
 const cache = new Map<string, ReturnType<typeof makeKernel>>();

@@ -30,60 +30,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { assertValidHeatmaps, COV_EPS, heatmapDistributionEigen, heatmapMomentsPacked } from '../geometry/distribution';
+import { tidyObject } from '../util/tidy';
+import { distance, smoothL1FromSquared } from './distances';
+import { resolveOptions, type StarKernelConfig, type StarLossOptions } from './star-options';
 import { starKernel } from './star-kernel';
 import { hostMomentsPacked, starHostAvailable, starHostKernel } from './star-host';
-import { tidyObject } from '../geometry/eigen2x2';
-import { DistanceName, distance, smoothL1FromSquared } from './distances';
-
-export type StarDetach = 'none' | 'eigenvalues' | 'decomposition';
-export type StarVariant = 'v2' | 'v1';
-
-export interface StarLossOptions {
-  /** Distance applied to the projected errors. Default 'smoothl1' (STAR's own, scale 0.01). */
-  distance?: DistanceName;
-  /** Value-restriction weight ω (official star_w). Default 1; 0 turns it off. */
-  omega?: number;
-  /** Detach restriction (our interpretation, see module comment). Default 'none' (= official code). */
-  detach?: StarDetach;
-  /** 'v2' (default, official default: distance first, then 1/√λ) or 'v1' (whiten first). */
-  variant?: StarVariant;
-  /**
-   * Optional eigenvalue clamp [lo, hi] applied right after the decomposition (the authors' advice against NaN in
-   * issue #37 is [1e-6, 1e2]). Default none (= official code).
-   */
-  eigenvalueClamp?: [number, number];
-  /**
-   * Optional per-landmark weights / visibility mask `[B, N]`, multiplied into each landmark's loss. The reduction
-   * still divides by B×N (like an empty channel, a zero-weight landmark counts in the denominator).
-   */
-  weights?: tf.Tensor2D;
-  /** Throw a clear error on negative / non-finite heatmaps (one host read per call). Default false. */
-  validate?: boolean;
-  /** Relative isotropy regularisation of the eigenvector gradient (eigen2x2.ts). Default 1e-3. */
-  isotropyEps?: number;
-  /**
-   * 'auto' (default): 'host' where the active backend keeps tensors in this process's memory (cpu, wasm), else
-   * 'fused'. 'host': four plain-loop kernels for the whole loss (star-host.ts; fastest on CPU backends).
-   * 'fused': the same per-landmark expressions as tfjs ops with one hand-written backward (star-kernel.ts; any
-   * backend, no host reads). Both have the exact eigenvector gradient at isotropy for the smooth distances.
-   * 'autodiff': the readable op-by-op reference (starDecomposition), whose eigenvector gradient is bounded as
-   * described in eigen2x2.ts.
-   */
-  implementation?: StarImplementation;
-}
-
-export const STAR_LOSS_DEFAULTS = {
-  distance: 'smoothl1' as DistanceName,
-  omega: 1,
-  detach: 'none' as StarDetach,
-  variant: 'v2' as StarVariant,
-  validate: false,
-  isotropyEps: 1e-3,
-  implementation: 'auto' as StarImplementation,
-};
-
-export type StarImplementation = 'auto' | 'host' | 'fused' | 'autodiff';
-const IMPLEMENTATIONS: readonly StarImplementation[] = ['auto', 'host', 'fused', 'autodiff'];
 
 /** Per-landmark pieces of the STAR loss, each `[B, N]` (for analysis and tests). */
 export interface StarDecomposition {
@@ -110,29 +61,6 @@ const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
   value: tf.clone(args[0] as tf.Tensor),
   gradFunc: (dy: tf.Tensor) => [tf.zerosLike(dy)],
 }));
-
-const DISTANCES: readonly DistanceName[] = ['smoothl1', 'l1', 'l2'];
-
-/** Options with defaults filled in; throws a clear error naming the bad option (also used to validate experiment specs). */
-export function resolveOptions(o: StarLossOptions) {
-  const r = { ...STAR_LOSS_DEFAULTS, ...o };
-  if (!DISTANCES.includes(r.distance)) throw new Error(`starLoss: options.distance must be one of ${DISTANCES.join(' | ')}, got "${r.distance}"`);
-  if (!(r.variant === 'v1' || r.variant === 'v2')) throw new Error(`starLoss: options.variant must be 'v2' | 'v1', got "${r.variant}"`);
-  if (!['none', 'eigenvalues', 'decomposition'].includes(r.detach)) {
-    throw new Error(`starLoss: options.detach must be 'none' | 'eigenvalues' | 'decomposition', got "${r.detach}"`);
-  }
-  if (!IMPLEMENTATIONS.includes(r.implementation)) {
-    throw new Error(`starLoss: options.implementation must be one of ${IMPLEMENTATIONS.join(' | ')}, got "${r.implementation}"`);
-  }
-  if (!Number.isFinite(r.omega) || r.omega < 0) throw new Error(`starLoss: options.omega must be a finite number >= 0, got ${r.omega}`);
-  if (r.eigenvalueClamp !== undefined) {
-    const [lo, hi] = r.eigenvalueClamp;
-    if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) {
-      throw new Error(`starLoss: options.eigenvalueClamp must be [lo, hi] with finite lo < hi, got [${r.eigenvalueClamp}]`);
-    }
-  }
-  return r;
-}
 
 function checkShapes(heatmaps: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor | undefined, where: string): void {
   if (heatmaps.rank !== 4) throw new Error(`${where}: heatmaps must be [B, H, W, N] (NHWC), got [${heatmaps.shape}]`);
@@ -216,7 +144,7 @@ export function starLossPerLandmark(heatmaps: tf.Tensor4D, targets: tf.Tensor3D,
     throw new Error(`starLoss: implementation 'host' needs the cpu or wasm backend, the active backend is '${tf.getBackend()}'`);
   }
   return tf.tidy(() => {
-    const cfg = {
+    const cfg: StarKernelConfig = {
       variant: o.variant, distance: o.distance, omega: o.omega, detach: o.detach,
       eigenvalueClamp: o.eigenvalueClamp, isotropyEps: o.isotropyEps,
     };

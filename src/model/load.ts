@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { buildHourglass, type HourglassModel } from './hourglass';
 import { validateModelConfig, type HourglassConfig } from './config';
-import { assignVariables, loadCheckpoint } from '../train/checkpoint';
+import { assignVariables, loadCheckpoint } from './checkpoint';
 import { COFW29, W300_68, WFLW98 } from '../data/schemes';
 
 export function resolveCheckpointDir(p: string): string {

@@ -14,7 +14,7 @@ import { evaluate, type EvalResult } from '../eval/evaluate';
 import { heatmapDistributionEigen } from '../geometry/distribution';
 import type { HourglassConfig } from '../model/config';
 import { buildHourglass, type HourglassOutput } from '../model/hourglass';
-import { assignVariables, checkpointExists, loadCheckpoint } from './checkpoint';
+import { assignVariables, checkpointExists, loadCheckpoint } from '../model/checkpoint';
 import { loaderBatchProvider } from './loader-batches';
 import { decoderFor, makeObjective, needsHeatmapTargets, type LossSpec } from './objective';
 import { createProgress } from './progress';

@@ -4,7 +4,8 @@
  * (official loss weights [1, 10, 10] per stack).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { starLoss, STAR_LOSS_DEFAULTS, type StarLossOptions } from '../loss/star';
+import { starLoss } from '../loss/star';
+import { STAR_LOSS_DEFAULTS, type StarLossOptions } from '../loss/star-options';
 import { adaptiveWing, coordLoss, heatmapMse, type CoordDistance } from '../loss/baselines';
 import type { HourglassModel, HourglassOutput } from '../model/hourglass';
 import type { DeviceBatch, Objective } from './trainer';
@@ -18,9 +19,8 @@ export type LossSpec =
 /** The loss with every default filled in, so that equal losses written differently compare equal (run keys). */
 export function canonicalLoss(spec: LossSpec): LossSpec {
   if (spec.kind !== 'star') return spec;
-  const { implementation: _impl, validate: _v, ...defaults } = STAR_LOSS_DEFAULTS;
-  void _impl;
-  void _v;
+  // How the loss is computed and whether inputs are checked do not change what is trained: not part of the key.
+  const { implementation: _implementation, validate: _validate, ...defaults } = STAR_LOSS_DEFAULTS;
   const o = { ...defaults, ...spec.options };
   const options = Object.fromEntries(Object.keys(o).sort().map((k) => [k, (o as Record<string, unknown>)[k]]));
   return { kind: 'star', options: options as typeof spec.options };

@@ -17,7 +17,7 @@ import { resolveSyntheticConfig } from '../data/synthetic/config';
 import { syntheticDataset } from '../data/synthetic/dataset';
 import type { EvalResult } from '../eval/evaluate';
 import { modelConfig, type PresetName } from '../model/config';
-import { resolveOptions } from '../loss/star';
+import { resolveOptions } from '../loss/star-options';
 import { writeJsonAtomic } from '../util/files';
 import { fit, runEnvironment } from './fit';
 import { describeLoss, headFor, type LossSpec } from './objective';

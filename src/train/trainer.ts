@@ -13,7 +13,7 @@ import type { HourglassModel, HourglassOutput } from '../model/hourglass';
 import { Adam } from './adam';
 import { makeGradientStep } from './step';
 import { learningRate, OFFICIAL_SCHEDULE, ScheduleConfig } from './schedule';
-import { assignVariables, checkpointExists, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { assignVariables, checkpointExists, loadCheckpoint, saveCheckpoint } from '../model/checkpoint';
 import { createProgress, ProgressReporter } from './progress';
 import { appendLine } from '../util/files';
 
