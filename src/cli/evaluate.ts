@@ -54,7 +54,7 @@ export const evaluate: Command = {
     const p = (x: number) => (100 * x).toFixed(2);
     console.log(`${r.dataset}: n=${r.labels.n} NME ${p(r.labels.nme)}% FR@${r.threshold} ${p(r.labels.fr)}% AUC@${r.threshold} ${r.labels.auc.toFixed(4)} (${r.normalisation})`);
     if (r.clean) console.log(`  vs clean truth: NME ${p(r.clean.nme)}% FR ${p(r.clean.fr)}% AUC ${r.clean.auc.toFixed(4)}`);
-    for (const [k, m] of Object.entries(r.perSubset)) console.log(`  ${k}: n=${m!.n} NME ${p(m!.nme)}%`);
+    for (const [k, m] of Object.entries(r.perSubset)) if (m) console.log(`  ${k}: n=${m.n} NME ${p(m.nme)}%`);
     console.log(`written ${out}`);
   },
 };

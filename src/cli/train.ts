@@ -89,7 +89,7 @@ export const train: Command = {
     console.log(`trained on ${r.trainFaces} faces, selected on ${r.valFaces} (best validation NME ${r.bestValNme === null ? 'n/a' : p(r.bestValNme) + '%'}); weights: ${path.join(r.dir, 'best')}`);
     if (r.test) {
       console.log(`${r.test.dataset}: n=${r.test.labels.n} NME ${p(r.test.labels.nme)}% FR@${r.test.threshold} ${p(r.test.labels.fr)}% AUC ${r.test.labels.auc.toFixed(4)} (${r.test.normalisation})`);
-      for (const [k, m] of Object.entries(r.test.perSubset)) console.log(`  ${k}: n=${m!.n} NME ${p(m!.nme)}%`);
+      for (const [k, m] of Object.entries(r.test.perSubset)) if (m) console.log(`  ${k}: n=${m.n} NME ${p(m.nme)}%`);
     }
   },
 };

@@ -18,7 +18,7 @@ class Stop {
   constructor(readonly offset: number, readonly reason: string) {}
 }
 
-const NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
 
 /** The first syntax error of `text`, or null when it is valid JSON. */
 export function findJsonSyntaxError(text: string): JsonSyntaxError | null {
@@ -50,6 +50,25 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | null {
       i++;
     }
     stop('string never closed (missing ")', start);
+  };
+  // -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?, stopping at the first character that breaks it.
+  const number = () => {
+    const digits = (what: string) => {
+      if (!isDigit(text[i])) stop(`malformed number: expected ${what}, found ${show(i)}`);
+      while (isDigit(text[i])) i++;
+    };
+    if (text[i] === '-') i++;
+    if (text[i] === '0') i++;
+    else digits('a digit');
+    if (text[i] === '.') {
+      i++;
+      digits('a digit after the decimal point');
+    }
+    if (text[i] === 'e' || text[i] === 'E') {
+      i++;
+      if (text[i] === '+' || text[i] === '-') i++;
+      digits('a digit in the exponent');
+    }
   };
   const value = (): void => {
     space();
@@ -95,19 +114,13 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | null {
       }
     }
     if (c === '"') return string();
-    if (c === '-' || (c >= '0' && c <= '9')) {
-      NUMBER.lastIndex = i;
-      if (!NUMBER.test(text)) stop('malformed number');
-      i = NUMBER.lastIndex;
-      return;
+    if (c === '-' || (c >= '0' && c <= '9')) return number();
+    const word = c === 't' ? 'true' : c === 'f' ? 'false' : c === 'n' ? 'null' : undefined;
+    if (!word) return stop(`expected a value, found ${show(i)}`);
+    for (const expected of word) {
+      if (text[i] !== expected) stop(`expected ${word}, found ${show(i)}`);
+      i++;
     }
-    for (const word of ['true', 'false', 'null']) {
-      if (text.startsWith(word, i)) {
-        i += word.length;
-        return;
-      }
-    }
-    stop(`expected a value, found ${show(i)}`);
   };
   try {
     value();
