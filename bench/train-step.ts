@@ -9,12 +9,9 @@
  * Also measured in the tfjs process: the STAR loss (src/loss/star.ts) vs heatmap MSE, forward + backward on the
  * network's output shapes (all stacks), and the share STAR would take of a training step.
  *
- *   node --import tsx bench/train-step.ts [--quick] [--nets convnet,hg-cpu-tiny,hg-cpu-small] [--threads 1,2]
- *        [--steps N] [--warmup N] [--batch 8] [--kernels all|conv] [--adam trainer|ops|fused] [--no-torch] [--no-star]
- *   node --import tsx bench/train-step.ts --rss [--steps 1000] [--net hg-cpu-tiny]    # memory over a long run
- *
- * Each configuration runs in its own child process (wasm starts once per process, with a fixed thread count).
- * Writes results/bench/train-step-<date>.{json,md} (rss-<date>.{json,md} for --rss).
+ * Options: USAGE below (`npm run bench -- --help`). Each configuration runs in its own child process (wasm starts once
+ * per process, with a fixed thread count). Writes <out>/train-step-<date>.{json,md} (rss-<date>.{json,md} for --rss),
+ * <out> = results/local/bench/ (git-ignored) unless --out says otherwise; results/bench/ holds the committed record.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -33,6 +30,10 @@ import { settle } from './settle';
 import { heatmapMse } from '../src/loss/baselines';
 import { BENCH_MODEL_IDS, buildBenchModel, paramTotal, type BenchModel } from './nets';
 import { makeStepper, type AdamKind } from './step';
+import { exitWithError, nameList, numberList, numberOption, oneOf, parseOptions, UsageError, wantsHelp } from '../src/cli/args';
+import { outputFolder } from '../src/cli/paths';
+import { LOCAL_RESULTS } from '../src/config/profile';
+import { WASM_KERNEL_SETS } from '../src/backend/kernels/register';
 
 interface ChildConfig {
   mode: 'step' | 'rss';
@@ -205,26 +206,67 @@ function describe(info: { name: string; threads: number; customKernels: string[]
 
 // ----------------------------------------------------------------------------------------------- parent side
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
-function intArg(name: string, fallback: number, min = 1): number {
-  const raw = arg(name, String(fallback));
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}, got "${raw}"`);
-  return v;
-}
-function listArg(name: string, fallback: string[], known?: readonly string[]): string[] {
-  const v = arg(name, fallback.join(',')).split(',').map((x) => x.trim()).filter(Boolean);
-  if (known) for (const x of v) if (!known.includes(x)) throw new Error(`--${name}: "${x}" is not one of ${known.join(', ')}`);
-  return v;
-}
+const USAGE = `usage: npm run bench -- [options]   (the same: npm run star -- bench [options]; details in bench/README.md)
+  Training step, tfjs vs PyTorch on the same network, batch and thread count; each configuration in its own process.
+  --quick              5 measured steps after 1 warm-up (default 10 after 20)
+  --nets a,b           ${BENCH_MODEL_IDS.join(', ')} (default all)
+  --threads 1,2        compute thread counts (default 1,2)
+  --steps N            measured steps, >= 5        --warmup N   warm-up steps (>= 0)
+  --batch N            batch size (default 8)
+  --kernels ${WASM_KERNEL_SETS.join('|')}   our wasm training kernel set (default all)
+  --adam trainer|ops|fused   the Adam update (default trainer: as training picks it)
+  --no-torch           skip PyTorch                --no-star    skip the STAR vs MSE loss timing
+  --rss                memory over a long run instead, with --steps N (default 1000), --net NAME (default hg-cpu-tiny),
+                       --threads N (default 1), --every N (default 100), --batch, --kernels, --adam
+  --out <dir>          where the report goes (default results/local/bench/, git-ignored; pass --out results/bench to
+                       add a run to the committed record)`;
 
-function adamArg(): AdamKind {
-  const v = arg('adam', 'trainer');
-  if (v !== 'trainer' && v !== 'ops' && v !== 'fused') throw new Error(`--adam must be trainer, ops or fused, got "${v}"`);
-  return v;
+const OPTIONS = {
+  quick: { type: 'boolean' }, nets: { type: 'string' }, threads: { type: 'string' }, steps: { type: 'string' }, warmup: { type: 'string' },
+  batch: { type: 'string' }, kernels: { type: 'string' }, adam: { type: 'string' }, 'no-torch': { type: 'boolean' }, 'no-star': { type: 'boolean' },
+  rss: { type: 'boolean' }, net: { type: 'string' }, every: { type: 'string' }, out: { type: 'string' },
+} as const;
+const ADAM_KINDS: readonly AdamKind[] = ['trainer', 'ops', 'fused'];
+// Options of one mode only: naming one in the other mode is an error, not a silent no-op.
+const STEP_ONLY = ['quick', 'nets', 'warmup', 'no-torch', 'no-star'] as const;
+const RSS_ONLY = ['net', 'every'] as const;
+
+type BenchArgs =
+  | { mode: 'step'; out: string; quick: boolean; nets: string[]; threads: number[]; steps: number; warmup: number; batch: number; kernels: WasmKernelSet; adam: AdamKind; torch: boolean; star: boolean }
+  | { mode: 'rss'; out: string; net: string; threads: number; steps: number; every: number; batch: number; kernels: WasmKernelSet; adam: AdamKind };
+
+/** Parse and check the command line (UsageError naming the option); nothing runs before it passes. */
+function parseBenchArgs(argv: string[]): BenchArgs {
+  const { values: v } = parseOptions(argv, OPTIONS);
+  const rss = v.rss === true;
+  for (const k of rss ? STEP_ONLY : RSS_ONLY) {
+    if (v[k] !== undefined) throw new UsageError(`--${k} ${rss ? 'does not apply with --rss' : 'applies with --rss only'}${k === 'net' ? ' (use --nets)' : k === 'nets' ? ' (use --net)' : ''}`);
+  }
+  const out = outputFolder(v.out ?? path.join(LOCAL_RESULTS, 'bench'), 'out');
+  const batch = numberOption(v.batch, 'batch', { integer: true, min: 1 }) ?? 8;
+  const kernels = oneOf(v.kernels, 'kernels', WASM_KERNEL_SETS, 'kernel set') ?? 'all';
+  const adam = oneOf(v.adam, 'adam', ADAM_KINDS, 'Adam variant') ?? 'trainer';
+  if (rss) {
+    const threads = numberList(v.threads, 'threads', { integer: true, min: 1 }) ?? [1];
+    if (threads.length !== 1) throw new UsageError(`--threads: --rss measures one thread count, got "${v.threads}"`);
+    return {
+      mode: 'rss', out, net: oneOf(v.net, 'net', BENCH_MODEL_IDS, 'net') ?? 'hg-cpu-tiny', threads: threads[0],
+      steps: numberOption(v.steps, 'steps', { integer: true, min: 1 }) ?? 1000, every: numberOption(v.every, 'every', { integer: true, min: 1 }) ?? 100,
+      batch, kernels, adam,
+    };
+  }
+  const quick = v.quick === true;
+  return {
+    mode: 'step', out, quick, nets: nameList(v.nets, 'nets', BENCH_MODEL_IDS, 'net') ?? [...BENCH_MODEL_IDS],
+    threads: numberList(v.threads, 'threads', { integer: true, min: 1 }) ?? [1, 2],
+    // >= 5 measured steps: fewer make a median that one GC pause can move.
+    steps: numberOption(v.steps, 'steps', { integer: true, min: 5 }) ?? (quick ? 5 : 10),
+    // 20 warm-up steps: tfjs's step keeps getting faster while V8 optimises its JS (hg-cpu-tiny, 1 thread, medians per
+    // block of 10 steps: 59, 52, 48, 47, 49 ms; convnet flat at ~148 ms). Training runs thousands of steps, so the
+    // steady state is what to compare; both frameworks get the same warm-up.
+    warmup: numberOption(v.warmup, 'warmup', { integer: true, min: 0 }) ?? (quick ? 1 : 20),
+    batch, kernels, adam, torch: v['no-torch'] !== true, star: v['no-star'] !== true,
+  };
 }
 
 function spawnChild(cfg: ChildConfig, timeoutMs: number): { result?: unknown; error?: string } {
@@ -261,9 +303,8 @@ function hostInfo() {
   return { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() };
 }
 
-function writeResults(stem: string, json: unknown, md: string): void {
+function writeResults(dir: string, stem: string, json: unknown, md: string): void {
   const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
-  const dir = path.join(__dirname, '..', 'results', 'bench');
   fs.mkdirSync(dir, { recursive: true });
   const base = path.join(dir, `${stem}-${date}`);
   fs.writeFileSync(`${base}.json`, JSON.stringify(json, null, 2) + '\n');
@@ -271,12 +312,10 @@ function writeResults(stem: string, json: unknown, md: string): void {
   console.log(`wrote ${path.relative(process.cwd(), base)}.{json,md}`);
 }
 
-async function mainRss(): Promise<void> {
-  const net = arg('net', 'hg-cpu-tiny');
+async function mainRss(a: Extract<BenchArgs, { mode: 'rss' }>): Promise<void> {
+  const net = a.net;
   const cfg: ChildConfig = {
-    mode: 'rss', net, threads: intArg('threads', 1), kernels: arg('kernels', 'all') as WasmKernelSet,
-    batch: intArg('batch', 8), steps: intArg('steps', 1000), warmup: 0, star: false, rssEvery: intArg('every', 100),
-    adam: adamArg(),
+    mode: 'rss', net, threads: a.threads, kernels: a.kernels, batch: a.batch, steps: a.steps, warmup: 0, star: false, rssEvery: a.every, adam: a.adam,
   };
   const r = spawnChild(cfg, 60 * 60_000);
   if (r.error) throw new Error(`rss run failed: ${r.error}`);
@@ -289,27 +328,21 @@ async function mainRss(): Promise<void> {
     table(rows), '', `RSS change from step ${after[0]?.step} to ${after[after.length - 1]?.step}: ${growth.toFixed(1)} MB. ` +
     `Host: ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}.`].join('\n');
   console.log(md);
-  writeResults('rss', { date: new Date().toISOString(), host: hostInfo(), config: cfg, ...res, rssGrowthMB: growth }, md);
+  writeResults(a.out, 'rss', { date: new Date().toISOString(), host: hostInfo(), config: cfg, ...res, rssGrowthMB: growth }, md);
 }
 
-async function main(): Promise<void> {
-  const childIdx = process.argv.indexOf('--child');
-  if (childIdx >= 0) return runChild(JSON.parse(process.argv[childIdx + 1]) as ChildConfig);
-  if (process.argv.includes('--rss')) return mainRss();
-
-  const quick = process.argv.includes('--quick');
-  const steps = Math.max(5, intArg('steps', quick ? 5 : 10));
-  // 20 warm-up steps: tfjs's step keeps getting faster while V8 optimises its JS (hg-cpu-tiny, 1 thread, medians per
-  // block of 10 steps: 59, 52, 48, 47, 49 ms; convnet flat at ~148 ms). Training runs thousands of steps, so the
-  // steady state is what to compare; both frameworks get the same warm-up.
-  const warmup = intArg('warmup', quick ? 1 : 20, 0);
-  const batch = intArg('batch', 8);
-  const nets = listArg('nets', [...BENCH_MODEL_IDS], BENCH_MODEL_IDS);
-  const threads = listArg('threads', ['1', '2']).map(Number);
-  const kernels = arg('kernels', 'all') as WasmKernelSet;
-  const star = !process.argv.includes('--no-star');
-  const adam = adamArg();
-  const wantTorch = !process.argv.includes('--no-torch') && torchAvailable();
+async function main(argv: string[]): Promise<void> {
+  // The parent runs each configuration as `train-step.ts --child <config JSON>`.
+  if (argv[0] === '--child') return runChild(JSON.parse(argv[1]) as ChildConfig);
+  if (wantsHelp(argv)) {
+    console.log(USAGE);
+    return;
+  }
+  const a = parseBenchArgs(argv);
+  console.error(`[bench] reports go to ${a.out}`);
+  if (a.mode === 'rss') return mainRss(a);
+  const { steps, warmup, batch, nets, threads, kernels, star, adam } = a;
+  const wantTorch = a.torch && torchAvailable();
 
   const results: Array<StepResult | (Partial<StepResult> & { net: string; threads: number; error: string })> = [];
   const torch: TorchResult[] = [];
@@ -360,7 +393,7 @@ async function main(): Promise<void> {
     `tfjs: ${backendLines.join('; ')}; Adam: ${adam === 'ops' ? 'op by op (src/train/adam.ts, fused: false)' : adam === 'fused' ? 'fused kernel (src/backend/ops/adam-fused.ts)' : 'as training picks it (src/train/adam.ts: fused kernel on wasm/cpu)'}. PyTorch: ${torch.find((t) => t.torch)?.torch ?? 'n/a'} (torch.set_num_threads).`, '', note,
   ].join('\n');
   console.log(md);
-  writeResults('train-step', { date: new Date().toISOString(), host: hostInfo(), batch, steps, warmup, kernels, adam, summary, results, torch, note }, md);
+  writeResults(a.out, 'train-step', { date: new Date().toISOString(), host: hostInfo(), batch, steps, warmup, kernels, adam, summary, results, torch, note }, md);
 }
 
-main().catch((e) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });
+main(process.argv.slice(2)).catch((e) => exitWithError('bench', e, 'npm run bench -- --help'));

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # One compute thread per process: two processes already fill the two cores (the native pool would oversubscribe them).
 export STAR_PROFILE=full STAR_BACKEND="${STAR_BACKEND:-wasm-single}" STAR_THREADS="${STAR_THREADS:-1}"
 mkdir -p results/local
-star() { node --import tsx src/cli.ts "$@"; }
+star() { node --import tsx src/cli/main.ts "$@"; }
 star generate --profile full
 SEEDS="${STAR_FULL_SEEDS:-1 2 3}"
 # STAR_FULL_EXPS: a comma-separated subset or other experiments (e.g. ablation-aam); default the committed grid.

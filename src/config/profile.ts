@@ -20,6 +20,9 @@ export function currentProfile(env: NodeJS.ProcessEnv = process.env): Profile {
 /** Project root (the folder holding package.json), independent of the caller's working folder. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
+/** The git-ignored folder of everything run locally: the smoke and quick profiles' results, benchmark reports. */
+export const LOCAL_RESULTS = path.join(PROJECT_ROOT, 'results', 'local');
+
 /**
  * Where a profile writes its results. Only `full` writes to the committed `results/`; `smoke` and `quick`
  * write to the git-ignored `results/local/<profile>/` so a local run never overwrites committed results.
@@ -27,7 +30,7 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export function resultsDir(profile: Profile = currentProfile()): string {
   return profile === 'full'
     ? path.join(PROJECT_ROOT, 'results')
-    : path.join(PROJECT_ROOT, 'results', 'local', profile);
+    : path.join(LOCAL_RESULTS, profile);
 }
 
 /** Label to print next to every number a profile produces. */

@@ -4,13 +4,14 @@
  * Profiles (STAR_PROFILE) scale steps, data and seeds; the arms and comparisons stay the same.
  */
 import type { SyntheticConfigInput } from '../data/synthetic/config';
-import type { HourglassConfig, PresetName } from '../model/config';
+import { PRESETS, type HourglassConfig, type PresetName } from '../model/config';
 import type { TrainConfig } from '../train/trainer';
 import type { Profile } from '../config/profile';
 import type { LossSpec } from '../train/objective';
 import { CPU_AUGMENT, type AugmentConfig } from '../data/augment';
 import { OFFICIAL_SCHEDULE } from '../train/schedule';
 import { resolveOptions } from '../loss/star-options';
+import { findJsonSyntaxError } from '../util/json-syntax';
 import * as fs from 'fs';
 
 export interface ArmSpec {
@@ -102,6 +103,8 @@ export function validateSpec(spec: ExperimentSpec, source = '<spec>'): Experimen
     if (a.model !== undefined && (typeof a.model !== 'object' || Array.isArray(a.model))) fail(`arms[${i}].model`, 'expected an object of model overrides');
     if (a.data !== undefined && (typeof a.data !== 'object' || Array.isArray(a.data))) fail(`arms[${i}].data`, 'expected an object of data overrides');
   });
+  const preset = (spec.model as Partial<ExperimentSpec['model']> | undefined)?.preset;
+  if (typeof preset !== 'string' || !Object.hasOwn(PRESETS, preset)) fail('model.preset', `unknown preset ${JSON.stringify(preset)}, expected one of ${Object.keys(PRESETS).join(', ')}`);
   if (!Array.isArray(spec.seeds) || spec.seeds.length === 0 || spec.seeds.some((s) => !Number.isInteger(s))) fail('seeds', 'expected a non-empty list of integers');
   (spec.comparisons ?? []).forEach(([a, b], i) => {
     if (!ids.has(a)) fail(`comparisons[${i}][0]`, `unknown arm "${a}"`);
@@ -123,17 +126,13 @@ export function readSpecFile(file: string): ExperimentSpec {
   } catch (e) {
     throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+  if (text.startsWith('\uFEFF')) text = text.slice(1); // a byte-order mark, as some Windows editors write
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    const m = /position (\d+)/.exec((e as Error).message);
-    const where = m ? (() => {
-      const before = text.slice(0, Number(m[1]));
-      const line = before.split('\n').length;
-      return ` at line ${line}, column ${Number(m[1]) - before.lastIndexOf('\n')}`;
-    })() : '';
-    throw new Error(`${file}: not valid JSON${where}: ${(e as Error).message}`);
+    const where = findJsonSyntaxError(text);
+    throw new Error(`${file}: not valid JSON${where ? ` at line ${where.line}, column ${where.column}: ${where.reason}` : `: ${(e as Error).message}`}`);
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${file}: expected a JSON object (an experiment spec)`);
   const r = raw as Partial<ExperimentSpec>;

@@ -1,0 +1,46 @@
+/**
+ * The command line: `npm run star -- <command> [options]` (or `node --import tsx src/cli/main.ts ...`).
+ * One file per command in this folder; each parses and validates its options (./args.ts, ./paths.ts), then calls the
+ * library. `--help` prints a command's usage and does nothing else; a bad option exits with code 2 and names it.
+ */
+import { exitWithError, UsageError, wantsHelp, type Command } from './args';
+import { bench } from './bench';
+import { evaluate } from './evaluate';
+import { experiment } from './experiment';
+import { generate } from './generate';
+import { model } from './model';
+import { predict } from './predict';
+import { tables } from './tables';
+import { train } from './train';
+
+const COMMANDS: Record<string, Command> = { experiment, train, generate, evaluate, predict, tables, model, bench };
+
+function help(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return `star — STAR loss research CLI\n\nusage: npm run star -- <command> [options]   (each command has --help)\n\n${Object.entries(COMMANDS)
+    .map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`).join('\n')}\n\nenv: STAR_PROFILE=smoke|quick|full, STAR_BACKEND=auto|wasm|wasm-threaded|wasm-single|cpu|tensorflow|tensorflow-gpu, STAR_THREADS=n, STAR_DEBUG=1 (stack traces)`;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) throw new UsageError(`unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
+  if (wantsHelp(rest) && !command.forwardsArguments) {
+    console.log(command.usage);
+    return;
+  }
+  await command.run(rest);
+}
+
+const argv = process.argv.slice(2);
+main(argv).then(
+  () => process.exit(process.exitCode ?? 0),
+  (e) => {
+    const name = argv[0] !== undefined && Object.hasOwn(COMMANDS, argv[0]) ? argv[0] : undefined;
+    exitWithError(name ? `star ${name}` : 'star', e, name ? `npm run star -- ${name} --help` : 'npm run star -- --help');
+  },
+);
