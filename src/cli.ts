@@ -82,21 +82,23 @@ const commands: Record<string, Command> = {
       const profile = profileOf(a.values.profile);
       const root = resultsDir(profile);
       const { runExperiment } = await import('./experiments/runner');
-      const { experimentFigures } = await import('./experiments/figures');
+      const { summariseExperiment, armTableRows } = await import('./report/experiment-tables');
+      const { experimentFigures } = await import('./report/figures/experiment');
       const { toMarkdown } = await import('./report/table');
       const t0 = Date.now();
       console.error(`profile: ${profileLabel(profile)}; results under ${path.relative(PROJECT_ROOT, root) || '.'}`);
       for (const n of names) {
-        const tables = await runExperiment(EXPERIMENTS[n], profile, {
+        const run = await runExperiment(EXPERIMENTS[n], profile, {
           resultsRoot: root, only: a.values.only?.split(','), seeds, workers: a.values.workers === undefined ? undefined : num(a.values.workers, 'workers'),
         });
-        const figs = await experimentFigures(tables, root);
+        const { tables, results } = summariseExperiment(run.spec, profile, root);
+        const figs = await experimentFigures(results, tables.label, root);
         console.log(`\n## ${tables.title} — ${tables.label}\n`);
-        console.log(toMarkdown(tables.arms.map(({ nmeMean, nmeCleanMean, ...r }) => ({ ...r, msPerStep: Number.isFinite(r.msPerStep) ? Math.round(r.msPerStep) : null }))));
-        if (tables.comparisons.length) console.log('\n' + toMarkdown(tables.comparisons as unknown as Record<string, unknown>[]));
+        console.log(toMarkdown(armTableRows(tables)));
+        if (tables.comparisons.length) console.log('\n' + toMarkdown(tables.comparisons.map((c) => ({ ...c }))));
         if (tables.missing.length) console.log(`\nmissing runs: ${tables.missing.join(', ')}`);
         console.log(`\ntables: ${path.relative(PROJECT_ROOT, path.join(root, 'tables', n))}.{json,csv,md}; figures: ${figs.map((f) => path.relative(PROJECT_ROOT, f)).join(', ') || 'none'}`);
-        if (tables.interrupted) {
+        if (run.interrupted) {
           // A stop request ends the whole command, not just the experiment it arrived in.
           const rest = names.slice(names.indexOf(n) + 1);
           console.error(`stopped${rest.length ? ` before ${rest.join(', ')}` : ''}; run the same command again to resume`);
@@ -198,11 +200,10 @@ const commands: Record<string, Command> = {
       const model = loadTrainedModel(a.values.checkpoint);
       let data;
       if (a.values.data === 'synthetic') {
-        const fs = await import('fs');
-        const cfgFile = path.join(a.values.checkpoint, 'config.json');
-        if (!fs.existsSync(cfgFile)) throw new UsageError(`--data synthetic needs a run folder with config.json (got ${a.values.checkpoint})`);
+        const { readRunConfig } = await import('./runs/folder');
+        const cfg = readRunConfig(a.values.checkpoint);
+        if (!cfg) throw new UsageError(`--data synthetic needs a run folder with config.json (got ${a.values.checkpoint})`);
         const { syntheticDataset } = await import('./data/synthetic/dataset');
-        const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8'));
         data = await syntheticDataset(cfg.data, (a.values.split ?? 'test') as 'test');
       } else {
         const { openDataset } = await import('./data/real');
@@ -255,11 +256,11 @@ const commands: Record<string, Command> = {
       const spec = arg.endsWith('.json') ? (await import('./experiments/spec')).readSpecFile(arg) : EXPERIMENTS[arg];
       if (!spec) throw new UsageError(`unknown experiment "${a.positionals[0] ?? ''}" (known: ${Object.keys(EXPERIMENTS).join(', ')})`);
       const profile = profileOf(a.values.profile);
-      const { summarise } = await import('./experiments/runner');
+      const { summariseExperiment } = await import('./report/experiment-tables');
       const { scaleSpec } = await import('./experiments/spec');
-      const { experimentFigures } = await import('./experiments/figures');
-      const t = summarise(scaleSpec(spec, profile), profile, resultsDir(profile));
-      const figs = await experimentFigures(t, resultsDir(profile));
+      const { experimentFigures } = await import('./report/figures/experiment');
+      const { tables: t, results } = summariseExperiment(scaleSpec(spec, profile), profile, resultsDir(profile));
+      const figs = await experimentFigures(results, t.label, resultsDir(profile));
       console.log(JSON.stringify({ arms: t.arms.length, comparisons: t.comparisons.length, missing: t.missing, figures: figs }, null, 1));
     },
   },

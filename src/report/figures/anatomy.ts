@@ -5,9 +5,9 @@
  * (d(e_x) + d(e_y), loss/baselines.ts `coordLoss`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { starLossPerLandmark, type StarLossOptions } from '../loss/star';
-import { distance, type DistanceName } from '../loss/distances';
-import { heatmapDistributionEigen } from '../geometry/distribution';
+import { starLossPerLandmark, type StarLossOptions } from '../../loss/star';
+import { distance, type DistanceName } from '../../loss/distances';
+import { heatmapDistributionEigen } from '../../geometry/distribution';
 
 export interface SingleDistribution {
   meanX: number;
