@@ -2,11 +2,10 @@
  * Rewrite run-key.txt of every finished run of the built-in experiments with the current run-key function, so that
  * runs made before a key change are still found and reused (`node --import tsx scripts/rekey-runs.ts [--profile P]`).
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { EXPERIMENTS } from '../src/experiments/ablations';
 import { scaleSpec } from '../src/experiments/spec';
-import { isRunComplete, runDirFor, runKey } from '../src/experiments/run';
+import { runKey } from '../src/experiments/run';
+import { isRunComplete, runDirFor, writeRunKey } from '../src/runs/folder';
 import { currentProfile, resultsDir, type Profile } from '../src/config/profile';
 
 const i = process.argv.indexOf('--profile');
@@ -18,7 +17,7 @@ for (const spec of Object.values(EXPERIMENTS)) {
   for (const seed of s.seeds) for (const arm of s.arms) {
     const dir = runDirFor(root, s, arm, seed);
     if (!isRunComplete(dir)) continue;
-    fs.writeFileSync(path.join(dir, 'run-key.txt'), runKey(s, arm, seed) + '\n');
+    writeRunKey(dir, runKey(s, arm, seed));
     n += 1;
   }
 }

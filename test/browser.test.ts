@@ -13,7 +13,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_FLAGS, chromiumPath } from '../src/plot/export';
+import { CHROMIUM_FLAGS, chromiumPath } from '../src/report/plot/export';
 
 const ROOT = path.resolve(__dirname, '..');
 const NOTEBOOK = 'notebooks/00-setup-check.ipynb';

@@ -5,12 +5,13 @@ import * as os from 'os';
 import * as path from 'path';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { ellipsePath, axisSegments } from '../src/figures/ellipse';
-import { lossVsDirection, gradientField, arrowPaths } from '../src/figures/anatomy';
+import { ellipsePath, axisSegments } from '../src/report/figures/ellipse';
+import { lossVsDirection, gradientField, arrowPaths } from '../src/report/figures/anatomy';
 import { gaussianHeatmap } from '../src/demo/gaussian';
-import { alignSimilarity, procrustes, poseProxies, labelScatter, landmarkSpread, type Pt } from '../src/figures/shapes';
-import { easyHardSplit, quantile, contourVsEyeCorners, tangentNormalByPart, seriesByPart } from '../src/figures/anisotropy';
-import { readJsonl, eigenTrajectory, meanStd } from '../src/figures/runs';
+import { alignSimilarity, procrustes, poseProxies, labelScatter, landmarkSpread, type Pt } from '../src/report/figures/shapes';
+import { easyHardSplit, quantile, contourVsEyeCorners, tangentNormalByPart, seriesByPart } from '../src/report/figures/anisotropy';
+import { readJsonl, eigenTrajectory } from '../src/runs/folder';
+import { seedStats } from '../src/runs/stats';
 
 const ready = tf.setBackend('cpu');
 
@@ -181,15 +182,18 @@ test('run readers: jsonl lines, eigen trajectories, bad lines name file and line
   fs.writeFileSync(path.join(dir, 'bad.jsonl'), '{"a":1}\n{oops\n');
   assert.throws(() => readJsonl(path.join(dir, 'bad.jsonl')), /bad\.jsonl:2: not JSON/);
   assert.deepEqual(readJsonl(path.join(dir, 'missing.jsonl')), []);
-  const m = meanStd([1, 2, 3]);
+  const m = seedStats([1, 2, 3]);
   assert.equal(m.mean, 2);
-  assert.equal(m.std, 1);
+  assert.equal(m.sd, 1);
+  assert.deepEqual(seedStats([4]), { mean: 4, sd: 0, n: 1, values: [4] });
+  assert.ok(Number.isNaN(seedStats([]).mean));
   fs.rmSync(dir, { recursive: true });
 });
 
-test('loadOrRunExperiment (read only): committed full results win, arms without runs are listed as missing, nothing is trained', async () => {
-  const { loadOrRunExperiment, provenanceMarkdown } = await import('../src/figures/runs');
-  const { armMetrics } = await import('../src/figures/publish');
+test('ensureExperiment (read only) + experimentData: committed full results win, arms without runs are listed as missing, nothing is trained', async () => {
+  const { ensureExperiment } = await import('../src/experiments/ensure');
+  const { experimentData, provenanceMarkdown } = await import('../src/report/experiment-data');
+  const load = async (opts: Parameters<typeof ensureExperiment>[1]) => experimentData(await ensureExperiment(spec, opts));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'figs-runs-'));
   const local = path.join(tmp, 'local');
   const full = path.join(tmp, 'full');
@@ -206,20 +210,20 @@ test('loadOrRunExperiment (read only): committed full results win, arms without 
     fs.writeFileSync(path.join(dir, 'eigen.jsonl'), '{"step":1,"all.lambdaMin":0.001,"all.lambdaMax":0.004}\n');
   };
   writeRun(local, 'a', 1, 0.05);
-  const d = await loadOrRunExperiment(spec, { profile: 'smoke', train: 'never', fullRoot: full, resultsRoot: local });
+  const d = await load({ profile: 'smoke', train: 'never', fullRoot: full, resultsRoot: local });
   assert.equal(d.profile, 'smoke');
   assert.deepEqual(d.missing, ['b-s1']);
   assert.equal(d.tables.arms.length, 1);
   assert.match(provenanceMarkdown(d), /Missing runs \(1\):\*\* b-s1/);
-  const ms = armMetrics(d);
+  const ms = d.results.arms;
   assert.equal(ms[0].nme.mean, 0.05);
-  assert.equal(ms[0].lambdaMax, 0.004);
+  assert.equal(ms[0].lambdaMax.mean, 0.004);
   assert.equal(ms[1].nme.n, 0);
   writeRun(full, 'b', 2, 0.04);
-  const f = await loadOrRunExperiment(spec, { profile: 'smoke', train: 'never', fullRoot: full, resultsRoot: local });
+  const f = await load({ profile: 'smoke', train: 'never', fullRoot: full, resultsRoot: local });
   assert.equal(f.profile, 'full');
   assert.equal(f.label, 'ours, synthetic benchmark (full)');
   assert.deepEqual(f.missing, ['a-s1', 'a-s2', 'a-s3', 'b-s1', 'b-s3']);
-  await assert.rejects(loadOrRunExperiment(spec, { profile: 'smoke', train: 'never', only: ['zz'], fullRoot: full, resultsRoot: local }), /no arm "zz"/);
+  await assert.rejects(load({ profile: 'smoke', train: 'never', only: ['zz'], fullRoot: full, resultsRoot: local }), /no arm "zz"/);
   fs.rmSync(tmp, { recursive: true });
 });

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import {
   barFigure, chromiumPath, closeExporter, exportFigure, figureDivHtml, heatmapFigure, lineFigure, renderImage,
   showFigure, validateFigure, FigureSpec,
-} from '../src/plot';
+} from '../src/report/plot';
 
 const AXES = { title: 'NME per loss', x: { label: 'step', unit: null }, y: { label: 'NME', unit: '%' } } as const;
 const noChromium = chromiumPath() ? false : 'Chromium not installed (/usr/bin/chromium); run npm run setup';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mean, std, pairedDifference, tQuantile975 } from '../src/experiments/stats';
+import { mean, std, pairedDifference, tQuantile975 } from '../src/runs/stats';
 
 test('mean and sample std match hand computation', () => {
   assert.equal(mean([1, 2, 3, 4]), 2.5);

@@ -9,8 +9,11 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend';
-import { runOne, runDirFor } from '../src/experiments/run';
+import { runOne } from '../src/experiments/run';
 import { runExperiment } from '../src/experiments/runner';
+import { runDirFor } from '../src/runs/folder';
+import { aggregateExperiment } from '../src/runs/aggregate';
+import { summariseExperiment } from '../src/report/experiment-tables';
 import type { ExperimentSpec } from '../src/experiments/spec';
 import { loadCheckpoint } from '../src/model/checkpoint';
 import { readJson } from '../src/util/files';
@@ -79,17 +82,19 @@ test('a stop request ends the grid: the runner reports interrupted and starts no
   assert.equal(t.interrupted, true);
   assert.ok(fs.existsSync(path.join(runDirFor(root, small, small.arms[0], 1), 'checkpoint')), 'the stopped run left a checkpoint');
   assert.ok(!fs.existsSync(runDirFor(root, small, small.arms[1], 1)), 'the next arm was started after the stop');
-  assert.deepEqual(t.missing, ['star-s1', 'mse-s1']);
+  assert.deepEqual(aggregateExperiment(root, t.spec).missing, ['star-s1', 'mse-s1']);
 });
 
-test('the runner executes missing runs only and writes paired tables', async () => {
+test('the runner executes missing runs only; the paired tables are built from its run folders', async () => {
   await initBackend({ quiet: true });
   const root = path.join(tmpRoot, 'grid');
   const small = { ...spec, train: { ...spec.train, steps: 4, evalEvery: 0 } };
   // PROFILE 'smoke' rescales the spec; keep our tiny sizes by running with an explicit spec through runExperiment.
-  const t1 = await runExperiment(small, 'smoke', { resultsRoot: root, progress: quiet, handleSignals: false, workers: 0 });
+  const r1 = await runExperiment(small, 'smoke', { resultsRoot: root, progress: quiet, handleSignals: false, workers: 0 });
+  const t1 = summariseExperiment(r1.spec, 'smoke', root).tables;
   assert.equal(t1.arms.length, 2);
   assert.equal(t1.missing.length, 0);
+  assert.equal(t1.comparisons.length, 2, 'one paired row per NME (clean truth, noisy labels)');
   const summaryFile = path.join(runDirFor(root, small, small.arms[0], 1), 'summary.json');
   const before = fs.statSync(summaryFile).mtimeMs;
   await runExperiment(small, 'smoke', { resultsRoot: root, progress: quiet, handleSignals: false, workers: 0 });
@@ -97,8 +102,8 @@ test('the runner executes missing runs only and writes paired tables', async () 
   for (const f of ['test-train.json', 'test-train.csv', 'test-train.md', 'test-train-paired.csv']) assert.ok(fs.existsSync(path.join(root, 'tables', f)), f);
   // Another experiment with an identical arm (same data, model, training and loss) reuses the finished run.
   const other: ExperimentSpec = { ...small, name: 'test-other', arms: [{ ...small.arms[0], id: 'star-again', label: 'STAR again' }], comparisons: [] };
-  const t2 = await runExperiment(other, 'smoke', { resultsRoot: root, progress: quiet, handleSignals: false, workers: 0 });
-  assert.equal(t2.missing.length, 0);
+  const r2 = await runExperiment(other, 'smoke', { resultsRoot: root, progress: quiet, handleSignals: false, workers: 0 });
+  assert.equal(aggregateExperiment(root, r2.spec).missing.length, 0);
   const reused = readJson<{ reusedFrom?: string; test: { labels: { nme: number } } }>(path.join(runDirFor(root, other, other.arms[0], 1), 'summary.json'));
   const original = readJson<{ test: { labels: { nme: number } } }>(summaryFile);
   assert.equal(reused.reusedFrom, path.join('runs', 'test-train', 'star-s1'));
@@ -161,7 +166,7 @@ test('EMA: decay from the run length, decay 0 equals the raw weights, best/ hold
 });
 
 test('run locks: a live holder makes other processes skip the run; a dead holder is taken over', async () => {
-  const { acquireRunLock } = await import('../src/experiments/runner');
+  const { acquireRunLock } = await import('../src/runs/lock');
   const { spawn, spawnSync } = await import('child_process');
   const dir = path.join(tmpRoot, 'locks', 'a-s1');
   const live = spawn('sleep', ['30']);

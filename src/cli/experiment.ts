@@ -42,19 +42,21 @@ export const experiment: Command = {
     }
     const root = resultsDir(profile);
     const { runExperiment } = await import('../experiments/runner');
-    const { experimentFigures } = await import('../experiments/figures');
+    const { summariseExperiment, armTableRows } = await import('../report/experiment-tables');
+    const { experimentFigures } = await import('../report/figures/experiment');
     const { toMarkdown } = await import('../report/table');
     const t0 = Date.now();
     console.error(`profile: ${profileLabel(profile)}; results under ${path.relative(PROJECT_ROOT, root) || '.'}`);
     for (const [i, spec] of specs.entries()) {
-      const tables = await runExperiment(spec, profile, { resultsRoot: root, only, seeds, workers });
-      const figs = await experimentFigures(tables, root);
+      const run = await runExperiment(spec, profile, { resultsRoot: root, only, seeds, workers });
+      const { tables, results } = summariseExperiment(run.spec, profile, root);
+      const figs = await experimentFigures(results, tables.label, root);
       console.log(`\n## ${tables.title} — ${tables.label}\n`);
-      console.log(toMarkdown(tables.arms.map(({ nmeMean, nmeCleanMean, ...r }) => ({ ...r, msPerStep: Number.isFinite(r.msPerStep) ? Math.round(r.msPerStep) : null }))));
+      console.log(toMarkdown(armTableRows(tables)));
       if (tables.comparisons.length) console.log('\n' + toMarkdown(tables.comparisons.map((c) => ({ ...c }))));
       if (tables.missing.length) console.log(`\nmissing runs: ${tables.missing.join(', ')}`);
       console.log(`\ntables: ${path.relative(PROJECT_ROOT, path.join(root, 'tables', spec.name))}.{json,csv,md}; figures: ${figs.map((f) => path.relative(PROJECT_ROOT, f)).join(', ') || 'none'}`);
-      if (tables.interrupted) {
+      if (run.interrupted) {
         // A stop request ends the whole command, not just the experiment it arrived in.
         const rest = specs.slice(i + 1).map((s) => s.name);
         console.error(`stopped${rest.length ? ` before ${rest.join(', ')}` : ''}; run the same command again to resume`);

@@ -2,8 +2,8 @@
  * Arguments that mean something in this project, shared by several commands: the profile, experiment names or spec
  * files, and trained checkpoints with the folder their outputs go to by default.
  */
-import * as fs from 'fs';
 import * as path from 'path';
+import { readRunConfig } from '../runs/folder';
 import { currentProfile, PROFILES, type Profile } from '../config/profile';
 import type { RealFormat } from '../data/real';
 import { BUILTIN_SCHEMES, getScheme } from '../data/schemes';
@@ -80,10 +80,10 @@ export async function checkpointOption(raw: string): Promise<{ checkpoint: strin
 
 /** A run folder's training config (config.json), needed to regenerate its synthetic data. */
 export function runConfigData(runDir: string): SyntheticConfigInput {
-  const file = path.join(runDir, 'config.json');
-  if (!fs.existsSync(file)) throw new UsageError(`--data synthetic needs --checkpoint to be a run folder with config.json (none in ${runDir})`);
-  const { data } = JSON.parse(fs.readFileSync(file, 'utf8')) as { data?: unknown };
-  if (!data || typeof data !== 'object') throw new UsageError(`--data synthetic: ${file} holds no synthetic benchmark config (field "data"); experiment runs record one`);
+  const cfg = readRunConfig(runDir);
+  if (!cfg) throw new UsageError(`--data synthetic needs --checkpoint to be a run folder with config.json (none in ${runDir})`);
+  const data: unknown = cfg.data;
+  if (!data || typeof data !== 'object') throw new UsageError(`--data synthetic: ${path.join(runDir, 'config.json')} holds no synthetic benchmark config (field "data"); experiment runs record one`);
   return data as SyntheticConfigInput;
 }
 

@@ -11,12 +11,12 @@ export const tables: Command = {
     const a = parseOptions(argv, { profile: { type: 'string' } } as const, 1);
     const profile = profileOption(a.values.profile);
     const specs = await experimentsArgument(a.positionals[0], { refuseBuiltInNames: false });
-    const { summarise } = await import('../experiments/runner');
+    const { summariseExperiment } = await import('../report/experiment-tables');
     const { scaleSpec } = await import('../experiments/spec');
-    const { experimentFigures } = await import('../experiments/figures');
+    const { experimentFigures } = await import('../report/figures/experiment');
     for (const spec of specs) {
-      const t = summarise(scaleSpec(spec, profile), profile, resultsDir(profile));
-      const figs = await experimentFigures(t, resultsDir(profile));
+      const { tables: t, results } = summariseExperiment(scaleSpec(spec, profile), profile, resultsDir(profile));
+      const figs = await experimentFigures(results, t.label, resultsDir(profile));
       console.log(JSON.stringify({ experiment: spec.name, arms: t.arms.length, comparisons: t.comparisons.length, missing: t.missing, figures: figs }, null, 1));
     }
   },

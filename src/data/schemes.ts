@@ -132,12 +132,6 @@ export function normIndices(scheme: LandmarkScheme, kind: 'ocular' | 'pupil' | '
   return scheme.norms[kind === 'default' ? scheme.norms.default : kind];
 }
 
-/** Points that belong to no edge group (the official E2H gives them bias 1). */
-export function pointsOutsideEdges(scheme: LandmarkScheme): number[] {
-  const inEdge = new Set(scheme.edges.flatMap((e) => e.points));
-  return range(0, scheme.numPoints - 1).filter((i) => !inEdge.has(i));
-}
-
 /** The facial part a point belongs to (first match), or 'other'. */
 export function partOf(scheme: LandmarkScheme, index: number): string {
   for (const [part, pts] of Object.entries(scheme.parts)) if (pts.includes(index)) return part;

@@ -3,8 +3,6 @@
  * `runs/<experiment>/<arm>-s<seed>/` with config, environment, metric logs, eigenvalue trajectories, summary, test
  * per-image NMEs, a sample of predictions and per-landmark distribution statistics. Checkpoints stay git-ignored.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { execSync } from 'child_process';
 import { createHash } from 'crypto';
 import { initBackend, backendInfo } from '../backend';
@@ -14,45 +12,13 @@ import { resolveSyntheticConfig, type SyntheticConfig, type SyntheticConfigInput
 import { syntheticDataset } from '../data/synthetic/dataset';
 import { WFLW98 } from '../data/schemes';
 import { modelConfig, type HourglassConfig } from '../model/config';
-import type { EvalResult } from '../eval/evaluate';
 import { type TrainConfig, TRAIN_DEFAULTS, type ProgressReporterLike } from '../train/trainer';
 import { describeLoss, headFor, canonicalLoss } from '../train/objective';
 import { fit, runEnvironment } from '../train/fit';
-import { writeJsonAtomic } from '../util/files';
+import { copyRun, findFinishedRunByKey, runDirFor, writeRunResults, writeRunStart } from '../runs/folder';
+import type { RunSummary } from '../runs/records';
 import type { ArmSpec, ExperimentSpec } from './spec';
 import type { Profile } from '../config/profile';
-
-export interface RunSummary {
-  experiment: string;
-  arm: string;
-  armLabel: string;
-  loss: string;
-  seed: number;
-  profile: Profile;
-  /** Always 'synthetic benchmark' here: no run of this project trains on the paper's datasets. */
-  measuredOn: string;
-  steps: number;
-  bestStep: number;
-  bestValNme: number | null;
-  /** Decoder of the headline numbers: soft-argmax (official) for STAR and coordinate losses, argmax for heatmap regression. */
-  decoder: 'soft-argmax' | 'argmax-subpixel';
-  test: Pick<EvalResult, 'labels' | 'clean' | 'perSubset' | 'perSubsetClean' | 'threshold' | 'normalisation'>;
-  /** The same test set decoded by soft-argmax, for every method. */
-  testSoftArgmax: Pick<EvalResult, 'labels' | 'clean'>;
-  msPerStep: number;
-  wallSeconds: number;
-  backend: string;
-  threads: number;
-  finalLoss: number | null;
-}
-
-export function runDirFor(resultsRoot: string, spec: ExperimentSpec, arm: ArmSpec, seed: number): string {
-  return path.join(resultsRoot, 'runs', spec.name, `${arm.id}-s${seed}`);
-}
-
-export function isRunComplete(dir: string): boolean {
-  return fs.existsSync(path.join(dir, 'summary.json'));
-}
 
 /**
  * What determines a run's numbers: resolved data config, model config, training config and loss (not the experiment
@@ -74,29 +40,12 @@ export function runKey(spec: ExperimentSpec, arm: ArmSpec, seed: number): string
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
-/** Copy a finished run with the same key from another experiment, if one exists. Returns true when reused. */
+/** Copy a finished run with the same key from another experiment, if one exists. Returns the folder it was copied from. */
 export function reuseEquivalentRun(resultsRoot: string, spec: ExperimentSpec, arm: ArmSpec, seed: number): string | null {
-  const key = runKey(spec, arm, seed);
-  const runsRoot = path.join(resultsRoot, 'runs');
-  if (!fs.existsSync(runsRoot)) return null;
   const target = runDirFor(resultsRoot, spec, arm, seed);
-  for (const exp of fs.readdirSync(runsRoot)) {
-    const expDir = path.join(runsRoot, exp);
-    if (!fs.statSync(expDir).isDirectory()) continue;
-    for (const run of fs.readdirSync(expDir)) {
-      const dir = path.join(expDir, run);
-      if (dir === target) continue;
-      const keyFile = path.join(dir, 'run-key.txt');
-      if (!fs.existsSync(keyFile) || !isRunComplete(dir) || fs.readFileSync(keyFile, 'utf8').trim() !== key) continue;
-      fs.rmSync(target, { recursive: true, force: true });
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.cpSync(dir, target, { recursive: true, filter: (src) => path.basename(src) !== '.lock' });
-      const summary = JSON.parse(fs.readFileSync(path.join(target, 'summary.json'), 'utf8')) as RunSummary;
-      writeJsonAtomic(path.join(target, 'summary.json'), { ...summary, experiment: spec.name, arm: arm.id, armLabel: arm.label, reusedFrom: path.relative(resultsRoot, dir) });
-      return dir;
-    }
-  }
-  return null;
+  const source = findFinishedRunByKey(resultsRoot, runKey(spec, arm, seed), target);
+  if (source) copyRun(resultsRoot, source, target, { experiment: spec.name, arm: arm.id, armLabel: arm.label });
+  return source;
 }
 
 function gitCommit(): string {
@@ -136,12 +85,13 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
   const { dataCfg, mcfg, trainCfg } = resolveRun(spec, arm, seed);
   if (dataCfg.imageSize < mcfg.inputSize / 2) throw new Error(`${spec.name}: synthetic images of ${dataCfg.imageSize}px are too small for a ${mcfg.inputSize}px model input`);
 
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'run-key.txt'), runKey(spec, arm, seed) + '\n');
-  writeJsonAtomic(path.join(dir, 'config.json'), {
-    experiment: spec.name, arm, seed, profile: opts.profile, data: dataCfg, model: mcfg, train: trainCfg, loss: describeLoss(arm.loss), augment: spec.augment ?? OFFICIAL_AUGMENT,
+  writeRunStart(dir, {
+    key: runKey(spec, arm, seed),
+    config: {
+      experiment: spec.name, arm, seed, profile: opts.profile, data: dataCfg, model: mcfg, train: trainCfg, loss: describeLoss(arm.loss), augment: spec.augment ?? OFFICIAL_AUGMENT,
+    },
+    environment: { ...runEnvironment(info), gitCommit: gitCommit() },
   });
-  writeJsonAtomic(path.join(dir, 'env.json'), { ...runEnvironment(info), gitCommit: gitCommit() });
 
   const [trainSet, valSet, testSet] = await Promise.all([openSplit(dataCfg, 'train'), openSplit(dataCfg, 'val'), openSplit(dataCfg, 'test')]);
   const fitted = await fit({
@@ -153,11 +103,6 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
   const { result, decoder: decode } = fitted;
   const test = fitted.test!;
   const soft = fitted.testSoftArgmax!;
-  writeJsonAtomic(path.join(dir, 'test-nme.json'), { ids: test.ids, nme: test.nmes, nmeClean: test.nmesClean });
-  writeJsonAtomic(path.join(dir, 'predictions.json'), {
-    note: 'first 64 test faces, crop pixels of the evaluation crop', ids: test.ids.slice(0, 64), landmarks: test.predictions?.slice(0, 64),
-  });
-  writeJsonAtomic(path.join(dir, 'distribution-stats.json'), test.distributions ?? null);
   const summary: RunSummary = {
     experiment: spec.name, arm: arm.id, armLabel: arm.label, loss: describeLoss(arm.loss), seed, profile: opts.profile,
     measuredOn: `synthetic benchmark (${dataCfg.counts.train} train / ${dataCfg.counts.test} test faces, ${dataCfg.imageSize}px, tangent σ ${dataCfg.ambiguity.sigmaTangent})`,
@@ -169,7 +114,12 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
     backend: backendInfo()?.name ?? 'unknown', threads: backendInfo()?.threads ?? 0,
     finalLoss: result.lossHistory.length ? result.lossHistory[result.lossHistory.length - 1].loss : null,
   };
-  writeJsonAtomic(path.join(dir, 'summary.json'), summary);
+  writeRunResults(dir, {
+    testNme: { ids: test.ids, nme: test.nmes, nmeClean: test.nmesClean },
+    predictions: { note: 'first 64 test faces, crop pixels of the evaluation crop', ids: test.ids.slice(0, 64), landmarks: test.predictions?.slice(0, 64) },
+    distributionStats: test.distributions ?? null,
+    summary,
+  });
   return summary;
 }
 

@@ -76,6 +76,11 @@ export function scaleSpec(spec: ExperimentSpec, profile: Profile): ExperimentSpe
   };
 }
 
+/** The spec with only the given arms (and the comparisons among them). */
+export function restrictSpec(spec: ExperimentSpec, armIds: string[]): ExperimentSpec {
+  return { ...spec, arms: spec.arms.filter((a) => armIds.includes(a.id)), comparisons: spec.comparisons.filter(([a, b]) => armIds.includes(a) && armIds.includes(b)) };
+}
+
 export function validateSpec(spec: ExperimentSpec, source = '<spec>'): ExperimentSpec {
   const fail = (field: string, why: string): never => {
     throw new Error(`${source}: field "${field}": ${why}`);

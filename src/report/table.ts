@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { escapeHtml, showHtml } from '../notebook';
+import { escapeHtml, showHtml } from './display';
 
 export type Cell = string | number | boolean | null;
 export type Row = Record<string, unknown>;

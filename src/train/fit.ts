@@ -4,7 +4,6 @@
  * (`best/`) give the final numbers; each method is decoded with its stated decoder and also by soft-argmax.
  */
 import * as fs from 'fs';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { AugmentConfig } from '../data/augment';
 import { createCodec } from '../data/codec';
@@ -21,9 +20,10 @@ import { createProgress } from './progress';
 import { train, type ProgressReporterLike, type TrainConfig, type TrainResult } from './trainer';
 import type { BackendInfo } from '../backend';
 import { starHostAvailable } from '../loss/star-host';
+import { trainingLog } from '../runs/folder';
 
 export interface FitJob {
-  /** Run folder: checkpoint/, best/, metrics.jsonl, eigen.jsonl (the trainer's files). */
+  /** Run folder: the trainer keeps its checkpoints and logs there (runs/folder.ts trainingLog). */
   dir: string;
   /** Shown on the progress line. */
   label: string;
@@ -94,7 +94,7 @@ export async function fit(job: FitJob): Promise<FitResult | null> {
     return null;
   }
   // Final numbers come from the validation-selected weights (the official code selects on the test set; we do not).
-  const bestDir = path.join(job.dir, 'best');
+  const bestDir = trainingLog(job.dir).bestDir;
   if (checkpointExists(bestDir)) {
     const best = loadCheckpoint(bestDir);
     assignVariables(model.params.all(), best.model, bestDir);

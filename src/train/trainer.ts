@@ -5,7 +5,6 @@
  * No per-step host syncs: the loss is accumulated on the backend and read every `logEvery` steps.
  */
 import * as fs from 'fs';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; every module that trains imports this once.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
@@ -15,7 +14,7 @@ import { makeGradientStep } from './step';
 import { learningRate, OFFICIAL_SCHEDULE, ScheduleConfig } from './schedule';
 import { assignVariables, checkpointExists, loadCheckpoint, saveCheckpoint } from '../model/checkpoint';
 import { createProgress, ProgressReporter } from './progress';
-import { appendLine } from '../util/files';
+import { trainingLog } from '../runs/folder';
 
 /** One training batch on the host, as the data loader produces it (NHWC, see src/geometry/coords.ts). */
 export interface HostBatch {
@@ -149,10 +148,9 @@ export async function train(
 ): Promise<TrainResult> {
   const cfg: TrainConfig = { ...TRAIN_DEFAULTS, ...cfgIn };
   const progress = hooks.progress ?? createProgress();
-  const ckptDir = path.join(runDir, 'checkpoint');
-  const bestDir = path.join(runDir, 'best');
-  const metricsFile = path.join(runDir, 'metrics.jsonl');
-  const eigenFile = path.join(runDir, 'eigen.jsonl');
+  const log = trainingLog(runDir);
+  const ckptDir = log.checkpointDir;
+  const bestDir = log.bestDir;
   fs.mkdirSync(runDir, { recursive: true });
 
   const trainable = model.params.trainable;
@@ -239,17 +237,17 @@ export async function train(
       disposeBatch(batch);
       step += 1;
 
-      if (stats) appendLine(eigenFile, JSON.stringify({ step, ...stats }));
+      if (stats) log.appendEigen({ step, ...stats });
       if (step % cfg.logEvery === 0 || step === cfg.steps) {
         const loss = (await lossSum!.data())[0] / lossCount;
         lossSum!.dispose();
         lossSum = null;
         lossCount = 0;
         if (!Number.isFinite(loss)) {
-          throw new Error(`training diverged at step ${step}: mean loss over the last ${cfg.logEvery} steps is ${loss} (lr ${lr}); see ${metricsFile}`);
+          throw new Error(`training diverged at step ${step}: mean loss over the last ${cfg.logEvery} steps is ${loss} (lr ${lr}); see ${log.metricsFile}`);
         }
         lossHistory.push({ step, loss });
-        appendLine(metricsFile, JSON.stringify({ step, loss, lr, time: Date.now() }));
+        log.appendMetrics({ step, loss, lr, time: Date.now() });
         const ms = (Date.now() - t0) / Math.max(1, step - startStep);
         progress.update({ step, total: cfg.steps, epoch: Math.floor(step / stepsPerEpochHint), loss, valNme: lastVal, msPerStep: ms, etaSeconds: (ms * (cfg.steps - step)) / 1000 });
       }
@@ -259,7 +257,7 @@ export async function train(
         const r = await hooks.validate!(model);
         evalModel?.restore();
         lastVal = r.nme;
-        appendLine(metricsFile, JSON.stringify({ step, val: r }));
+        log.appendMetrics({ step, val: r });
         if (bestValNme === null || r.nme < bestValNme) {
           bestValNme = r.nme;
           bestStep = step;

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { plotlyBundlePath, standaloneHtml } from './html';
 import { FigureSpec, validateFigure } from './spec';
-import { inNotebook } from '../notebook';
+import { inNotebook } from '../display';
 
 export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 

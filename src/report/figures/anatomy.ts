@@ -5,10 +5,10 @@
  * (d(e_x) + d(e_y), loss/baselines.ts `coordLoss`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { starLossPerLandmark } from '../loss/star';
-import type { StarLossOptions } from '../loss/star-options';
-import { distance, type DistanceName } from '../loss/distances';
-import { heatmapDistributionEigen } from '../geometry/distribution';
+import { starLossPerLandmark } from '../../loss/star';
+import type { StarLossOptions } from '../../loss/star-options';
+import { distance, type DistanceName } from '../../loss/distances';
+import { heatmapDistributionEigen } from '../../geometry/distribution';
 
 export interface SingleDistribution {
   meanX: number;

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
-import { escapeHtml } from '../notebook';
+import { escapeHtml } from '../display';
 import { FigureSpec } from './spec';
 
 export const PLOTLY_PACKAGE = 'plotly.js-cartesian-dist-min';

@@ -3,7 +3,7 @@
  * per-run files our evaluation writes: per-landmark λmax/λmin grouped by facial part, contour vs eye corners,
  * easy vs hard images, and the error split along the true tangent/normal. Plain numbers in, plain numbers out.
  */
-import type { LandmarkDistributionStats } from '../eval/evaluate';
+import type { LandmarkDistributionStats } from '../../eval/evaluate';
 
 /** The paper's eye-corner indices (WFLW-98) for the contour-vs-eye-corner comparison. */
 export const EYE_CORNERS_WFLW = [60, 64, 68, 72];

@@ -6,12 +6,12 @@
  */
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
-import type { HourglassModel } from '../model/hourglass';
-import type { FaceDataset } from '../data/dataset';
-import { cropMatrix, transformPoints, warpAffine } from '../data/crop';
-import { loadImage, normaliseInPlace, type RawImage } from '../data/image';
-import { heatmapDistributionEigen } from '../geometry/distribution';
-import { gridToCropPixel } from '../geometry/coords';
+import type { HourglassModel } from '../../model/hourglass';
+import type { FaceDataset } from '../../data/dataset';
+import { cropMatrix, transformPoints, warpAffine } from '../../data/crop';
+import { loadImage, normaliseInPlace, type RawImage } from '../../data/image';
+import { heatmapDistributionEigen } from '../../geometry/distribution';
+import { gridToCropPixel } from '../../geometry/coords';
 import { ellipsePath, type EllipseSpec } from './ellipse';
 
 export interface FacePrediction {

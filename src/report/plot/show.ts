@@ -5,7 +5,7 @@
  * - The Plotly bundle is inlined once per kernel session (the first figure's output carries it).
  * Outside a notebook it prints a one-line summary of the figure instead (and can still write files).
  */
-import { inNotebook, showHtml, showPng, tslabDisplay } from '../notebook';
+import { inNotebook, showHtml, showPng, tslabDisplay } from '../display';
 import { figureDivHtml, plotlyScriptTag } from './html';
 import { chromiumPath, renderImage, ImageOptions } from './export';
 import { FigureSpec, validateFigure } from './spec';

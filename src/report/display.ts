@@ -8,7 +8,6 @@ import * as path from 'path';
 interface TslabDisplay {
   html(s: string): void;
   markdown(s: string): void;
-  svg(s: string): void;
   png(b: Uint8Array): void;
   text(s: string): void;
 }
@@ -58,20 +57,6 @@ export function showPng(png: Uint8Array, alt: string): void {
   const d = tslabDisplay();
   if (d) d.png(png);
   else console.log(`[image: ${alt} (${png.length} bytes PNG)]`);
-}
-
-/** An SVG image in a notebook; a placeholder on the console. */
-export function showSvg(svg: string, alt: string): void {
-  const d = tslabDisplay();
-  if (d) d.svg(svg);
-  else console.log(`[image: ${alt} (${svg.length} chars SVG)]`);
-}
-
-/** Plain text, in both worlds. */
-export function showText(text: string): void {
-  const d = tslabDisplay();
-  if (d) d.text(text);
-  else console.log(text);
 }
 
 /** Escapes text for inclusion in HTML element content or a double-quoted attribute. */

@@ -1,4 +1,4 @@
-/** Summary statistics for experiment tables: mean ± sample std over seeds, and paired differences with a 95% t interval. */
+/** Summary statistics of results over seeds: mean ± sample std, and paired differences with a 95% t interval. */
 
 export function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -9,6 +9,21 @@ export function std(xs: number[]): number {
   if (xs.length < 2) return 0;
   const m = mean(xs);
   return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+}
+
+/** One number over the seeds of an arm: the per-seed values (in seed order) and their mean and sample std. */
+export interface SeedStats {
+  mean: number;
+  /** Sample standard deviation; 0 for one value. */
+  sd: number;
+  n: number;
+  values: number[];
+}
+
+/** Mean and sd of the values; NaN mean and sd when there are none (callers print them as missing). */
+export function seedStats(values: number[]): SeedStats {
+  if (values.length === 0) return { mean: NaN, sd: NaN, n: 0, values: [] };
+  return { mean: mean(values), sd: std(values), n: values.length, values: [...values] };
 }
 
 /** Two-sided 97.5% quantile of Student's t with `df` degrees of freedom (table for small df, normal limit beyond). */

@@ -53,19 +53,6 @@ export function ellipsePath(e: EllipseSpec, options: EllipseOptions = {}): { x: 
   return { x, y };
 }
 
-/** Several ellipses in one trace, separated by null gaps (one legend entry, fast to draw). */
-export function ellipsesPath(es: EllipseSpec[], options: EllipseOptions = {}): { x: (number | null)[]; y: (number | null)[] } {
-  const x: (number | null)[] = [];
-  const y: (number | null)[] = [];
-  es.forEach((e, i) => {
-    const p = ellipsePath(e, options);
-    if (i > 0) (x.push(null), y.push(null));
-    x.push(...p.x);
-    y.push(...p.y);
-  });
-  return { x, y };
-}
-
 /** The two semi-axes as segments from the centre (major first), for drawing v_max√λmax and v_min√λmin. */
 export function axisSegments(e: EllipseSpec, options: Pick<EllipseOptions, 'k' | 'scale'> = {}): { major: { x: number[]; y: number[] }; minor: { x: number[]; y: number[] } } {
   check(e, 'axisSegments');

@@ -1,0 +1,108 @@
+/**
+ * An experiment's tables, formatted from its aggregated results (src/runs/aggregate.ts): per arm mean ± std over seeds,
+ * and paired differences with 95% intervals, written as JSON, CSV and Markdown to `<resultsRoot>/tables/`.
+ * Also the per-arm table the ablation notebooks show.
+ */
+import * as path from 'path';
+import { profileLabel, type Profile } from '../config/profile';
+import type { ExperimentSpec } from '../experiments/spec';
+import { aggregateExperiment, type ArmResults, type ExperimentResults } from '../runs/aggregate';
+import type { SeedStats } from '../runs/stats';
+import { writeJsonAtomic } from '../util/files';
+import { writeTable, type Row } from './table';
+
+export interface ExperimentTables {
+  experiment: string;
+  title: string;
+  question: string;
+  profile: Profile;
+  label: string;
+  arms: ArmRow[];
+  comparisons: ComparisonRow[];
+  missing: string[];
+}
+
+export interface ArmRow {
+  arm: string;
+  label: string;
+  loss: string;
+  seeds: number;
+  nme: string;
+  fr: string;
+  auc: string;
+  nmeClean: string;
+  decoder: string;
+  /** Clean-truth NME with soft-argmax decoding, for every method. */
+  nmeCleanSoftArgmax: string;
+  nmeMean: number;
+  nmeCleanMean: number | null;
+  msPerStep: number;
+}
+
+export interface ComparisonRow {
+  baseline: string;
+  arm: string;
+  metric: string;
+  meanDiff: number;
+  ci95: string;
+  n: number;
+  verdict: string;
+}
+
+/** "4.02 ± 0.05" (scaled), "4.02" for one seed, null for none (keeps NaN out of tables). */
+export function formatMeanSd(s: SeedStats, scale = 100, digits = 2): string | null {
+  if (!s.n || !Number.isFinite(s.mean)) return null;
+  return s.n > 1 ? `${(scale * s.mean).toFixed(digits)} ± ${(scale * s.sd).toFixed(digits)}` : (scale * s.mean).toFixed(digits);
+}
+
+const METRIC_LABEL = { nmeClean: 'NME % (clean truth)', nme: 'NME % (noisy labels)' } as const;
+
+export function experimentTables(spec: ExperimentSpec, profile: Profile, results: ExperimentResults): ExperimentTables {
+  const text = (s: SeedStats, scale?: number, digits?: number) => formatMeanSd(s, scale, digits) ?? '–';
+  const arms = results.arms.map((a): ArmRow => ({
+    arm: a.arm, label: a.label, loss: a.loss, seeds: a.seeds.length,
+    nme: text(a.nme), fr: text(a.fr), auc: text(a.auc, 1, 4), nmeClean: text(a.nmeClean),
+    decoder: a.decoder, nmeCleanSoftArgmax: text(a.nmeCleanSoftArgmax),
+    nmeMean: a.nme.n ? a.nme.mean : NaN, nmeCleanMean: a.nmeClean.n ? a.nmeClean.mean : null,
+    msPerStep: a.msPerStep.n ? a.msPerStep.mean : NaN,
+  }));
+  const comparisons = results.comparisons.map(({ baseline, arm, metric, difference: d }): ComparisonRow => ({
+    baseline, arm, metric: METRIC_LABEL[metric], meanDiff: Number((100 * d.mean).toFixed(3)),
+    ci95: Number.isNaN(d.lo) ? `n/a (${d.n} seed)` : `[${(100 * d.lo).toFixed(3)}, ${(100 * d.hi).toFixed(3)}]`,
+    n: d.n,
+    verdict: d.verdict === 'b lower' ? `${arm} lower (better)` : d.verdict === 'b higher' ? `${arm} higher (worse)` : 'no detectable difference',
+  }));
+  return {
+    experiment: spec.name, title: spec.title, question: spec.question, profile, label: profileLabel(profile),
+    arms, comparisons, missing: results.missing,
+  };
+}
+
+/** The arm rows as the CSV/Markdown table shows them (whole ms per step, no machine-only columns). */
+export function armTableRows(t: ExperimentTables): Row[] {
+  return t.arms.map(({ nmeMean, nmeCleanMean, ...r }) => ({ ...r, msPerStep: Number.isFinite(r.msPerStep) ? Math.round(r.msPerStep) : null }));
+}
+
+/** Aggregate the run folders, then write the tables to `<resultsRoot>/tables/<experiment>.{json,csv,md}` (+ `-paired`). */
+export function summariseExperiment(spec: ExperimentSpec, profile: Profile, resultsRoot: string): { tables: ExperimentTables; results: ExperimentResults } {
+  const results = aggregateExperiment(resultsRoot, spec);
+  const tables = experimentTables(spec, profile, results);
+  const dir = path.join(resultsRoot, 'tables');
+  writeJsonAtomic(path.join(dir, `${spec.name}.json`), tables);
+  const note = `${spec.title} — ${profileLabel(profile)}; NME in % of the inter-ocular distance (WFLW-98 layout), mean ± std over seeds.`;
+  writeTable(armTableRows(tables), path.join(dir, `${spec.name}`), { title: note });
+  if (tables.comparisons.length) writeTable(tables.comparisons.map((c) => ({ ...c })), path.join(dir, `${spec.name}-paired`), { title: `${spec.title}: paired differences (arm − baseline, NME %), 95% t interval over seeds — ${profileLabel(profile)}` });
+  return { tables, results };
+}
+
+/** The notebooks' per-arm table: test metrics and final mean eigenvalues, with a data-provenance column. */
+export function armMetricRows(arms: ArmResults[], label: string): Row[] {
+  const num = (v: number) => (Number.isFinite(v) ? Number(v.toExponential(3)) : null);
+  return arms.map((m) => ({
+    arm: m.label, seeds: m.seeds.length,
+    'NME % (clean truth)': formatMeanSd(m.nmeClean), 'NME % (noisy labels)': formatMeanSd(m.nme),
+    'FR@0.1 %': formatMeanSd(m.fr), 'AUC@0.1': formatMeanSd(m.auc, 1, 4),
+    'mean λmin (grid²)': num(m.lambdaMin.mean), 'mean λmax (grid²)': num(m.lambdaMax.mean),
+    data: label,
+  }));
+}

@@ -1,0 +1,98 @@
+/**
+ * The records of a run folder `results/runs/<experiment>/<arm>-s<seed>/`, one type per file. Only src/runs/folder.ts
+ * reads and writes them; everything else passes these typed records in and gets them back.
+ */
+import type { AugmentConfig } from '../data/augment';
+import type { SyntheticConfig } from '../data/synthetic/config';
+import type { EvalResult, LandmarkDistributionStats } from '../eval/evaluate';
+import type { HourglassConfig } from '../model/config';
+import type { Profile } from '../config/profile';
+
+/**
+ * config.json: what shaped the run, written when it starts. `arm` and `train` hold the experiment's whole arm spec
+ * and resolved training config (experiments/spec.ts, train/trainer.ts sit above this module); readers may rely on
+ * the fields named here.
+ */
+export interface RunConfig {
+  experiment: string;
+  arm: { id: string; label: string };
+  seed: number;
+  profile: Profile;
+  data: SyntheticConfig;
+  model: HourglassConfig;
+  train: { seed: number; steps: number; batchSize: number };
+  /** The loss as a sentence (train/objective.ts describeLoss). */
+  loss: string;
+  augment: Partial<AugmentConfig>;
+}
+
+/** env.json: where the run trained (train/fit.ts runEnvironment: backend, threads, kernels, versions) and the commit. */
+export type RunEnvironment = Record<string, unknown> & { gitCommit?: string };
+
+/** summary.json: the run's final numbers. Its presence marks the run as finished. */
+export interface RunSummary {
+  experiment: string;
+  arm: string;
+  armLabel: string;
+  loss: string;
+  seed: number;
+  profile: Profile;
+  /** Always 'synthetic benchmark' here: no run of this project trains on the paper's datasets. */
+  measuredOn: string;
+  steps: number;
+  bestStep: number;
+  bestValNme: number | null;
+  /** Decoder of the headline numbers: soft-argmax (official) for STAR and coordinate losses, argmax for heatmap regression. */
+  decoder: 'soft-argmax' | 'argmax-subpixel';
+  test: Pick<EvalResult, 'labels' | 'clean' | 'perSubset' | 'perSubsetClean' | 'threshold' | 'normalisation'>;
+  /** The same test set decoded by soft-argmax, for every method. */
+  testSoftArgmax: Pick<EvalResult, 'labels' | 'clean'>;
+  msPerStep: number;
+  wallSeconds: number;
+  backend: string;
+  threads: number;
+  finalLoss: number | null;
+  /** Set when the run was copied from an identical run of another experiment (path relative to the results root). */
+  reusedFrom?: string;
+}
+
+/** test-nme.json: per test image NME against the labels and, where the set has it, the clean truth. */
+export interface TestNmeRecord {
+  ids: string[];
+  nme: number[];
+  nmeClean?: number[];
+}
+
+/** predictions.json: a sample of predicted landmarks. */
+export interface PredictionsRecord {
+  note: string;
+  ids: string[];
+  /** Per face, per landmark (x, y) in crop pixels of the evaluation crop. */
+  landmarks?: number[][][];
+}
+
+/** distribution-stats.json: per-landmark statistics of the predicted distributions on the test set (null: none). */
+export type DistributionStatsRecord = LandmarkDistributionStats | null;
+
+/** metrics.jsonl, one line per logged step: the mean training loss since the previous line. */
+export interface LossRecord {
+  step: number;
+  loss: number;
+  lr: number;
+  /** Wall clock, ms since the epoch. */
+  time: number;
+}
+
+/** metrics.jsonl, one line per validation. */
+export interface ValidationRecord {
+  step: number;
+  val: { nme: number; [metric: string]: number };
+}
+
+export type MetricsRecord = LossRecord | ValidationRecord;
+
+/** eigen.jsonl, one line per statistics step: mean predicted eigenvalues per facial part (`<part>.lambdaMin|Max`). */
+export interface EigenRecord {
+  step: number;
+  [stat: string]: number;
+}
