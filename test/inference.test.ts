@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   analyseFamily, holmAdjust, holmLevels, minimumDetectableEffect, pairedInterval, pairedT, studentTCdf, studentTQuantile, tost,
-} from '../src/experiments/inference';
+} from '../src/runs/inference';
 
 const close = (got: number, want: number, tol: number, what: string) =>
   assert.ok(Math.abs(got - want) <= tol * Math.max(1, Math.abs(want)), `${what}: ${got} vs ${want}`);
