@@ -21,8 +21,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/backend';
-import type { WasmKernelSet } from '../src/backend/kernels/register';
+import { initBackend, type WasmKernelSet } from 'tfjs-wasm-train';
 import { createCodec } from '../src/data/codec';
 import { arrayDataset } from '../src/data/dataset';
 import { WFLW98 } from '../src/data/schemes';
@@ -357,7 +356,7 @@ async function main(): Promise<void> {
     'One step = next batch from the data loader (1 worker) + forward + backward + Adam + BN statistics; MSE to heatmap targets.', '',
     table(rows), '',
     ...(lossRows.length > 1 ? ['STAR loss vs heatmap MSE, forward + backward on the output shapes (all stacks), same process:', '', table(lossRows), ''] : []),
-    `tfjs: ${backendLines.join('; ')}; Adam: ${adam === 'ops' ? 'op by op (src/train/adam.ts, fused: false)' : adam === 'fused' ? 'fused kernel (src/backend/ops/adam-fused.ts)' : 'as training picks it (src/train/adam.ts: fused kernel on wasm/cpu)'}. PyTorch: ${torch.find((t) => t.torch)?.torch ?? 'n/a'} (torch.set_num_threads).`, '', note,
+    `tfjs: ${backendLines.join('; ')}; Adam: ${adam === 'ops' ? 'op by op (src/train/adam.ts, fused: false)' : adam === 'fused' ? 'fused kernel (tfjs-wasm-train src/ops/adam-fused.ts)' : 'as training picks it (src/train/adam.ts: fused kernel on wasm/cpu)'}. PyTorch: ${torch.find((t) => t.torch)?.torch ?? 'n/a'} (torch.set_num_threads).`, '', note,
   ].join('\n');
   console.log(md);
   writeResults('train-step', { date: new Date().toISOString(), host: hostInfo(), batch, steps, warmup, kernels, adam, summary, results, torch, note }, md);

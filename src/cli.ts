@@ -190,7 +190,7 @@ const commands: Record<string, Command> = {
     run: async (argv) => {
       const a = parse(argv, { checkpoint: { type: 'string' }, data: { type: 'string' }, format: { type: 'string' }, scheme: { type: 'string' }, split: { type: 'string' }, limit: { type: 'string' }, out: { type: 'string' } }, commands.evaluate.usage);
       if (!a.values.checkpoint || !a.values.data) throw new UsageError(`--checkpoint and --data are required\n\n${commands.evaluate.usage}`);
-      const { initBackend } = await import('./backend');
+      const { initBackend } = await import('tfjs-wasm-train');
       await initBackend();
       const { loadTrainedModel } = await import('./model/load');
       const { evaluate } = await import('./eval/evaluate');
@@ -234,7 +234,7 @@ const commands: Record<string, Command> = {
         if (parts.length !== 4 || parts.some((v) => !Number.isFinite(v))) throw new UsageError(`--box: expected x1,y1,x2,y2 (four numbers), got "${a.values.box}"`);
         rect = parts as [number, number, number, number];
       }
-      const { initBackend } = await import('./backend');
+      const { initBackend } = await import('tfjs-wasm-train');
       await initBackend();
       const { loadTrainedModel } = await import('./model/load');
       const { predictImage, writePrediction } = await import('./predict');
@@ -268,7 +268,7 @@ const commands: Record<string, Command> = {
     usage: 'usage: star model [--preset paper|cpu-small|cpu-tiny]',
     run: async (argv) => {
       const a = parse(argv, { preset: { type: 'string', default: 'paper' } }, commands.model.usage);
-      const { initBackend } = await import('./backend');
+      const { initBackend } = await import('tfjs-wasm-train');
       await initBackend({ quiet: true });
       const { modelConfig } = await import('./model/config');
       const { buildHourglass, officialReportedParamCount } = await import('./model/hourglass');

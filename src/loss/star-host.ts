@@ -19,8 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
-import { hostKernelAvailable, hostKernelConfigs, registerOnce } from '../backend/host-memory';
-import { nativeKernels, type NativeKernels } from '../backend/native-addon';
+import { hostKernelAvailable, hostKernelConfigs, registerOnce, nativeKernels, type NativeKernels } from 'tfjs-wasm-train';
 import { gridAxis } from '../geometry/coords';
 import { COV_EPS, EMPTY_MASS, SUM_CLAMP } from '../geometry/distribution';
 import { SMOOTHL1_SCALE } from './distances';

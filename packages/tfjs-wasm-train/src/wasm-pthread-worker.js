@@ -3,7 +3,7 @@
  * Entry file for the pthread pool workers of the multi-threaded wasm backend in Node.
  *
  * Why this file exists: tfjs-backend-wasm 4.22.0 hands Emscripten a blob: URL for the worker script, which Node's
- * worker_threads rejects (ERR_WORKER_PATH). src/backend/wasm-threads.ts makes URL.createObjectURL return the path of
+ * worker_threads rejects (ERR_WORKER_PATH). src/wasm-threads.ts makes URL.createObjectURL return the path of
  * this file instead (only while the backend starts). Here we evaluate the package's own worker source
  * (`wasmWorkerContents`) at global scope, after pointing *its* URL.createObjectURL (used for the main-script Blob it
  * receives) at the package's real Emscripten glue file on disk. CommonJS on purpose: worker_threads loads it directly.

@@ -1,6 +1,6 @@
 /**
  * In-place access to tensor memory on the backends whose tensors live in this process's memory (cpu: a JS typed
- * array per tensor; wasm: the module heap), for kernels written as plain loops (loss/star-host.ts). No copies, no
+ * array per tensor; wasm: the module heap), for kernels written as plain loops (e.g. a loss). No copies, no
  * engine round trip: on these backends every kernel runs synchronously anyway, so reading a buffer inside a kernel
  * is not a pipeline stall (on a GPU backend it would be, which is why host kernels are registered for cpu and wasm only).
  */

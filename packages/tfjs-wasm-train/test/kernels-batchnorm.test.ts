@@ -1,5 +1,5 @@
 /**
- * Fused training batch norm (src/backend/ops/batch-norm.ts) on wasm against the tf.moments + tf.batchNorm4d
+ * Fused training batch norm (src/ops/batch-norm.ts) on wasm against the tf.moments + tf.batchNorm4d
  * composition on the pure-JS cpu backend: outputs, and gradients w.r.t. x, γ, β — also through the returned
  * statistics (a loss that uses mean and variance exercises the dμ, dσ² terms); flat tensor and buffer counts.
  */
@@ -7,8 +7,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, withBackend } from '../src/backend';
-import { batchNormTrain, useNativeBatchNorm } from '../src/backend/ops/batch-norm';
-import { nativeKernels } from '../src/backend/native-addon';
+import { batchNormTrain, useNativeBatchNorm } from '../src/ops/batch-norm';
+import { nativeKernels } from '../src/native-addon';
 import { relErr, values } from './helpers/numeric';
 
 before(async () => {

@@ -1,6 +1,6 @@
 /**
- * Training-mode batch norm as one op with an analytic gradient (proposed replacement for the tf.moments +
- * tf.batchNorm4d composition in src/model/layers.ts). The composition costs ~25 small kernels per layer and step on
+ * Training-mode batch norm as one op with an analytic gradient, in place of the tf.moments + tf.batchNorm4d
+ * composition a model's training batch norm is otherwise made of. The composition costs ~25 small kernels per layer and step on
  * wasm (moments, broadcasts, FusedBatchNorm's gradient with Tile/Sum, the gradient through moments); here the
  * forward is 3 passes over the activations and the backward 3 passes, in float64 accumulators:
  *
@@ -28,7 +28,7 @@ function dims(x: TensorInfo, C: number, what: string): number {
   return x.shape[0] * x.shape[1] * x.shape[2];
 }
 
-/** Native loops (src/backend/native/star_native.cc, same formulas) when the addon is in use; else the JS loops below. */
+/** Native loops (native/tfjs_wasm_train.cc, same formulas) when the addon is in use; else the JS loops below. */
 let native: NativeKernels | null = null;
 export function useNativeBatchNorm(nat: NativeKernels | null): void {
   native = nat;

@@ -1,12 +1,12 @@
 /**
  * tfjs keeps the tensors a gradient needs (inputs/outputs "saved for backward") by cloning each one through the
  * engine: a full Identity kernel launch plus a tape node per saved tensor — 883 of the 1,789 kernel launches of a
- * cpu-tiny hourglass training step (bench/step-profile.ts). On backends whose Identity is a reference-counted alias
+ * small stacked-hourglass training step (tf.profile). On backends whose Identity is a reference-counted alias
  * of the same buffer (cpu, and wasm with our Identity kernel), the clone is exactly "a new tensor on the same data,
  * reference count + 1"; this does that directly.
  *
  * What it gives up: the clone's tape node, which only matters for gradients *of* gradient code (higher-order
- * gradients through saved tensors); nothing in this project takes those. `uninstallLeanSavedTensors` restores tfjs.
+ * gradients through saved tensors); plain training never takes those. `uninstallLeanSavedTensors` restores tfjs.
  */
 import * as tf from '@tensorflow/tfjs-core';
 

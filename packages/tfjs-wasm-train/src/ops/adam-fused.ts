@@ -2,11 +2,8 @@
  * Fused Adam update: one kernel per parameter instead of ~13 elementwise ops (each with its own tfjs dispatch, tape
  * and allocation). On the CPU presets the optimizer's ops were a third of all kernel launches of a training step.
  *
- * Math is src/train/adam.ts (PyTorch's torch.optim.Adam, no weight decay), evaluated per element in float64 and
- * stored as float32:
+ * Math is PyTorch's torch.optim.Adam (no weight decay), evaluated per element in float64 and stored as float32:
  *   m' = β1·m + (1−β1)·g,  v' = β2·v + (1−β2)·g²,  p' = p − stepSize · m' / (√v' / √(1−β2^t) + ε),  stepSize = lr/(1−β1^t)
- *
- *   used by src/train/adam.ts (Adam, fused by default where this kernel exists)
  *
  * The kernel 'StarAdamUpdate' (inputs p, m, v, g; outputs p', m', v') is registered for the 'wasm' and 'cpu' backends.
  */

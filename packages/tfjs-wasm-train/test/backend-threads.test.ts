@@ -12,8 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import { backendInfo, initBackend } from '../src/backend';
-import { wasmIsThreaded } from '../src/backend/wasm-threads';
-import { nativeKernels } from '../src/backend/native-addon';
+import { wasmIsThreaded } from '../src/wasm-threads';
+import { nativeKernels } from '../src/native-addon';
 
 async function child(): Promise<void> {
   const info = await initBackend({ quiet: true });

@@ -3,7 +3,7 @@
  *
  * Why: every convolution of the hourglass has a bias. As two tfjs ops it costs a broadcasting Add in the forward pass
  * (wasm's broadcast add runs at ~0.2-0.4 ms per hourglass layer) and a Sum over [B,H,W] + Reshape in the backward
- * pass, plus the engine's per-op bookkeeping. With the native addon (src/backend/native-addon.ts) on wasm this is one
+ * pass, plus the engine's per-op bookkeeping. With the native addon (src/native-addon.ts) on wasm this is one
  * kernel (`StarConv2DBias`: the GEMM accumulates onto rows pre-filled with the bias) whose gradient is the two conv
  * gradient kernels and one native column sum. Elsewhere (cpu, tfjs-node, wasm without the addon) it is exactly
  * tf.add(tf.conv2d(...), b).

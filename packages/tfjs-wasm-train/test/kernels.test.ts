@@ -1,14 +1,14 @@
 /**
- * Our wasm training kernels (src/backend/kernels) against the pure-JS cpu backend as the independent reference, for
- * both kernel variants: pure wasm, and native (OpenBLAS conv + batch norm, src/backend/native; skipped with a message
+ * Our wasm training kernels (src/kernels) against the pure-JS cpu backend as the independent reference, for
+ * both kernel variants: pure wasm, and native (OpenBLAS conv + batch norm, native/; skipped with a message
  * when the addon is not built). Norms are computed in JS float64 (wasm reductions accumulate in float32).
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, withBackend } from '../src/backend';
-import { registerWasmTrainingKernels } from '../src/backend/kernels/register';
-import { nativeKernels } from '../src/backend/native-addon';
+import { registerWasmTrainingKernels } from '../src/kernels/register';
+import { nativeKernels } from '../src/native-addon';
 
 const NATIVE = nativeKernels();
 const VARIANTS = [['wasm', null], ['native', NATIVE.kernels]] as const;

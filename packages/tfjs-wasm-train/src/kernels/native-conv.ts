@@ -1,6 +1,6 @@
 /**
  * Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput for the wasm backend through the native addon
- * (src/backend/native-addon.ts: im2col + OpenBLAS sgemm on the wasm heap, in place). Measured 2.5–6x faster than
+ * (src/native-addon.ts: im2col + OpenBLAS sgemm on the wasm heap, in place). Measured 2.5–6x faster than
  * XNNPACK and our wasm gradient kernels on the hourglass layers (bench/native-conv-ab.ts). Anything the addon does not
  * cover (non-float32, NCHW) goes to the wasm kernel it wraps.
  */

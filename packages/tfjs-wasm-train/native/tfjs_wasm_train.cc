@@ -1,7 +1,7 @@
 // Native CPU kernels for the wasm backend's training step (issue #7): convolution forward and both gradients as
 // im2col + OpenBLAS sgemm (the route PyTorch's CPU build also has), and training-mode batch norm. Every function
 // works in place on Float32Array views — in practice views into the wasm backend's heap — so no tensor is copied
-// across the boundary. Shapes are validated on the JS side (src/backend/native-addon.ts) and again here against
+// across the boundary. Shapes are validated on the JS side (src/native-addon.ts) and again here against
 // the arrays' lengths, so a wrong call throws instead of reading out of bounds.
 //
 // Layouts (src/geometry/coords.ts conventions): activations NHWC, filters [kh, kw, Cin, Cout], row-major.
@@ -467,7 +467,7 @@ napi_value AddSame(napi_env env, napi_callback_info info) {
 
 // maxPoolGrad(dy, x, dx, dims Int32Array[12] = B,H,W,C,OH,OW,fh,fw,sh,sw,padTop,padLeft): each window's gradient goes
 // to its first (row-major) strictly largest in-bounds input, per channel; a window of only −∞/NaN passes none (the cpu
-// backend's rule, src/backend/kernels/max-pool-grad.ts). Channels are the inner loop: the window scan compares C
+// backend's rule, src/kernels/max-pool-grad.ts). Channels are the inner loop: the window scan compares C
 // contiguous values at a time. Windows may overlap, so chunks are whole samples (disjoint parts of dx).
 napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   napi_value argv[4];
@@ -648,7 +648,7 @@ napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
 }
 
 // ------------------------------------------------------------------------------------------------ batch norm
-// Same formulas as src/backend/ops/batch-norm.ts (float64 accumulators):
+// Same formulas as src/ops/batch-norm.ts (float64 accumulators):
 //   y = γ·(x − μ)/√(σ² + ε) + β;  dγ = Σ dy·x̂;  dβ = Σ dy;
 //   dx = k·dy + a·(x − μ) + c0,  k = γ·r,  a = −k·r·Σ(dy·x̂)/n + 2·dσ²/n,  c0 = −k·Σdy/n + dμ/n,  r = 1/√(σ² + ε).
 

@@ -47,7 +47,7 @@ export function convInfo(
     dataFormat?: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil';
   };
   if (dataFormat != null && dataFormat !== 'NHWC') {
-    throw new Error(`${kernel} (wasm, src/backend/kernels): dataFormat '${dataFormat}' is not supported, use NHWC`);
+    throw new Error(`${kernel} (wasm, tfjs-wasm-train): dataFormat '${dataFormat}' is not supported, use NHWC`);
   }
   if (xShape.length !== 4 || filterShape.length !== 4) {
     throw new Error(`${kernel} (wasm): expected 4-D input and filter, got [${xShape}] and [${filterShape}]`);

@@ -1,5 +1,5 @@
 /**
- * The data-movement and reduction kernels we replace on wasm (src/backend/kernels: tile, identity, reduce) against
+ * The data-movement and reduction kernels we replace on wasm (src/kernels: tile, identity, reduce) against
  * the pure-JS cpu backend, plus the hourglass building blocks that exercise them in training (batch norm via
  * tf.moments, instance norm): gradients on wasm vs cpu, and flat tensor counts.
  */
@@ -7,7 +7,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, withBackend } from '../src/backend';
-import { reductionView } from '../src/backend/kernels/reduce';
+import { reductionView } from '../src/kernels/reduce';
 import { relErr, values } from './helpers/numeric';
 
 before(async () => {
@@ -94,7 +94,7 @@ test('Identity shares data and survives disposing its input', async () => {
   b.dispose();
 });
 
-/** BN (training, via tf.moments as src/model/layers.ts) + ReLU + instance norm, loss against a fixed target. */
+/** BN (training, via tf.moments as a model without batchNormTrain) + ReLU + instance norm, loss against a fixed target. */
 function bnInNet(xShape: number[]) {
   const C = xShape[3];
   const x = tf.tensor4d(values(size(xShape), 21), xShape as [number, number, number, number]);
@@ -150,7 +150,7 @@ test('tensor count stays flat over 30 batch-norm training steps on wasm', () => 
 });
 
 test('lean FusedBatchNorm gradient (wasm) = tfjs-core gradient (cpu)', async () => {
-  const { registerWasmTrainingKernels } = await import('../src/backend/kernels/register');
+  const { registerWasmTrainingKernels } = await import('../src/kernels/register');
   const shape: [number, number, number, number] = [2, 5, 3, 9];
   const run = async (withScale: boolean, rank4: boolean) => {
     const x = tf.tensor4d(values(size(shape), 31), shape);
@@ -185,7 +185,7 @@ test('lean FusedBatchNorm gradient (wasm) = tfjs-core gradient (cpu)', async () 
 });
 
 test('lean Mean/Sum gradients are bitwise equal to tfjs-core\'s (incl. keepDims, negative axes, int32 sum)', async () => {
-  const { registerWasmTrainingKernels } = await import('../src/backend/kernels/register');
+  const { registerWasmTrainingKernels } = await import('../src/kernels/register');
   const shape = [3, 4, 2, 5];
   const x = tf.tensor(values(size(shape), 41), shape);
   const cases: Array<[string, (t: tf.Tensor) => tf.Tensor]> = [

@@ -3,10 +3,10 @@
  *
  * Ladder (auto): @tensorflow/tfjs-node-gpu (installed, binding loads, CUDA device visible) → @tensorflow/tfjs-node →
  * wasm multi-threaded → wasm single-threaded → pure-JS cpu. On wasm our training kernels are installed (stock wasm
- * cannot train a conv net: src/backend/kernels). `STAR_BACKEND` forces one rung; a forced rung that does not start
+ * cannot train a conv net: src/kernels). `STAR_BACKEND` forces one rung; a forced rung that does not start
  * throws (tf.setBackend resolves false on failure instead of throwing: we always check).
  *
- *   import { initBackend } from './backend';
+ *   import { initBackend } from 'tfjs-wasm-train';
  *   const info = await initBackend();          // idempotent; prints one line unless quiet
  */
 import * as os from 'os';
@@ -14,11 +14,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { defaultCudaVisible, defaultLoader, tryNative, type ModuleLoader } from './backend/native';
-import { startWasmSingle, startWasmThreaded, type WasmStart } from './backend/wasm-threads';
-import { registerWasmTrainingKernels, type WasmKernelSet } from './backend/kernels/register';
-import { installLeanSavedTensors } from './backend/lean-tape';
-import { nativeKernels } from './backend/native-addon';
+import { defaultCudaVisible, defaultLoader, tryNative, type ModuleLoader } from './tfjs-node';
+import { startWasmSingle, startWasmThreaded, type WasmStart } from './wasm-threads';
+import { registerWasmTrainingKernels, type WasmKernelSet } from './kernels/register';
+import { installLeanSavedTensors } from './lean-tape';
+import { nativeKernels } from './native-addon';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'wasm-threaded' | 'wasm-single' | 'cpu';
@@ -32,7 +32,7 @@ export interface BackendInfo {
   threads: number;
   /** Why this rung: what was tried and what failed, in order. */
   reason: string;
-  /** Kernels served by our own implementations (src/backend/kernels), e.g. ['Conv2DBackpropFilter', ...]. */
+  /** Kernels served by our own implementations (src/kernels), e.g. ['Conv2DBackpropFilter', ...]. */
   customKernels: string[];
 }
 
@@ -53,7 +53,7 @@ export interface BackendOptions {
   loader: ModuleLoader;
   cudaVisible: () => boolean;
   log: (line: string) => void;
-  /** Test seam: how threaded wasm is started (default: the shimmed init in src/backend/wasm-threads). */
+  /** Test seam: how threaded wasm is started (default: the shimmed init in src/wasm-threads.ts). */
   startThreaded: (threads: number) => Promise<WasmStart>;
 }
 
@@ -128,7 +128,7 @@ export async function selectBackend(options: Partial<BackendOptions> = {}, env: 
   }
   if (want('wasm', 'wasm-threaded', 'wasm-single')) {
     let started: WasmStart | undefined;
-    // With the native kernels the compute threads are theirs (src/backend/native: our pool splits every conv and
+    // With the native kernels the compute threads are theirs (native/tfjs_wasm_train.cc: our pool splits every conv and
     // batch-norm job) and wasm stays single-threaded: a second XNNPACK pool only competes with them for the cores
     // (measured, 2 threads, bench/native-threads-ab.ts: hg-cpu-tiny 54 vs 63 ms/step, hg-cpu-small 396 vs 399;
     // convnet 99 vs 92). Without them, threaded XNNPACK is the faster wasm.

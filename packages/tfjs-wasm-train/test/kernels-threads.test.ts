@@ -1,6 +1,6 @@
 /**
- * The native kernels split over several threads (src/backend/native/star_native.cc, Pool) and the fused
- * convolution + bias op (src/backend/ops/conv-bias.ts), against the pure-JS cpu backend: forward values and the
+ * The native kernels split over several threads (native/tfjs_wasm_train.cc, Pool) and the fused
+ * convolution + bias op (src/ops/conv-bias.ts), against the pure-JS cpu backend: forward values and the
  * gradients w.r.t. every input, for 1, 2 and 3 threads with every job split (minWork 0: uneven parts, parts with a
  * single row or sample), and the same numbers on a repeat (the partial sums are added in a fixed order).
  */
@@ -8,10 +8,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, withBackend } from '../src/backend';
-import { nativeKernels } from '../src/backend/native-addon';
-import { registerWasmTrainingKernels } from '../src/backend/kernels/register';
-import { convBias, type ConvPad } from '../src/backend/ops/conv-bias';
-import { batchNormTrain } from '../src/backend/ops/batch-norm';
+import { nativeKernels } from '../src/native-addon';
+import { registerWasmTrainingKernels } from '../src/kernels/register';
+import { convBias, type ConvPad } from '../src/ops/conv-bias';
+import { batchNormTrain } from '../src/ops/batch-norm';
 import { relErr, values } from './helpers/numeric';
 
 const NATIVE = nativeKernels();

@@ -1,7 +1,7 @@
 /** Micro-benchmark: stock vs our wasm kernels (min and median ms of 15) on hourglass-sized tensors. node --import tsx bench/kernel-micro.ts */
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/backend';
-import { registerWasmTrainingKernels } from '../src/backend/kernels/register';
+import { registerWasmTrainingKernels } from '../src/kernels/register';
 (async () => {
   await selectBackend({ backend: 'wasm-single', quiet: true });
   const x = tf.randomUniform([8, 64, 64, 64]);

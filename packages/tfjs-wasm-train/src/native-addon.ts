@@ -1,5 +1,5 @@
 /**
- * The optional native kernels (src/backend/native/star_native.cc, built by scripts/build-native.sh at install time):
+ * The optional native kernels (native/tfjs_wasm_train.cc, built by scripts/build-native.sh at install time):
  * convolution forward/backward through OpenBLAS and training batch norm, called by the wasm backend's kernels on
  * views of the wasm heap (no copies). Absent addon = the wasm kernels; `STAR_NATIVE=0` turns it off.
  */
@@ -49,7 +49,14 @@ export const NATIVE_FUNCTIONS: ReadonlyArray<keyof NativeKernels> = [
   'conv2dBackpropInput', 'bnForward', 'bnGradParams', 'bnGradX', 'starMomentsForward', 'starMomentsBackward', 'setThreads', 'getThreads',
 ];
 
-export const NATIVE_ADDON_PATH = path.resolve(__dirname, '..', '..', 'dist', 'native', 'star_native.node');
+export const NATIVE_ADDON_PATH = path.resolve(__dirname, '..', 'build', 'tfjs_wasm_train.node');
+/** The build script's last outcome line (why the addon is missing, when it is). */
+const BUILD_OUTCOME_PATH = path.resolve(__dirname, '..', 'build', 'outcome.txt');
+
+function notBuiltReason(): string {
+  const outcome = fs.existsSync(BUILD_OUTCOME_PATH) ? fs.readFileSync(BUILD_OUTCOME_PATH, 'utf8').trim() : 'the build script has not run';
+  return `not built (${outcome}; npm run build:native -w tfjs-wasm-train)`;
+}
 
 let cached: { kernels: NativeKernels | null; reason: string } | undefined;
 
@@ -57,14 +64,14 @@ let cached: { kernels: NativeKernels | null; reason: string } | undefined;
 export function nativeKernels(): { kernels: NativeKernels | null; reason: string } {
   if (cached) return cached;
   if (process.env.STAR_NATIVE === '0') cached = { kernels: null, reason: 'disabled (STAR_NATIVE=0)' };
-  else if (!fs.existsSync(NATIVE_ADDON_PATH)) cached = { kernels: null, reason: `not built (${path.relative(process.cwd(), NATIVE_ADDON_PATH)} missing; npm run build:native)` };
+  else if (!fs.existsSync(NATIVE_ADDON_PATH)) cached = { kernels: null, reason: notBuiltReason() };
   else {
     try {
       const mod = require(NATIVE_ADDON_PATH) as Record<string, unknown>;
       // A build from an older checkout (e.g. after a pull without `npm ci`) lacks newer functions: use none of it.
       const missing = NATIVE_FUNCTIONS.filter((f) => typeof mod[f] !== 'function');
       cached = missing.length
-        ? { kernels: null, reason: `stale build (no ${missing.join(', ')}; npm run build:native)` }
+        ? { kernels: null, reason: `stale build (no ${missing.join(', ')}; npm run build:native -w tfjs-wasm-train)` }
         : { kernels: mod as unknown as NativeKernels, reason: 'OpenBLAS conv, batch norm, pooling + up-sampling gradients, add' };
     } catch (e) {
       cached = { kernels: null, reason: `failed to load: ${(e as Error).message.split('\n')[0]}` };

@@ -1,13 +1,13 @@
 /**
- * Issue #7: native conv kernels (OpenBLAS im2col + sgemm, src/backend/native/star_native.cc) against the wasm ones
- * (stock XNNPACK Conv2D forward, our src/backend/kernels gradients) on hourglass layer shapes, in one process,
+ * Issue #7: native conv kernels (OpenBLAS im2col + sgemm, native/tfjs_wasm_train.cc) against the wasm ones
+ * (stock XNNPACK Conv2D forward, our src/kernels gradients) on hourglass layer shapes, in one process,
  * alternating, min of REPS. Also the max relative difference between the two (float32, different summation order).
  *   npm run build:native && node --import tsx bench/native-conv-ab.ts      (STAR_BACKEND=wasm-single|wasm, REPS=15)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { formatBackendInfo, initBackend, type BackendChoice } from '../src/backend';
-import { nativeKernels, packConvDims } from '../src/backend/native-addon';
-import { registerWasmTrainingKernels } from '../src/backend/kernels/register';
+import { nativeKernels, packConvDims } from '../src/native-addon';
+import { registerWasmTrainingKernels } from '../src/kernels/register';
 
 const REPS = Number(process.env.REPS ?? 15);
 type Heap = { typedArrayFromHeap(t: tf.TensorInfo): Float32Array };

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { formatBackendInfo, resolveBackendOptions, selectBackend, withBackend, type BackendOptions } from '../src/backend';
-import { nativeKernels } from '../src/backend/native-addon';
+import { nativeKernels } from '../src/native-addon';
 import * as os from 'os';
 
 const notFound = (name: string) => Object.assign(new Error(`Cannot find module '${name}'`), { code: 'MODULE_NOT_FOUND' });

@@ -16,7 +16,7 @@ type Sgemm = (ta: boolean, tb: boolean, M: number, N: number, K: number, alpha: 
   beta: number, C: Float32Array, threads: number) => void;
 
 function buildAddon(): Sgemm {
-  const out = path.join(os.tmpdir(), 'star-native', 'sgemm.node');
+  const out = path.join(os.tmpdir(), 'tfjs-wasm-train-bench', 'sgemm.node');
   const src = path.join(__dirname, 'native', 'sgemm.cc');
   if (!fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(src).mtimeMs) {
     fs.mkdirSync(path.dirname(out), { recursive: true });
