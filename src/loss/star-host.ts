@@ -49,7 +49,7 @@ function momentsForward(h: Float32Array, out: Float32Array, B: number, H: number
   const xs = gridAxis(W);
   const ys = gridAxis(H);
   if (native) {
-    native.starMomentsForward(h, out, Int32Array.from([B, H, W, N]), xs, ys);
+    native.heatmapMoments(h, out, Int32Array.from([B, H, W, N]), xs, ys);
     return;
   }
   const rowMass = new Float64Array(H * N);
@@ -123,7 +123,7 @@ function momentsBackward(
   const xs = gridAxis(W);
   const ys = gridAxis(H);
   if (native) {
-    native.starMomentsBackward(dP, h, P, out, Int32Array.from([B, H, W, N]), xs, ys);
+    native.heatmapMomentsGrad(dP, h, P, out, Int32Array.from([B, H, W, N]), xs, ys);
     return;
   }
   // Per channel, the heatmap gradient is quadratic in (x, y): precompute per-x and per-y parts.

@@ -1,11 +1,12 @@
-// Native CPU kernels for the wasm backend's training step (issue #7): convolution forward and both gradients as
-// im2col + OpenBLAS sgemm (the route PyTorch's CPU build also has), and training-mode batch norm. Every function
-// works in place on Float32Array views — in practice views into the wasm backend's heap — so no tensor is copied
-// across the boundary. Shapes are validated on the JS side (src/native-addon.ts) and again here against
-// the arrays' lengths, so a wrong call throws instead of reading out of bounds.
+// Native CPU kernels for the wasm backend's training step: convolution forward and both gradients as
+// im2col + OpenBLAS sgemm (the route PyTorch's CPU build also has), training-mode batch norm, the ReLU / max-pool /
+// up-sampling gradients, same-shape Add, and the heatmap-moment host reductions. Every function works in place on
+// Float32Array views — in practice views into the wasm backend's heap — so no tensor is copied across the boundary.
+// Shapes are validated on the JS side (src/native-addon.ts) and again here against the arrays' lengths, so a wrong
+// call throws instead of reading out of bounds.
 //
-// Layouts (src/geometry/coords.ts conventions): activations NHWC, filters [kh, kw, Cin, Cout], row-major.
-// Build: scripts/build-native.sh (g++ -O3 -march=native, -lopenblas), run by `npm ci` (postinstall).
+// Layouts: activations NHWC, filters [kh, kw, Cin, Cout], row-major.
+// Build: scripts/build-native.sh (g++ -O3 -march=native, -lopenblas), run by this package's install script.
 #include <node_api.h>
 #include <cblas.h>
 
@@ -897,10 +898,13 @@ napi_value BnGradX(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// ------------------------------------------------------------------------------------------------ STAR moments
-// The same two passes as src/loss/star-host.ts (momentsForward / momentsBackward), float64 accumulators: per channel
-// n of heatmaps [B,H,W,N] the packed statistics (S, Mx, My, Cxx, Cyy, Cxy, Q), the scatter centred on the true mean
-// from row/column marginals; and the heatmap gradient gS + gMx·x + gMy·y + gXX·dx² + gYY·dy² + gXY·dx·dy + 2·gQ·h.
+// ------------------------------------------------------------------------------------------------ host reductions
+// Not tfjs kernels: plain functions for a caller's own host kernels (src/host-memory.ts), e.g. a loss on the
+// distribution a heatmap predicts (the STAR loss, for which they were written, keeps the same loops in JS).
+// Heatmap moments, float64 accumulators: per channel n of heatmaps [B,H,W,N] the packed statistics
+// (S, Mx, My, Cxx, Cyy, Cxy, Q), the scatter centred on the true mean from row/column marginals (a one-pixel peak has
+// exactly zero spread); and the heatmap gradient gS + gMx·x + gMy·y + gXX·dx² + gYY·dy² + gXY·dx·dy + 2·gQ·h
+// (the centring terms add nothing: Σh·(x − mx) = 0).
 
 bool getShape4(napi_env env, napi_value v, int64_t* B, int64_t* H, int64_t* W, int64_t* N) {
   std::vector<int64_t> d;
@@ -909,10 +913,10 @@ bool getShape4(napi_env env, napi_value v, int64_t* B, int64_t* H, int64_t* W, i
   return true;
 }
 
-// starMomentsForward(h, out [B,N,7], shape Int32Array[4], xs [W], ys [H])
-napi_value StarMomentsForward(napi_env env, napi_callback_info info) {
+// heatmapMoments(h, out [B,N,7], shape Int32Array[4], xs [W], ys [H])
+napi_value HeatmapMoments(napi_env env, napi_callback_info info) {
   napi_value argv[5];
-  if (!args(env, info, 5, argv, "starMomentsForward")) return nullptr;
+  if (!args(env, info, 5, argv, "heatmapMoments")) return nullptr;
   Arr h, out, xs, ys;
   int64_t B, H, W, N;
   if (!getFloats(env, argv[0], &h, "heatmaps") || !getFloats(env, argv[1], &out, "stats") || !getShape4(env, argv[2], &B, &H, &W, &N) ||
@@ -974,10 +978,10 @@ napi_value StarMomentsForward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// starMomentsBackward(dP [B,N,7], h, P [B,N,7], out (dh), shape Int32Array[4], xs [W], ys [H])
-napi_value StarMomentsBackward(napi_env env, napi_callback_info info) {
+// heatmapMomentsGrad(dP [B,N,7], h, P [B,N,7], out (dh), shape Int32Array[4], xs [W], ys [H])
+napi_value HeatmapMomentsGrad(napi_env env, napi_callback_info info) {
   napi_value argv[7];
-  if (!args(env, info, 7, argv, "starMomentsBackward")) return nullptr;
+  if (!args(env, info, 7, argv, "heatmapMomentsGrad")) return nullptr;
   Arr dP, h, P, out, xs, ys;
   int64_t B, H, W, N;
   if (!getFloats(env, argv[0], &dP, "dstats") || !getFloats(env, argv[1], &h, "heatmaps") || !getFloats(env, argv[2], &P, "stats") ||
@@ -1058,7 +1062,7 @@ napi_value Init(napi_env env, napi_value exports) {
   const std::pair<const char*, napi_callback> fns[] = {
       {"conv2dForward", Conv2dForward}, {"conv2dBiasForward", Conv2dBiasForward}, {"columnSums", ColumnSums}, {"reluGrad", ReluGrad}, {"maxPoolGrad", MaxPoolGrad}, {"addSame", AddSame}, {"upsampleGrad", UpsampleGrad}, {"conv2dBackpropFilter", Conv2dBackpropFilter}, {"conv2dBackpropInput", Conv2dBackpropInput},
       {"bnForward", BnForward},         {"bnGradParams", BnGradParams},                 {"bnGradX", BnGradX},
-      {"starMomentsForward", StarMomentsForward}, {"starMomentsBackward", StarMomentsBackward},
+      {"heatmapMoments", HeatmapMoments}, {"heatmapMomentsGrad", HeatmapMomentsGrad},
       {"setThreads", SetThreads}, {"getThreads", GetThreads},
   };
   for (const auto& [name, cb] : fns) {

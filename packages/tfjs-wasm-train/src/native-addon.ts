@@ -32,9 +32,16 @@ export interface NativeKernels {
   /** reluOut: the fused-ReLU output, whose zeros mask dy (null without ReLU). */
   bnGradParams(x: Float32Array, mean: Float32Array, variance: Float32Array, dy: Float32Array, dgamma: Float32Array, dbeta: Float32Array, n: number, C: number, eps: number, reluOut: Float32Array | null): void;
   bnGradX(x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, dy: Float32Array, dmean: Float32Array, dvariance: Float32Array, dx: Float32Array, n: number, C: number, eps: number, reluOut: Float32Array | null): void;
-  /** STAR heatmap moments [B,N,7] (loss/star-host.ts layout); shape = [B,H,W,N]; xs/ys the STAR grid axes. */
-  starMomentsForward(h: Float32Array, out: Float32Array, shape: Int32Array, xs: Float32Array, ys: Float32Array): void;
-  starMomentsBackward(dP: Float32Array, h: Float32Array, P: Float32Array, out: Float32Array, shape: Int32Array, xs: Float32Array, ys: Float32Array): void;
+  // Host reductions: not tfjs kernels but plain functions on Float32Arrays, for a caller's own host kernels
+  // (host-memory.ts); native only (keep a JS version for when the addon is absent).
+  /**
+   * Per-channel moments of heatmaps h [B,H,W,N] (shape) on grid axes xs [W], ys [H] -> stats [B,N,7]:
+   * S = Σh, Mx = Σh·x, My = Σh·y, Cxx = Σh·(x−mx)², Cyy = Σh·(y−my)², Cxy = Σh·(x−mx)(y−my), Q = Σh², where
+   * (mx, my) = (Mx, My)/S (S + 1 when S ≤ 0); float64 accumulators, the scatter from row/column marginals.
+   */
+  heatmapMoments(h: Float32Array, stats: Float32Array, shape: Int32Array, xs: Float32Array, ys: Float32Array): void;
+  /** dh from dStats [B,N,7]: gS + gMx·x + gMy·y + gCxx·(x−mx)² + gCyy·(y−my)² + gCxy·(x−mx)(y−my) + 2·gQ·h. */
+  heatmapMomentsGrad(dStats: Float32Array, h: Float32Array, stats: Float32Array, dh: Float32Array, shape: Int32Array, xs: Float32Array, ys: Float32Array): void;
   /**
    * Threads the native kernels split their work over (our pool; OpenBLAS itself stays single-threaded). Jobs under
    * `minWork` multiply-adds (default 1.5e5) stay on the calling thread; tests pass 0 to split everything.
@@ -46,7 +53,7 @@ export interface NativeKernels {
 /** Every function of NativeKernels, checked when the addon loads. */
 export const NATIVE_FUNCTIONS: ReadonlyArray<keyof NativeKernels> = [
   'conv2dForward', 'conv2dBiasForward', 'columnSums', 'reluGrad', 'addSame', 'maxPoolGrad', 'upsampleGrad', 'conv2dBackpropFilter',
-  'conv2dBackpropInput', 'bnForward', 'bnGradParams', 'bnGradX', 'starMomentsForward', 'starMomentsBackward', 'setThreads', 'getThreads',
+  'conv2dBackpropInput', 'bnForward', 'bnGradParams', 'bnGradX', 'heatmapMoments', 'heatmapMomentsGrad', 'setThreads', 'getThreads',
 ];
 
 export const NATIVE_ADDON_PATH = path.resolve(__dirname, '..', 'build', 'tfjs_wasm_train.node');

@@ -128,7 +128,7 @@ for (const threads of [1, 2]) test(`ReLU gradient (native, ${threads} thread${th
   assert.deepEqual(got, want);
 });
 
-test('STAR moment passes split by sample (native, 3 threads) = 1 thread, bit for bit', { skip }, () => {
+test('heatmap moments split by sample (native, 3 threads) = 1 thread, bit for bit', { skip }, () => {
   const nk = NATIVE.kernels!;
   const [B, H, W, N] = [5, 6, 7, 4];
   const h = Float32Array.from(values(B * H * W * N, 11), (v) => Math.abs(v));
@@ -140,8 +140,8 @@ test('STAR moment passes split by sample (native, 3 threads) = 1 thread, bit for
     nk.setThreads(threads, 0);
     const P = new Float32Array(B * N * 7);
     const dh = new Float32Array(B * H * W * N);
-    nk.starMomentsForward(h, P, shape, xs, ys);
-    nk.starMomentsBackward(dP, h, P, dh, shape, xs, ys);
+    nk.heatmapMoments(h, P, shape, xs, ys);
+    nk.heatmapMomentsGrad(dP, h, P, dh, shape, xs, ys);
     nk.setThreads(1);
     return { P, dh };
   };
