@@ -228,7 +228,7 @@ function adamArg(): AdamKind {
 
 function spawnChild(cfg: ChildConfig, timeoutMs: number): { result?: unknown; error?: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--child', JSON.stringify(cfg)], {
-    encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, STAR_BACKEND: '', STAR_THREADS: '' },
+    encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, STAR_BACKEND: '', STAR_THREADS: '', TFJS_WASM_TRAIN_BACKEND: '', TFJS_WASM_TRAIN_THREADS: '' },
     stdio: ['ignore', 'pipe', cfg.mode === 'rss' ? 'inherit' : 'pipe'],
   });
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('@@RESULT '));

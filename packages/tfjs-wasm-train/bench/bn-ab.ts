@@ -2,7 +2,7 @@
  * A/B of training-mode batch norm + ReLU on wasm (one process, alternating): the tf-ops composition (tf.moments +
  * tf.batchNorm4d + tf.relu), the fused op src/ops/batch-norm.ts followed by tf.relu, and the fused op with the
  * ReLU inside (what a conv → BN → ReLU block uses). Forward + backward (w.r.t. x, γ, β) of
- * sum(relu(BN(x))·w), min and median ms of 15; native or JS loops as the backend line says (STAR_NATIVE=0 for JS).
+ * sum(relu(BN(x))·w), min and median ms of 15; native or JS loops as the backend line says (TFJS_WASM_TRAIN_NATIVE=0 for JS).
  *   node --import tsx bench/bn-ab.ts
  */
 import * as tf from '@tensorflow/tfjs-core';

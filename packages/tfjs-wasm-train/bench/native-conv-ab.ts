@@ -2,12 +2,13 @@
  * Issue #7: native conv kernels (OpenBLAS im2col + sgemm, native/tfjs_wasm_train.cc) against the wasm ones
  * (stock XNNPACK Conv2D forward, our src/kernels gradients) on hourglass layer shapes, in one process,
  * alternating, min of REPS. Also the max relative difference between the two (float32, different summation order).
- *   npm run build:native && node --import tsx bench/native-conv-ab.ts      (STAR_BACKEND=wasm-single|wasm, REPS=15)
+ *   npm run build:native && node --import tsx bench/native-conv-ab.ts      (TFJS_WASM_TRAIN_BACKEND=wasm-single|wasm, REPS=15)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { formatBackendInfo, initBackend, type BackendChoice } from '../src/backend';
 import { nativeKernels, packConvDims } from '../src/native-addon';
 import { registerWasmTrainingKernels } from '../src/kernels/register';
+import { readEnv } from '../src/env';
 
 const REPS = Number(process.env.REPS ?? 15);
 type Heap = { typedArrayFromHeap(t: tf.TensorInfo): Float32Array };
@@ -25,7 +26,7 @@ const rel = (a: Float32Array, b: Float32Array) => {
 };
 
 async function main() {
-  const info = await initBackend({ backend: (process.env.STAR_BACKEND ?? 'wasm-single') as BackendChoice, quiet: true });
+  const info = await initBackend({ backend: (readEnv('backend')?.value ?? 'wasm-single') as BackendChoice, quiet: true });
   console.log(formatBackendInfo(info));
   const nat = nativeKernels().kernels;
   if (!nat) throw new Error(`native kernels unavailable: ${nativeKernels().reason}`);

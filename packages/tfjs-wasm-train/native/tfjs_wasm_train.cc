@@ -39,7 +39,7 @@ bool getFloats(napi_env env, napi_value v, Arr* out, const char* what) {
   size_t off;
   void* data;
   if (napi_get_typedarray_info(env, v, &type, &out->n, &data, &ab, &off) != napi_ok || type != napi_float32_array) {
-    napi_throw_type_error(env, nullptr, (std::string("star_native: ") + what + " must be a Float32Array").c_str());
+    napi_throw_type_error(env, nullptr, (std::string("tfjs-wasm-train: ") + what + " must be a Float32Array").c_str());
     return false;
   }
   out->p = static_cast<float*>(data);
@@ -52,14 +52,14 @@ bool getInts(napi_env env, napi_value v, std::vector<int64_t>* out, size_t want,
   size_t n, off;
   void* data;
   if (napi_get_typedarray_info(env, v, &type, &n, &data, &ab, &off) != napi_ok || type != napi_int32_array || n != want) {
-    napi_throw_type_error(env, nullptr, (std::string("star_native: ") + what + " must be an Int32Array of " + std::to_string(want)).c_str());
+    napi_throw_type_error(env, nullptr, (std::string("tfjs-wasm-train: ") + what + " must be an Int32Array of " + std::to_string(want)).c_str());
     return false;
   }
   const int32_t* d = static_cast<const int32_t*>(data);
   out->assign(d, d + n);
   for (int64_t x : *out) {
     if (x < 0) {
-      napi_throw_range_error(env, nullptr, (std::string("star_native: negative entry in ") + what).c_str());
+      napi_throw_range_error(env, nullptr, (std::string("tfjs-wasm-train: negative entry in ") + what).c_str());
       return false;
     }
   }
@@ -198,7 +198,7 @@ inline int64_t splitAt(int64_t total, int parts, int p) { return total * p / par
 
 bool need(napi_env env, const Arr& a, size_t n, const char* what) {
   if (a.n < n) {
-    napi_throw_range_error(env, nullptr, (std::string("star_native: ") + what + " has " + std::to_string(a.n) +
+    napi_throw_range_error(env, nullptr, (std::string("tfjs-wasm-train: ") + what + " has " + std::to_string(a.n) +
                                           " values, the shape needs " + std::to_string(n)).c_str());
     return false;
   }
@@ -220,7 +220,7 @@ bool args(napi_env env, napi_callback_info info, size_t want, napi_value* argv, 
   size_t argc = want;
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   if (argc != want) {
-    napi_throw_type_error(env, nullptr, (std::string("star_native: ") + fn + " takes " + std::to_string(want) + " arguments, got " +
+    napi_throw_type_error(env, nullptr, (std::string("tfjs-wasm-train: ") + fn + " takes " + std::to_string(want) + " arguments, got " +
                                          std::to_string(argc)).c_str());
     return false;
   }
@@ -232,7 +232,7 @@ bool product(napi_env env, std::initializer_list<int64_t> xs, int64_t* out, cons
   int64_t p = 1;
   for (int64_t x : xs) {
     if (__builtin_mul_overflow(p, x, &p)) {
-      napi_throw_range_error(env, nullptr, (std::string("star_native: ") + what + " is too large").c_str());
+      napi_throw_range_error(env, nullptr, (std::string("tfjs-wasm-train: ") + what + " is too large").c_str());
       return false;
     }
   }
@@ -245,7 +245,7 @@ bool getConv(napi_env env, napi_value v, Conv* c) {
   if (!getInts(env, v, &d, 15, "conv dims")) return false;
   *c = Conv{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14]};
   if (c->sh < 1 || c->sw < 1 || c->dh < 1 || c->dw < 1) {
-    napi_throw_range_error(env, nullptr, "star_native: strides and dilations must be >= 1");
+    napi_throw_range_error(env, nullptr, "tfjs-wasm-train: strides and dilations must be >= 1");
     return false;
   }
   return true;
@@ -327,7 +327,7 @@ bool convCall(napi_env env, napi_callback_info info, const char* const names[3],
   napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   if (argc != nargs) {
-    napi_throw_type_error(env, nullptr, "star_native: conv functions take (a, b, out, dims)");
+    napi_throw_type_error(env, nullptr, "tfjs-wasm-train: conv functions take (a, b, out, dims)");
     return false;
   }
   for (int i = 0; i < 3; i++) if (!getFloats(env, argv[i], &arr[i], names[i])) return false;
@@ -391,7 +391,7 @@ napi_value Conv2dBiasForward(napi_env env, napi_callback_info info) {
   napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   if (argc != 5) {
-    napi_throw_type_error(env, nullptr, "star_native: conv2dBiasForward takes (x, filter, y, dims, bias)");
+    napi_throw_type_error(env, nullptr, "tfjs-wasm-train: conv2dBiasForward takes (x, filter, y, dims, bias)");
     return nullptr;
   }
   if (!convCall(env, info, names, roles, a, &c, 5) || !getFloats(env, argv[4], &bias, "bias") || !need(env, bias, c.Cout, "bias")) return nullptr;
@@ -408,7 +408,7 @@ napi_value ColumnSums(napi_env env, napi_callback_info info) {
   int64_t rows, C;
   if (!getFloats(env, argv[0], &dy, "dy") || !getFloats(env, argv[1], &out, "out") ||
       napi_get_value_int64(env, argv[2], &rows) != napi_ok || napi_get_value_int64(env, argv[3], &C) != napi_ok || rows < 0 || C < 0) {
-    napi_throw_type_error(env, nullptr, "star_native: columnSums takes (dy, out, rows >= 0, C >= 0)");
+    napi_throw_type_error(env, nullptr, "tfjs-wasm-train: columnSums takes (dy, out, rows >= 0, C >= 0)");
     return nullptr;
   }
   if (!need(env, dy, rows * C, "dy") || !need(env, out, C, "out")) return nullptr;
@@ -437,7 +437,7 @@ napi_value elementwise2(napi_env env, napi_callback_info info, const char* fn, c
   int64_t n;
   if (!getFloats(env, argv[0], &u, names[0]) || !getFloats(env, argv[1], &v, names[1]) || !getFloats(env, argv[2], &out, names[2]) ||
       napi_get_value_int64(env, argv[3], &n) != napi_ok || n < 0) {
-    napi_throw_type_error(env, nullptr, (std::string("star_native: ") + fn + " takes (" + names[0] + ", " + names[1] + ", " + names[2] +
+    napi_throw_type_error(env, nullptr, (std::string("tfjs-wasm-train: ") + fn + " takes (" + names[0] + ", " + names[1] + ", " + names[2] +
                                          ", n >= 0)").c_str());
     return nullptr;
   }
@@ -485,7 +485,7 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
     return nullptr;
   if (!need(env, dy, nDy, "dy") || !need(env, x, nX, "x") || !need(env, dx, nX, "dx")) return nullptr;
   if (perSample > INT32_MAX) {
-    napi_throw_range_error(env, nullptr, "star_native: maxPoolGrad needs H·W·C < 2^31 per sample");
+    napi_throw_range_error(env, nullptr, "tfjs-wasm-train: maxPoolGrad needs H·W·C < 2^31 per sample");
     return nullptr;
   }
   const int parts = partsFor(double(B) * OH * OW * fh * fw * C, B);
@@ -543,7 +543,7 @@ napi_value UpsampleGrad(napi_env env, napi_callback_info info) {
     return nullptr;
   const int64_t B = d[0], H = d[1], W = d[2], C = d[3], k = d[4];
   if (k < 1) {
-    napi_throw_range_error(env, nullptr, "star_native: upsampleGrad needs a factor k >= 1");
+    napi_throw_range_error(env, nullptr, "tfjs-wasm-train: upsampleGrad needs a factor k >= 1");
     return nullptr;
   }
   int64_t OW, nDy, nDx;
@@ -657,7 +657,7 @@ bool getNC(napi_env env, napi_value nv, napi_value cv, napi_value ev, int64_t* n
   int64_t a, b;
   if (napi_get_value_int64(env, nv, &a) != napi_ok || napi_get_value_int64(env, cv, &b) != napi_ok ||
       napi_get_value_double(env, ev, eps) != napi_ok || a < 0 || b < 0) {
-    napi_throw_type_error(env, nullptr, "star_native: batch norm needs n >= 0, C >= 0 and eps");
+    napi_throw_type_error(env, nullptr, "tfjs-wasm-train: batch norm needs n >= 0, C >= 0 and eps");
     return false;
   }
   *n = a;
@@ -672,7 +672,7 @@ bool getMask(napi_env env, napi_value v, size_t need, Arr* out) {
   napi_typeof(env, v, &t);
   if (t == napi_null || t == napi_undefined) { out->p = nullptr; out->n = 0; return true; }
   if (!getFloats(env, v, out, "reluOut")) return false;
-  if (out->n < need) { napi_throw_range_error(env, nullptr, "star_native: reluOut is shorter than x"); return false; }
+  if (out->n < need) { napi_throw_range_error(env, nullptr, "tfjs-wasm-train: reluOut is shorter than x"); return false; }
   return true;
 }
 
@@ -1042,7 +1042,7 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   double minWork = 1.5e5;
   if (argc < 1 || napi_get_value_int32(env, argv[0], &t) != napi_ok || t < 1 ||
       (argc >= 2 && (napi_get_value_double(env, argv[1], &minWork) != napi_ok || !(minWork >= 0)))) {
-    napi_throw_range_error(env, nullptr, "star_native: setThreads(n[, minWork]) needs n >= 1 and minWork >= 0");
+    napi_throw_range_error(env, nullptr, "tfjs-wasm-train: setThreads(n[, minWork]) needs n >= 1 and minWork >= 0");
     return nullptr;
   }
   gMinWork = minWork;

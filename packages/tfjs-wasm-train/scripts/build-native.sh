@@ -12,7 +12,8 @@ SRC=native/tfjs_wasm_train.cc
 OUT=build/tfjs_wasm_train.node
 mkdir -p build
 say() { echo "[tfjs-wasm-train] $*" | tee build/outcome.txt; }
-[ "${STAR_NATIVE:-1}" = "0" ] && { say "native build skipped (STAR_NATIVE=0)"; exit 0; }
+# TFJS_WASM_TRAIN_NATIVE=0 (or the older STAR_NATIVE=0, src/env.ts) skips the build.
+[ "${TFJS_WASM_TRAIN_NATIVE:-${STAR_NATIVE:-1}}" = "0" ] && { say "native build skipped (TFJS_WASM_TRAIN_NATIVE or STAR_NATIVE is 0)"; exit 0; }
 command -v g++ >/dev/null || { say "no g++: native kernels not built (wasm kernels will be used)"; exit 0; }
 NODE_INC=""
 for d in "$(dirname "$(command -v node)")/../include/node" /usr/include/node /usr/local/include/node; do

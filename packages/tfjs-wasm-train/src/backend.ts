@@ -3,8 +3,9 @@
  *
  * Ladder (auto): @tensorflow/tfjs-node-gpu (installed, binding loads, CUDA device visible) → @tensorflow/tfjs-node →
  * wasm multi-threaded → wasm single-threaded → pure-JS cpu. On wasm our training kernels are installed (stock wasm
- * cannot train a conv net: src/kernels). `STAR_BACKEND` forces one rung; a forced rung that does not start
- * throws (tf.setBackend resolves false on failure instead of throwing: we always check).
+ * cannot train a conv net: src/kernels). `TFJS_WASM_TRAIN_BACKEND` (or `STAR_BACKEND`, src/env.ts) forces one rung;
+ * a forced rung that does not start throws (tf.setBackend resolves false on failure instead of throwing: we always
+ * check).
  *
  *   import { initBackend } from 'tfjs-wasm-train';
  *   const info = await initBackend();          // idempotent; prints one line unless quiet
@@ -19,6 +20,7 @@ import { startWasmSingle, startWasmThreaded, type WasmStart } from './wasm-threa
 import { registerWasmTrainingKernels, type WasmKernelSet } from './kernels/register';
 import { installLeanSavedTensors } from './lean-tape';
 import { nativeKernels } from './native-addon';
+import { readEnv } from './env';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'wasm-threaded' | 'wasm-single' | 'cpu';
@@ -37,12 +39,16 @@ export interface BackendInfo {
 }
 
 export interface BackendOptions {
-  /** Which rung; default: env STAR_BACKEND, else 'auto'. 'wasm' = threaded if it starts, else single-threaded. */
+  /**
+   * Which rung; default: env TFJS_WASM_TRAIN_BACKEND (or STAR_BACKEND), else 'auto'. 'wasm' = threaded if it starts,
+   * else single-threaded.
+   */
   backend: BackendChoice;
   /**
-   * Compute threads; default: env STAR_THREADS, else os.cpus().length. With the native kernels they are the native
-   * pool's (wasm itself single-threaded; measured faster than 1 thread: hg-cpu-tiny 58 -> 54 ms/step, hg-cpu-small
-   * 555 -> 396, convnet 168 -> 99 on the 2-core project machine); without them, the threaded XNNPACK pool's.
+   * Compute threads; default: env TFJS_WASM_TRAIN_THREADS (or STAR_THREADS), else os.cpus().length. With the native
+   * kernels they are the native pool's (wasm itself single-threaded; measured faster than 1 thread: hg-cpu-tiny
+   * 58 -> 54 ms/step, hg-cpu-small 555 -> 396, convnet 168 -> 99 on a 2-core machine); without them, the threaded
+   * XNNPACK pool's.
    */
   threads: number;
   /** No one-line report on stdout. Default false. */
@@ -63,19 +69,21 @@ export function resolveBackendOptions(
 ): BackendOptions {
   let backend = options.backend;
   if (backend == null) {
-    const raw = (env.STAR_BACKEND ?? 'auto').trim().toLowerCase() || 'auto';
-    if (!(BACKEND_CHOICES as readonly string[]).includes(raw)) {
-      throw new Error(`STAR_BACKEND="${env.STAR_BACKEND}" is not one of ${BACKEND_CHOICES.join(', ')}`);
+    const set = readEnv('backend', env);
+    const raw = set ? set.value.trim().toLowerCase() : 'auto';
+    if (set && !(BACKEND_CHOICES as readonly string[]).includes(raw)) {
+      throw new Error(`${set.name}="${set.value}" is not one of ${BACKEND_CHOICES.join(', ')}`);
     }
     backend = raw as BackendChoice;
   } else if (!(BACKEND_CHOICES as readonly string[]).includes(backend)) {
     throw new Error(`initBackend: backend "${backend}" is not one of ${BACKEND_CHOICES.join(', ')}`);
   }
   let threads = options.threads;
-  if (threads == null && env.STAR_THREADS != null && env.STAR_THREADS.trim() !== '') {
-    threads = Number(env.STAR_THREADS);
+  const threadsSet = threads == null ? readEnv('threads', env) : undefined;
+  if (threadsSet) {
+    threads = Number(threadsSet.value);
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
-      throw new Error(`STAR_THREADS="${env.STAR_THREADS}" must be an integer from 1 to 64`);
+      throw new Error(`${threadsSet.name}="${threadsSet.value}" must be an integer from 1 to 64`);
     }
   }
   if (threads == null) threads = Math.max(1, os.cpus().length);
@@ -103,7 +111,7 @@ export async function selectBackend(options: Partial<BackendOptions> = {}, env: 
   const forced = o.backend !== 'auto';
   const notes: string[] = [];
   const fail = (msg: string): never => {
-    throw new ForcedBackendError(`STAR_BACKEND=${o.backend} was requested but ${msg}` +
+    throw new ForcedBackendError(`backend '${o.backend}' was requested but ${msg}` +
       (notes.length ? ` (${notes.join('; ')})` : ''));
   };
   const want = (...rungs: BackendChoice[]) => o.backend === 'auto' || rungs.includes(o.backend);
@@ -144,7 +152,7 @@ export async function selectBackend(options: Partial<BackendOptions> = {}, env: 
         }
       } else {
         notes.push('threaded wasm skipped: 1 thread requested');
-        if (o.backend === 'wasm-threaded') fail('STAR_THREADS=1 leaves no second thread');
+        if (o.backend === 'wasm-threaded') fail('1 compute thread leaves no second thread');
       }
     }
     if (started == null) {

@@ -1,10 +1,12 @@
 /**
  * The optional native kernels (native/tfjs_wasm_train.cc, built by scripts/build-native.sh at install time):
  * convolution forward/backward through OpenBLAS and training batch norm, called by the wasm backend's kernels on
- * views of the wasm heap (no copies). Absent addon = the wasm kernels; `STAR_NATIVE=0` turns it off.
+ * views of the wasm heap (no copies). Absent addon = the wasm kernels; `TFJS_WASM_TRAIN_NATIVE=0` (or `STAR_NATIVE=0`)
+ * turns it off.
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { readEnv } from './env';
 
 export interface ConvDims {
   B: number; H: number; W: number; Cin: number; kh: number; kw: number; Cout: number;
@@ -61,8 +63,10 @@ export const NATIVE_ADDON_PATH = path.resolve(__dirname, '..', 'build', 'tfjs_wa
 const BUILD_OUTCOME_PATH = path.resolve(__dirname, '..', 'build', 'outcome.txt');
 
 function notBuiltReason(): string {
-  const outcome = fs.existsSync(BUILD_OUTCOME_PATH) ? fs.readFileSync(BUILD_OUTCOME_PATH, 'utf8').trim() : 'the build script has not run';
-  return `not built (${outcome}; npm run build:native -w tfjs-wasm-train)`;
+  const outcome = fs.existsSync(BUILD_OUTCOME_PATH)
+    ? fs.readFileSync(BUILD_OUTCOME_PATH, 'utf8').trim().replace(/^\[tfjs-wasm-train\] /, '')
+    : 'the build script has not run';
+  return `not built (${outcome}; npm rebuild tfjs-wasm-train)`;
 }
 
 let cached: { kernels: NativeKernels | null; reason: string } | undefined;
@@ -70,7 +74,8 @@ let cached: { kernels: NativeKernels | null; reason: string } | undefined;
 /** The addon, or null with the reason (not built, disabled, failed to load). Loaded once. */
 export function nativeKernels(): { kernels: NativeKernels | null; reason: string } {
   if (cached) return cached;
-  if (process.env.STAR_NATIVE === '0') cached = { kernels: null, reason: 'disabled (STAR_NATIVE=0)' };
+  const off = readEnv('native');
+  if (off?.value.trim() === '0') cached = { kernels: null, reason: `disabled (${off.name}=0)` };
   else if (!fs.existsSync(NATIVE_ADDON_PATH)) cached = { kernels: null, reason: notBuiltReason() };
   else {
     try {
@@ -78,7 +83,7 @@ export function nativeKernels(): { kernels: NativeKernels | null; reason: string
       // A build from an older checkout (e.g. after a pull without `npm ci`) lacks newer functions: use none of it.
       const missing = NATIVE_FUNCTIONS.filter((f) => typeof mod[f] !== 'function');
       cached = missing.length
-        ? { kernels: null, reason: `stale build (no ${missing.join(', ')}; npm run build:native -w tfjs-wasm-train)` }
+        ? { kernels: null, reason: `stale build (no ${missing.join(', ')}; npm rebuild tfjs-wasm-train)` }
         : { kernels: mod as unknown as NativeKernels, reason: 'OpenBLAS conv, batch norm, pooling + up-sampling gradients, add' };
     } catch (e) {
       cached = { kernels: null, reason: `failed to load: ${(e as Error).message.split('\n')[0]}` };

@@ -4,7 +4,7 @@
  * are bitwise equal to single-threaded wasm (native kernels, when built, stay on one thread under a forced
  * 'wasm-threaded'), initBackend is idempotent, and the child exits without being killed.
  *
- * This file is also the child: with STAR_BACKEND_TEST_CHILD=1 it runs one computation and prints one JSON line.
+ * This file is also the child: with TFJS_WASM_TRAIN_TEST_CHILD=1 it runs one computation and prints one JSON line.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,7 +35,7 @@ async function child(): Promise<void> {
 
 function runChild(env: Record<string, string>) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', __filename], {
-    env: { ...process.env, STAR_BACKEND_TEST_CHILD: '1', ...env }, encoding: 'utf8', timeout: 30_000,
+    env: { ...process.env, TFJS_WASM_TRAIN_TEST_CHILD: '1', ...env }, encoding: 'utf8', timeout: 30_000,
   });
   assert.equal(r.signal, null, `child was killed (${r.signal}): it did not exit by itself. stderr: ${r.stderr?.slice(-500)}`);
   assert.equal(r.status, 0, `child failed: ${r.stderr?.slice(-800)}`);
@@ -43,21 +43,21 @@ function runChild(env: Record<string, string>) {
   return JSON.parse(line) as { name: string; threads: number; threaded: boolean; same: boolean; hash: string };
 }
 
-if (process.env.STAR_BACKEND_TEST_CHILD === '1') {
+if (process.env.TFJS_WASM_TRAIN_TEST_CHILD === '1') {
   child().catch((e) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });
 } else {
   test('threaded wasm (2 threads) starts, exits by itself and matches single-threaded bitwise', () => {
-    const threaded = runChild({ STAR_BACKEND: 'wasm-threaded', STAR_THREADS: '2' });
-    const single = runChild({ STAR_BACKEND: 'wasm-single', STAR_THREADS: '1' });
+    const threaded = runChild({ TFJS_WASM_TRAIN_BACKEND: 'wasm-threaded', TFJS_WASM_TRAIN_THREADS: '2' });
+    const single = runChild({ TFJS_WASM_TRAIN_BACKEND: 'wasm-single', TFJS_WASM_TRAIN_THREADS: '1' });
     assert.deepEqual([threaded.name, threaded.threads, threaded.threaded], ['wasm', 2, true]);
     assert.deepEqual([single.name, single.threads, single.threaded], ['wasm', 1, false]);
     assert.ok(threaded.same && single.same, 'initBackend is not idempotent');
     assert.equal(threaded.hash, single.hash, 'threaded and single-threaded results differ');
   });
 
-  test('auto on this machine picks wasm with 2 compute threads when STAR_THREADS=2: the native pool\'s, else XNNPACK\'s; same bits on a rerun', () => {
-    const auto = runChild({ STAR_BACKEND: 'auto', STAR_THREADS: '2' });
-    const again = runChild({ STAR_BACKEND: 'auto', STAR_THREADS: '2' });
+  test('auto on this machine picks wasm with 2 compute threads when TFJS_WASM_TRAIN_THREADS=2: the native pool\'s, else XNNPACK\'s; same bits on a rerun', () => {
+    const auto = runChild({ TFJS_WASM_TRAIN_BACKEND: 'auto', TFJS_WASM_TRAIN_THREADS: '2' });
+    const again = runChild({ TFJS_WASM_TRAIN_BACKEND: 'auto', TFJS_WASM_TRAIN_THREADS: '2' });
     // With the native kernels wasm stays single-threaded and the kernels split their work over 2 threads.
     assert.deepEqual([auto.name, auto.threads, auto.threaded], ['wasm', 2, nativeKernels().kernels == null]);
     assert.equal(again.hash, auto.hash, 'same thread count, same numbers');

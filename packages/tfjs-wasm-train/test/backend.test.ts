@@ -134,41 +134,52 @@ test('tfjs-node-gpu missing with CUDA visible falls to tfjs-node', async () => {
 
 test('forced backends that cannot start throw instead of falling back', async () => {
   const { loader } = loaderOf({ '@tensorflow/tfjs-node': () => ({ isStandIn: true }) });
-  await assert.rejects(selectBackend(base({ loader }), { STAR_BACKEND: 'tensorflow' }),
-    /STAR_BACKEND=tensorflow was requested but @tensorflow\/tfjs-node is the danfojs stand-in/);
-  await assert.rejects(selectBackend(base({ loader }), { STAR_BACKEND: 'tensorflow-gpu' }),
-    /STAR_BACKEND=tensorflow-gpu was requested but no CUDA device is visible/);
-  await assert.rejects(selectBackend(base({ loader }), { STAR_BACKEND: 'wasm-threaded' }),
-    /STAR_BACKEND=wasm-threaded was requested but threaded wasm failed to start/);
-  await assert.rejects(selectBackend(base({ loader, threads: 1 }), { STAR_BACKEND: 'wasm-threaded' }),
-    /STAR_THREADS=1 leaves no second thread/);
+  await assert.rejects(selectBackend(base({ loader }), { TFJS_WASM_TRAIN_BACKEND: 'tensorflow' }),
+    /backend 'tensorflow' was requested but @tensorflow\/tfjs-node is the danfojs stand-in/);
+  await assert.rejects(selectBackend(base({ loader }), { TFJS_WASM_TRAIN_BACKEND: 'tensorflow-gpu' }),
+    /backend 'tensorflow-gpu' was requested but no CUDA device is visible/);
+  await assert.rejects(selectBackend(base({ loader }), { TFJS_WASM_TRAIN_BACKEND: 'wasm-threaded' }),
+    /backend 'wasm-threaded' was requested but threaded wasm failed to start/);
+  await assert.rejects(selectBackend(base({ loader, threads: 1 }), { TFJS_WASM_TRAIN_BACKEND: 'wasm-threaded' }),
+    /1 compute thread leaves no second thread/);
 });
 
 test('forced wasm and cpu start those backends', async () => {
   const { loader, calls } = loaderOf({});
-  const w = await selectBackend(base({ loader }), { STAR_BACKEND: 'wasm' });
+  const w = await selectBackend(base({ loader }), { TFJS_WASM_TRAIN_BACKEND: 'wasm' });
   assert.equal(w.name, 'wasm');
-  const c = await selectBackend(base({ loader }), { STAR_BACKEND: 'cpu' });
+  const c = await selectBackend(base({ loader }), { TFJS_WASM_TRAIN_BACKEND: 'cpu' });
   assert.equal(c.name, 'cpu');
   assert.equal(tf.getBackend(), 'cpu');
   assert.deepEqual(calls, [], 'forced rungs do not probe native packages');
 });
 
-test('environment parsing: STAR_BACKEND, STAR_THREADS, explicit options win', () => {
-  assert.equal(resolveBackendOptions({}, { STAR_BACKEND: ' WASM-Single ' }).backend, 'wasm-single');
+test('environment parsing: TFJS_WASM_TRAIN_BACKEND, TFJS_WASM_TRAIN_THREADS, explicit options win', () => {
+  assert.equal(resolveBackendOptions({}, { TFJS_WASM_TRAIN_BACKEND: ' WASM-Single ' }).backend, 'wasm-single');
   assert.equal(resolveBackendOptions({}, {}).backend, 'auto');
-  assert.equal(resolveBackendOptions({}, { STAR_THREADS: '3' }).threads, 3);
-  assert.equal(resolveBackendOptions({ threads: 1 }, { STAR_THREADS: '3' }).threads, 1);
+  assert.equal(resolveBackendOptions({}, { TFJS_WASM_TRAIN_BACKEND: ' ' }).backend, 'auto');
+  assert.equal(resolveBackendOptions({}, { TFJS_WASM_TRAIN_THREADS: '3' }).threads, 3);
+  assert.equal(resolveBackendOptions({ threads: 1 }, { TFJS_WASM_TRAIN_THREADS: '3' }).threads, 1);
   assert.ok(resolveBackendOptions({}, {}).threads >= 1);
-  // The default: one compute thread per CPU (the native pool's with the addon, else XNNPACK's); STAR_THREADS wins.
+  // The default: one compute thread per CPU (the native pool's with the addon, else XNNPACK's); the variable wins.
   assert.equal(resolveBackendOptions({}, {}).threads, Math.max(1, os.cpus().length));
+  assert.throws(() => resolveBackendOptions({}, { TFJS_WASM_TRAIN_BACKEND: 'webgl' }), /TFJS_WASM_TRAIN_BACKEND="webgl" is not one of auto/);
+  assert.throws(() => resolveBackendOptions({}, { TFJS_WASM_TRAIN_THREADS: 'two' }), /TFJS_WASM_TRAIN_THREADS="two" must be an integer/);
+  assert.throws(() => resolveBackendOptions({}, { TFJS_WASM_TRAIN_THREADS: '0' }), /TFJS_WASM_TRAIN_THREADS="0"/);
+});
+
+test('environment parsing: the STAR-loss project\'s names are still read; the package\'s own name wins; errors name the variable read', () => {
+  assert.equal(resolveBackendOptions({}, { STAR_BACKEND: 'cpu' }).backend, 'cpu');
+  assert.equal(resolveBackendOptions({}, { STAR_THREADS: '3' }).threads, 3);
+  assert.equal(resolveBackendOptions({}, { TFJS_WASM_TRAIN_BACKEND: 'wasm', STAR_BACKEND: 'cpu' }).backend, 'wasm');
+  assert.equal(resolveBackendOptions({}, { TFJS_WASM_TRAIN_THREADS: '2', STAR_THREADS: '3' }).threads, 2);
+  assert.equal(resolveBackendOptions({}, { TFJS_WASM_TRAIN_THREADS: '', STAR_THREADS: '3' }).threads, 3);
   assert.throws(() => resolveBackendOptions({}, { STAR_BACKEND: 'webgl' }), /STAR_BACKEND="webgl" is not one of auto/);
   assert.throws(() => resolveBackendOptions({}, { STAR_THREADS: 'two' }), /STAR_THREADS="two" must be an integer/);
-  assert.throws(() => resolveBackendOptions({}, { STAR_THREADS: '0' }), /STAR_THREADS="0"/);
 });
 
 test('withBackend switches for the callback and restores after, also on error', async () => {
-  await selectBackend(base({ loader: loaderOf({}).loader }), { STAR_BACKEND: 'wasm-single' });
+  await selectBackend(base({ loader: loaderOf({}).loader }), { TFJS_WASM_TRAIN_BACKEND: 'wasm-single' });
   const inside = await withBackend('cpu', () => tf.getBackend());
   assert.equal(inside, 'cpu');
   assert.equal(tf.getBackend(), 'wasm');

@@ -7,14 +7,14 @@
  *   ∂x = dy·k,   ∂μ = −k·Σdy,   ∂σ² = −½·γ·(σ²+ε)^(−3/2)·Σdy(x−μ),   ∂γ = Σdy(x−μ)/√(σ²+ε),   ∂β = Σdy
  *
  * so the full-size work is one broadcast multiply and two fused reductions (Σdy; Σdy(x−μ) in one pass with float64
- * accumulators, kernel 'StarChannelDotCentered' on wasm, tf ops elsewhere). Only 4-D x with per-channel [C]
+ * accumulators, kernel 'WasmTrainChannelDotCentered' on wasm, tf ops elsewhere). Only 4-D x with per-channel [C]
  * statistics takes this path; anything else uses the saved tfjs-core gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { WasmBackendLike } from './wasm-calls';
 
-export const CHANNEL_DOT = 'StarChannelDotCentered';
+export const CHANNEL_DOT = 'WasmTrainChannelDotCentered';
 
 /** out[c] = Σ_p dy[p,c]·(x[p,c] − mean[c]) over all leading positions p (wasm, one pass, float64 accumulators). */
 export function makeChannelDotCentered(): KernelConfig {

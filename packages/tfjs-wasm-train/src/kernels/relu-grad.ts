@@ -1,6 +1,6 @@
 /**
  * The ReLU's gradient as one kernel. tfjs-core computes it as dy · cast(step(x)): three full-size kernels (Step, Cast,
- * Multiply) and two temporaries per ReLU; with the native addon on wasm it is one pass (`StarReluGrad`: dy where
+ * Multiply) and two temporaries per ReLU; with the native addon on wasm it is one pass (`WasmTrainReluGrad`: dy where
  * x > 0, else 0 — the same values: dy·1 and dy·0). Elsewhere the stock formula. Installed with the 'all' set.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -8,7 +8,7 @@ import type { GradConfig, KernelConfig, KernelFunc, TensorInfo } from '@tensorfl
 import type { NativeKernels } from '../native-addon';
 import type { WasmBackendLike } from './wasm-calls';
 
-export const RELU_GRAD = 'StarReluGrad';
+export const RELU_GRAD = 'WasmTrainReluGrad';
 
 let native: NativeKernels | null = null;
 

@@ -5,13 +5,13 @@
  * Math is PyTorch's torch.optim.Adam (no weight decay), evaluated per element in float64 and stored as float32:
  *   m' = β1·m + (1−β1)·g,  v' = β2·v + (1−β2)·g²,  p' = p − stepSize · m' / (√v' / √(1−β2^t) + ε),  stepSize = lr/(1−β1^t)
  *
- * The kernel 'StarAdamUpdate' (inputs p, m, v, g; outputs p', m', v') is registered for the 'wasm' and 'cpu' backends.
+ * The kernel 'WasmTrainAdamUpdate' (inputs p, m, v, g; outputs p', m', v') is registered for the 'wasm' and 'cpu' backends.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { KernelArgs } from '../kernels/wasm-calls';
 
-export const ADAM_UPDATE_KERNEL = 'StarAdamUpdate';
+export const ADAM_UPDATE_KERNEL = 'WasmTrainAdamUpdate';
 
 interface AdamAttrs { beta1: number; beta2: number; eps: number; stepSize: number; sqrtBc2: number }
 

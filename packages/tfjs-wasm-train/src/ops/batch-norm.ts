@@ -17,9 +17,9 @@ import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core
 import type { NativeKernels } from '../native-addon';
 import type { KernelArgs } from '../kernels/wasm-calls';
 
-export const BN_TRAIN = 'StarBatchNormTrain';
-const BN_GRAD_X = 'StarBatchNormTrainGradX';
-const BN_GRAD_PARAMS = 'StarBatchNormTrainGradParams';
+export const BN_TRAIN = 'WasmTrainBatchNorm';
+const BN_GRAD_X = 'WasmTrainBatchNormGradX';
+const BN_GRAD_PARAMS = 'WasmTrainBatchNormGradParams';
 
 interface WasmLike { makeOutput(shape: number[], dtype: tf.DataType): TensorInfo; typedArrayFromHeap(t: TensorInfo): Float32Array }
 
@@ -187,7 +187,7 @@ export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
   }
   registerBatchNormTrain();
   // The ReLU is fused only into the native kernels; the JS loops would run it with data-dependent branches (measured
-  // 1.4-1.7x slower than the JS batch norm followed by wasm's SIMD ReLU, bench/bn-ab.ts with STAR_NATIVE=0).
+  // 1.4-1.7x slower than the JS batch norm followed by wasm's SIMD ReLU, bench/bn-ab.ts with TFJS_WASM_TRAIN_NATIVE=0).
   const fuse = relu && native !== null;
   const [yk, mean, variance] = tf.engine().runKernel(BN_TRAIN, { x, gamma, beta }, { eps, relu: fuse }) as tf.Tensor[];
   const y = relu && !fuse ? tf.relu(yk) : yk;

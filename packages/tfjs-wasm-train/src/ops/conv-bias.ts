@@ -4,7 +4,7 @@
  * Why: every convolution of the hourglass has a bias. As two tfjs ops it costs a broadcasting Add in the forward pass
  * (wasm's broadcast add runs at ~0.2-0.4 ms per hourglass layer) and a Sum over [B,H,W] + Reshape in the backward
  * pass, plus the engine's per-op bookkeeping. With the native addon (src/native-addon.ts) on wasm this is one
- * kernel (`StarConv2DBias`: the GEMM accumulates onto rows pre-filled with the bias) whose gradient is the two conv
+ * kernel (`WasmTrainConv2DBias`: the GEMM accumulates onto rows pre-filled with the bias) whose gradient is the two conv
  * gradient kernels and one native column sum. Elsewhere (cpu, tfjs-node, wasm without the addon) it is exactly
  * tf.add(tf.conv2d(...), b).
  *
@@ -16,8 +16,8 @@ import type { NativeKernels } from '../native-addon';
 import { conv2dInfo, dims } from '../kernels/native-conv';
 import type { KernelArgs, WasmBackendLike } from '../kernels/wasm-calls';
 
-export const CONV_BIAS = 'StarConv2DBias';
-const BIAS_GRAD = 'StarBiasGrad';
+export const CONV_BIAS = 'WasmTrainConv2DBias';
+const BIAS_GRAD = 'WasmTrainBiasGrad';
 
 export type ConvPad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
