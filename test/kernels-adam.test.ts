@@ -1,5 +1,5 @@
 /**
- * The fused Adam kernel (tfjs-wasm-train's ADAM_UPDATE_KERNEL) against the project's op-by-op Adam (src/train/adam.ts, itself
+ * The fused Adam kernel (tfjs-wasm-train) against the project's op-by-op Adam (src/train/adam.ts, itself
  * tested against PyTorch's formula) on the cpu backend, on wasm, and against a float64 closed form; flat tensor counts.
  */
 import { test, before } from 'node:test';
