@@ -1,6 +1,6 @@
 /**
  * ResizeNearestNeighborGrad for the wasm backend through the native addon, for the case the hourglass uses
- * (layers.ts `upsample2x`): a power-of-two up-sampling factor k on both axes with alignCorners false. wasm's forward
+ * (its `upsample2x`): a power-of-two up-sampling factor k on both axes with alignCorners false. wasm's forward
  * reads input row ⌊float32(h / (k·h)) · r⌋ (or of (r + ½) with half-pixel centres); for a power of two that scale is
  * exactly 1/k and every product is exact, so output (i, j) reads input (⌊i/k⌋, ⌊j/k⌋) and the gradient is the sum over
  * each k×k block of dy (`upsampleGrad`, split over the pool's threads). For other integer k, float32(1/k) is rounded
