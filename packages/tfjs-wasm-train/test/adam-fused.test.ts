@@ -28,7 +28,7 @@ const gradAt = (k: number, n: number) => values(n, 10 + k, k % 2 ? 1e-3 : 1);
 
 /** `steps` fused updates of one parameter; returns p, m, v. */
 function runKernel(p0: Float32Array, steps: number): Float32Array[] {
-  let [p, m, v] = [tf.tensor1d(p0), tf.zeros([p0.length]), tf.zeros([p0.length])];
+  let [p, m, v]: tf.Tensor[] = [tf.tensor1d(p0), tf.zeros([p0.length]), tf.zeros([p0.length])];
   for (let k = 0; k < steps; k++) {
     const g = tf.tensor1d(gradAt(k, p0.length));
     const next = tf.engine().runKernel(ADAM_UPDATE_KERNEL, { p, m, v, g }, attrs(k + 1, lrAt(k))) as tf.Tensor[];
