@@ -4,7 +4,7 @@
  *   STAR_BACKEND=wasm-single node --import tsx bench/adam-ab.ts [hg-cpu-tiny] [--rounds 10]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { formatBackendInfo, initBackend } from '../src/backend';
+import { formatBackendInfo, initBackend } from 'tfjs-wasm-train';
 import { buildBenchModel } from './nets';
 import { makeStepper } from './step';
 

@@ -7,7 +7,7 @@
  * bench/nets.ts wraps it (and the project's hourglass presets) for the training-step benchmark.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { convBias } from '../src/backend/ops/conv-bias';
+import { convBias } from 'tfjs-wasm-train';
 
 /** What the training-step benchmark needs from a network. */
 export interface BenchNet {

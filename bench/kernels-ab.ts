@@ -5,8 +5,7 @@
  *   node --import tsx bench/kernels-ab.ts [hg-cpu-small|hg-cpu-tiny|convnet] [--rounds 6] [--threads 1]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, formatBackendInfo } from '../src/backend';
-import { registerWasmTrainingKernels } from '../src/backend/kernels/register';
+import { initBackend, formatBackendInfo, registerWasmTrainingKernels } from 'tfjs-wasm-train';
 import { buildBenchModel } from './nets';
 import { makeStepper } from './step';
 

@@ -1,13 +1,11 @@
 /**
  * A/B of the native kernels inside one process (robust to a shared CPU): alternate whole training steps with the
- * wasm kernel set and the native one (src/backend/native: OpenBLAS conv + batch norm) on the same model and batch;
+ * wasm kernel set and the native one (tfjs-wasm-train's addon: OpenBLAS conv + batch norm) on the same model and batch;
  * min and median ms per step for each, and the speed-up.
  *   npm run build:native && STAR_BACKEND=wasm-single node --import tsx bench/native-step-ab.ts [hg-cpu-tiny] [--rounds 10]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { formatBackendInfo, initBackend } from '../src/backend';
-import { registerWasmTrainingKernels } from '../src/backend/kernels/register';
-import { nativeKernels } from '../src/backend/native-addon';
+import { formatBackendInfo, initBackend, registerWasmTrainingKernels, nativeKernels } from 'tfjs-wasm-train';
 import { buildBenchModel } from './nets';
 import { makeStepper } from './step';
 

@@ -6,8 +6,7 @@
  * Prints the median ms/step for each pool size.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, formatBackendInfo } from '../src/backend';
-import { nativeKernels } from '../src/backend/native-addon';
+import { initBackend, formatBackendInfo, nativeKernels } from 'tfjs-wasm-train';
 import { buildBenchModel } from './nets';
 import { makeStepper } from './step';
 

@@ -9,7 +9,7 @@
  * device first, so its kernels are forced too.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { HOST_BACKENDS } from '../src/backend/host-memory';
+import { HOST_BACKENDS } from 'tfjs-wasm-train';
 
 export function settle(value: tf.Tensor, grads: tf.Tensor[] = []): void {
   value.dataSync();

@@ -13,7 +13,7 @@
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, formatBackendInfo, type BackendChoice } from '../src/backend';
+import { initBackend, formatBackendInfo, type BackendChoice } from 'tfjs-wasm-train';
 import { starLoss } from '../src/loss/star';
 import { settle } from './settle';
 import { heatmapMse } from '../src/loss/baselines';

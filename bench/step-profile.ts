@@ -2,11 +2,11 @@
  * Where one training step spends its time, per kernel (tf.profile), for a bench model on the selected backend.
  *   STAR_BACKEND=wasm-single node --import tsx bench/step-profile.ts [convnet|hg-cpu-tiny|hg-cpu-small] [--batch 8] [--ops-adam]
  *     [--shapes KERNEL]   (also list the slowest calls of KERNEL with their input shapes)
- * Our composite kernels (src/backend/kernels) call wasm kernel functions directly: their inner work is counted
+ * Our composite kernels (tfjs-wasm-train src/kernels) call wasm kernel functions directly: their inner work is counted
  * under their own name (Conv2DBackpropFilter, ...), and "Conv2D" is the forward pass only.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { formatBackendInfo, initBackend } from '../src/backend';
+import { formatBackendInfo, initBackend } from 'tfjs-wasm-train';
 import { buildBenchModel } from './nets';
 import { makeStepper } from './step';
 

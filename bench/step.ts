@@ -16,7 +16,7 @@ export interface Stepper {
 
 /**
  * 'trainer': what src/train/adam.ts picks by itself, i.e. what training runs (the fused kernel where the backend has it);
- * 'ops': the op-by-op update; 'fused': the fused kernel (src/backend/ops/adam-fused.ts), required.
+ * 'ops': the op-by-op update; 'fused': the fused kernel (packages/tfjs-wasm-train/src/ops/adam-fused.ts), required.
  */
 export type AdamKind = 'trainer' | 'ops' | 'fused';
 

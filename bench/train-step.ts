@@ -18,8 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/backend';
-import type { WasmKernelSet } from '../src/backend/kernels/register';
+import { initBackend, type WasmKernelSet } from 'tfjs-wasm-train';
 import { createCodec } from '../src/data/codec';
 import { arrayDataset } from '../src/data/dataset';
 import { WFLW98 } from '../src/data/schemes';
@@ -33,7 +32,7 @@ import { makeStepper, type AdamKind } from './step';
 import { exitWithError, nameList, numberList, numberOption, oneOf, parseOptions, UsageError, wantsHelp } from '../src/cli/args';
 import { outputFolder } from '../src/cli/paths';
 import { LOCAL_RESULTS } from '../src/config/profile';
-import { WASM_KERNEL_SETS } from '../src/backend/kernels/register';
+import { WASM_KERNEL_SETS } from 'tfjs-wasm-train';
 
 interface ChildConfig {
   mode: 'step' | 'rss';
@@ -271,7 +270,7 @@ function parseBenchArgs(argv: string[]): BenchArgs {
 
 function spawnChild(cfg: ChildConfig, timeoutMs: number): { result?: unknown; error?: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--child', JSON.stringify(cfg)], {
-    encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, STAR_BACKEND: '', STAR_THREADS: '' },
+    encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, STAR_BACKEND: '', STAR_THREADS: '', TFJS_WASM_TRAIN_BACKEND: '', TFJS_WASM_TRAIN_THREADS: '' },
     stdio: ['ignore', 'pipe', cfg.mode === 'rss' ? 'inherit' : 'pipe'],
   });
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('@@RESULT '));
@@ -390,7 +389,7 @@ async function main(argv: string[]): Promise<void> {
     'One step = next batch from the data loader (1 worker) + forward + backward + Adam + BN statistics; MSE to heatmap targets.', '',
     table(rows), '',
     ...(lossRows.length > 1 ? ['STAR loss vs heatmap MSE, forward + backward on the output shapes (all stacks), same process:', '', table(lossRows), ''] : []),
-    `tfjs: ${backendLines.join('; ')}; Adam: ${adam === 'ops' ? 'op by op (src/train/adam.ts, fused: false)' : adam === 'fused' ? 'fused kernel (src/backend/ops/adam-fused.ts)' : 'as training picks it (src/train/adam.ts: fused kernel on wasm/cpu)'}. PyTorch: ${torch.find((t) => t.torch)?.torch ?? 'n/a'} (torch.set_num_threads).`, '', note,
+    `tfjs: ${backendLines.join('; ')}; Adam: ${adam === 'ops' ? 'op by op (src/train/adam.ts, fused: false)' : adam === 'fused' ? 'fused kernel (tfjs-wasm-train src/ops/adam-fused.ts)' : 'as training picks it (src/train/adam.ts: fused kernel on wasm/cpu)'}. PyTorch: ${torch.find((t) => t.torch)?.torch ?? 'n/a'} (torch.set_num_threads).`, '', note,
   ].join('\n');
   console.log(md);
   writeResults(a.out, 'train-step', { date: new Date().toISOString(), host: hostInfo(), batch, steps, warmup, kernels, adam, summary, results, torch, note }, md);

@@ -2,7 +2,7 @@
 # Idempotent install of the Debian packages the notebooks, the browser test and the PyTorch benchmark need.
 # Jupyter comes from Debian, not pip (PyPI is unreachable on the project's machines); Chromium renders
 # static figures and drives the browser test; python3-torch is the side-by-side benchmark peer; g++ and
-# libopenblas-dev build the native conv/batch-norm kernels (scripts/build-native.sh, run by npm ci).
+# libopenblas-dev build the native conv/batch-norm kernels (packages/tfjs-wasm-train/scripts/build-native.sh, run by npm ci).
 # Fast path: when every package is already installed, nothing touches apt (no root needed).
 set -euo pipefail
 

@@ -254,7 +254,7 @@ test('JSON syntax errors are located whatever JSON.parse says: seeded mutations 
 });
 
 test('evaluate and predict write beside the checkpoint by default (or to --out) and say where; the image hint names --image-root', async () => {
-  const { initBackend } = await import('../src/backend');
+  const { initBackend } = await import('tfjs-wasm-train');
   const { buildHourglass } = await import('../src/model/hourglass');
   const { modelConfig } = await import('../src/model/config');
   const { saveCheckpoint } = await import('../src/model/checkpoint');

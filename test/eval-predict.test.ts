@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import sharp from 'sharp';
-import { initBackend } from '../src/backend';
+import { initBackend } from 'tfjs-wasm-train';
 import { openDataset } from '../src/data/real';
 import { createCodec } from '../src/data/codec';
 import { evaluate } from '../src/eval/evaluate';

@@ -6,7 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, withBackend } from '../src/backend';
+import { initBackend, withBackend } from 'tfjs-wasm-train';
 import { createCodec } from '../src/data/codec';
 import { COFW29 } from '../src/data/schemes';
 import { decodeHeatmapsHost, softArgmax } from '../src/geometry/decode';

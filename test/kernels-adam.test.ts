@@ -1,13 +1,12 @@
 /**
- * The fused Adam kernel (src/backend/ops/adam-fused.ts) against the project's op-by-op Adam (src/train/adam.ts, itself
+ * The fused Adam kernel (tfjs-wasm-train) against the project's op-by-op Adam (src/train/adam.ts, itself
  * tested against PyTorch's formula) on the cpu backend, on wasm, and against a float64 closed form; flat tensor counts.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend, withBackend } from '../src/backend';
+import { selectBackend, withBackend, ADAM_UPDATE_KERNEL } from 'tfjs-wasm-train';
 import { Adam } from '../src/train/adam';
-import { ADAM_UPDATE_KERNEL } from '../src/backend/ops/adam-fused';
 import { relErr, values } from './helpers/numeric';
 
 before(async () => {

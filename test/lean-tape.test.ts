@@ -1,12 +1,11 @@
 /**
- * Saved-for-backward tensors as reference-counted aliases (src/backend/lean-tape.ts) instead of Identity clones:
+ * Saved-for-backward tensors as reference-counted aliases (tfjs-wasm-train's lean tape) instead of Identity clones:
  * the same gradients, bit for bit, on a whole hourglass training objective, with no tensor left behind.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../src/backend';
-import { installLeanSavedTensors, leanSavedTensorsInstalled, uninstallLeanSavedTensors } from '../src/backend/lean-tape';
+import { selectBackend, installLeanSavedTensors, leanSavedTensorsInstalled, uninstallLeanSavedTensors } from 'tfjs-wasm-train';
 import { buildHourglass } from '../src/model/hourglass';
 import { modelConfig } from '../src/model/config';
 import { applyBatchNormUpdates, type ForwardContext } from '../src/model/layers';

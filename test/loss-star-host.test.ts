@@ -8,12 +8,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, withBackend } from '../src/backend';
+import { initBackend, withBackend, nativeKernels } from 'tfjs-wasm-train';
 import { starLossPerLandmark } from '../src/loss/star';
 import type { StarLossOptions } from '../src/loss/star-options';
 import { heatmapMomentsPacked } from '../src/geometry/distribution';
 import { hostMomentsPacked, starHostAvailable, useNativeStarMoments } from '../src/loss/star-host';
-import { nativeKernels } from '../src/backend/native-addon';
 import { sampleRng } from '../src/data/augment';
 
 before(async () => {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, withBackend } from '../src/backend';
+import { initBackend, withBackend } from 'tfjs-wasm-train';
 import { starLoss } from '../src/loss/star';
 import type { StarLossOptions } from '../src/loss/star-options';
 import { heatmapDistributionEigen } from '../src/geometry/distribution';

@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { buildHourglass, officialReportedParamCount } from '../src/model/hourglass';
 import { modelConfig, PRESETS } from '../src/model/config';
 import { WFLW98 } from '../src/data/schemes';
-import { initBackend } from '../src/backend';
+import { initBackend } from 'tfjs-wasm-train';
 import { applyBatchNormUpdates, type BatchNormUpdate, type ForwardContext } from '../src/model/layers';
 
 test('presets validate and the paper preset reproduces the official parameter counts', async () => {

@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import sharp from 'sharp';
-import { initBackend } from '../src/backend';
+import { initBackend } from 'tfjs-wasm-train';
 import { syntheticDataset } from '../src/data/synthetic/dataset';
 import { holdOut, lossFromName, trainOnOwnData } from '../src/train/own-data';
 import { loadTrainedModel } from '../src/model/load';

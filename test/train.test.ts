@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/backend';
+import { initBackend } from 'tfjs-wasm-train';
 import { runOne } from '../src/experiments/run';
 import { runExperiment } from '../src/experiments/runner';
 import { runDirFor } from '../src/runs/folder';

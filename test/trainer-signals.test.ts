@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/backend';
+import { initBackend } from 'tfjs-wasm-train';
 import { buildHourglass } from '../src/model/hourglass';
 import { modelConfig } from '../src/model/config';
 import { train, type BatchProvider, type HostBatch } from '../src/train/trainer';

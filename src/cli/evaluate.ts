@@ -40,7 +40,7 @@ export const evaluate: Command = {
     // synthetic one may have to be generated, which waits until the model has loaded.
     const opened = source.generated ? undefined : await source.load();
 
-    const { initBackend } = await import('../backend');
+    const { initBackend } = await import('tfjs-wasm-train');
     await initBackend();
     const { loadTrainedModel } = await import('../model/load');
     const { evaluate: evaluateModel } = await import('../eval/evaluate');

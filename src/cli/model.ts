@@ -8,7 +8,7 @@ export const model: Command = {
   async run(argv) {
     const a = parseOptions(argv, { preset: { type: 'string' } } as const);
     const preset = oneOf(a.values.preset, 'preset', Object.keys(PRESETS) as PresetName[], 'preset') ?? 'paper';
-    const { initBackend } = await import('../backend');
+    const { initBackend } = await import('tfjs-wasm-train');
     await initBackend({ quiet: true });
     const { modelConfig } = await import('../model/config');
     const { buildHourglass, officialReportedParamCount } = await import('../model/hourglass');

@@ -21,7 +21,7 @@ export const predict: Command = {
     const size = await imageSize(image);
     const rect = boxOption(v.box, size);
     const out = outputBesideCheckpoint(v.out, path.join(runDir, 'predict', path.basename(image).replace(/\.[^.]+$/, '')));
-    const { initBackend } = await import('../backend');
+    const { initBackend } = await import('tfjs-wasm-train');
     await initBackend();
     const { loadTrainedModel } = await import('../model/load');
     const { predictImage, writePrediction } = await import('../predict');

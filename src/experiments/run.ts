@@ -5,7 +5,7 @@
  */
 import { execSync } from 'child_process';
 import { createHash } from 'crypto';
-import { initBackend, backendInfo } from '../backend';
+import { initBackend, backendInfo } from 'tfjs-wasm-train';
 import { OFFICIAL_AUGMENT } from '../data/augment';
 import type { FaceDataset } from '../data/dataset';
 import { resolveSyntheticConfig, type SyntheticConfig, type SyntheticConfigInput } from '../data/synthetic/config';

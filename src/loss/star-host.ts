@@ -20,8 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
-import { hostKernelAvailable, hostKernelConfigs, registerOnce } from '../backend/host-memory';
-import { nativeKernels, type NativeKernels } from '../backend/native-addon';
+import { hostKernelAvailable, hostKernelConfigs, registerOnce, nativeKernels, type NativeKernels } from 'tfjs-wasm-train';
 import { gridAxis } from '../geometry/coords';
 import { SUM_CLAMP } from '../geometry/decode';
 import { COV_EPS, EMPTY_MASS } from '../geometry/distribution';
@@ -54,7 +53,7 @@ function momentsForward(h: Float32Array, out: Float32Array, B: number, H: number
   const xs = gridAxis(W);
   const ys = gridAxis(H);
   if (native) {
-    native.starMomentsForward(h, out, Int32Array.from([B, H, W, N]), xs, ys);
+    native.heatmapMoments(h, out, Int32Array.from([B, H, W, N]), xs, ys);
     return;
   }
   const rowMass = new Float64Array(H * N);
@@ -128,7 +127,7 @@ function momentsBackward(
   const xs = gridAxis(W);
   const ys = gridAxis(H);
   if (native) {
-    native.starMomentsBackward(dP, h, P, out, Int32Array.from([B, H, W, N]), xs, ys);
+    native.heatmapMomentsGrad(dP, h, P, out, Int32Array.from([B, H, W, N]), xs, ys);
     return;
   }
   // Per channel, the heatmap gradient is quadratic in (x, y): precompute per-x and per-y parts.

@@ -6,8 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; every module that trains imports this once.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { BatchNormParams } from './params';
-import { batchNormTrain } from '../backend/ops/batch-norm';
-import { convBias } from '../backend/ops/conv-bias';
+import { batchNormTrain, convBias } from 'tfjs-wasm-train';
 
 export const BN_EPS = 1e-5;
 /** PyTorch's BatchNorm momentum 0.1 (running = 0.9 running + 0.1 batch). */
@@ -39,7 +38,7 @@ function convPadding(pad: 'same' | 'valid' | number): 'same' | 'valid' | Pad4 {
 export function conv(
   x: tf.Tensor4D, p: { w: tf.Variable; b: tf.Variable }, stride = 1, pad: 'same' | 'valid' | number = 'same',
 ): tf.Tensor4D {
-  // One kernel with the bias on wasm + native addon (src/backend/ops/conv-bias.ts); conv2d + add elsewhere.
+  // One kernel with the bias on wasm + native addon (tfjs-wasm-train's convBias); conv2d + add elsewhere.
   return convBias(x, p.w as tf.Tensor4D, p.b as tf.Tensor1D, stride, convPadding(pad));
 }
 

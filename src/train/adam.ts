@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
-import { ADAM_UPDATE_KERNEL, registerAdamKernel } from '../backend/ops/adam-fused';
+import { ADAM_UPDATE_KERNEL, registerAdamKernel } from 'tfjs-wasm-train';
 
 export interface AdamConfig {
   beta1: number;

@@ -18,7 +18,7 @@ import { loaderBatchProvider } from './loader-batches';
 import { decoderFor, makeObjective, needsHeatmapTargets, type LossSpec } from './objective';
 import { createProgress } from './progress';
 import { train, type ProgressReporterLike, type TrainConfig, type TrainResult } from './trainer';
-import type { BackendInfo } from '../backend';
+import type { BackendInfo } from 'tfjs-wasm-train';
 import { starHostAvailable } from '../loss/star-host';
 import { trainingLog } from '../runs/folder';
 

@@ -9,7 +9,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { initBackend } from '../backend';
+import { initBackend } from 'tfjs-wasm-train';
 import { CPU_AUGMENT, NO_AUGMENT, OFFICIAL_AUGMENT, sampleRng, type AugmentConfig } from '../data/augment';
 import type { FaceDataset } from '../data/dataset';
 import { openDataset, type RealFormat } from '../data/real';

@@ -1,5 +1,5 @@
 /** Child process for the signal test: trains a tiny model on random batches until a signal stops it. */
-import { initBackend } from '../../src/backend';
+import { initBackend } from 'tfjs-wasm-train';
 import { buildHourglass } from '../../src/model/hourglass';
 import { modelConfig } from '../../src/model/config';
 import { train, type BatchProvider, type HostBatch } from '../../src/train/trainer';

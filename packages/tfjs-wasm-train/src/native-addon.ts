@@ -1,0 +1,98 @@
+/**
+ * The optional native kernels (native/tfjs_wasm_train.cc, built by scripts/build-native.sh at install time):
+ * convolution forward/backward through OpenBLAS and training batch norm, called by the wasm backend's kernels on
+ * views of the wasm heap (no copies). Absent addon = the wasm kernels; `TFJS_WASM_TRAIN_NATIVE=0` (or `STAR_NATIVE=0`)
+ * turns it off.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { readEnv } from './env';
+
+export interface ConvDims {
+  B: number; H: number; W: number; Cin: number; kh: number; kw: number; Cout: number;
+  sh: number; sw: number; dh: number; dw: number; pt: number; pl: number; oh: number; ow: number;
+}
+
+export interface NativeKernels {
+  conv2dForward(x: Float32Array, filter: Float32Array, y: Float32Array, dims: Int32Array): void;
+  /** conv2dForward + bias[Cout] on every output position, in the same pass. */
+  conv2dBiasForward(x: Float32Array, filter: Float32Array, y: Float32Array, dims: Int32Array, bias: Float32Array): void;
+  /** out[c] = Σ over rows of dy[r, c] (a bias gradient). */
+  columnSums(dy: Float32Array, out: Float32Array, rows: number, C: number): void;
+  /** out = dy where x > 0, else 0. */
+  reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array, n: number): void;
+  /** out = a + b elementwise (same shapes). */
+  addSame(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;
+  /** Max-pool gradient, cpu-backend rule (first strictly largest in-bounds input); dims B,H,W,C,OH,OW,fh,fw,sh,sw,padTop,padLeft. */
+  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, dims: Int32Array): void;
+  /** Gradient of k×k nearest-neighbour up-sampling (block sums of dy); dims B,H,W,C,k of the input. */
+  upsampleGrad(dy: Float32Array, dx: Float32Array, dims: Int32Array): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, dims: Int32Array): void;
+  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, dims: Int32Array): void;
+  /** relu = 1: the output is relu(batch norm). */
+  bnForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, n: number, C: number, eps: number, relu: number): void;
+  /** reluOut: the fused-ReLU output, whose zeros mask dy (null without ReLU). */
+  bnGradParams(x: Float32Array, mean: Float32Array, variance: Float32Array, dy: Float32Array, dgamma: Float32Array, dbeta: Float32Array, n: number, C: number, eps: number, reluOut: Float32Array | null): void;
+  bnGradX(x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, dy: Float32Array, dmean: Float32Array, dvariance: Float32Array, dx: Float32Array, n: number, C: number, eps: number, reluOut: Float32Array | null): void;
+  // Host reductions: not tfjs kernels but plain functions on Float32Arrays, for a caller's own host kernels
+  // (host-memory.ts); native only (keep a JS version for when the addon is absent).
+  /**
+   * Per-channel moments of heatmaps h [B,H,W,N] (shape) on grid axes xs [W], ys [H] -> stats [B,N,7]:
+   * S = Σh, Mx = Σh·x, My = Σh·y, Cxx = Σh·(x−mx)², Cyy = Σh·(y−my)², Cxy = Σh·(x−mx)(y−my), Q = Σh², where
+   * (mx, my) = (Mx, My)/S (S + 1 when S ≤ 0); float64 accumulators, the scatter from row/column marginals.
+   */
+  heatmapMoments(h: Float32Array, stats: Float32Array, shape: Int32Array, xs: Float32Array, ys: Float32Array): void;
+  /** dh from dStats [B,N,7]: gS + gMx·x + gMy·y + gCxx·(x−mx)² + gCyy·(y−my)² + gCxy·(x−mx)(y−my) + 2·gQ·h. */
+  heatmapMomentsGrad(dStats: Float32Array, h: Float32Array, stats: Float32Array, dh: Float32Array, shape: Int32Array, xs: Float32Array, ys: Float32Array): void;
+  /**
+   * Threads the native kernels split their work over (our pool; OpenBLAS itself stays single-threaded). Jobs under
+   * `minWork` multiply-adds (default 1.5e5) stay on the calling thread; tests pass 0 to split everything.
+   */
+  setThreads(n: number, minWork?: number): void;
+  getThreads(): number;
+}
+
+/** Every function of NativeKernels, checked when the addon loads. */
+export const NATIVE_FUNCTIONS: ReadonlyArray<keyof NativeKernels> = [
+  'conv2dForward', 'conv2dBiasForward', 'columnSums', 'reluGrad', 'addSame', 'maxPoolGrad', 'upsampleGrad', 'conv2dBackpropFilter',
+  'conv2dBackpropInput', 'bnForward', 'bnGradParams', 'bnGradX', 'heatmapMoments', 'heatmapMomentsGrad', 'setThreads', 'getThreads',
+];
+
+export const NATIVE_ADDON_PATH = path.resolve(__dirname, '..', 'build', 'tfjs_wasm_train.node');
+/** The build script's last outcome line (why the addon is missing, when it is). */
+const BUILD_OUTCOME_PATH = path.resolve(__dirname, '..', 'build', 'outcome.txt');
+
+function notBuiltReason(): string {
+  const outcome = fs.existsSync(BUILD_OUTCOME_PATH)
+    ? fs.readFileSync(BUILD_OUTCOME_PATH, 'utf8').trim().replace(/^\[tfjs-wasm-train\] /, '')
+    : 'the build script has not run';
+  return `not built (${outcome}; npm rebuild tfjs-wasm-train)`;
+}
+
+let cached: { kernels: NativeKernels | null; reason: string } | undefined;
+
+/** The addon, or null with the reason (not built, disabled, failed to load). Loaded once. */
+export function nativeKernels(): { kernels: NativeKernels | null; reason: string } {
+  if (cached) return cached;
+  const off = readEnv('native');
+  if (off?.value.trim() === '0') cached = { kernels: null, reason: `disabled (${off.name}=0)` };
+  else if (!fs.existsSync(NATIVE_ADDON_PATH)) cached = { kernels: null, reason: notBuiltReason() };
+  else {
+    try {
+      const mod = require(NATIVE_ADDON_PATH) as Record<string, unknown>;
+      // A build from an older checkout (e.g. after a pull without `npm ci`) lacks newer functions: use none of it.
+      const missing = NATIVE_FUNCTIONS.filter((f) => typeof mod[f] !== 'function');
+      cached = missing.length
+        ? { kernels: null, reason: `stale build (no ${missing.join(', ')}; npm rebuild tfjs-wasm-train)` }
+        : { kernels: mod as unknown as NativeKernels, reason: 'OpenBLAS conv, batch norm, pooling + up-sampling gradients, add' };
+    } catch (e) {
+      cached = { kernels: null, reason: `failed to load: ${(e as Error).message.split('\n')[0]}` };
+    }
+  }
+  return cached;
+}
+
+/** The packed Int32Array the addon's conv functions take. */
+export function packConvDims(d: ConvDims): Int32Array {
+  return Int32Array.from([d.B, d.H, d.W, d.Cin, d.kh, d.kw, d.Cout, d.sh, d.sw, d.dh, d.dw, d.pt, d.pl, d.oh, d.ow]);
+}

@@ -1,0 +1,189 @@
+/**
+ * Backend selection: the whole ladder with stand-in modules (no native package can install here), env parsing,
+ * forced-backend errors, withBackend. The threaded wasm path runs in child processes (test/backend-threads.test.ts).
+ */
+import { test, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { formatBackendInfo, resolveBackendOptions, selectBackend, withBackend, type BackendOptions } from '../src/backend';
+import { nativeKernels } from '../src/native-addon';
+import * as os from 'os';
+
+const notFound = (name: string) => Object.assign(new Error(`Cannot find module '${name}'`), { code: 'MODULE_NOT_FOUND' });
+
+/** A fake native package: loading it registers a working 'tensorflow' backend, as the real one does. */
+function fakeNative(name: string, backendFactory: () => tf.KernelBackend = () => new MathBackendCPU()) {
+  return () => {
+    // The real package registers a backend *and* its kernels; borrow the cpu kernels under the name 'tensorflow'.
+    for (const k of tf.getKernelsForBackend('cpu')) {
+      if (tf.getKernel(k.kernelName, 'tensorflow') == null) tf.registerKernel({ ...k, backendName: 'tensorflow' });
+    }
+    tf.registerBackend('tensorflow', backendFactory);
+    return { version: '4.22.0', name };
+  };
+}
+
+/** Loader over a table of fakes; anything else is "not installed". */
+function loaderOf(table: Record<string, () => unknown>) {
+  const calls: string[] = [];
+  const loader = (name: string) => {
+    calls.push(name);
+    const f = table[name];
+    if (f == null) throw notFound(name);
+    return f();
+  };
+  return { loader, calls };
+}
+
+// Never start real pool threads in this file: the child-process tests own that path.
+const noThreads = async (): Promise<never> => { throw new Error('threaded wasm failed to start (test stand-in)'); };
+
+function base(extra: Partial<BackendOptions>): Partial<BackendOptions> {
+  return { threads: 2, quiet: true, cudaVisible: () => false, startThreaded: noThreads, ...extra };
+}
+
+afterEach(async () => {
+  if (tf.findBackendFactory('tensorflow') != null) tf.removeBackend('tensorflow');
+  if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu');
+});
+
+test('nothing native installed: auto lands on wasm, and says why for each rung', async () => {
+  const { loader, calls } = loaderOf({});
+  const info = await selectBackend(base({ loader }), {});
+  const native = nativeKernels();
+  assert.equal(info.name, 'wasm');
+  assert.equal(tf.getBackend(), 'wasm');
+  assert.deepEqual(calls, ['@tensorflow/tfjs-node'], 'the -gpu package is not even loaded without a CUDA device');
+  assert.match(info.reason, /tfjs-node-gpu skipped: no CUDA device visible/);
+  assert.match(info.reason, /@tensorflow\/tfjs-node not installed/);
+  if (native.kernels) {
+    // The 2 requested threads go to the native kernels' pool; threaded wasm is not even tried.
+    assert.equal(info.threads, 2);
+    assert.doesNotMatch(info.reason, /threaded wasm failed/);
+    assert.match(info.reason, /native kernels: .*, 2 threads/);
+  } else {
+    assert.equal(info.threads, 1);
+    assert.match(info.reason, /threaded wasm failed to start \(test stand-in\)/);
+  }
+  // With the native addon built (npm ci builds it where g++ and OpenBLAS exist) convolutions and batch norm run natively.
+  assert.deepEqual(info.customKernels, native.kernels
+    ? ['Conv2DBackpropFilter(native)', 'Conv2DBackpropInput(native)', 'MaxPoolGrad(native)', 'Identity', 'Tile', 'Sum', 'Mean', 'Conv2D(native)',
+      'ResizeNearestNeighborGrad(native)', 'Add(native)',
+      'BatchNormTrain(native)', 'Conv2DBias(native)', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)', 'Relu(grad)']
+    : ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)', 'Relu(grad)']);
+  assert.ok(info.reason.includes(`native kernels: ${native.reason}`), info.reason);
+  assert.match(formatBackendInfo(info), native.kernels ? /^\[backend\] wasm \(2 threads\) — / : /^\[backend\] wasm \(1 thread\) — /);
+});
+
+test('the danfojs stand-in (isStandIn) is never taken for native', async () => {
+  const { loader } = loaderOf({ '@tensorflow/tfjs-node': () => ({ isStandIn: true, ...tf }) });
+  const info = await selectBackend(base({ loader }), {});
+  assert.equal(info.name, 'wasm');
+  assert.match(info.reason, /stand-in/);
+});
+
+test('a package that loads but registers no tensorflow backend is not native', async () => {
+  const { loader } = loaderOf({ '@tensorflow/tfjs-node': () => ({ version: 'x' }) });
+  const info = await selectBackend(base({ loader }), {});
+  assert.equal(info.name, 'wasm');
+  assert.match(info.reason, /registered no 'tensorflow' backend/);
+});
+
+test('a binding that fails to load is reported with its error', async () => {
+  const { loader } = loaderOf({
+    '@tensorflow/tfjs-node': () => { throw new Error('The specified module could not be found.\n.../tfjs_binding.node'); },
+  });
+  const info = await selectBackend(base({ loader }), {});
+  assert.equal(info.name, 'wasm');
+  assert.match(info.reason, /@tensorflow\/tfjs-node failed to load \(The specified module could not be found\.\)/);
+});
+
+test('a registered tensorflow backend that fails to initialise is skipped', async () => {
+  const { loader } = loaderOf({
+    '@tensorflow/tfjs-node': fakeNative('tfjs-node', () => { throw new Error('libtensorflow.so missing'); }),
+  });
+  const info = await selectBackend(base({ loader }), {});
+  assert.equal(info.name, 'wasm');
+  assert.match(info.reason, /backend 'tensorflow' failed to initialise/);
+});
+
+test('a working tfjs-node is chosen when present', async () => {
+  const { loader } = loaderOf({ '@tensorflow/tfjs-node': fakeNative('tfjs-node') });
+  const info = await selectBackend(base({ loader }), {});
+  assert.equal(info.name, 'tensorflow');
+  assert.equal(tf.getBackend(), 'tensorflow');
+  assert.deepEqual(info.customKernels, []);
+});
+
+test('tfjs-node-gpu is chosen first when a CUDA device is visible', async () => {
+  const { loader, calls } = loaderOf({
+    '@tensorflow/tfjs-node-gpu': fakeNative('tfjs-node-gpu'), '@tensorflow/tfjs-node': fakeNative('tfjs-node'),
+  });
+  const info = await selectBackend(base({ loader, cudaVisible: () => true }), {});
+  assert.equal(info.name, 'tensorflow-gpu');
+  assert.deepEqual(calls, ['@tensorflow/tfjs-node-gpu']);
+});
+
+test('tfjs-node-gpu missing with CUDA visible falls to tfjs-node', async () => {
+  const { loader } = loaderOf({ '@tensorflow/tfjs-node': fakeNative('tfjs-node') });
+  const info = await selectBackend(base({ loader, cudaVisible: () => true }), {});
+  assert.equal(info.name, 'tensorflow');
+  assert.match(info.reason, /tfjs-node-gpu not installed/);
+});
+
+test('forced backends that cannot start throw instead of falling back', async () => {
+  const { loader } = loaderOf({ '@tensorflow/tfjs-node': () => ({ isStandIn: true }) });
+  await assert.rejects(selectBackend(base({ loader }), { TFJS_WASM_TRAIN_BACKEND: 'tensorflow' }),
+    /backend 'tensorflow' was requested but @tensorflow\/tfjs-node is the danfojs stand-in/);
+  await assert.rejects(selectBackend(base({ loader }), { TFJS_WASM_TRAIN_BACKEND: 'tensorflow-gpu' }),
+    /backend 'tensorflow-gpu' was requested but no CUDA device is visible/);
+  await assert.rejects(selectBackend(base({ loader }), { TFJS_WASM_TRAIN_BACKEND: 'wasm-threaded' }),
+    /backend 'wasm-threaded' was requested but threaded wasm failed to start/);
+  await assert.rejects(selectBackend(base({ loader, threads: 1 }), { TFJS_WASM_TRAIN_BACKEND: 'wasm-threaded' }),
+    /1 compute thread leaves no second thread/);
+});
+
+test('forced wasm and cpu start those backends', async () => {
+  const { loader, calls } = loaderOf({});
+  const w = await selectBackend(base({ loader }), { TFJS_WASM_TRAIN_BACKEND: 'wasm' });
+  assert.equal(w.name, 'wasm');
+  const c = await selectBackend(base({ loader }), { TFJS_WASM_TRAIN_BACKEND: 'cpu' });
+  assert.equal(c.name, 'cpu');
+  assert.equal(tf.getBackend(), 'cpu');
+  assert.deepEqual(calls, [], 'forced rungs do not probe native packages');
+});
+
+test('environment parsing: TFJS_WASM_TRAIN_BACKEND, TFJS_WASM_TRAIN_THREADS, explicit options win', () => {
+  assert.equal(resolveBackendOptions({}, { TFJS_WASM_TRAIN_BACKEND: ' WASM-Single ' }).backend, 'wasm-single');
+  assert.equal(resolveBackendOptions({}, {}).backend, 'auto');
+  assert.equal(resolveBackendOptions({}, { TFJS_WASM_TRAIN_BACKEND: ' ' }).backend, 'auto');
+  assert.equal(resolveBackendOptions({}, { TFJS_WASM_TRAIN_THREADS: '3' }).threads, 3);
+  assert.equal(resolveBackendOptions({ threads: 1 }, { TFJS_WASM_TRAIN_THREADS: '3' }).threads, 1);
+  assert.ok(resolveBackendOptions({}, {}).threads >= 1);
+  // The default: one compute thread per CPU (the native pool's with the addon, else XNNPACK's); the variable wins.
+  assert.equal(resolveBackendOptions({}, {}).threads, Math.max(1, os.cpus().length));
+  assert.throws(() => resolveBackendOptions({}, { TFJS_WASM_TRAIN_BACKEND: 'webgl' }), /TFJS_WASM_TRAIN_BACKEND="webgl" is not one of auto/);
+  assert.throws(() => resolveBackendOptions({}, { TFJS_WASM_TRAIN_THREADS: 'two' }), /TFJS_WASM_TRAIN_THREADS="two" must be an integer/);
+  assert.throws(() => resolveBackendOptions({}, { TFJS_WASM_TRAIN_THREADS: '0' }), /TFJS_WASM_TRAIN_THREADS="0"/);
+});
+
+test('environment parsing: the STAR-loss project\'s names are still read; the package\'s own name wins; errors name the variable read', () => {
+  assert.equal(resolveBackendOptions({}, { STAR_BACKEND: 'cpu' }).backend, 'cpu');
+  assert.equal(resolveBackendOptions({}, { STAR_THREADS: '3' }).threads, 3);
+  assert.equal(resolveBackendOptions({}, { TFJS_WASM_TRAIN_BACKEND: 'wasm', STAR_BACKEND: 'cpu' }).backend, 'wasm');
+  assert.equal(resolveBackendOptions({}, { TFJS_WASM_TRAIN_THREADS: '2', STAR_THREADS: '3' }).threads, 2);
+  assert.equal(resolveBackendOptions({}, { TFJS_WASM_TRAIN_THREADS: '', STAR_THREADS: '3' }).threads, 3);
+  assert.throws(() => resolveBackendOptions({}, { STAR_BACKEND: 'webgl' }), /STAR_BACKEND="webgl" is not one of auto/);
+  assert.throws(() => resolveBackendOptions({}, { STAR_THREADS: 'two' }), /STAR_THREADS="two" must be an integer/);
+});
+
+test('withBackend switches for the callback and restores after, also on error', async () => {
+  await selectBackend(base({ loader: loaderOf({}).loader }), { TFJS_WASM_TRAIN_BACKEND: 'wasm-single' });
+  const inside = await withBackend('cpu', () => tf.getBackend());
+  assert.equal(inside, 'cpu');
+  assert.equal(tf.getBackend(), 'wasm');
+  await assert.rejects(withBackend('cpu', () => { throw new Error('boom'); }), /boom/);
+  assert.equal(tf.getBackend(), 'wasm');
+  await assert.rejects(withBackend('no-such-backend', () => 1), /backend 'no-such-backend' did not start/);
+});
