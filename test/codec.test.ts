@@ -145,11 +145,10 @@ test('edge maps: a straight open edge gives exp(-d²/2σ²) across it and 1 on i
   assert.equal(catmullRom([[0, 0], [1, 0], [2, 0]], false, 5).length, 11);
 });
 
-test('real: codec round trip on WFLW test landmarks, as inter-ocular NME (official floor ≈ 1.4 %, consistent ≈ 0)', async (t) => {
-  const fs = await import('fs');
+test('real: codec round trip on WFLW test landmarks, as inter-ocular NME (official floor ≈ 1.4 %, consistent ≈ 0)', async () => {
   const path = await import('path');
-  const dir = ['../../shared/data', '/work/shared/data'].map((p) => path.resolve(__dirname, p)).find((p) => fs.existsSync(p));
-  if (!dir) return t.skip('real samples not found (research-licensed, read in place only)');
+  const { requireShared } = await import('../src/config/shared');
+  const dir = requireShared('data');
   const { readWflwAttributeLists } = await import('../src/data/formats/wflw');
   const { cropMatrix, invertAffine, transformPoints } = await import('../src/data/crop');
   const faces = readWflwAttributeLists(path.join(dir, 'wflw-test-annotations'), { checkImages: false }).filter((_, i) => i % 20 === 0);

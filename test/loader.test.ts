@@ -12,9 +12,9 @@ import { cropMatrix, transformPoints } from '../src/data/crop';
 import { NO_AUGMENT } from '../src/data/augment';
 import { cocoDataset } from '../src/data/formats/coco';
 import type { Sample } from '../src/data/sample';
+import { requireShared } from '../src/config/shared';
 
-const REAL = fs.existsSync(path.resolve(__dirname, '..', '..', 'shared', 'data')) ? path.resolve(__dirname, '..', '..', 'shared', 'data') : '/work/shared/data';
-const skipReal = fs.existsSync(REAL) ? false : `real samples not found at ${REAL}`;
+const real = (rel: string): string => path.join(requireShared('data'), rel);
 
 const S = 64;
 /** Synthetic faces: a linear-ramp image (so pixel values are predictable) and a 29-point ring. */
@@ -123,8 +123,8 @@ test('a loader that is never closed does not keep the process alive', () => {
   assert.match(r.stdout, /batch 1/);
 });
 
-test('real: mmpose WFLW sample through the loader (paths decoded in a worker), heatmaps decode to the crop landmarks', { skip: skipReal }, async () => {
-  const ds = cocoDataset(path.join(REAL, 'real-faces/wflw/test_wflw.json'), { warn: () => {} });
+test('real: mmpose WFLW sample through the loader (paths decoded in a worker), heatmaps decode to the crop landmarks', async () => {
+  const ds = cocoDataset(real('real-faces/wflw/test_wflw.json'), { warn: () => {} });
   const c = createCodec(ds.scheme, { inputSize: 128 });
   const l = createLoader(ds, { codec: c, batchSize: 4, seed: 3, workers: 1, heatmaps: true });
   const [b] = await collect(l.epoch(0));

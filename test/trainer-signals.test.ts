@@ -11,19 +11,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from 'tfjs-wasm-train';
 import { buildHourglass } from '../src/model/hourglass';
 import { modelConfig } from '../src/model/config';
-import { train, type BatchProvider, type HostBatch } from '../src/train/trainer';
+import { train, type BatchProvider } from '../src/train/trainer';
+import type { Batch } from '../src/data/loader';
 import { makeObjective } from '../src/train/objective';
 import { Rng } from '../src/util/random';
 
 function randomBatches(onGet?: (step: number) => void): BatchProvider {
   const S = 64, N = 98, B = 2;
   return {
-    async get(step: number): Promise<HostBatch> {
+    async get(step: number): Promise<Batch> {
       onGet?.(step);
       const r = Rng.derive(9, step);
       const images = Float32Array.from({ length: B * S * S * 3 }, () => r.uniform(-1, 1));
       const targets = Float32Array.from({ length: B * N * 2 }, () => r.uniform(-0.6, 0.6));
-      return { batchSize: B, images, targets, visible: new Float32Array(B * N).fill(1) };
+      return { size: B, indices: new Int32Array(B), images, targets, visible: new Float32Array(B * N).fill(1) };
     },
     async close() {},
   };

@@ -7,7 +7,7 @@ import type { FaceDataset } from '../data/dataset';
 import type { HeatmapCodec } from '../data/codec';
 import type { AugmentConfig } from '../data/augment';
 import { createLoader, type Batch } from '../data/loader';
-import type { BatchProvider, HostBatch } from './trainer';
+import type { BatchProvider } from './trainer';
 
 export interface BatchOptions {
   codec: HeatmapCodec;
@@ -16,7 +16,7 @@ export interface BatchOptions {
   batchSize: number;
   /** Gaussian heatmap targets (heatmap losses). */
   heatmaps: boolean;
-  /** AAM targets: point maps (the codec's Gaussian point maps) and edge maps (codec created with edgeMaps: true). */
+  /** AAM targets: the Gaussian point maps (as `heatmaps`) and edge maps (codec created with edgeMaps: true). */
   aam?: boolean;
   /** Worker threads preparing batches (0 = on the training thread). */
   workers: number;
@@ -39,18 +39,12 @@ export function loaderBatchProvider(data: FaceDataset, o: BatchOptions): BatchPr
   };
   return {
     batchesPerEpoch: perEpoch,
-    async get(step: number): Promise<HostBatch> {
+    async get(step: number): Promise<Batch> {
       if (!iter || step !== nextStep || step % perEpoch === 0) await open(step);
       const r = await iter!.next();
       if (r.done) throw new Error(`loader ended early at step ${step}`);
       nextStep = step + 1;
-      const b = r.value;
-      return {
-        batchSize: b.size, images: b.images, targets: b.targets, visible: b.visible,
-        heatmaps: o.heatmaps ? b.heatmaps : undefined,
-        pointmaps: o.aam ? b.heatmaps : undefined,
-        edgemaps: o.aam ? b.edgemaps : undefined,
-      };
+      return r.value;
     },
     async close() {
       await iter?.return(undefined);

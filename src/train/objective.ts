@@ -79,8 +79,8 @@ export function makeObjective(spec: LossSpec): Objective {
     out.heatmaps.forEach((heat, i) => {
       let l = tf.mul(perStack(heat, batch), model.stackWeights[i]) as tf.Scalar;
       if (out.pointmaps && out.edgemaps) {
-        if (!batch.pointmaps || !batch.edgemaps) throw new Error('AAM model: the loader must provide point-map and edge-map targets');
-        const aam = tf.add(adaptiveWing(out.pointmaps[i], batch.pointmaps), adaptiveWing(out.edgemaps[i], batch.edgemaps));
+        if (!batch.heatmaps || !batch.edgemaps) throw new Error('AAM model: the loader must provide point-map (heatmaps) and edge-map targets');
+        const aam = tf.add(adaptiveWing(out.pointmaps[i], batch.heatmaps), adaptiveWing(out.edgemaps[i], batch.edgemaps));
         l = tf.add(l, tf.mul(aam, AAM_HEAD_WEIGHT * model.stackWeights[i])) as tf.Scalar;
       }
       total = tf.add(total, l) as tf.Scalar;

@@ -15,30 +15,21 @@ import { learningRate, OFFICIAL_SCHEDULE, ScheduleConfig } from './schedule';
 import { assignVariables, checkpointExists, loadCheckpoint, saveCheckpoint } from '../model/checkpoint';
 import { createProgress, ProgressReporter } from './progress';
 import { trainingLog } from '../runs/folder';
+import type { Batch } from '../data/loader';
 
-/** One training batch on the host, as the data loader produces it (NHWC, see src/geometry/coords.ts). */
-export interface HostBatch {
-  images: Float32Array; // [B, S, S, 3], normalised to [-1, 1]
-  targets: Float32Array; // [B, N, 2], (x, y) on the STAR grid of the heatmap
-  heatmaps?: Float32Array; // [B, H, W, N] Gaussian targets (heatmap losses)
-  pointmaps?: Float32Array; // [B, H, W, N] AAM point targets
-  edgemaps?: Float32Array; // [B, H, W, E] AAM edge targets
-  visible: Float32Array; // [B, N]
-  batchSize: number;
-}
-
+/** A loader batch (src/data/loader-core.ts, the one owner of the batch layout) uploaded to the backend. */
 export interface DeviceBatch {
   images: tf.Tensor4D;
   targets: tf.Tensor3D;
+  /** Gaussian point maps: the heatmap losses' targets and the AAM point heads' targets. */
   heatmaps?: tf.Tensor4D;
-  pointmaps?: tf.Tensor4D;
   edgemaps?: tf.Tensor4D;
   visible: tf.Tensor2D;
 }
 
 /** Deterministic batches by step index; implementations prefetch off the training thread. */
 export interface BatchProvider {
-  get(step: number): Promise<HostBatch>;
+  get(step: number): Promise<Batch>;
   /** Batches per epoch, when the provider has epochs (for progress display). */
   batchesPerEpoch?: number;
   close(): Promise<void>;
@@ -117,9 +108,9 @@ export interface TrainResult {
   msPerStep: number;
 }
 
-export function toDevice(b: HostBatch, model: HourglassModel): DeviceBatch {
+export function toDevice(b: Batch, model: HourglassModel): DeviceBatch {
   const { inputSize: S, heatmapSize: H, numPoints: N, numEdges: E } = model.config;
-  const B = b.batchSize;
+  const B = b.size;
   const check = (name: string, arr: Float32Array | undefined, n: number) => {
     if (arr && arr.length !== n) throw new Error(`batch field "${name}" has ${arr.length} values, expected ${n} for batch ${B} and model ${S}px/${H}px/${N} points`);
   };
@@ -127,20 +118,18 @@ export function toDevice(b: HostBatch, model: HourglassModel): DeviceBatch {
   check('targets', b.targets, B * N * 2);
   check('heatmaps', b.heatmaps, B * H * H * N);
   check('visible', b.visible, B * N);
-  check('pointmaps', b.pointmaps, B * H * H * N);
   check('edgemaps', b.edgemaps, B * H * H * E);
   return {
     images: tf.tensor4d(b.images, [B, S, S, 3]),
     targets: tf.tensor3d(b.targets, [B, N, 2]),
     heatmaps: b.heatmaps ? tf.tensor4d(b.heatmaps, [B, H, H, N]) : undefined,
-    pointmaps: b.pointmaps ? tf.tensor4d(b.pointmaps, [B, H, H, N]) : undefined,
     edgemaps: b.edgemaps ? tf.tensor4d(b.edgemaps, [B, H, H, E]) : undefined,
     visible: tf.tensor2d(b.visible, [B, N]),
   };
 }
 
 function disposeBatch(b: DeviceBatch): void {
-  for (const t of [b.images, b.targets, b.heatmaps, b.pointmaps, b.edgemaps, b.visible]) t?.dispose();
+  for (const t of [b.images, b.targets, b.heatmaps, b.edgemaps, b.visible]) t?.dispose();
 }
 
 export async function train(

@@ -2,13 +2,14 @@
 import { initBackend } from 'tfjs-wasm-train';
 import { buildHourglass } from '../../src/model/hourglass';
 import { modelConfig } from '../../src/model/config';
-import { train, type BatchProvider, type HostBatch } from '../../src/train/trainer';
+import { train, type BatchProvider } from '../../src/train/trainer';
+import type { Batch } from '../../src/data/loader';
 import { makeObjective } from '../../src/train/objective';
 
 (async () => {
   await initBackend({ quiet: true });
   const S = 64, N = 98, B = 2;
-  const batch: HostBatch = { batchSize: B, images: new Float32Array(B * S * S * 3).fill(0.1), targets: new Float32Array(B * N * 2), visible: new Float32Array(B * N).fill(1) };
+  const batch: Batch = { size: B, indices: new Int32Array(B), images: new Float32Array(B * S * S * 3).fill(0.1), targets: new Float32Array(B * N * 2), visible: new Float32Array(B * N).fill(1) };
   // Always ready: the batch promise resolves without the event loop turning, as with a prefetching loader.
   const batches: BatchProvider = { get: async () => batch, close: async () => {} };
   const model = buildHourglass(modelConfig('cpu-tiny'), { seed: 1 });

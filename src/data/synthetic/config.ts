@@ -3,7 +3,6 @@
  * The resolved config (defaults filled in) is hashed to name the cache folder, so any change regenerates.
  */
 import { createHash } from 'crypto';
-import type { Profile } from '../../config/profile';
 
 /** Bump when the generator's output changes for the same config (invalidates every cache). */
 export const GENERATOR_VERSION = 1;
@@ -102,13 +101,6 @@ export type SyntheticConfigInput = Partial<Omit<SyntheticConfig, 'counts' | 'pos
   counts?: Partial<Record<Split, number>>;
   pose?: Partial<PoseConfig>;
   ambiguity?: Partial<AmbiguityConfig>;
-};
-
-/** Split sizes per run profile (smoke: code paths in seconds; full: WFLW-like 7500 train / 2500 test). */
-export const PROFILE_COUNTS: Record<Profile, Record<Split, number>> = {
-  smoke: { train: 64, val: 16, test: 32 },
-  quick: { train: 4000, val: 400, test: 1000 },
-  full: { train: 7500, val: 500, test: 2500 },
 };
 
 /** Fill defaults and validate; errors name the offending field. */
