@@ -12,6 +12,7 @@ import { CPU_AUGMENT, type AugmentConfig } from '../data/augment';
 import { OFFICIAL_SCHEDULE } from '../train/schedule';
 import { resolveOptions } from '../loss/star-options';
 import { findJsonSyntaxError } from '../util/json-syntax';
+import type { GridAnalysis } from '../runs/aggregate';
 import * as fs from 'fs';
 
 export interface ArmSpec {
@@ -51,6 +52,11 @@ export interface ExperimentSpec {
   dataSeed?: 'run';
   /** Validation faces per evaluation: a number, or 'all' (the whole split). Default 200. */
   valFaces?: number | 'all';
+  /**
+   * The analysis, declared before any run: primary comparisons (one Holm family on the clean-truth NME), the
+   * equivalence margin (NME points) and α. Absent: every comparison is secondary, margin 0.5 points, α 0.05.
+   */
+  analysis?: GridAnalysis;
 }
 
 export interface ProfileScale {
@@ -140,6 +146,17 @@ export function validateSpec(spec: ExperimentSpec, source = '<spec>'): Experimen
     if (a.stepsScale !== undefined && !(Number.isFinite(a.stepsScale) && a.stepsScale > 0)) fail(`arms[${i}].stepsScale`, `expected a number > 0, got ${JSON.stringify(a.stepsScale)}`);
   });
   if (!Array.isArray(spec.seeds) || spec.seeds.length === 0 || spec.seeds.some((s) => !Number.isInteger(s))) fail('seeds', 'expected a non-empty list of integers');
+  if (spec.analysis !== undefined) {
+    const an = spec.analysis;
+    if (!an || typeof an !== 'object') fail('analysis', 'expected an object { margin, alpha?, primary? }');
+    if (!(typeof an.margin === 'number' && an.margin > 0 && Number.isFinite(an.margin))) fail('analysis.margin', `expected NME points > 0, got ${JSON.stringify(an.margin)}`);
+    if (an.alpha !== undefined && !(an.alpha > 0 && an.alpha < 1)) fail('analysis.alpha', `expected a number in (0, 1), got ${JSON.stringify(an.alpha)}`);
+    (an.primary ?? []).forEach((p, i) => {
+      for (const k of ['baseline', 'arm'] as const) if (!ids.has(p[k])) fail(`analysis.primary[${i}].${k}`, `unknown arm "${p[k]}"`);
+      if (p.versus) for (const k of ['baseline', 'arm'] as const) if (!ids.has(p.versus[k])) fail(`analysis.primary[${i}].versus.${k}`, `unknown arm "${p.versus[k]}"`);
+      if (!/^[a-z0-9][a-z0-9.-]*$/.test(p.id ?? '')) fail(`analysis.primary[${i}].id`, 'expected lower-case letters, digits, dots and dashes');
+    });
+  }
   (spec.comparisons ?? []).forEach(([a, b], i) => {
     if (!ids.has(a)) fail(`comparisons[${i}][0]`, `unknown arm "${a}"`);
     if (!ids.has(b)) fail(`comparisons[${i}][1]`, `unknown arm "${b}"`);
@@ -177,6 +194,7 @@ export function readSpecFile(file: string): ExperimentSpec {
     ...(r.profiles === undefined ? {} : { profiles: r.profiles }),
     ...(r.dataSeed === undefined ? {} : { dataSeed: r.dataSeed }),
     ...(r.valFaces === undefined ? {} : { valFaces: r.valFaces }),
+    ...(r.analysis === undefined ? {} : { analysis: r.analysis }),
   };
   return validateSpec(spec, file);
 }

@@ -6,7 +6,7 @@
 import * as path from 'path';
 import { profileLabel, type Profile } from '../config/profile';
 import type { ExperimentSpec } from '../experiments/spec';
-import { aggregateExperiment, type ArmResults, type ExperimentResults } from '../runs/aggregate';
+import { aggregateExperiment, type ArmResults, type ExperimentResults, type PairedComparison } from '../runs/aggregate';
 import type { SeedStats } from '../runs/stats';
 import { writeJsonAtomic } from '../util/files';
 import { writeTable, type Row } from './table';
@@ -39,13 +39,27 @@ export interface ArmRow {
   msPerStep: number;
 }
 
+/** One paired comparison; every number is in NME percentage points (arm − baseline: negative = arm better). */
 export interface ComparisonRow {
+  family: 'primary' | 'secondary';
+  comparison: string;
   baseline: string;
   arm: string;
   metric: string;
-  meanDiff: number;
-  ci95: string;
   n: number;
+  meanDiff: number;
+  /** Sample sd of the per-seed differences (null with one seed). */
+  sdDiff: number | null;
+  /** Plain 95% t interval, uncorrected. */
+  ci95: string;
+  /** Holm-adjusted two-sided p within the family, and the interval at the level Holm tests this comparison at. */
+  pHolm: number | null;
+  intervalHolm: string;
+  /** TOST p against ±margin (equivalence claimed below α/m). */
+  margin: number;
+  pTost: number | null;
+  /** Minimum detectable effect at 80% power and the family's α/m, from the observed sd. */
+  mde: number | null;
   verdict: string;
 }
 
@@ -66,15 +80,36 @@ export function experimentTables(spec: ExperimentSpec, profile: Profile, results
     nmeMean: a.nme.n ? a.nme.mean : NaN, nmeCleanMean: a.nmeClean.n ? a.nmeClean.mean : null,
     msPerStep: a.msPerStep.n ? a.msPerStep.mean : NaN,
   }));
-  const comparisons = results.comparisons.map(({ baseline, arm, metric, difference: d }): ComparisonRow => ({
-    baseline, arm, metric: METRIC_LABEL[metric], meanDiff: Number((100 * d.mean).toFixed(3)),
-    ci95: Number.isNaN(d.lo) ? `n/a (${d.n} seed)` : `[${(100 * d.lo).toFixed(3)}, ${(100 * d.hi).toFixed(3)}]`,
-    n: d.n,
-    verdict: d.verdict === 'b lower' ? `${arm} lower (better)` : d.verdict === 'b higher' ? `${arm} higher (worse)` : 'no detectable difference',
-  }));
+  const comparisons = results.comparisons.map(comparisonRow);
   return {
     experiment: spec.name, title: spec.title, question: spec.question, profile, label: profileLabel(profile),
     arms, comparisons, missing: results.missing,
+  };
+}
+
+const points = (v: number, digits = 3): number | null => (Number.isFinite(v) ? Number((100 * v).toFixed(digits)) : null);
+const interval = ([lo, hi]: [number, number]): string => (Number.isFinite(lo) ? `[${(100 * lo).toFixed(3)}, ${(100 * hi).toFixed(3)}]` : 'n/a');
+const pValue = (p: number): number | null => (Number.isFinite(p) ? Number(p.toPrecision(3)) : null);
+
+/** The verdict in words: a difference, equivalence within the margin, inconclusive with its MDE, or not testable. */
+export function verdictText(c: PairedComparison): string {
+  const r = c.inference;
+  switch (r.verdict) {
+    case 'b lower': return `${c.arm} lower (better)`;
+    case 'b higher': return `${c.arm} higher (worse)`;
+    case 'equivalent': return `equivalent within ±${(100 * c.margin).toFixed(2)} points`;
+    case 'inconclusive': return `inconclusive (detectable: ${(100 * r.mde).toFixed(2)} points)`;
+    case 'not testable': return `not testable (n = ${r.test.n})`;
+  }
+}
+
+function comparisonRow(c: PairedComparison): ComparisonRow {
+  const r = c.inference;
+  return {
+    family: c.family, comparison: c.label, baseline: c.baseline, arm: c.arm, metric: METRIC_LABEL[c.metric], n: r.test.n,
+    meanDiff: points(r.test.mean)!, sdDiff: points(r.test.sd), ci95: interval([c.difference.lo, c.difference.hi]),
+    pHolm: pValue(r.pHolm), intervalHolm: interval(r.intervalHolm), margin: Number((100 * c.margin).toFixed(3)),
+    pTost: pValue(r.pTost), mde: points(r.mde), verdict: verdictText(c),
   };
 }
 
@@ -91,7 +126,11 @@ export function summariseExperiment(spec: ExperimentSpec, profile: Profile, resu
   writeJsonAtomic(path.join(dir, `${spec.name}.json`), tables);
   const note = `${spec.title} — ${profileLabel(profile)}; NME in % of the inter-ocular distance (WFLW-98 layout), mean ± std over seeds.`;
   writeTable(armTableRows(tables), path.join(dir, `${spec.name}`), { title: note });
-  if (tables.comparisons.length) writeTable(tables.comparisons.map((c) => ({ ...c })), path.join(dir, `${spec.name}-paired`), { title: `${spec.title}: paired differences (arm − baseline, NME %), 95% t interval over seeds — ${profileLabel(profile)}` });
+  if (tables.comparisons.length) writeTable(tables.comparisons.map((c) => ({ ...c })), path.join(dir, `${spec.name}-paired`), {
+    title: `${spec.title}: paired differences (arm − baseline, NME percentage points; negative = arm better) over seeds — ${profileLabel(profile)}. ` +
+      'Holm-adjusted p and intervals within each family (primary: pre-registered; secondary: the rest, per metric); ' +
+      '"equivalent" only when TOST rejects ±margin at α/m; MDE = minimum detectable effect at 80% power.',
+  });
   return { tables, results };
 }
 

@@ -6,6 +6,7 @@
 import { finalEigen, readSummary, runDirFor } from './folder';
 import type { RunSummary } from './records';
 import { pairedDifference, seedStats, type PairedDifference, type SeedStats } from './stats';
+import { analyseFamily, type FamilyRow } from './inference';
 
 /** What names an experiment's runs: an experiment spec (experiments/spec.ts) is one. */
 export interface RunGrid {
@@ -14,7 +15,37 @@ export interface RunGrid {
   arms: { id: string; label: string }[];
   /** Pairs [baseline arm id, arm id]. */
   comparisons: [string, string][];
+  /** The pre-registered analysis (experiments/spec.ts ExperimentAnalysis); absent: the defaults below. */
+  analysis?: GridAnalysis;
 }
+
+/**
+ * How comparisons are judged. `primary` comparisons (declared before any run) form one Holm family on the clean-truth
+ * NME; the grid's other `comparisons` form a second family per metric. Margins and differences are in NME percentage
+ * points.
+ */
+export interface GridAnalysis {
+  /** Equivalence margin of TOST (NME points): "no difference" is claimed only within ±margin. */
+  margin: number;
+  /** Family-wise error rate. Default 0.05. */
+  alpha?: number;
+  primary?: PrimarySpec[];
+}
+
+/**
+ * One primary comparison: `arm` − `baseline` per seed, or with `versus`, the interaction
+ * (arm − baseline) − (versus.arm − versus.baseline) per seed (e.g. a gain at high ambiguity minus the same gain at none).
+ */
+export interface PrimarySpec {
+  id: string;
+  label: string;
+  baseline: string;
+  arm: string;
+  versus?: { baseline: string; arm: string };
+}
+
+/** Default margin for grids that declare none (the original grid): half an NME point. */
+export const DEFAULT_MARGIN = 0.5;
 
 /** One arm over its finished seeds. A metric's `values` are those of the runs that report it, in seed order. */
 export interface ArmResults {
@@ -38,13 +69,25 @@ export interface ArmResults {
   lambdaMax: SeedStats;
 }
 
-/** `arm` − `baseline` over the seeds both finished, on one test NME. */
+/** `arm` − `baseline` over the seeds both finished, on one test NME (fractions, like the arms' metrics). */
 export interface PairedComparison {
+  /** 'primary' (pre-registered, one Holm family) or 'secondary' (the grid's other comparisons, a family per metric). */
+  family: 'primary' | 'secondary';
+  /** Primary comparisons' id and label; for secondary ones `<arm> − <baseline>`. */
+  id: string;
+  label: string;
   baseline: string;
   arm: string;
+  /** Present for an interaction: the comparison subtracted per seed. */
+  versus?: { baseline: string; arm: string };
   metric: 'nmeClean' | 'nme';
   seeds: number[];
+  /** Plain 95% t interval of the mean difference (no multiplicity correction). */
   difference: PairedDifference;
+  /** Holm, TOST and MDE within the comparison's family (see runs/inference.ts). */
+  inference: FamilyRow;
+  /** The equivalence margin used, as a fraction (NME). */
+  margin: number;
 }
 
 export interface ExperimentResults {
@@ -90,20 +133,70 @@ export function aggregateExperiment(resultsRoot: string, grid: RunGrid): Experim
       lambdaMax: eigen('all.lambdaMax'),
     };
   });
-  const comparisons: PairedComparison[] = [];
-  for (const [a, b] of grid.comparisons) {
-    const ra = runs.get(a) ?? [];
-    const rb = runs.get(b) ?? [];
-    const seeds = ra.map((r) => r.seed).filter((seed) => rb.some((r) => r.seed === seed));
-    if (seeds.length === 0) continue;
-    for (const metric of ['nmeClean', 'nme'] as const) {
-      const value = (r: RunSummary) => (metric === 'nmeClean' ? r.test.clean?.nme : r.test.labels.nme);
-      const pick = (rs: FinishedRun[]) => seeds.map((seed) => value(rs.find((r) => r.seed === seed)!.summary) ?? NaN);
-      const va = pick(ra);
-      const vb = pick(rb);
-      if (va.some(Number.isNaN) || vb.some(Number.isNaN)) continue;
-      comparisons.push({ baseline: a, arm: b, metric, seeds, difference: pairedDifference(va, vb) });
-    }
-  }
+  const comparisons = [...primaryComparisons(grid, runs), ...secondaryComparisons(grid, runs)];
   return { experiment: grid.name, arms, comparisons, missing };
+}
+
+type Metric = PairedComparison['metric'];
+const metricValue = (r: RunSummary, metric: Metric): number => (metric === 'nmeClean' ? r.test.clean?.nme : r.test.labels.nme) ?? NaN;
+
+/** Per-seed values of an arm on the given seeds (NaN where a run lacks the metric). */
+function valuesOn(runs: Map<string, FinishedRun[]>, arm: string, seeds: number[], metric: Metric): number[] {
+  const rs = runs.get(arm) ?? [];
+  return seeds.map((seed) => {
+    const r = rs.find((x) => x.seed === seed);
+    return r ? metricValue(r.summary, metric) : NaN;
+  });
+}
+
+function finishedSeeds(runs: Map<string, FinishedRun[]>, arms: string[]): number[] {
+  const sets = arms.map((a) => new Set((runs.get(a) ?? []).map((r) => r.seed)));
+  return [...sets[0]].filter((s) => sets.every((x) => x.has(s))).sort((x, y) => x - y);
+}
+
+function analysisOf(grid: RunGrid): { margin: number; alpha: number } {
+  return { margin: (grid.analysis?.margin ?? DEFAULT_MARGIN) / 100, alpha: grid.analysis?.alpha ?? 0.05 };
+}
+
+/** One family: each entry's [a, b] per-seed values with b − a the compared difference; Holm/TOST/MDE together. */
+function judge(
+  entries: Array<Omit<PairedComparison, 'difference' | 'inference' | 'margin'> & { a: number[]; b: number[] }>, grid: RunGrid,
+): PairedComparison[] {
+  const { margin, alpha } = analysisOf(grid);
+  const rows = analyseFamily(entries.map((e) => [e.a, e.b] as const), { margin, alpha });
+  return entries.map(({ a, b, ...e }, i) => ({ ...e, difference: pairedDifference(a, b), inference: rows[i], margin }));
+}
+
+function primaryComparisons(grid: RunGrid, runs: Map<string, FinishedRun[]>): PairedComparison[] {
+  const primary = grid.analysis?.primary ?? [];
+  const entries = primary.flatMap((p) => {
+    const arms = [p.baseline, p.arm, ...(p.versus ? [p.versus.baseline, p.versus.arm] : [])];
+    const seeds = finishedSeeds(runs, arms);
+    if (seeds.length === 0) return [];
+    const v = (arm: string) => valuesOn(runs, arm, seeds, 'nmeClean');
+    const [base, arm] = [v(p.baseline), v(p.arm)];
+    if ([...base, ...arm].some(Number.isNaN)) return [];
+    // For an interaction, a = the subtracted gain and b = the gain, so b − a is the difference of differences.
+    const a = p.versus ? v(p.versus.arm).map((x, i) => x - v(p.versus!.baseline)[i]) : base;
+    const b = p.versus ? arm.map((x, i) => x - base[i]) : arm;
+    if (a.some(Number.isNaN)) return [];
+    return [{ family: 'primary' as const, id: p.id, label: p.label, baseline: p.baseline, arm: p.arm, versus: p.versus, metric: 'nmeClean' as const, seeds, a, b }];
+  });
+  return judge(entries, grid);
+}
+
+function secondaryComparisons(grid: RunGrid, runs: Map<string, FinishedRun[]>): PairedComparison[] {
+  const out: PairedComparison[] = [];
+  for (const metric of ['nmeClean', 'nme'] as const) {
+    const entries = grid.comparisons.flatMap(([baseline, arm]) => {
+      const seeds = finishedSeeds(runs, [baseline, arm]);
+      if (seeds.length === 0) return [];
+      const a = valuesOn(runs, baseline, seeds, metric);
+      const b = valuesOn(runs, arm, seeds, metric);
+      if ([...a, ...b].some(Number.isNaN)) return [];
+      return [{ family: 'secondary' as const, id: `${arm}-vs-${baseline}`, label: `${arm} − ${baseline}`, baseline, arm, metric, seeds, a, b }];
+    });
+    out.push(...judge(entries, grid));
+  }
+  return out;
 }
