@@ -77,3 +77,61 @@ export const REGIME_PILOT: ExperimentSpec = {
   ],
   comparisons: [['a-coord', 'c-star'], ['b-coord-value', 'c-star'], ['a-coord-clean', 'c-star-clean'], ['a-coord', 'b-coord-value']],
 };
+
+/** The regime's arms at one ambiguity level (ids suffixed by the level). */
+function regimeArms(level: keyof typeof AMBIGUITY, suffix: string): ArmSpec[] {
+  const data = { ambiguity: AMBIGUITY[level] };
+  return [
+    arm(`a-coord-${suffix}`, `A: smooth-L1 on the decoded mean (${suffix})`, REGIME_LOSSES.A, { data }),
+    arm(`b-coord-value-${suffix}`, `B: A + ω·(λ1+λ2) (${suffix})`, REGIME_LOSSES.B, { data }),
+    arm(`c-star-${suffix}`, `C: STAR, smooth-L1, ω = 1 (${suffix})`, REGIME_LOSSES.C, { data }),
+    arm(`d-star-detach-${suffix}`, `D: STAR, detach λ (ours), ω = 0 (${suffix})`, REGIME_LOSSES.D, { data }),
+  ];
+}
+
+/**
+ * The regime grid, pre-registered (decided before any of its runs; the pilot only fixed the run length):
+ * - metric: test NME against the CLEAN truth (1,000 faces, soft-argmax, inter-ocular), per seed;
+ * - primary comparisons, one Holm family at α = 0.025: C − A at high ambiguity (STAR vs its baseline), C − B at high
+ *   ambiguity (the re-weighting beyond the value term), and the interaction (C − A)_high − (C − A)_clean (does the gain
+ *   grow with the ambiguity?);
+ * - "no difference" only by TOST at ±0.2 NME points (α/m), every inconclusive verdict with its MDE;
+ * - seeds and stopping rule: stage 1 = seeds 1–8 (data seed = run seed, all arms paired by seed); if any primary
+ *   comparison is inconclusive at stage 1, stage 2 adds seeds 9–16 to every arm and the analysis is repeated on all 16;
+ *   each stage is tested at α = 0.025 (Bonferroni over the two looks), so the family-wise error stays ≤ 0.05;
+ * - one code version: the whole grid runs from one tagged commit (scripts/run-grid.sh), and tables refuse mixed runs.
+ */
+export const REGIME: ExperimentSpec = {
+  name: 'regime',
+  title: 'STAR in a regime where its mechanism can show (cpu-128, pose-dependent ambiguity)',
+  question: 'At an ambiguity the heatmap resolves, with structured (pose-dependent) label noise and converged runs: does STAR beat '
+    + 'smooth-L1 on the decoded mean, is the gain more than the value term ω·(λ1+λ2) alone, and does it grow with the ambiguity?',
+  data: { ...REGIME_DATA },
+  model: { preset: 'cpu-128' },
+  train: {},
+  seeds: [1, 2, 3, 4, 5, 6, 7, 8],
+  dataSeed: 'run',
+  valFaces: 'all',
+  profiles: {
+    smoke: { preset: 'cpu-128', steps: 8, evalEvery: 4, batchSize: 4, counts: { train: 32, val: 16, test: 16 }, seeds: [1, 2] },
+    quick: { ...FULL, steps: 800, evalEvery: 200, seeds: [1, 2], counts: { train: 1000, val: 200, test: 300 } },
+    full: { ...FULL, seeds: [1, 2, 3, 4, 5, 6, 7, 8] },
+  },
+  arms: [...regimeArms('poseHigh', 'high'), ...regimeArms('clean', 'clean')],
+  analysis: {
+    margin: 0.2,
+    alpha: 0.025,
+    primary: [
+      { id: 'star-vs-coord', label: 'C − A at high ambiguity (STAR vs smooth-L1)', baseline: 'a-coord-high', arm: 'c-star-high' },
+      { id: 'star-vs-value', label: 'C − B at high ambiguity (re-weighting beyond ω·Σλ)', baseline: 'b-coord-value-high', arm: 'c-star-high' },
+      {
+        id: 'gain-vs-ambiguity', label: '(C − A) at high − (C − A) at clean (does the gain grow with ambiguity?)',
+        baseline: 'a-coord-high', arm: 'c-star-high', versus: { baseline: 'a-coord-clean', arm: 'c-star-clean' },
+      },
+    ],
+  },
+  comparisons: [
+    ['a-coord-high', 'b-coord-value-high'], ['c-star-high', 'd-star-detach-high'], ['a-coord-high', 'd-star-detach-high'],
+    ['a-coord-clean', 'c-star-clean'], ['a-coord-clean', 'b-coord-value-clean'],
+  ],
+};

@@ -1,0 +1,73 @@
+/**
+ * Regenerates the README's numbers from results/ (src/report/readme.ts):
+ *
+ *   npm run readme                  rewrite the generated blocks of README.md
+ *   npm run readme -- --check       exit 1 when README.md differs from what the files say (the test runs this)
+ *   npm run readme -- --record-quick  first record the last quick main job (results/local/quick) as results/quick/main.json
+ */
+import { execSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { PROJECT_ROOT, resultsDir } from '../src/config/profile';
+import { EXPERIMENTS } from '../src/experiments/ablations';
+import { scaleSpec } from '../src/experiments/spec';
+import { readSummary, runDirFor } from '../src/runs/folder';
+import type { ExperimentTables } from '../src/report/experiment-tables';
+import { fillReadme, originalGridBlock, quickBlock, regimeBlock, speedBlock, type QuickRecord } from '../src/report/readme';
+import { writeJsonAtomic } from '../src/util/files';
+
+/** The first grid (cpu-tiny, 64 px, symmetric noise), kept for the record. */
+export const ORIGINAL_GRID = ['main', 'ablation-distance', 'ablation-omega', 'ablation-restriction', 'ablation-losses', 'ambiguity-sweep', 'ablation-aam'];
+
+const declared = (name: string): number => {
+  const s = scaleSpec(EXPERIMENTS[name], 'full');
+  return s.arms.length * s.seeds.length;
+};
+
+export function readmeBlocks(resultsRoot = resultsDir('full')): Record<string, string> {
+  const src = { resultsRoot };
+  return {
+    regime: regimeBlock(src, { pilot: declared('regime-pilot'), grid: declared('regime') }),
+    'original-grid': originalGridBlock(src, ORIGINAL_GRID),
+    quick: quickBlock(src),
+    speed: speedBlock(src),
+  };
+}
+
+function recordQuick(): void {
+  const root = resultsDir('quick');
+  const file = path.join(root, 'tables', 'main.json');
+  if (!fs.existsSync(file)) throw new Error(`${file}: no quick main job to record (run npm run main first)`);
+  const tables = JSON.parse(fs.readFileSync(file, 'utf8')) as ExperimentTables;
+  const spec = scaleSpec(EXPERIMENTS.main, 'quick');
+  const walls = spec.arms.map((a) => readSummary(runDirFor(root, spec, a, spec.seeds[0]))?.wallSeconds ?? NaN);
+  const commit = execSync('git rev-parse --short HEAD', { cwd: PROJECT_ROOT }).toString().trim();
+  const record: QuickRecord = {
+    commit, recordedAt: new Date().toISOString(), wallSeconds: walls.every(Number.isFinite) ? walls.reduce((s, v) => s + v, 0) : null, tables,
+  };
+  writeJsonAtomic(path.join(resultsDir('full'), 'quick', 'main.json'), record);
+  console.error(`readme: recorded the quick main job (${file}) at ${commit}`);
+}
+
+if (require.main === module) {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => !['--check', '--record-quick'].includes(a));
+  if (unknown.length || args.includes('--help')) {
+    console.error('usage: npm run readme [-- --check | --record-quick]');
+    process.exit(args.includes('--help') ? 0 : 2);
+  }
+  if (args.includes('--record-quick')) recordQuick();
+  const file = path.join(PROJECT_ROOT, 'README.md');
+  const before = fs.readFileSync(file, 'utf8');
+  const after = fillReadme(before, readmeBlocks());
+  if (args.includes('--check')) {
+    if (before !== after) {
+      console.error('README.md differs from what results/ says: run `npm run readme` and commit the result');
+      process.exit(1);
+    }
+    console.error('README.md: every generated block matches results/');
+  } else {
+    fs.writeFileSync(file, after);
+    console.error(before === after ? 'README.md: already up to date' : 'README.md: generated blocks rewritten');
+  }
+}

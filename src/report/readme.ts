@@ -1,0 +1,130 @@
+/**
+ * The README's numbers, generated from files (never typed by hand): each block between
+ * `<!-- generated:NAME -->` and `<!-- end generated:NAME -->` is rebuilt from results/ by `npm run readme`, and
+ * test/readme.test.ts fails when the committed README differs from what the files say.
+ *
+ * Blocks: `regime` (the pre-registered grid and its pilot), `original-grid` (the first grid, kept for the record),
+ * `quick` (the last recorded main job), `speed` (the last committed training-step benchmark).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { ExperimentTables, ComparisonRow } from './experiment-tables';
+import { toMarkdown, type Row } from './table';
+
+export interface ReadmeSources {
+  /** The committed results folder (results/). */
+  resultsRoot: string;
+}
+
+const readJson = <T>(file: string): T | null => (fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T) : null);
+
+function tablesOf(root: string, name: string): ExperimentTables | null {
+  return readJson<ExperimentTables>(path.join(root, 'tables', `${name}.json`));
+}
+
+const cleanRows = (t: ExperimentTables, family?: ComparisonRow['family']) =>
+  t.comparisons.filter((c) => c.metric.includes('clean') && (!family || c.family === family));
+
+function comparisonLine(c: ComparisonRow): string {
+  const sign = c.meanDiff > 0 ? '+' : '';
+  return `${c.comparison}: ${sign}${c.meanDiff.toFixed(2)} (Holm ${c.intervalHolm}, n = ${c.n}) — ${c.verdict}`;
+}
+
+/** The grid's runs that exist vs the runs it declares (status line for a grid still running). */
+function runCount(root: string, name: string): { done: number; started: number } {
+  const dir = path.join(root, 'runs', name);
+  if (!fs.existsSync(dir)) return { done: 0, started: 0 };
+  const runs = fs.readdirSync(dir).filter((d) => fs.statSync(path.join(dir, d)).isDirectory());
+  return { done: runs.filter((d) => fs.existsSync(path.join(dir, d, 'summary.json'))).length, started: runs.length };
+}
+
+export function regimeBlock(src: ReadmeSources, declaredRuns: { pilot: number; grid: number }): string {
+  const lines: string[] = [];
+  const pilot = tablesOf(src.resultsRoot, 'regime-pilot');
+  const pc = runCount(src.resultsRoot, 'regime-pilot');
+  lines.push(`**Pilot** (\`regime-pilot\`, ${pc.done} of ${declaredRuns.pilot} runs finished, \`results/tables/regime-pilot.md\`):`);
+  if (pilot && pilot.arms.some((a) => a.seeds > 0)) {
+    lines.push('', toMarkdown(pilot.arms.filter((a) => a.seeds > 0).map((a): Row => ({
+      arm: a.label, seeds: a.seeds, 'test NME % (clean truth)': a.nmeClean, 'test NME % (noisy labels)': a.nme,
+    }))));
+  } else lines.push('', 'no finished pilot run is committed yet.');
+  const grid = tablesOf(src.resultsRoot, 'regime');
+  const gc = runCount(src.resultsRoot, 'regime');
+  lines.push('', `**Grid** (\`regime\`, ${gc.done} of ${declaredRuns.grid} runs finished):`);
+  if (grid && cleanRows(grid, 'primary').length) {
+    lines.push('', toMarkdown(grid.arms.map((a): Row => ({ arm: a.label, seeds: a.seeds, 'test NME % (clean truth)': a.nmeClean }))));
+    lines.push('', 'Primary comparisons (pre-registered, Holm family, NME points, negative = STAR better):', '');
+    for (const c of cleanRows(grid, 'primary')) lines.push(`- ${comparisonLine(c)}`);
+  } else lines.push('', 'no primary comparison has paired runs yet: no verdict.');
+  return lines.join('\n');
+}
+
+/** One row per experiment of the original grid: arms (clean-truth NME) and every clean-truth comparison's verdict. */
+export function originalGridBlock(src: ReadmeSources, experiments: string[]): string {
+  const rows: Row[] = [];
+  for (const name of experiments) {
+    const t = tablesOf(src.resultsRoot, name);
+    if (!t) {
+      rows.push({ experiment: `\`${name}\``, 'test NME % (clean truth), mean ± sd over seeds': 'no tables', 'paired verdicts (NME points)': '' });
+      continue;
+    }
+    rows.push({
+      experiment: `\`${name}\``,
+      'test NME % (clean truth), mean ± sd over seeds': t.arms.map((a) => `${a.label}: ${a.nmeClean}`).join('; '),
+      'paired verdicts (NME points)': cleanRows(t).map(comparisonLine).join('; ') || '–',
+    });
+  }
+  return toMarkdown(rows);
+}
+
+export interface QuickRecord {
+  commit: string;
+  recordedAt: string;
+  wallSeconds: number | null;
+  tables: ExperimentTables;
+}
+
+export function quickBlock(src: ReadmeSources): string {
+  const q = readJson<QuickRecord>(path.join(src.resultsRoot, 'quick', 'main.json'));
+  if (!q) return 'No quick run is recorded (`npm run main`, then `npm run readme -- --record-quick`).';
+  const wall = q.wallSeconds === null ? '' : `, ${Math.floor(q.wallSeconds / 60)} min ${Math.round(q.wallSeconds % 60)} s of wall time`;
+  return [
+    `Recorded from the main job at commit ${q.commit} (${q.recordedAt.slice(0, 10)}${wall}; ${q.tables.label}, one seed — indicative only):`,
+    '',
+    toMarkdown(q.tables.arms.map((a): Row => ({ arm: a.label, 'test NME % (clean truth)': a.nmeClean, 'test NME % (noisy labels)': a.nme, decoder: a.decoder }))),
+  ].join('\n');
+}
+
+interface BenchSummaryRow { net: string; threads: number; tfjsMs: number; torchMs?: number; ratio?: number }
+interface BenchFile { date: string; host: { cpus: number; model: string; loadavg?: number[] }; batch: number; summary: BenchSummaryRow[] }
+
+export function speedBlock(src: ReadmeSources): string {
+  const dir = path.join(src.resultsRoot, 'bench');
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^train-step-.*\.json$/.test(f)).sort() : [];
+  if (!files.length) return 'No benchmark is committed.';
+  const file = files[files.length - 1];
+  const b = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as BenchFile;
+  const load = b.host.loadavg ? `, load average ${b.host.loadavg.map((v) => v.toFixed(2)).join(' / ')} at start` : '';
+  return [
+    `\`results/bench/${file}\` (${b.host.model}, ${b.host.cpus} cores${load}; batch ${b.batch}, median ms per training step incl. the data loader):`,
+    '',
+    toMarkdown(b.summary.map((r): Row => ({
+      net: r.net, threads: r.threads, 'tfjs ms/step': Math.round(r.tfjsMs), 'PyTorch ms/step': r.torchMs === undefined ? null : Math.round(r.torchMs),
+      'tfjs / PyTorch': r.ratio === undefined ? null : Number(r.ratio.toFixed(2)),
+    }))),
+  ].join('\n');
+}
+
+const BLOCK_RE = /(<!-- generated:([a-z-]+) -->\n)([\s\S]*?)(\n<!-- end generated:\2 -->)/g;
+
+/** README text with every generated block replaced by `blocks[name]`; throws on a block without a builder. */
+export function fillReadme(text: string, blocks: Record<string, string>): string {
+  return text.replace(BLOCK_RE, (_m, open: string, name: string, _body: string, close: string) => {
+    if (!(name in blocks)) throw new Error(`README block "${name}" has no generator (known: ${Object.keys(blocks).join(', ')})`);
+    return `${open}${blocks[name]}${close}`;
+  });
+}
+
+export function blockNames(text: string): string[] {
+  return [...text.matchAll(BLOCK_RE)].map((m) => m[2]);
+}
