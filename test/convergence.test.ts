@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { checkRunLength, seedMeanCurve, validationCurve } from '../src/runs/convergence';
+
+test('seed-mean curve keeps the steps every seed evaluated', () => {
+  const m = seedMeanCurve([{ step: [1, 2, 3], nme: [0.3, 0.2, 0.1] }, { step: [2, 3], nme: [0.4, 0.3] }]);
+  assert.deepEqual(m.step, [2, 3]);
+  assert.ok(Math.abs(m.nme[0] - 0.3) < 1e-12 && Math.abs(m.nme[1] - 0.2) < 1e-12);
+});
+
+test('run length check: hand-computed relative gap and the 2% rule', () => {
+  // chosen: seed mean 0.1015 (best), longer: seed mean 0.100 -> gap 1.5% (converged, <= 2%); 0.103 -> 3% (not).
+  const longer = [{ step: [10, 20], nme: [0.11, 0.099] }, { step: [10, 20], nme: [0.12, 0.101] }];
+  const ok = checkRunLength([{ step: [5, 10], nme: [0.2, 0.101] }, { step: [5, 10], nme: [0.2, 0.102] }], longer);
+  assert.ok(Math.abs(ok.relativeGap - 0.015) < 1e-9, String(ok.relativeGap));
+  assert.equal(ok.converged, true);
+  assert.equal(ok.bestStep, 10);
+  assert.equal(ok.bestLongStep, 20);
+  const short = checkRunLength([{ step: [10], nme: [0.103] }, { step: [10], nme: [0.103] }], longer);
+  assert.equal(short.converged, false);
+  assert.throws(() => checkRunLength([], longer), /at least one finished run/);
+});
+
+test('validation curve from a run folder: a resumed run\'s repeated step keeps the last value', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conv-'));
+  fs.writeFileSync(path.join(dir, 'metrics.jsonl'), [
+    { step: 10, loss: 1 }, { step: 10, val: { nme: 0.5 } }, { step: 20, val: { nme: 0.4 } }, { step: 20, val: { nme: 0.35 } },
+  ].map((r) => JSON.stringify(r)).join('\n') + '\n');
+  assert.deepEqual(validationCurve(dir), { step: [10, 20], nme: [0.5, 0.35] });
+});
