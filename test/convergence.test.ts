@@ -31,3 +31,13 @@ test('validation curve from a run folder: a resumed run\'s repeated step keeps t
   ].map((r) => JSON.stringify(r)).join('\n') + '\n');
   assert.deepEqual(validationCurve(dir), { step: [10, 20], nme: [0.5, 0.35] });
 });
+
+test('manipulation check reads the clean-truth tangent error of chosen landmarks', async () => {
+  const { tangentError } = await import('../src/runs/manipulation');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'manip-'));
+  const stats = { lambdaMin: [], lambdaMax: [], ratio: [], tangentAlignment: [], imageRatio: [], errTangent: [1, 3, NaN, 10], errNormal: [0.5, 1.5, NaN, 9] };
+  // NaN is not JSON: a landmark without a tangent is written as null and skipped.
+  fs.writeFileSync(path.join(dir, 'distribution-stats.json'), JSON.stringify({ ...stats, errTangent: [1, 3, null, 10], errNormal: [0.5, 1.5, null, 9] }));
+  assert.deepEqual(tangentError(dir, [0, 1, 2]), { tangent: 2, normal: 1, landmarks: 2 });
+  assert.throws(() => tangentError(fs.mkdtempSync(path.join(os.tmpdir(), 'manip-')), [0]), /no distribution-stats\.json/);
+});
