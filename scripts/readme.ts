@@ -5,13 +5,13 @@
  *   npm run readme -- --check       exit 1 when README.md differs from what the files say (the test runs this)
  *   npm run readme -- --record-quick  first record the last quick main job (results/local/quick) as results/quick/main.json
  */
-import { execSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { PROJECT_ROOT, resultsDir } from '../src/config/profile';
 import { EXPERIMENTS } from '../src/experiments/ablations';
 import { scaleSpec } from '../src/experiments/spec';
-import { readSummary, runDirFor } from '../src/runs/folder';
+import { readRunEnvironment, readSummary, runDirFor } from '../src/runs/folder';
 import type { ExperimentTables } from '../src/report/experiment-tables';
 import { fillReadme, originalGridBlock, quickBlock, regimeBlock, speedBlock, type QuickRecord } from '../src/report/readme';
 import { writeJsonAtomic } from '../src/util/files';
@@ -41,9 +41,12 @@ function recordQuick(): void {
   const tables = JSON.parse(fs.readFileSync(file, 'utf8')) as ExperimentTables;
   const spec = scaleSpec(EXPERIMENTS.main, 'quick');
   const walls = spec.arms.map((a) => readSummary(runDirFor(root, spec, a, spec.seeds[0]))?.wallSeconds ?? NaN);
-  const commit = execSync('git rev-parse --short HEAD', { cwd: PROJECT_ROOT }).toString().trim();
+  // The code that ran the job, as its runs recorded it (not the checkout's HEAD at recording time).
+  const commits = [...new Set(spec.arms.map((a) => String(readRunEnvironment(runDirFor(root, spec, a, spec.seeds[0]))?.gitCommit ?? 'unknown')))];
+  const commit = commits.join('+');
   const record: QuickRecord = {
-    commit, recordedAt: new Date().toISOString(), wallSeconds: walls.every(Number.isFinite) ? walls.reduce((s, v) => s + v, 0) : null, tables,
+    commit, recordedAt: new Date().toISOString(), wallSeconds: walls.every(Number.isFinite) ? walls.reduce((s, v) => s + v, 0) : null,
+    loadAverage: os.loadavg()[0], tables,
   };
   writeJsonAtomic(path.join(resultsDir('full'), 'quick', 'main.json'), record);
   console.error(`readme: recorded the quick main job (${file}) at ${commit}`);

@@ -80,14 +80,18 @@ export function originalGridBlock(src: ReadmeSources, experiments: string[]): st
 export interface QuickRecord {
   commit: string;
   recordedAt: string;
+  /** Sum of the arms' run wall times (data generation excluded). */
   wallSeconds: number | null;
+  /** 1-minute load average when recorded: a loaded machine inflates the wall time. */
+  loadAverage: number;
   tables: ExperimentTables;
 }
 
 export function quickBlock(src: ReadmeSources): string {
   const q = readJson<QuickRecord>(path.join(src.resultsRoot, 'quick', 'main.json'));
   if (!q) return 'No quick run is recorded (`npm run main`, then `npm run readme -- --record-quick`).';
-  const wall = q.wallSeconds === null ? '' : `, ${Math.floor(q.wallSeconds / 60)} min ${Math.round(q.wallSeconds % 60)} s of wall time`;
+  const wall = q.wallSeconds === null ? ''
+    : `, the arms' training took ${Math.floor(q.wallSeconds / 60)} min ${Math.round(q.wallSeconds % 60)} s of wall time with the machine's load average at ${q.loadAverage.toFixed(1)}`;
   return [
     `Recorded from the main job at commit ${q.commit} (${q.recordedAt.slice(0, 10)}${wall}; ${q.tables.label}, one seed — indicative only):`,
     '',
@@ -115,13 +119,13 @@ export function speedBlock(src: ReadmeSources): string {
   ].join('\n');
 }
 
-const BLOCK_RE = /(<!-- generated:([a-z-]+) -->\n)([\s\S]*?)(\n<!-- end generated:\2 -->)/g;
+const BLOCK_RE = /(<!-- generated:([a-z-]+) -->\n)([\s\S]*?)(<!-- end generated:\2 -->)/g;
 
 /** README text with every generated block replaced by `blocks[name]`; throws on a block without a builder. */
 export function fillReadme(text: string, blocks: Record<string, string>): string {
   return text.replace(BLOCK_RE, (_m, open: string, name: string, _body: string, close: string) => {
     if (!(name in blocks)) throw new Error(`README block "${name}" has no generator (known: ${Object.keys(blocks).join(', ')})`);
-    return `${open}${blocks[name]}${close}`;
+    return `${open}${blocks[name]}\n${close}`;
   });
 }
 

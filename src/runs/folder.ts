@@ -76,6 +76,10 @@ export function readRunConfig(dir: string): RunConfig | null {
   return readIfPresent<RunConfig>(path.join(dir, FILES.config));
 }
 
+export function readRunEnvironment(dir: string): RunEnvironment | null {
+  return readIfPresent<RunEnvironment>(path.join(dir, FILES.env));
+}
+
 export function readSummary(dir: string): RunSummary | null {
   return readIfPresent<RunSummary>(path.join(dir, FILES.summary));
 }
