@@ -49,7 +49,7 @@ export interface FitJob {
 export interface FitResult {
   result: TrainResult;
   decoder: 'soft-argmax' | 'argmax-subpixel';
-  /** Test set with the method's decoder (with per-landmark distributions and the predictions). */
+  /** Test set with the method's decoder (with per-landmark distributions, per-prediction records and the predictions). */
   test?: EvalResult;
   /** Test set decoded by soft-argmax (the same object as `test` when that is the method's decoder). */
   testSoftArgmax?: EvalResult;
@@ -103,7 +103,7 @@ export async function fit(job: FitJob): Promise<FitResult | null> {
   const out: FitResult = { result, decoder };
   try {
     if (job.testSet) {
-      out.test = await evaluate(model, job.testSet, { codec, distributions: true, keepPredictions: true, decode: decoder });
+      out.test = await evaluate(model, job.testSet, { codec, distributions: true, records: true, keepPredictions: true, decode: decoder });
       out.testSoftArgmax = decoder === 'soft-argmax' ? out.test : await evaluate(model, job.testSet, { codec });
     }
   } finally {
