@@ -11,7 +11,7 @@ import * as path from 'path';
 import { initBackend } from 'tfjs-wasm-train';
 import { decodeFloat16, encodeFloat16, fromFloat16Bits, roundToFloat16, toFloat16Bits, FLOAT16_MAX } from '../src/util/float16';
 import { decodeColumnar, encodeColumnar } from '../src/runs/columnar';
-import { derivedRows, firstFaces, lineAngle, recordBuilder, type PredictionRecords } from '../src/analysis/prediction-records';
+import { derivedRows, firstFaces, lineAngle } from '../src/analysis/prediction-records';
 import { decodeRecords, encodeRecords, recordRows, recordsFrame } from '../src/runs/prediction-records';
 import { readPredictionRecords, writePredictionRecords } from '../src/runs/folder';
 import { syntheticDataset } from '../src/data/synthetic/dataset';
@@ -22,6 +22,7 @@ import { modelConfig } from '../src/model/config';
 import { WFLW98 } from '../src/data/schemes';
 import { cropMatrix, transformPoints } from '../src/data/crop';
 import { values } from './helpers/numeric';
+import { handRecords } from './helpers/records';
 
 test('float16: every bit pattern decodes and re-encodes to itself (NaNs to the canonical 0x7e00)', () => {
   for (let bits = 0; bits < 0x10000; bits++) {
@@ -98,24 +99,6 @@ test('columnar: typed columns, constants (NaN included) and errors that name the
   assert.throws(() => decodeColumnar(buf.slice(0, buf.length - 3), 'cut.bin'), /cut.bin: column "\w+" \(\d+ bytes at \d+\) lies outside the file \(\d+ bytes\)/);
 });
 
-/** Two faces × three landmarks with hand-chosen numbers (crop 64 px, heatmap 16 px: 1 heatmap px = 4 crop px). */
-function handRecords(decoder: 'soft-argmax' | 'argmax-subpixel' = 'soft-argmax'): PredictionRecords {
-  const b = recordBuilder({ dataset: 'hand', scheme: 'three', decoder, truth: 'clean', inputSize: 64, heatmapSize: 16, landmarks: 3 });
-  const grid = (7.5 / 1) ** -2; // one STAR grid unit² = 7.5² heatmap px² at H = 16
-  for (let f = 0; f < 2; f++) {
-    b.add({
-      id: `face-${f}`,
-      lambdaMax: [4 * grid, 1 * grid, 9 * grid], lambdaMin: [1 * grid, 1 * grid, 0],
-      theta: [0, Math.PI / 4, -Math.PI / 2 + 0.1], meanX: [0, 0, 0], meanY: [0, 0, 0],
-      // predictions: 4 crop px right of the truth (1 heatmap px), 8 crop px down (2 heatmap px), exact
-      prediction: [14, 10, 20, 28, 30 + f, 30], truth: [10, 10, 20, 20, 30, 30],
-      tangents: [1, 0, 0, 1, 0, 0],
-      nme: 0.1 * (f + 1), nmeLabels: 0.2, iod: 32, attributes: { largepose: f === 1, blur: false }, meta: { yaw: 10 * f },
-    });
-  }
-  return b.finish();
-}
-
 test('records: units, derived tangent quantities by hand, float16 round trip, first faces, DataFrame', () => {
   const r = handRecords();
   assert.equal(r.faces, 2);
@@ -151,7 +134,7 @@ test('records: units, derived tangent quantities by hand, float16 round trip, fi
   assert.deepEqual(Array.from(back.meta.yaw), [0, 10]);
   assert.deepEqual(Array.from(back.visible), [1, 1, 1, 1, 1, 1]);
   assert.equal(back.decoder, 'soft-argmax');
-  const argmax = decodeRecords(encodeRecords(handRecords('argmax-subpixel')), 'mem');
+  const argmax = decodeRecords(encodeRecords(handRecords({ decoder: 'argmax-subpixel' })), 'mem');
   assert.ok(argmax.meanOffsetX && argmax.meanOffsetX.length === 6, 'argmax: μ − prediction is kept');
   // μ at grid 0 = heatmap px 7.5; prediction 14 crop px = heatmap px 3.125 (centres aligned): offset 4.375
   assert.equal(argmax.meanOffsetX![0], 4.375);
