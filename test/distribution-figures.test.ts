@@ -9,7 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import {
   anisotropyContrastFigure, angleToTangentFigure, bandOverRuns, calibrationBins, calibrationFigure, easyHardFaces, ecdf, eigenTrajectoryFigure,
-  histogram, lambdaByPartFigure, seedSpread, seedSpreadFigure, type RecordSet,
+  histogram, lambdaByPartFigure, modelSummaries, ratioContrast, seedSpread, seedSpreadFigure, summarySentences, type RecordSet,
 } from '../src/report/figures/distributions';
 import { recordViewFigure, type ViewFace } from '../src/report/figures/record-view';
 import type { FigureSpec, Trace } from '../src/report/plot';
@@ -126,4 +126,18 @@ test('recordViewFigure: the selected landmark\'s ellipse is centred on truth + e
   const faceMenu = (fig.layout.updatemenus as { buttons: { args: [{ visible: boolean[] }, number[]] }[] }[])[0];
   assert.equal(faceMenu.buttons[1].args[0].visible.filter(Boolean).length, faceMenu.buttons[1].args[1].length / 2);
   assert.throws(() => recordViewFigure(models, [{ ...faces[0], id: 'nope' }], { landmarks: [0], measuredOn: 'hand' }), /have no face "nope"/);
+});
+
+test('modelSummaries and the verdict text: contrasts paired by seed, alignment, calibration by hand', () => {
+  const sel = { contour: [0], corners: [1], q: 0.5, alignedDeg: 15 };
+  const [star] = modelSummaries(sets.slice(0, 2), sel);
+  assert.deepEqual(star.contourVsCorners, { a: 4, b: 1, seeds: 2, aHigherIn: 2 });
+  // landmark 0's axis lies on its tangent: all contour predictions aligned
+  assert.equal(star.alignedContour, 1);
+  // 8 tangent rows (2 landmarks × 2 faces × 2 seeds): landmark 0 σ² 4 with e² 1 (seed 1) or 9 (seed 2, shifted 2 px),
+  // landmark 1 σ² 1 with e² 4: √((2 + 18 + 16)/8) / √((16 + 4)/8)
+  close(star.calibrationRatio, Math.sqrt(36 / 8) / Math.sqrt(20 / 8), 'RMS error / σ');
+  const c = ratioContrast({ sets: sets.slice(0, 2), select: { landmarks: [1] } }, { sets: [sets[0]], select: { landmarks: [0] } });
+  assert.deepEqual([c.seeds, c.aHigherIn], [1, 0], 'only seed 1 on both sides; 1 < 4');
+  assert.match(summarySentences([star], sel)[0], /4\.00 on the contour vs 1\.00 at the eye corners \(on the contour higher in 2 of 2 seeds\)/);
 });

@@ -10,11 +10,31 @@ import { eigenTrajectory, readRunConfig } from '../../runs/folder';
 import { barFigure, lineFigure, panelFigure, type Band, type FigureSpec, type Panel, type Series } from '../plot';
 import { quantile } from './anisotropy';
 
-/** One run's records: the model (arm) it belongs to and its seed. */
+/** One run's records: the model (arm) it belongs to, its seed and (when read from one) its run folder. */
 export interface RecordSet {
   model: string;
   seed: number;
   records: PredictionRecords;
+  dir?: string;
+  /** The model's colour in every figure (default: the palette in order of first appearance). */
+  colour?: string;
+}
+
+/** Legend label of a model with the decoder its errors use, e.g. "heatmap MSE (argmax)". */
+export function modelLabel(model: string, decoder: PredictionRecords['decoder']): string {
+  return `${model} (${DECODER_NAMES[decoder]})`;
+}
+
+/** "…: the first 250 of 1,000 test faces of each run, seeds 1–3 pooled; errors vs the clean truth": what record sets hold. */
+export function describeRecordSets(label: string, sets: RecordSet[]): string {
+  if (!sets.length) return `${label}: no records`;
+  const faces = [...new Set(sets.map((s) => s.records.faces))];
+  const total = [...new Set(sets.map((s) => s.records.totalFaces))];
+  const seeds = [...new Set(sets.map((s) => s.seed))].sort((a, b) => a - b);
+  const truth = [...new Set(sets.map((s) => s.records.truth))].map((t) => (t === 'clean' ? 'the clean truth' : 'the labels')).join(' / ');
+  const n = (v: number[]) => v.map((x) => x.toLocaleString('en')).join('/');
+  return `${label}: ${faces.join('/') === total.join('/') ? `all ${n(total)}` : `the first ${n(faces)} of ${n(total)}`} test faces of each run, ` +
+    `seed${seeds.length > 1 ? 's' : ''} ${seeds.join(', ')} pooled; errors vs ${truth}`;
 }
 
 /** One colour per model, in the order models first appear, the same in every figure of a notebook. */
@@ -37,7 +57,7 @@ function byModel(sets: RecordSet[]): ModelGroup[] {
     let g = groups.find((x) => x.model === s.model);
     if (!g) {
       const decoders = [...new Set(sets.filter((x) => x.model === s.model).map((x) => DECODER_NAMES[x.records.decoder]))];
-      g = { model: s.model, label: `${s.model} (${decoders.join('/')})`, colour: MODEL_COLOURS[groups.length % MODEL_COLOURS.length], sets: [], derived: [] };
+      g = { model: s.model, label: `${s.model} (${decoders.join('/')})`, colour: s.colour ?? MODEL_COLOURS[groups.length % MODEL_COLOURS.length], sets: [], derived: [] };
       groups.push(g);
     }
     g.sets.push(s);
@@ -319,6 +339,7 @@ export interface RunRef {
   model: string;
   seed: number;
   dir: string;
+  colour?: string;
 }
 
 /** A run's eigen.jsonl trajectory of `key` (e.g. 'contour.lambdaMax') in heatmap px² (its config.json gives H). */
@@ -352,7 +373,8 @@ export function eigenTrajectoryFigure(runs: RunRef[], keys: { key: string; title
       const own = mine.filter((r) => loggedDistributions(r.dir, key)).map((r) => trajectoryPx(r.dir, key)).filter((t) => t.step.length);
       if (!own.length) return [];
       const b = bandOverRuns(own);
-      return [{ name: `${m} (${own.length} seed${own.length > 1 ? 's' : ''})`, x: b.step, centre: b.median, lo: b.lo, hi: b.hi, color: MODEL_COLOURS[i % MODEL_COLOURS.length], bandLabel: '10–90% over seeds' }];
+      const color = mine.find((r) => r.colour)?.colour ?? MODEL_COLOURS[i % MODEL_COLOURS.length];
+      return [{ name: `${m} (${own.length} seed${own.length > 1 ? 's' : ''})`, x: b.step, centre: b.median, lo: b.lo, hi: b.hi, color, bandLabel: '10–90% over seeds' }];
     }),
   }));
   if (panels.every((p) => !p.bands?.length)) return null;
@@ -361,4 +383,98 @@ export function eigenTrajectoryFigure(runs: RunRef[], keys: { key: string; title
     title: `Predicted eigenvalues during training: median over seeds and 10–90% band${sub(measuredOn, `mean over the landmarks of a training batch (eigen.jsonl)${note}`)}`,
     x: { label: 'training step', unit: null }, y: { label: 'mean eigenvalue', unit: 'heatmap px²', type: 'log' },
   });
+}
+
+/** Landmark selections the summary reads (WFLW-98 defaults: contour 0–32, the paper's eye corners 60, 64, 68, 72). */
+export interface SummarySelections {
+  contour: number[];
+  corners: number[];
+  /** Easy/hard split quantile (default 0.25). */
+  q?: number;
+  /** Half-width of "the major axis follows the tangent", degrees (default 15). */
+  alignedDeg?: number;
+}
+
+/** Median λmax/λmin of two selections, pooled and per seed (paired by seed number). */
+export interface RatioContrast {
+  a: number;
+  b: number;
+  /** Seeds present on both sides, and in how many of them a's median exceeds b's. */
+  seeds: number;
+  aHigherIn: number;
+}
+
+export function ratioContrast(a: { sets: RecordSet[]; select: RowSelection }, b: { sets: RecordSet[]; select: RowSelection }): RatioContrast {
+  const seeds = [...new Set(a.sets.map((s) => s.seed))].filter((seed) => b.sets.some((s) => s.seed === seed));
+  const med = (side: typeof a, seed?: number) => median(ratios(seed === undefined ? side.sets : side.sets.filter((s) => s.seed === seed), side.select));
+  return { a: med(a), b: med(b), seeds: seeds.length, aHigherIn: seeds.filter((seed) => med(a, seed) > med(b, seed)).length };
+}
+
+/** One model's distribution summary: the numbers the notebook's verdict sentences are made of. */
+export interface ModelSummary {
+  model: string;
+  seeds: number;
+  predictions: number;
+  /** Median λmax/λmin: contour vs eye corners, hard vs easy faces (all landmarks). */
+  contourVsCorners: RatioContrast;
+  hardVsEasy: RatioContrast;
+  /** Fraction of contour predictions whose major axis is within ±alignedDeg of the true tangent (uniform: alignedDeg/90). */
+  alignedContour: number;
+  /** √mean(e_t²) / √mean(σ_t²) over predictions with a tangent: 1 honest, < 1 the predicted spread is wider than the error. */
+  calibrationRatio: number;
+}
+
+const median = (xs: number[]) => quantile(xs, 0.5);
+
+export function modelSummaries(sets: RecordSet[], sel: SummarySelections): ModelSummary[] {
+  const q = sel.q ?? 0.25;
+  const deg = sel.alignedDeg ?? 15;
+  return byModel(sets).map((g): ModelSummary => {
+    const faces = (which: 'easy' | 'hard') => (r: PredictionRecords) => easyHardFaces(r.nme, q)[which];
+    const angles = anglesToTangent(g.sets, { landmarks: sel.contour });
+    const sig2 = pooled(g.sets, (_r, d, row) => (Number.isNaN(d.errTangent[row]) ? NaN : d.sigmaTangent[row] ** 2), {}, g.derived);
+    const err2 = pooled(g.sets, (_r, d, row) => (Number.isNaN(d.sigmaTangent[row]) ? NaN : d.errTangent[row] ** 2), {}, g.derived);
+    const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+    return {
+      model: g.label,
+      seeds: g.sets.length,
+      predictions: g.sets.reduce((a, x) => a + x.records.faces * x.records.landmarks, 0),
+      contourVsCorners: ratioContrast({ sets: g.sets, select: { landmarks: sel.contour } }, { sets: g.sets, select: { landmarks: sel.corners } }),
+      hardVsEasy: ratioContrast({ sets: g.sets, select: { faces: faces('hard') } }, { sets: g.sets, select: { faces: faces('easy') } }),
+      alignedContour: angles.length ? angles.filter((a) => Math.abs(a) <= deg).length / angles.length : NaN,
+      calibrationRatio: Math.sqrt(mean(err2)) / Math.sqrt(mean(sig2)),
+    };
+  });
+}
+
+/** "2.23 vs 1.46 (higher in 3 of 3 seeds)": a contrast as verdict text. */
+export function contrastText(c: RatioContrast, aName: string, bName: string): string {
+  const f = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+  return `${f(c.a)} ${aName} vs ${f(c.b)} ${bName} (${aName} higher in ${c.aHigherIn} of ${c.seeds} seed${c.seeds === 1 ? '' : 's'})`;
+}
+
+/** Verdict sentences from the summaries (numbers formatted here, nothing typed by hand). */
+export function summarySentences(rows: ModelSummary[], sel: SummarySelections): string[] {
+  const deg = sel.alignedDeg ?? 15;
+  const f = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+  const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(0)}%` : 'n/a');
+  return rows.map((r) => {
+    const cal = !Number.isFinite(r.calibrationRatio) ? 'no tangent to calibrate against'
+      : r.calibrationRatio < 0.9 ? `its spread along the tangent is wider than its error (RMS error / σ = ${f(r.calibrationRatio)}: under-confident)`
+        : r.calibrationRatio > 1.1 ? `its spread along the tangent is narrower than its error (RMS error / σ = ${f(r.calibrationRatio)}: over-confident)`
+          : `its spread along the tangent matches its error (RMS error / σ = ${f(r.calibrationRatio)})`;
+    return `**${r.model}** (${r.seeds} seed${r.seeds > 1 ? 's' : ''}, ${r.predictions.toLocaleString('en')} predictions): median λmax/λmin ` +
+      `${contrastText(r.contourVsCorners, 'on the contour', 'at the eye corners')}; ${contrastText(r.hardVsEasy, 'on hard faces', 'on easy faces')}; ` +
+      `the major axis is within ±${deg}° of the contour tangent for ${pct(r.alignedContour)} of contour predictions (uniform directions: ${pct(deg / 90)}); ${cal}.`;
+  });
+}
+
+/** The summaries as table rows (missing values as null, which tables print as a dash). */
+export function summaryRows(rows: ModelSummary[], sel: SummarySelections): Record<string, string | number | null>[] {
+  const v = (x: number) => (Number.isFinite(x) ? x : null);
+  return rows.map((r) => ({
+    model: r.model, seeds: r.seeds, predictions: r.predictions,
+    'median λmax/λmin, contour': v(r.contourVsCorners.a), 'eye corners': v(r.contourVsCorners.b), 'hard faces': v(r.hardVsEasy.a), 'easy faces': v(r.hardVsEasy.b),
+    [`axis within ±${sel.alignedDeg ?? 15}° of the contour tangent`]: v(r.alignedContour), 'RMS tangent error / σ': v(r.calibrationRatio),
+  }));
 }

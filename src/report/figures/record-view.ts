@@ -1,6 +1,7 @@
 /**
  * The interactive view of per-prediction records (plotly, offline; its first state is what a static PNG shows):
- * pick a face to see every model's predicted 1σ ellipses over its evaluation crop, pick a landmark to see its
+ * pick a face to see every model's predicted 1σ ellipses (about the distribution mean μ) and decoded predictions over
+ * its evaluation crop, pick a landmark to see its
  * eigenvalue distribution (λmax, λmin ECDF over every recorded face and seed) and its ellipse drawn thick on the face.
  * The ellipses are rebuilt from the records (μ = truth + error [+ μ − prediction offset], λ, θ), so the view needs the
  * dataset only for the pixels and the truth: any FaceDataset whose ids match the records. Which pixels end up in a
@@ -48,6 +49,8 @@ export async function viewFaces(data: FaceDataset, ids: string[], inputSize: num
 export interface ViewModel {
   /** Legend label (with its decoder). */
   label: string;
+  /** Line colour (default the palette by position). */
+  colour?: string;
   /** The run whose ellipses are drawn on the faces. */
   drawn: PredictionRecords;
   /** Every run of the model, pooled for the eigenvalue distributions. */
@@ -97,22 +100,33 @@ export function recordViewFigure(models: ViewModel[], faces: ViewFace[], opts: V
       const face = rowOf[j].get(f.id)!;
       const xs: (number | null)[] = [];
       const ys: (number | null)[] = [];
+      const px: number[] = [];
+      const py: number[] = [];
       const text: string[] = [];
+      const S = r.inputSize / r.heatmapSize;
       for (const n of opts.drawn ?? Array.from({ length: r.landmarks }, (_, i) => i)) {
         const e = ellipseOf(r, face, n, f.truth, k);
         xs.push(...e.x, null);
         ys.push(...e.y, null);
-        text.push(...e.x.map(() => `${name(n)}: λmax ${r.lambdaMax[face * r.landmarks + n].toFixed(2)}, λmin ${r.lambdaMin[face * r.landmarks + n].toFixed(2)} px²`), '');
+        const row = face * r.landmarks + n;
+        px.push(round2(f.truth[2 * n] + r.errX[row] * S));
+        py.push(round2(f.truth[2 * n + 1] + r.errY[row] * S));
+        text.push(`${name(n)}: λmax ${r.lambdaMax[row].toFixed(2)}, λmin ${r.lambdaMin[row].toFixed(2)} px²`);
       }
       const colour = MODEL_COLOURS[j % MODEL_COLOURS.length];
+      const suffix = fi === 0 ? '' : ` · face ${fi}`;
       faceTraces[fi].push(data.push({
-        type: 'scatter', mode: 'lines', name: fi === 0 ? `${m.label}: ${k}σ ellipses` : `${m.label}: ${k}σ ellipses · face ${fi}`, x: xs, y: ys, text, hoverinfo: 'text',
-        line: { color: colour, width: 1 }, visible: vis, legendgroup: m.label, showlegend: fi === 0,
+        type: 'scatter', mode: 'lines', name: `${m.label}: ${k}σ ellipses${suffix}`, x: xs, y: ys, hoverinfo: 'skip',
+        line: { color: m.colour ?? colour, width: 1 }, visible: vis, legendgroup: m.label, showlegend: fi === 0,
+      }) - 1);
+      faceTraces[fi].push(data.push({
+        type: 'scatter', mode: 'markers', name: `${m.label}: decoded predictions${suffix}`, x: px, y: py, text, hoverinfo: 'text',
+        marker: { color: m.colour ?? colour, size: 5, symbol: 'x' }, visible: vis, legendgroup: m.label, showlegend: fi === 0,
       }) - 1);
       const sel = ellipseOf(r, face, opts.landmarks[0], f.truth, k);
       const t = data.push({
         type: 'scatter', mode: 'lines', name: fi === 0 ? `${m.label}: selected landmark` : `${m.label}: selected landmark · face ${fi}`, x: sel.x, y: sel.y,
-        line: { color: colour, width: 4 }, visible: vis, legendgroup: m.label, showlegend: false, hoverinfo: 'skip',
+        line: { color: m.colour ?? colour, width: 4 }, visible: vis, legendgroup: m.label, showlegend: false, hoverinfo: 'skip',
       }) - 1;
       faceTraces[fi].push(t);
       selected.push({ face: fi, model: j, trace: t });
@@ -139,7 +153,7 @@ export function recordViewFigure(models: ViewModel[], faces: ViewFace[], opts: V
     const e = dist(m, opts.landmarks[0], key);
     const t = data.push({
       type: 'scatter', mode: 'lines', name: `${m.label}: ${key === 'lambdaMax' ? 'λmax' : 'λmin'} of the selected landmark`, x: e.x, y: e.y, xaxis: 'x2', yaxis: 'y2',
-      line: { color: MODEL_COLOURS[j % MODEL_COLOURS.length], dash: key === 'lambdaMax' ? 'solid' : 'dash' }, legendgroup: m.label,
+      line: { color: m.colour ?? MODEL_COLOURS[j % MODEL_COLOURS.length], dash: key === 'lambdaMax' ? 'solid' : 'dash' }, legendgroup: m.label,
     }) - 1;
     ecdfTraces.push({ model: j, key, trace: t });
   }));
@@ -169,7 +183,7 @@ export function recordViewFigure(models: ViewModel[], faces: ViewFace[], opts: V
   });
   const S = faces[0].size;
   const layout: Layout = {
-    title: { text: `Predicted ${k}σ ellipses on a face, and one landmark's eigenvalues over every face and seed<br><sub>${opts.measuredOn}</sub><br><sub>thick: the selected landmark${opts.drawn ? `; ${opts.drawn.length} of ${models[0].drawn.landmarks} landmarks drawn` : ''}</sub>` },
+    title: { text: `Predicted ${k}σ ellipses on a face, and one landmark's eigenvalues over every face and seed<br><sub>${opts.measuredOn}</sub><br><sub>ellipses about the mean μ, × the decoded prediction; thick: the selected landmark${opts.drawn ? `; ${opts.drawn.length} of ${models[0].drawn.landmarks} landmarks drawn` : ''}</sub>` },
     xaxis: { title: { text: axisTitle({ label: 'x', unit: 'crop px' }) }, domain: [0, 0.48], range: [-0.5, S - 0.5] },
     yaxis: { title: { text: axisTitle({ label: 'y', unit: 'crop px' }) }, range: [S - 0.5, -0.5], scaleanchor: 'x' },
     xaxis2: { title: { text: axisTitle({ label: 'eigenvalue λ', unit: 'heatmap px²' }) }, type: 'log', domain: [0.58, 1], anchor: 'y2' },
