@@ -199,3 +199,10 @@ test('evaluate(records): errors against the clean truth in heatmap px, the metho
     assert.ok(Math.abs(meanLmax - e.distributions!.lambdaMax[5] * 7.5 ** 2) < 1e-4 * Math.max(1, meanLmax));
   }
 });
+
+test('the CLI states the committed records\' default subset as the run folder defines it', async () => {
+  const { COMMITTED_RECORD_FACES } = await import('../src/runs/folder');
+  const { experiment } = await import('../src/cli/experiment');
+  const { evaluate: evaluateCommand } = await import('../src/cli/evaluate');
+  for (const c of [experiment, evaluateCommand]) assert.match(c.usage, new RegExp(`--record-faces [^]*?\\(default ${COMMITTED_RECORD_FACES}[;)]`));
+});
