@@ -77,7 +77,7 @@ function ellipseOf(r: PredictionRecords, face: number, n: number, truth: Float64
   const px = r.inputSize / r.heatmapSize;
   const mx = truth[2 * n] + (r.errX[row] + (r.meanOffsetX?.[row] ?? 0)) * px;
   const my = truth[2 * n + 1] + (r.errY[row] + (r.meanOffsetY?.[row] ?? 0)) * px;
-  const e = ellipsePath({ meanX: mx, meanY: my, lambdaMax: Math.max(0, r.lambdaMax[row]), lambdaMin: Math.max(0, r.lambdaMin[row]), theta: r.angle[row] }, { k, scale: px, points: 16 });
+  const e = ellipsePath({ meanX: mx, meanY: my, lambdaMax: Math.max(0, r.lambdaMax[row]), lambdaMin: Math.max(0, r.lambdaMin[row]), theta: r.angle[row] }, { k, scale: px, points: 12 });
   return { x: e.x.map(round2), y: e.y.map(round2) };
 }
 
