@@ -12,6 +12,7 @@ import { cropMatrix, invertAffine, transformPoints, warpAffine } from './data/cr
 import { normaliseInPlace } from './data/image';
 import { createCodec } from './data/codec';
 import { WFLW98 } from './data/schemes';
+import { decoderForHead } from './model/config';
 import type { FaceBox } from './data/sample';
 import { writeFileAtomic, writeJsonAtomic } from './util/files';
 
@@ -37,12 +38,18 @@ export async function predictImage(model: HourglassModel, imagePath: string, rec
   const m = cropMatrix(box, S);
   const crop = normaliseInPlace(warpAffine(img, m, S));
   const codec = createCodec(WFLW98, { inputSize: S, heatmapSize: model.config.heatmapSize });
-  const coords = tf.tidy(() => {
-    const out = model.forward(tf.tensor4d(crop, [1, S, S, 3]), { training: false, bnUpdates: [] });
-    return codec.decodeTensor(out.heatmaps[out.heatmaps.length - 1]);
-  });
-  const cropPts = (await coords.data()) as Float32Array;
-  coords.dispose();
+  // The model's own decoder: argmax for a heatmap-regression (linear) head, as it is scored.
+  const decode = decoderForHead(model.config.heatmapHead);
+  const heat = tf.tidy(() => model.forward(tf.tensor4d(crop, [1, S, S, 3]), { training: false, bnUpdates: [] }).heatmaps.at(-1)!);
+  let cropPts: Float32Array;
+  if (decode === 'soft-argmax') {
+    const coords = codec.decodeTensor(heat);
+    cropPts = (await coords.data()) as Float32Array;
+    coords.dispose();
+  } else {
+    cropPts = codec.decode((await heat.data()) as Float32Array, decode);
+  }
+  heat.dispose();
   const imgPts = transformPoints(invertAffine(m), cropPts);
   const landmarks = Array.from({ length: imgPts.length / 2 }, (_, i): [number, number] => [imgPts[2 * i], imgPts[2 * i + 1]]);
   return { image: imagePath, box, landmarks };

@@ -9,7 +9,7 @@ import { ellipsePath, axisSegments } from '../src/report/figures/ellipse';
 import { lossVsDirection, gradientField, arrowPaths } from '../src/report/figures/anatomy';
 import { gaussianHeatmap } from '../src/demo/gaussian';
 import { alignSimilarity, procrustes, poseProxies, labelScatter, landmarkSpread, type Pt } from '../src/report/figures/shapes';
-import { easyHardSplit, quantile, contourVsEyeCorners, tangentNormalByPart, seriesByPart } from '../src/report/figures/anisotropy';
+import { quantile, tangentNormalByPart } from '../src/report/figures/anisotropy';
 import { readJsonl, eigenTrajectory } from '../src/runs/folder';
 import { seedStats } from '../src/runs/stats';
 
@@ -154,22 +154,9 @@ test('labelScatter: recovers known tangent/normal noise in IOD units', () => {
   assert.ok(Math.abs(r.along[5] - 0.3) < 1e-12 && r.across[5] === 0);
 });
 
-test('anisotropy splits: quantiles, easy/hard groups, contour vs eye corners, part series, tangent/normal RMS', () => {
+test('anisotropy helpers: quantiles, tangent/normal RMS per part', () => {
   assert.equal(quantile([1, 2, 3, 4, 5], 0.25), 2);
   assert.equal(quantile([1, 2], 0.5), 1.5);
-  const nme = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08];
-  const ratio = [1, 1, 2, 2, 2, 2, 5, 7];
-  const s = easyHardSplit(ratio, nme, 0.25);
-  assert.equal(s.easy.n, 2);
-  assert.equal(s.easy.meanRatio, 1);
-  assert.equal(s.hard.n, 2);
-  assert.equal(s.hard.meanRatio, 6);
-  assert.throws(() => easyHardSplit([1], [1, 2]), /same test images/);
-  const r = Array.from({ length: 98 }, (_, i) => (i <= 32 ? 4 : 1.5));
-  assert.deepEqual(contourVsEyeCorners(r), { contour: 4, eyeCorners: 1.5 });
-  const ser = seriesByPart(r, { a: [0, 1], b: [97] });
-  assert.deepEqual(ser[1], { part: 'b', index: [97], value: [1.5] });
-  assert.throws(() => seriesByPart(r, { a: [98] }), /index 98 outside/);
   const tn = tangentNormalByPart({ errTangent: [3, 4], errNormal: [1, NaN] }, { p: [0, 1] });
   assert.ok(Math.abs(tn[0].tangent - Math.sqrt(12.5)) < 1e-12 && tn[0].normal === 1);
 });

@@ -47,7 +47,7 @@ test('a tiny run trains (loss falls), writes its artefacts, and resume after an 
   const first = (losses[0] + losses[1]) / 2;
   const last = (losses[losses.length - 1] + losses[losses.length - 2]) / 2;
   assert.ok(last < first, `loss did not fall: first ${first}, last ${last} (${losses.map((l) => l.toFixed(3)).join(' ')})`);
-  for (const f of ['config.json', 'env.json', 'summary.json', 'eigen.jsonl', 'distribution-stats.json', 'test-nme.json', 'predictions.json']) {
+  for (const f of ['config.json', 'env.json', 'summary.json', 'eigen.jsonl', 'distribution-stats.json', 'test-nme.json', 'predictions.json', 'prediction-records.bin']) {
     assert.ok(fs.existsSync(path.join(dirA, f)), `missing ${f}`);
   }
   const stats = readJson<{ ratio: number[] }>(path.join(dirA, 'distribution-stats.json'));

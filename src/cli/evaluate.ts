@@ -8,7 +8,7 @@ import { checkpointOption, formatOption, outputBesideCheckpoint, runConfigData, 
 
 const OPTIONS = {
   checkpoint: { type: 'string' }, data: { type: 'string' }, format: { type: 'string' }, scheme: { type: 'string' }, split: { type: 'string' },
-  limit: { type: 'string' }, out: { type: 'string' }, 'image-root': { type: 'string' },
+  limit: { type: 'string' }, out: { type: 'string' }, 'image-root': { type: 'string' }, 'record-faces': { type: 'string' },
 } as const;
 
 export const evaluate: Command = {
@@ -24,6 +24,11 @@ export const evaluate: Command = {
   --limit N            evaluate the first N faces only
   --out <file.json>    default <run dir>/eval/<data name>[-<split>].json, where <run dir> is the --checkpoint folder
                        (its parent for a run's best/ or checkpoint/)
+  --record-faces N     test faces in the run's committed records (default 250; see below)
+  The decoder is the model's own: argmax for a heatmap-regression (linear) head, soft-argmax otherwise.
+  Per-prediction records go beside the JSON (<out>.records.bin). Evaluating a run folder's best/ on its own whole
+  synthetic test split (--data synthetic, no --limit/--out) regenerates the run's records instead:
+  <run dir>/prediction-records.bin (the first N faces) and prediction-records-full.bin (all faces).
   Real data must use the model's landmark scheme (the released presets are WFLW-98).`,
   async run(argv) {
     const a = parseOptions(argv, OPTIONS);
@@ -34,6 +39,9 @@ export const evaluate: Command = {
     const scheme = schemeOption(v.scheme);
     const imageRoot = v['image-root'] === undefined ? undefined : existingPath(v['image-root'], 'image-root', 'folder');
     const limit = numberOption(v.limit, 'limit', { integer: true, min: 1 });
+    const recordFaces = numberOption(v['record-faces'], 'record-faces', { integer: true, min: 1 });
+    const wholeOwnTestSplit = data === 'synthetic' && (v.split === undefined || v.split === 'test') && limit === undefined && v.out === undefined;
+    if (recordFaces !== undefined && !wholeOwnTestSplit) throw new UsageError('--record-faces applies when a run\'s own records are regenerated (--data synthetic on the whole test split, no --out)');
     const source = data === 'synthetic' ? syntheticSource(runDir, v.split, { format, scheme, imageRoot }) : realSource(data, v.split, { format, scheme, imageRoot });
     const out = outputBesideCheckpoint(v.out, path.join(runDir, 'eval', `${source.name}.json`));
     // A real dataset opens in moments, and its annotation and image errors belong before the backend starts; the
@@ -45,17 +53,28 @@ export const evaluate: Command = {
     const { loadTrainedModel } = await import('../model/load');
     const { evaluate: evaluateModel } = await import('../eval/evaluate');
     const { createCodec } = await import('../data/codec');
+    const { decoderForHead } = await import('../model/config');
+    const { resolveCheckpointDir } = await import('../model/load');
     const model = loadTrainedModel(checkpoint);
+    const decode = decoderForHead(model.config.heatmapHead);
     const dataset = opened ?? (await source.load());
     const codec = createCodec(dataset.scheme, { inputSize: model.config.inputSize, heatmapSize: model.config.heatmapSize });
-    const r = await evaluateModel(model, dataset, { codec, limit, distributions: true });
+    const r = await evaluateModel(model, dataset, { codec, limit, distributions: true, records: true, decode });
+    model.params.dispose();
     const { writeJsonAtomic } = await import('../util/files');
-    writeJsonAtomic(out, r);
+    const { records, ...result } = r;
+    writeJsonAtomic(out, { ...result, decoder: decode });
+    // The run's own records are a function of its selected weights and its test split: re-evaluating regenerates them.
+    const ownRecords = wholeOwnTestSplit && path.resolve(resolveCheckpointDir(checkpoint)) === path.join(runDir, 'best');
+    const folder = await import('../runs/folder');
+    const written = ownRecords
+      ? folder.describeWrittenRecords(folder.writePredictionRecords(runDir, records!, recordFaces))
+      : `records: ${path.relative(process.cwd(), folder.writePredictionRecordsFile(out.replace(/\.json$/i, '') + '.records.bin', records!).file)}`;
     const p = (x: number) => (100 * x).toFixed(2);
-    console.log(`${r.dataset}: n=${r.labels.n} NME ${p(r.labels.nme)}% FR@${r.threshold} ${p(r.labels.fr)}% AUC@${r.threshold} ${r.labels.auc.toFixed(4)} (${r.normalisation})`);
+    console.log(`${r.dataset}: n=${r.labels.n} NME ${p(r.labels.nme)}% FR@${r.threshold} ${p(r.labels.fr)}% AUC@${r.threshold} ${r.labels.auc.toFixed(4)} (${r.normalisation}; ${decode})`);
     if (r.clean) console.log(`  vs clean truth: NME ${p(r.clean.nme)}% FR ${p(r.clean.fr)}% AUC ${r.clean.auc.toFixed(4)}`);
     for (const [k, m] of Object.entries(r.perSubset)) if (m) console.log(`  ${k}: n=${m.n} NME ${p(m.nme)}%`);
-    console.log(`written ${out}`);
+    console.log(`written ${out}; ${written}`);
   },
 };
 

@@ -6,24 +6,28 @@ import { experimentsArgument, profileOption } from './project-args';
 
 const OPTIONS = {
   profile: { type: 'string' }, only: { type: 'string' }, seeds: { type: 'string' }, workers: { type: 'string' }, print: { type: 'boolean' },
+  'record-faces': { type: 'string' },
 } as const;
 
 export const experiment: Command = {
   summary: 'run an experiment grid (missing runs only; resumable) and write its tables and figures',
-  usage: `usage: star experiment <name|all|name1,name2|my-spec.json> [--profile smoke|quick|full] [--only arm1,arm2] [--seeds 1,2] [--workers N]
+  usage: `usage: star experiment <name|all|name1,name2|my-spec.json> [--profile smoke|quick|full] [--only arm1,arm2] [--seeds 1,2] [--workers N] [--record-faces N]
        star experiment <name> --print        (the spec as JSON: a starting point for your own)
   names: main (the quick main job), ablation-distance, ablation-omega, ablation-restriction, ablation-losses, ambiguity-sweep,
   ablation-aam, all (every one but main)
   --profile  default $STAR_PROFILE or quick; smoke/quick write to results/local/<profile>/, full to results/
   --only     train only these arms (ids as in the spec)
   --seeds    train only these of the profile's seeds
-  --workers  data-loader worker threads per run (default 1; 0 = load in the training thread)`,
+  --workers  data-loader worker threads per run (default 1; 0 = load in the training thread)
+  --record-faces  test faces in each run's committed per-prediction records, prediction-records.bin (default 250;
+             every face goes to the git-ignored prediction-records-full.bin); keep one value for a whole grid`,
   async run(argv) {
     const a = parseOptions(argv, OPTIONS, 1);
     const profile = profileOption(a.values.profile);
     const only = nameList(a.values.only, 'only');
     const seeds = numberList(a.values.seeds, 'seeds', { integer: true, min: 0 });
     const workers = numberOption(a.values.workers, 'workers', { integer: true, min: 0 });
+    const recordFaces = numberOption(a.values['record-faces'], 'record-faces', { integer: true, min: 1 });
     const specs = await experimentsArgument(a.positionals[0], { refuseBuiltInNames: true });
     if (a.values.print) {
       console.log(JSON.stringify(specs.length === 1 ? specs[0] : specs, null, 2));
@@ -48,7 +52,7 @@ export const experiment: Command = {
     const t0 = Date.now();
     console.error(`profile: ${profileLabel(profile)}; results under ${path.relative(PROJECT_ROOT, root) || '.'}`);
     for (const [i, spec] of specs.entries()) {
-      const run = await runExperiment(spec, profile, { resultsRoot: root, only, seeds, workers });
+      const run = await runExperiment(spec, profile, { resultsRoot: root, only, seeds, workers, recordFaces });
       const { tables, results } = summariseExperiment(run.spec, profile, root);
       const figs = await experimentFigures(results, tables.label, root);
       console.log(`\n## ${tables.title} — ${tables.label}\n`);

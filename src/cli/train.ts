@@ -65,6 +65,7 @@ export const train: Command = {
     if (format) await checkOneFormat(format, { val, test });
 
     const { trainOnOwnData, lossFromName, LOSS_NAMES, OWN_DATA_DEFAULTS: D } = await import('../train/own-data');
+    const { describeWrittenRecords } = await import('../runs/folder');
     const lossName = oneOf(v.loss, 'loss', LOSS_NAMES, 'loss') ?? 'star';
     if (lossName !== 'star' && (omega !== undefined || distance !== undefined)) {
       throw new UsageError(`--${omega !== undefined ? 'omega' : 'distance'} applies to --loss star only`);
@@ -91,6 +92,7 @@ export const train: Command = {
       console.log(`${r.test.dataset}: n=${r.test.labels.n} NME ${p(r.test.labels.nme)}% FR@${r.test.threshold} ${p(r.test.labels.fr)}% AUC ${r.test.labels.auc.toFixed(4)} (${r.test.normalisation})`);
       for (const [k, m] of Object.entries(r.test.perSubset)) if (m) console.log(`  ${k}: n=${m.n} NME ${p(m.nme)}%`);
     }
+    if (r.records) console.log(describeWrittenRecords(r.records));
   },
 };
 

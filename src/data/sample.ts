@@ -36,6 +36,8 @@ export interface Sample {
   cleanLandmarks?: Point[];
   /** Synthetic only: unit tangent of the underlying curve at each point (image frame); [0,0] for corner-like points. */
   tangents?: Point[];
+  /** Synthetic only: the generator's per-face parameters (yaw, pitch, roll in degrees, expression, blur, annotator...). */
+  meta?: Record<string, number>;
   /** Free-form provenance (source file and line), used in error messages. */
   source?: string;
 }

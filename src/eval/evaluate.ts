@@ -20,7 +20,7 @@ import { SUBSET_NAMES, subsetsOf, type SubsetName } from '../data/subsets';
 import type { HourglassModel } from '../model/hourglass';
 import { areaUnderCurve, cedCurve, failureRate, nme } from './metrics';
 import { heatmapDistributionEigen } from '../geometry/distribution';
-import { gridToCropPixel } from '../geometry/coords';
+import { recordBuilder, type PredictionRecords } from '../analysis/prediction-records';
 
 export interface EvalOptions {
   codec: HeatmapCodec;
@@ -33,6 +33,8 @@ export interface EvalOptions {
   decode?: DecodeMethod;
   /** Collect per-landmark distribution statistics of the predicted heatmaps. */
   distributions?: boolean;
+  /** Collect per-prediction records (analysis/prediction-records.ts): every face × landmark. */
+  records?: boolean;
   /** Evaluate only the first n faces (quick checks). */
   limit?: number;
   /** Keep per-image predictions (crop px) in the result. */
@@ -53,7 +55,10 @@ export interface LandmarkDistributionStats {
   ratio: number[];
   /** Per landmark: mean |cos| between the λ_max direction and the true curve tangent (synthetic; NaN where unknown). */
   tangentAlignment: number[];
-  /** Per landmark: RMS prediction error (crop px) along the true tangent and normal (vs clean truth; synthetic only). */
+  /**
+   * Per landmark: RMS error (crop px) of the decoded prediction (the evaluation's decoder) along the true tangent and
+   * normal, vs the clean truth (synthetic only).
+   */
   errTangent: number[];
   errNormal: number[];
   /** Per image: mean λ_max/λ_min over landmarks (for easy-vs-hard splits). */
@@ -77,6 +82,8 @@ export interface EvalResult {
   ids: string[];
   predictions?: number[][][];
   distributions?: LandmarkDistributionStats;
+  /** Per-prediction records of every evaluated face (with `records: true`). */
+  records?: PredictionRecords;
 }
 
 function metricSet(nmes: number[], thr: number): MetricSet {
@@ -113,6 +120,11 @@ export async function evaluate(model: HourglassModel, data: FaceDataset, opts: E
   const dist = opts.distributions
     ? { lmin: new Float64Array(N), lmax: new Float64Array(N), ratio: new Float64Array(N), align: new Float64Array(N), alignN: new Float64Array(N), errT: new Float64Array(N), errN: new Float64Array(N), errCount: new Float64Array(N), imageRatio: [] as number[], count: 0 }
     : undefined;
+  const H = model.config.heatmapSize;
+  const ocular = normIndices(data.scheme, 'ocular');
+  const records = opts.records
+    ? recordBuilder({ dataset: data.name, scheme: data.scheme.name, decoder: opts.decode ?? 'soft-argmax', truth: hasClean ? 'clean' : 'labels', inputSize: S, heatmapSize: H, landmarks: N })
+    : undefined;
 
   for (let start = 0; start < total; start += B) {
     const n = Math.min(B, total - start);
@@ -125,13 +137,14 @@ export async function evaluate(model: HourglassModel, data: FaceDataset, opts: E
       const prep = prepareSample(s, await imageOf(s), start + k, { codec, augment: NO_AUGMENT, flipPerm, seed: 0, epoch: 0, heatmaps: false }, { image: images.subarray(k * S * S * 3, (k + 1) * S * S * 3) });
       cropLabels.push(prep.cropLandmarks);
     }
+    const wantStats = !!dist || !!records;
     const { coords, stats } = tf.tidy(() => {
       const x = tf.tensor4d(images, [n, S, S, 3]);
       const out = model.forward(x, { training: false, bnUpdates: [] });
       // ReLU: a no-op for the official non-negative head; the distribution view of a linear (regression) head.
       const heat = tf.relu(out.heatmaps[out.heatmaps.length - 1]) as tf.Tensor4D;
       const c = codec.decodeTensor(heat);
-      if (!dist) return { coords: c, stats: undefined };
+      if (!wantStats) return { coords: c, stats: undefined };
       const d = heatmapDistributionEigen(heat);
       return { coords: c, stats: tf.stack([d.lambdaMin, d.lambdaMax, d.theta, d.meanX, d.meanY]) };
     });
@@ -151,42 +164,48 @@ export async function evaluate(model: HourglassModel, data: FaceDataset, opts: E
     }
     for (let k = 0; k < n; k++) {
       const s = samples[k];
-      const pred = toPairs(predHost.subarray(k * N * 2, (k + 1) * N * 2), N);
+      const predK = predHost.subarray(k * N * 2, (k + 1) * N * 2);
+      const pred = toPairs(predK, N);
       const gt = toPairs(cropLabels[k], N);
-      nmes.push(nme(pred, gt, norm, s.visible));
+      const faceNme = nme(pred, gt, norm, s.visible);
+      nmes.push(faceNme);
       ids.push(s.id);
       groups.push(subsetsOf(s));
       if (opts.keepPredictions) predictions.push(pred.map(([x, y]) => [Math.round(x * 100) / 100, Math.round(y * 100) / 100]));
-      let cleanCrop: number[][] | undefined;
+      const m = cropMatrix(s.box, S);
+      let cleanFlat: Float32Array | undefined;
+      let faceNmeClean: number | undefined;
       if (hasClean) {
-        const m = cropMatrix(s.box, S);
         const flat = new Float32Array(2 * N);
         s.cleanLandmarks!.forEach(([x, y], i) => { flat[2 * i] = x; flat[2 * i + 1] = y; });
-        cleanCrop = toPairs(transformPoints(m, flat), N);
-        nmesClean.push(nme(pred, cleanCrop, norm, s.visible));
+        cleanFlat = transformPoints(m, flat);
+        faceNmeClean = nme(pred, toPairs(cleanFlat, N), norm, s.visible);
+        nmesClean.push(faceNmeClean);
       }
-      if (dist && st) {
-        const H = model.config.heatmapSize;
+      if (!st) continue;
+      const o = (q: number, i: number) => st[q * n * N + k * N + i];
+      const tangents = s.tangents ? cropTangents(s.tangents, m) : undefined;
+      if (dist) {
         let rsum = 0;
         for (let i = 0; i < N; i++) {
-          const o = (q: number) => st[q * n * N + k * N + i];
-          const lmin = Math.max(o(0), 1e-12);
-          const lmax = o(1);
-          const theta = o(2);
+          const lmin = Math.max(o(0, i), 1e-12);
+          const lmax = o(1, i);
+          const theta = o(2, i);
           dist.lmin[i] += lmin;
           dist.lmax[i] += lmax;
           dist.ratio[i] += lmax / lmin;
           rsum += lmax / lmin;
-          const t = s.tangents?.[i];
-          if (t && (t[0] !== 0 || t[1] !== 0)) {
-            const tn = Math.hypot(t[0], t[1]);
-            dist.align[i] += Math.abs((Math.cos(theta) * t[0] + Math.sin(theta) * t[1]) / tn);
+          const tx = tangents?.[2 * i] ?? 0;
+          const ty = tangents?.[2 * i + 1] ?? 0;
+          if (tx !== 0 || ty !== 0) {
+            dist.align[i] += Math.abs(Math.cos(theta) * tx + Math.sin(theta) * ty);
             dist.alignN[i] += 1;
-            if (cleanCrop) {
-              const ex = gridToCropPixel(o(3), S, H) - cleanCrop[i][0];
-              const ey = gridToCropPixel(o(4), S, H) - cleanCrop[i][1];
-              const et = (ex * t[0] + ey * t[1]) / tn;
-              const en = (-ex * t[1] + ey * t[0]) / tn;
+            if (cleanFlat) {
+              // The decoded prediction, as the method is scored (argmax for heatmap regression, soft-argmax otherwise).
+              const ex = predK[2 * i] - cleanFlat[2 * i];
+              const ey = predK[2 * i + 1] - cleanFlat[2 * i + 1];
+              const et = ex * tx + ey * ty;
+              const en = -ex * ty + ey * tx;
               dist.errT[i] += et * et;
               dist.errN[i] += en * en;
               dist.errCount[i] += 1;
@@ -195,6 +214,16 @@ export async function evaluate(model: HourglassModel, data: FaceDataset, opts: E
         }
         dist.imageRatio.push(rsum / N);
         dist.count += 1;
+      }
+      if (records) {
+        const truth = cleanFlat ?? cropLabels[k];
+        const stat = (q: number) => st.subarray(q * n * N + k * N, q * n * N + (k + 1) * N);
+        records.add({
+          id: s.id, lambdaMin: stat(0), lambdaMax: stat(1), theta: stat(2), meanX: stat(3), meanY: stat(4),
+          prediction: predK, truth, tangents, visible: s.visible,
+          nme: faceNmeClean ?? faceNme, nmeLabels: faceNmeClean === undefined ? undefined : faceNme,
+          iod: normDistance(truth, ocular), attributes: s.attributes, meta: s.meta,
+        });
       }
     }
   }
@@ -223,6 +252,7 @@ export async function evaluate(model: HourglassModel, data: FaceDataset, opts: E
     r.nmesClean = nmesClean;
   }
   if (opts.keepPredictions) r.predictions = predictions;
+  if (records) r.records = records.finish();
   if (dist && dist.count > 0) {
     const per = (a: Float64Array, d: number | Float64Array) => Array.from(a, (v, i) => v / (typeof d === 'number' ? d : d[i]));
     r.distributions = {
@@ -236,4 +266,25 @@ export async function evaluate(model: HourglassModel, data: FaceDataset, opts: E
     };
   }
   return r;
+}
+
+/** Unit tangents (image frame, [0, 0] = none) mapped into the crop frame by the crop's linear part, flat [N*2]. */
+function cropTangents(tangents: [number, number][], m: { a: number; b: number; c: number; d: number }): Float64Array {
+  const out = new Float64Array(2 * tangents.length);
+  tangents.forEach(([tx, ty], i) => {
+    if (tx === 0 && ty === 0) return;
+    const x = m.a * tx + m.b * ty;
+    const y = m.c * tx + m.d * ty;
+    const len = Math.hypot(x, y);
+    out[2 * i] = x / len;
+    out[2 * i + 1] = y / len;
+  });
+  return out;
+}
+
+/** Distance between the centroids of a normalisation's two point groups (flat points). */
+function normDistance(flat: ArrayLike<number>, idx: { left: number[]; right: number[] }): number {
+  const c = (g: number[]) => [g.reduce((a, i) => a + flat[2 * i], 0) / g.length, g.reduce((a, i) => a + flat[2 * i + 1], 0) / g.length];
+  const [l, r] = [c(idx.left), c(idx.right)];
+  return Math.hypot(l[0] - r[0], l[1] - r[1]);
 }

@@ -1,7 +1,8 @@
 /**
  * One training run = one (experiment, arm, seed): data -> model -> train (validation-selected) -> test evaluation ->
  * `runs/<experiment>/<arm>-s<seed>/` with config, environment, metric logs, eigenvalue trajectories, summary, test
- * per-image NMEs, a sample of predictions and per-landmark distribution statistics. Checkpoints stay git-ignored.
+ * per-image NMEs, a sample of predictions, per-landmark distribution statistics and per-prediction records (the
+ * first `recordFaces` test faces committed, all of them local). Checkpoints stay git-ignored.
  */
 import { execSync } from 'child_process';
 import { createHash } from 'crypto';
@@ -15,7 +16,7 @@ import { modelConfig, type HourglassConfig } from '../model/config';
 import { type TrainConfig, TRAIN_DEFAULTS, type ProgressReporterLike } from '../train/trainer';
 import { describeLoss, headFor, canonicalLoss } from '../train/objective';
 import { fit, runEnvironment } from '../train/fit';
-import { copyRun, findFinishedRunByKey, runDirFor, writeRunResults, writeRunStart } from '../runs/folder';
+import { copyRun, describeWrittenRecords, findFinishedRunByKey, runDirFor, writeRunResults, writeRunStart } from '../runs/folder';
 import type { RunSummary } from '../runs/records';
 import type { ArmSpec, ExperimentSpec } from './spec';
 import type { Profile } from '../config/profile';
@@ -78,6 +79,8 @@ export interface RunOptions {
   /** Stop after this many steps (tests simulate a kill with it). */
   stopAfter?: number;
   handleSignals?: boolean;
+  /** Test faces in the committed per-prediction records (default runs/folder.ts COMMITTED_RECORD_FACES). */
+  recordFaces?: number;
 }
 
 export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, opts: RunOptions): Promise<RunSummary | null> {
@@ -117,12 +120,14 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
     backend: backendInfo()?.name ?? 'unknown', threads: backendInfo()?.threads ?? 0,
     finalLoss: result.lossHistory.length ? result.lossHistory[result.lossHistory.length - 1].loss : null,
   };
-  writeRunResults(dir, {
+  const written = writeRunResults(dir, {
     testNme: { ids: test.ids, nme: test.nmes, nmeClean: test.nmesClean },
     predictions: { note: 'first 64 test faces, crop pixels of the evaluation crop', ids: test.ids.slice(0, 64), landmarks: test.predictions?.slice(0, 64) },
     distributionStats: test.distributions ?? null,
+    records: test.records!,
     summary,
-  });
+  }, opts.recordFaces);
+  console.error(`${spec.name}/${arm.id} s${seed}: ${describeWrittenRecords(written)}`);
   return summary;
 }
 

@@ -2,6 +2,7 @@
  * Stacked-hourglass configuration and named presets. One typed object; every field documented.
  * The official STAR model is `stackedHGnet_v1` (4 stacks, 256 channels, 256 px in, 64x64 heatmaps, AAM on).
  */
+import type { DecodeMethod } from '../geometry/decode';
 
 export interface HourglassConfig {
   /** Number of stacked hourglasses; supervision weight of stack i is 2^(i - stacks + 1) (official). */
@@ -40,6 +41,11 @@ export interface HourglassConfig {
    * read ReLU(map). Default 'in-relu'.
    */
   heatmapHead?: 'in-relu' | 'linear';
+}
+
+/** How a model's heatmaps are read, told by its head (a checkpoint knows its head, not its loss): linear = heatmap regression, argmax. */
+export function decoderForHead(head: HourglassConfig['heatmapHead']): DecodeMethod {
+  return head === 'linear' ? 'argmax-subpixel' : 'soft-argmax';
 }
 
 export const PRESETS = {

@@ -6,7 +6,8 @@ import { profileLabel, type Profile } from '../config/profile';
 import type { LocatedExperiment } from '../experiments/ensure';
 import { restrictSpec } from '../experiments/spec';
 import { aggregateExperiment, type ExperimentResults } from '../runs/aggregate';
-import { isRunComplete, runDirFor } from '../runs/folder';
+import { isRunComplete, readPredictionRecords, runDirFor } from '../runs/folder';
+import { MODEL_COLOURS, type RecordSet, type RunRef } from './figures/distributions';
 import { summariseExperiment, type ExperimentTables } from './experiment-tables';
 
 export interface ExperimentData extends LocatedExperiment {
@@ -49,4 +50,34 @@ export function armRunDirs(d: ExperimentData, armId: string): string[] {
   const arm = d.results.arms.find((a) => a.arm === armId);
   if (!arm) throw new Error(`${d.spec.name}: no arm "${armId}"`);
   return arm.seeds.map((s) => runDirFor(d.resultsRoot, d.spec, { id: armId }, s));
+}
+
+/**
+ * Per-prediction records of the finished runs of these arms (all seeds), labelled with the arm's label and coloured by
+ * the arm's place in `armIds` (as armRunRefs does); `missing` names the finished runs without records (trained before
+ * records existed and without a local best/ to regenerate them).
+ */
+export function armRecordSets(d: ExperimentData, armIds: string[], which: 'committed' | 'full' = 'committed'): { sets: RecordSet[]; missing: string[] } {
+  const sets: RecordSet[] = [];
+  const missing: string[] = [];
+  for (const id of armIds) {
+    const arm = d.results.arms.find((a) => a.arm === id);
+    if (!arm) throw new Error(`${d.spec.name}: no arm "${id}"`);
+    for (const seed of arm.seeds) {
+      const dir = runDirFor(d.resultsRoot, d.spec, { id }, seed);
+      const records = readPredictionRecords(dir, which);
+      if (records) sets.push({ model: arm.label, seed, records, dir, colour: MODEL_COLOURS[armIds.indexOf(id) % MODEL_COLOURS.length] });
+      else missing.push(`${id}-s${seed}`);
+    }
+  }
+  return { sets, missing };
+}
+
+/** The finished runs of these arms as figure references (eigen.jsonl, config.json), coloured as armRecordSets colours them. */
+export function armRunRefs(d: ExperimentData, armIds: string[]): RunRef[] {
+  return armIds.flatMap((id, i) => {
+    const arm = d.results.arms.find((a) => a.arm === id);
+    if (!arm) throw new Error(`${d.spec.name}: no arm "${id}"`);
+    return arm.seeds.map((seed) => ({ model: arm.label, seed, dir: runDirFor(d.resultsRoot, d.spec, { id }, seed), colour: MODEL_COLOURS[i % MODEL_COLOURS.length] }));
+  });
 }

@@ -5,9 +5,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { appendLine, readJson, writeJsonAtomic } from '../util/files';
+import { appendLine, readJson, writeFileAtomic, writeJsonAtomic } from '../util/files';
+import { firstFaces } from '../analysis/prediction-records';
+import { decodeRecords, encodeRecords } from './prediction-records';
 import type {
-  DistributionStatsRecord, EigenRecord, MetricsRecord, PredictionsRecord, RunConfig, RunEnvironment, RunSummary, TestNmeRecord, ValidationRecord,
+  DistributionStatsRecord, EigenRecord, MetricsRecord, PredictionRecordsRecord as PredictionRecords, PredictionsRecord, RunConfig, RunEnvironment, RunSummary, TestNmeRecord, ValidationRecord,
 } from './records';
 
 const FILES = {
@@ -18,6 +20,8 @@ const FILES = {
   testNme: 'test-nme.json',
   predictions: 'predictions.json',
   distributionStats: 'distribution-stats.json',
+  records: 'prediction-records.bin',
+  recordsFull: 'prediction-records-full.bin',
   metrics: 'metrics.jsonl',
   eigen: 'eigen.jsonl',
   checkpoint: 'checkpoint',
@@ -60,13 +64,89 @@ export function readRunKey(dir: string): string | null {
   return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim() : null;
 }
 
-/** What a run writes after its test evaluation; the summary goes last, so a run with a summary is complete. */
-export function writeRunResults(dir: string, r: { testNme: TestNmeRecord; predictions: PredictionsRecord; distributionStats: DistributionStatsRecord; summary: RunSummary }): void {
+/**
+ * What a run writes after its test evaluation; the summary goes last, so a run with a summary is complete. Returns
+ * what the per-prediction records cost (see writePredictionRecords).
+ */
+export function writeRunResults(
+  dir: string,
+  r: { testNme: TestNmeRecord; predictions: PredictionsRecord; distributionStats: DistributionStatsRecord; records: PredictionRecords; summary: RunSummary },
+  recordFaces = COMMITTED_RECORD_FACES,
+): ReturnType<typeof writePredictionRecords> {
   writeJsonAtomic(path.join(dir, FILES.testNme), r.testNme);
   writeJsonAtomic(path.join(dir, FILES.predictions), r.predictions);
   writeJsonAtomic(path.join(dir, FILES.distributionStats), r.distributionStats);
+  const written = writePredictionRecords(dir, r.records, recordFaces);
   writeJsonAtomic(path.join(dir, FILES.summary), r.summary);
+  return written;
 }
+
+/** One line on what records were written (for logs). */
+export function describeWrittenRecords(w: ReturnType<typeof writePredictionRecords>): string {
+  const kb = (b: number) => `${(b / 1000).toFixed(0)} kB`;
+  return `records: ${w.committed.faces} faces ${kb(w.committed.bytes)} (${path.basename(w.committed.file)}, committed)` +
+    (w.full ? `, all ${w.full.faces} faces ${kb(w.full.bytes)} (${path.basename(w.full.file)}, local)` : '');
+}
+
+/**
+ * Per-prediction records are written twice: `prediction-records.bin` holds the first COMMITTED_RECORD_FACES test
+ * faces (committed with the run: the same faces for every run of a grid, so a whole grid's records stay small) and
+ * `prediction-records-full.bin` every evaluated face (git-ignored; regenerated from the run's best/ checkpoint by
+ * `star evaluate --checkpoint <run dir> --data synthetic`). Both float16, so the faces they share read back equal.
+ * At 98 landmarks a soft-argmax run costs ≈ 12 bytes per face × landmark, ≈ 300 kB at 250 faces; argmax-decoded
+ * runs add the μ − prediction offset (≈ 16 bytes, ≈ 400 kB).
+ */
+export const COMMITTED_RECORD_FACES = 250;
+
+export interface WrittenRecords {
+  file: string;
+  faces: number;
+  bytes: number;
+}
+
+/** Writes the committed subset and, when the records hold more faces, the full file (a stale full file is removed). */
+export function writePredictionRecords(dir: string, records: PredictionRecords, committedFaces = COMMITTED_RECORD_FACES): { committed: WrittenRecords; full?: WrittenRecords } {
+  const write = (file: string, r: PredictionRecords): WrittenRecords => {
+    const bytes = encodeRecords(r);
+    writeFileAtomic(file, bytes);
+    return { file, faces: r.faces, bytes: bytes.length };
+  };
+  const fullFile = path.join(dir, FILES.recordsFull);
+  const committed = write(path.join(dir, FILES.records), firstFaces(records, committedFaces));
+  if (records.faces <= committedFaces) {
+    fs.rmSync(fullFile, { force: true });
+    return { committed };
+  }
+  return { committed, full: write(fullFile, records) };
+}
+
+/** Writes records to a file of the caller's choosing (e.g. beside an evaluation's JSON). */
+export function writePredictionRecordsFile(file: string, records: PredictionRecords): WrittenRecords {
+  const bytes = encodeRecords(records);
+  writeFileAtomic(file, bytes);
+  return { file, faces: records.faces, bytes: bytes.length };
+}
+
+export function readPredictionRecordsFile(file: string): PredictionRecords {
+  const buf = fs.readFileSync(file);
+  return decodeRecords(new Uint8Array(buf.buffer, buf.byteOffset, buf.length), file);
+}
+
+/**
+ * A run's records: 'committed' (default) the committed subset, the same on every clone; 'full' every evaluated face
+ * (the committed file when it already holds them all). Null when the run has none.
+ */
+export function readPredictionRecords(dir: string, which: 'committed' | 'full' = 'committed'): PredictionRecords | null {
+  const committed = path.join(dir, FILES.records);
+  if (which === 'full' && fs.existsSync(path.join(dir, FILES.recordsFull))) return readPredictionRecordsFile(path.join(dir, FILES.recordsFull));
+  if (!fs.existsSync(committed)) return null;
+  const r = readPredictionRecordsFile(committed);
+  if (which === 'full' && r.faces < r.totalFaces) return null;
+  return r;
+}
+
+/** The run folder's file name of the committed records (for messages). */
+export const RECORDS_FILE = FILES.records;
 
 function readIfPresent<T>(file: string): T | null {
   return fs.existsSync(file) ? readJson<T>(file) : null;

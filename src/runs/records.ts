@@ -7,6 +7,7 @@ import type { SyntheticConfig } from '../data/synthetic/config';
 import type { EvalResult, LandmarkDistributionStats } from '../eval/evaluate';
 import type { HourglassConfig } from '../model/config';
 import type { Profile } from '../config/profile';
+import type { PredictionRecords } from '../analysis/prediction-records';
 
 /**
  * config.json: what shaped the run, written when it starts. `arm` and `train` hold the experiment's whole arm spec
@@ -73,6 +74,14 @@ export interface PredictionsRecord {
 
 /** distribution-stats.json: per-landmark statistics of the predicted distributions on the test set (null: none). */
 export type DistributionStatsRecord = LandmarkDistributionStats | null;
+
+/**
+ * prediction-records.bin (the first COMMITTED_RECORD_FACES test faces, committed) and prediction-records-full.bin
+ * (every test face, local): per face × landmark λmax, λmin, major axis, error of the decoded prediction vs the truth
+ * and the true tangent's direction; per face NME, IOD, attributes, generator parameters. Units: RECORD_UNITS
+ * (heatmap px). Stored by runs/prediction-records.ts (float16 columns + a JSON header).
+ */
+export type PredictionRecordsRecord = PredictionRecords;
 
 /** metrics.jsonl, one line per logged step: the mean training loss since the previous line. */
 export interface LossRecord {

@@ -49,7 +49,7 @@ export interface FitJob {
 export interface FitResult {
   result: TrainResult;
   decoder: 'soft-argmax' | 'argmax-subpixel';
-  /** Test set with the method's decoder (with per-landmark distributions and the predictions). */
+  /** Test set with the method's decoder (with per-landmark distributions, per-prediction records and the predictions). */
   test?: EvalResult;
   /** Test set decoded by soft-argmax (the same object as `test` when that is the method's decoder). */
   testSoftArgmax?: EvalResult;
@@ -103,7 +103,7 @@ export async function fit(job: FitJob): Promise<FitResult | null> {
   const out: FitResult = { result, decoder };
   try {
     if (job.testSet) {
-      out.test = await evaluate(model, job.testSet, { codec, distributions: true, keepPredictions: true, decode: decoder });
+      out.test = await evaluate(model, job.testSet, { codec, distributions: true, records: true, keepPredictions: true, decode: decoder });
       out.testSoftArgmax = decoder === 'soft-argmax' ? out.test : await evaluate(model, job.testSet, { codec });
     }
   } finally {
@@ -112,11 +112,13 @@ export async function fit(job: FitJob): Promise<FitResult | null> {
   return out;
 }
 
-/** Mean eigenvalues of the last stack's predicted distributions per facial part (for eigenvalue trajectories). */
+/** Mean eigenvalues of the last stack's predicted distributions per facial part (for eigenvalue trajectories, eigen.jsonl). */
 export function partEigenStats(out: HourglassOutput, scheme: LandmarkScheme): Record<string, number> {
   const heat = out.heatmaps[out.heatmaps.length - 1];
   const [lmin, lmax] = tf.tidy(() => {
-    const d = heatmapDistributionEigen(heat);
+    // ReLU, as the evaluation reads a map: a no-op for the official non-negative head; for a linear (heatmap-regression)
+    // head it makes the logged moments those of a distribution (raw linear maps have negative mass and λ < 0).
+    const d = heatmapDistributionEigen(tf.relu(heat) as tf.Tensor4D);
     return [tf.mean(d.lambdaMin, 0), tf.mean(d.lambdaMax, 0)];
   });
   const a: number[] = Array.from(lmin.dataSync() as Float32Array);

@@ -8,6 +8,7 @@ import { starLoss } from '../loss/star';
 import { STAR_LOSS_DEFAULTS, type StarLossOptions } from '../loss/star-options';
 import { adaptiveWing, coordLoss, heatmapMse, type CoordDistance } from '../loss/baselines';
 import type { HourglassModel, HourglassOutput } from '../model/hourglass';
+import { decoderForHead } from '../model/config';
 import type { DeviceBatch, Objective } from './trainer';
 
 export type LossSpec =
@@ -55,7 +56,7 @@ export function headFor(spec: LossSpec): 'in-relu' | 'linear' {
 
 /** The decoder each method is reported with (soft-argmax is reported for every method too). */
 export function decoderFor(spec: LossSpec): 'soft-argmax' | 'argmax-subpixel' {
-  return needsHeatmapTargets(spec) ? 'argmax-subpixel' : 'soft-argmax';
+  return decoderForHead(headFor(spec));
 }
 
 /** AAM head weight in the official combination. */

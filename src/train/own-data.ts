@@ -3,7 +3,8 @@
  * JSON, iBUG .pts folders, COFW; see src/data/real.ts) or on the synthetic benchmark, with the same trainer, loss
  * choices, validation selection, checkpoints and resume as the experiments. Writes `<out>/`: config.json, env.json,
  * metrics.jsonl, eigen.jsonl, checkpoint/ (resume: run the same command again), best/ (the validation-selected
- * weights, loadable by `star predict` / `star evaluate`), and with a test set summary.json + test-nme.json.
+ * weights, loadable by `star predict` / `star evaluate`), and with a test set summary.json, test-nme.json and the
+ * per-prediction records (src/runs/folder.ts writePredictionRecords).
  *
  * Validation: `--val <path>`, else a seeded hold-out of the training faces (`valFraction`, default 5%, at least 8).
  */
@@ -19,6 +20,7 @@ import type { EvalResult } from '../eval/evaluate';
 import { modelConfig, type PresetName } from '../model/config';
 import { resolveOptions } from '../loss/star-options';
 import { writeJsonAtomic } from '../util/files';
+import { writePredictionRecords } from '../runs/folder';
 import { fit, runEnvironment } from './fit';
 import { describeLoss, headFor, type LossSpec } from './objective';
 import { OFFICIAL_SCHEDULE } from './schedule';
@@ -48,6 +50,8 @@ export interface OwnDataOptions {
   progress?: ProgressReporterLike;
   handleSignals?: boolean;
   stopAfter?: number;
+  /** Test faces in the committed-size records file (default runs/folder.ts COMMITTED_RECORD_FACES); all go to the full one. */
+  recordFaces?: number;
 }
 
 export const OWN_DATA_DEFAULTS = {
@@ -91,6 +95,8 @@ export interface OwnDataResult {
   trainFaces: number;
   valFaces: number;
   test?: EvalResult;
+  /** The per-prediction records written for the test set. */
+  records?: ReturnType<typeof writePredictionRecords>;
   bestValNme: number | null;
   interrupted: boolean;
 }
@@ -160,13 +166,15 @@ export async function trainOnOwnData(input: Partial<OwnDataOptions> & Pick<OwnDa
     workers: o.workers, progress: o.progress, handleSignals: o.handleSignals, stopAfter: o.stopAfter,
   });
   if (!r) return { dir, trainFaces: trainSet.length, valFaces: valSet.length, bestValNme: null, interrupted: true };
+  let records: OwnDataResult['records'];
   if (r.test) {
     writeJsonAtomic(path.join(dir, 'test-nme.json'), { ids: r.test.ids, nme: r.test.nmes });
+    records = writePredictionRecords(dir, r.test.records!, o.recordFaces);
     writeJsonAtomic(path.join(dir, 'summary.json'), {
       measuredOn: testSet!.name, decoder: r.decoder, steps: r.result.finalStep, bestStep: r.result.bestStep, bestValNme: r.result.bestValNme,
       test: { labels: r.test.labels, clean: r.test.clean, perSubset: r.test.perSubset, threshold: r.test.threshold, normalisation: r.test.normalisation },
       testSoftArgmax: { labels: r.testSoftArgmax!.labels }, msPerStep: r.result.msPerStep,
     });
   }
-  return { dir, trainFaces: trainSet.length, valFaces: valSet.length, test: r.test, bestValNme: r.result.bestValNme, interrupted: false };
+  return { dir, trainFaces: trainSet.length, valFaces: valSet.length, test: r.test, records, bestValNme: r.result.bestValNme, interrupted: false };
 }

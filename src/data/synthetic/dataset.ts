@@ -58,6 +58,7 @@ function toSamples(cfg: SyntheticConfig, split: Split, pixels: Uint8Array, label
     landmarks: l.landmarks,
     cleanLandmarks: l.cleanLandmarks,
     tangents: l.tangents,
+    meta: l.meta,
     box: l.box,
     attributes: l.attributes,
   }));

@@ -13,6 +13,8 @@ export interface Series {
   yError?: number[];
   /** Plotly dash style: the same colour with a different dash separates, e.g., train from validation. */
   dash?: 'solid' | 'dash' | 'dot';
+  /** Fixed colour (CSS), e.g. one per model across the panels of a figure; default Plotly's cycle. */
+  color?: string;
 }
 
 export interface FigureOptions {
@@ -27,7 +29,7 @@ export interface FigureOptions {
 export const DEFAULT_WIDTH = 720;
 export const DEFAULT_HEIGHT = 440;
 
-function layoutOf(opts: FigureOptions, seriesCount: number): Layout {
+export function layoutOf(opts: FigureOptions, seriesCount: number): Layout {
   const axis = (a: AxisSpec) => ({
     title: { text: axisTitle(a) },
     ...(a.type ? { type: a.type } : {}),
@@ -45,7 +47,7 @@ function layoutOf(opts: FigureOptions, seriesCount: number): Layout {
   };
 }
 
-function toTrace(s: Series, type: Trace['type'], mode?: Trace['mode']): Trace {
+export function toTrace(s: Series, type: Trace['type'], mode?: Trace['mode']): Trace {
   const t: Trace = { type, name: s.name, x: [...s.x], y: [...s.y] };
   if (mode) t.mode = mode;
   if (s.yError) {
@@ -54,7 +56,8 @@ function toTrace(s: Series, type: Trace['type'], mode?: Trace['mode']): Trace {
     }
     t.error_y = { type: 'data', array: [...s.yError], visible: true };
   }
-  if (s.dash) t.line = { dash: s.dash };
+  if (s.dash || s.color) t.line = { ...(s.dash ? { dash: s.dash } : {}), ...(s.color ? { color: s.color } : {}) };
+  if (s.color) t.marker = { color: s.color };
   return t;
 }
 

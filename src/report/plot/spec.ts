@@ -15,7 +15,7 @@ export interface AxisSpec {
 
 /** A Plotly trace. `name` is required: it is the legend entry. */
 export interface Trace {
-  type: 'scatter' | 'bar' | 'histogram' | 'heatmap';
+  type: 'scatter' | 'bar' | 'histogram' | 'heatmap' | 'image';
   name: string;
   x?: (number | string | null)[];
   y?: (number | string | null)[];
