@@ -34,10 +34,15 @@ install_packages() {
     || { as_root apt-get update && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"; }
 }
 
-up() { sinfo -h -o %T 2>/dev/null | grep -qx -e idle -e mixed -e allocated; }
+# Without its conf file a Slurm client spends a minute looking for a controller elsewhere (DNS SRV), and about ten
+# seconds when the controller is gone: check both first.
+up() {
+  [ -f "$CONF" ] && [ -s "$D/slurmctld.pid" ] && kill -0 "$(cat "$D/slurmctld.pid")" 2>/dev/null \
+    && sinfo -h -o %T 2>/dev/null | grep -qx -e idle -e mixed -e allocated
+}
 
 start() {
-  if [ -f "$CONF" ] && up; then say "already running ($CONF)"; echo "export SLURM_CONF=$CONF"; return 0; fi
+  if up; then say "already running ($CONF)"; echo "export SLURM_CONF=$CONF"; return 0; fi
   install_packages
   [ "$(id -u)" -eq 0 ] || { say "the daemons run as root here (SlurmUser=root): run this as root"; exit 1; }
   stop_daemons
