@@ -11,7 +11,7 @@ import * as path from 'path';
 import { PROJECT_ROOT, resultsDir } from '../src/config/profile';
 import { EXPERIMENTS } from '../src/experiments/ablations';
 import { scaleSpec } from '../src/experiments/spec';
-import { readRunEnvironment, readSummary, runDirFor } from '../src/runs/folder';
+import { readProvenance, readSummary, runDirFor } from '../src/runs/folder';
 import type { ExperimentTables } from '../src/report/experiment-tables';
 import { fillReadme, originalGridBlock, quickBlock, regimeBlock, speedBlock, type QuickRecord } from '../src/report/readme';
 import { writeJsonAtomic } from '../src/util/files';
@@ -42,7 +42,7 @@ function recordQuick(): void {
   const spec = scaleSpec(EXPERIMENTS.main, 'quick');
   const walls = spec.arms.map((a) => readSummary(runDirFor(root, spec, a, spec.seeds[0]))?.wallSeconds ?? NaN);
   // The code that ran the job, as its runs recorded it (not the checkout's HEAD at recording time).
-  const commits = [...new Set(spec.arms.map((a) => String(readRunEnvironment(runDirFor(root, spec, a, spec.seeds[0]))?.gitCommit ?? 'unknown')))];
+  const commits = [...new Set(spec.arms.map((a) => readProvenance(runDirFor(root, spec, a, spec.seeds[0]))?.code.commit ?? 'unknown'))];
   const commit = commits.join('+');
   const record: QuickRecord = {
     commit, recordedAt: new Date().toISOString(), wallSeconds: walls.every(Number.isFinite) ? walls.reduce((s, v) => s + v, 0) : null,

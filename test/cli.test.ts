@@ -177,6 +177,13 @@ test('every option is validated before any work, with a message naming it', asyn
     [['experiment', 'nope'], /unknown experiment "nope"/],
     [['experiment'], /experiment name missing/],
     [['experiment', 'main', 'extra'], /unexpected argument "extra"/],
+    [['experiment', 'main', '--partition', 'gpu'], /--partition is an option of --executor slurm/],
+    [['experiment', 'main', '--executor', 'pbs'], /--executor: unknown executor "pbs", expected one of local, slurm/],
+    [['experiment', 'main', '--executor', 'slurm', '--time', '2h'], /--time: expected a time limit like 02:00 \(HH:MM\), 90 \(minutes\) or 1-12:00:00, got "2h"/],
+    [['experiment', 'main', '--executor', 'slurm', '--cpus', '0'], /--cpus: expected an integer >= 1, got "0"/],
+    [['experiment', 'main', '--executor', 'slurm', '--mem', 'lots'], /--mem: expected an amount like 8G or 4000M, got "lots"/],
+    [['experiment', 'main', '--status', '--executor', 'slurm'], /--status only reports/],
+    [['experiment', 'main', '--results', '/proc/results'], /--results: \/proc\/results is on a virtual file system/],
     [['tables', 'nope'], /unknown experiment "nope"/],
     [['model', '--preset', 'huge'], /--preset: unknown preset "huge", expected one of paper, cpu-small, cpu-128, cpu-tiny/],
   ];
@@ -290,6 +297,22 @@ test('evaluate and predict write beside the checkpoint by default (or to --out) 
     assert.ok(fs.existsSync(`${custom}.${ext}`), `--out ${custom}.${ext}`);
   }
   assert.equal(predictedOut.status, 0, predictedOut.stderr);
+});
+
+test('experiment --executor slurm --dry-run prints the array and tables batch scripts (sbatch options passed through) and submits nothing', async () => {
+  const results = path.join(tmp, 'dry-run');
+  const [r] = await starAll([['experiment', 'main', '--executor', 'slurm', '--dry-run', '--partition', 'gpu', '--gres', 'gpu:1', '--time', '02:30', '--cpus', '4', '--mem', '8G', '--results', results]]);
+  assert.equal(r.status, 0, r.stderr);
+  const [arrayPart, tablesPart] = r.stdout.split('# tables job');
+  for (const line of ['#SBATCH --array=0-2', '#SBATCH --partition=gpu', '#SBATCH --gres=gpu:1', '#SBATCH --time=02:30:00', '#SBATCH --cpus-per-task=4', '#SBATCH --mem=8G', `#SBATCH --chdir=${root}`]) {
+    assert.ok(arrayPart.includes(line), `${line} missing from the array script:\n${arrayPart}`);
+  }
+  assert.match(arrayPart, /RUNS=\('coord-smoothl1 1' 'star-smoothl1 1' 'heatmap-mse 1'\)/);
+  assert.match(arrayPart, /src\/cli\/main\.ts experiment 'main' --profile smoke --results '[^']+dry-run' --only "\$ARM" --seeds "\$SEED" --train-only &/);
+  assert.match(tablesPart, /#SBATCH --dependency=afterany:<array job id>/);
+  assert.match(tablesPart, /src\/cli\/main\.ts tables 'main' --profile smoke --results '[^']+dry-run'/);
+  assert.ok(!tablesPart.includes('--gres'), 'the tables job asks for the GPU');
+  assert.ok(!fs.existsSync(results), 'a dry run wrote files');
 });
 
 test('model --preset paper reports both parameter counts', async () => {

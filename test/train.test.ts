@@ -175,7 +175,7 @@ test('run locks: a live holder makes other processes skip the run; a dead holder
     fs.writeFileSync(path.join(dir, '.lock'), String(live.pid));
     const busy = acquireRunLock(dir);
     assert.equal(busy.ok, false);
-    assert.equal(busy.holder, live.pid);
+    assert.equal(busy.holder?.pid, live.pid);
   } finally {
     live.kill();
   }
@@ -183,7 +183,40 @@ test('run locks: a live holder makes other processes skip the run; a dead holder
   fs.writeFileSync(path.join(dir, '.lock'), String(dead));
   const mine = acquireRunLock(dir);
   assert.ok(mine.ok);
-  assert.equal(fs.readFileSync(path.join(dir, '.lock'), 'utf8'), String(process.pid));
+  const holder = JSON.parse(fs.readFileSync(path.join(dir, '.lock'), 'utf8'));
+  assert.equal(holder.pid, process.pid);
+  assert.equal(holder.host, os.hostname());
   mine.release();
   assert.ok(!fs.existsSync(path.join(dir, '.lock')));
+});
+
+test('run locks across nodes: another host\'s lock holds unless Slurm says its job has ended; release leaves a taken-over lock alone', async () => {
+  const { acquireRunLock, holderAlive } = await import('../src/runs/lock');
+  const { SlurmUnavailable } = await import('../src/runs/slurm-jobs');
+  const elsewhere = { host: `not-${os.hostname()}`, pid: 1, since: '' };
+  const inJob = { ...elsewhere, slurm: { jobId: '42', arrayJobId: '41', arrayTaskId: '1' } };
+  const asked: string[] = [];
+  const state = (s: string | null) => (id: string) => (asked.push(id), s);
+  assert.equal(holderAlive(elsewhere, state('COMPLETED')), true, 'no Slurm job: nobody here can tell, so it holds');
+  assert.deepEqual(asked, []);
+  assert.equal(holderAlive(inJob, state('RUNNING')), true);
+  assert.equal(holderAlive(inJob, state('PENDING')), true);
+  assert.deepEqual(asked, ['42', '42'], 'Slurm is asked about the task\'s own job id');
+  for (const ended of ['COMPLETED', 'CANCELLED', 'FAILED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', null]) assert.equal(holderAlive(inJob, state(ended)), false, String(ended));
+  assert.equal(holderAlive(inJob, () => { throw new SlurmUnavailable('no squeue'); }), true, 'Slurm unreachable: the lock holds');
+
+  const dir = path.join(tmpRoot, 'locks', 'b-s1');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, '.lock'), JSON.stringify(elsewhere));
+  const held = acquireRunLock(dir);
+  assert.equal(held.ok, false);
+  assert.equal(held.holder?.host, elsewhere.host);
+  // A lock this module did not write is nobody's; after a takeover, the first owner's release must not remove the new lock.
+  fs.writeFileSync(path.join(dir, '.lock'), 'garbage');
+  const first = acquireRunLock(dir);
+  assert.ok(first.ok);
+  fs.writeFileSync(path.join(dir, '.lock'), JSON.stringify({ ...elsewhere, pid: 2 }));
+  first.release();
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, '.lock'), 'utf8')).pid, 2);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['.lock'], 'drafts or stale copies left behind');
 });

@@ -24,13 +24,21 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export const LOCAL_RESULTS = path.join(PROJECT_ROOT, 'results', 'local');
 
 /**
+ * The folder in place of the project's `results/`: $STAR_RESULTS_ROOT when set (a grid run from a worktree of a tagged
+ * commit writes into the main checkout's results/ that way), else `<project>/results`.
+ */
+export function resultsRoot(env: NodeJS.ProcessEnv = process.env): string {
+  const given = env.STAR_RESULTS_ROOT?.trim();
+  return given ? path.resolve(given) : path.join(PROJECT_ROOT, 'results');
+}
+
+/**
  * Where a profile writes its results. Only `full` writes to the committed `results/`; `smoke` and `quick`
  * write to the git-ignored `results/local/<profile>/` so a local run never overwrites committed results.
  */
 export function resultsDir(profile: Profile = currentProfile()): string {
-  return profile === 'full'
-    ? path.join(PROJECT_ROOT, 'results')
-    : path.join(LOCAL_RESULTS, profile);
+  const root = resultsRoot();
+  return profile === 'full' ? root : path.join(root, 'local', profile);
 }
 
 /** Label to print next to every number a profile produces. */

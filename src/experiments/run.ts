@@ -4,7 +4,6 @@
  * per-image NMEs, a sample of predictions, per-landmark distribution statistics and per-prediction records (the
  * first `recordFaces` test faces committed, all of them local). Checkpoints stay git-ignored.
  */
-import { execSync } from 'child_process';
 import { createHash } from 'crypto';
 import { initBackend, backendInfo } from 'tfjs-wasm-train';
 import { OFFICIAL_AUGMENT } from '../data/augment';
@@ -15,11 +14,16 @@ import { WFLW98 } from '../data/schemes';
 import { modelConfig, type HourglassConfig } from '../model/config';
 import { type TrainConfig, TRAIN_DEFAULTS, type ProgressReporterLike } from '../train/trainer';
 import { describeLoss, headFor, canonicalLoss } from '../train/objective';
-import { fit, runEnvironment } from '../train/fit';
-import { copyRun, describeWrittenRecords, findFinishedRunByKey, runDirFor, writeRunResults, writeRunStart } from '../runs/folder';
-import type { RunSummary } from '../runs/records';
+import { fit, kernelSet, runEnvironment } from '../train/fit';
+import { checkpointStep } from '../model/checkpoint';
+import {
+  copyRun, describeWrittenRecords, discardTrainingState, findFinishedRunByKey, readProvenance, runDirFor, trainingLog, writeRunResults, writeRunStart,
+} from '../runs/folder';
+import { thisProcess } from '../runs/lock';
+import { codeVersion, describeProvenance, provenanceDifferences, sameProvenance, type Provenance } from '../runs/provenance';
+import type { RunStartRecord, RunSummary } from '../runs/records';
 import type { ArmSpec, ExperimentSpec } from './spec';
-import type { Profile } from '../config/profile';
+import { PROJECT_ROOT, type Profile } from '../config/profile';
 
 /**
  * What determines a run's numbers: resolved data config, model config, training config and loss (not the experiment
@@ -51,12 +55,29 @@ export function reuseEquivalentRun(resultsRoot: string, spec: ExperimentSpec, ar
   return source;
 }
 
-function gitCommit(): string {
-  try {
-    return execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'], cwd: __dirname }).toString().trim();
-  } catch {
-    return 'unknown';
+/**
+ * How this start continues the run folder: a fresh start (an earlier attempt's logs without a checkpoint are
+ * discarded, or the new logs would continue them), a resume from the checkpoint when it was written with this
+ * provenance, or — only when asked — a restart that discards a checkpoint of other code or kernels.
+ */
+function startEvent(dir: string, now: Provenance, restart: boolean): Pick<RunStartRecord, 'event' | 'step'> {
+  const step = checkpointStep(trainingLog(dir).checkpointDir);
+  if (step === null) {
+    discardTrainingState(dir);
+    return { event: 'start', step: 0 };
   }
+  const before = readProvenance(dir);
+  if (before && sameProvenance(before, now)) return { event: 'resume', step };
+  if (restart) {
+    discardTrainingState(dir);
+    return { event: 'restart', step: 0 };
+  }
+  const what = before
+    ? `it was written by other code or kernels than this process runs (${provenanceDifferences(before, now).join('; ')}):\n  checkpoint:   ${describeProvenance(before)}`
+    : 'nothing records which code and kernels wrote it (no env.json):';
+  throw new Error(`${dir}: will not resume the checkpoint at step ${step}: ${what}\n  this process: ${describeProvenance(now)}\n`
+    + 'Resume it with the code and settings that wrote it (a worktree at that commit, e.g. scripts/run-grid.sh <tag>, and the same '
+    + 'STAR_BACKEND / STAR_THREADS), or pass --restart to discard the checkpoint and train this run from step 0.');
 }
 
 /** Datasets are cached per resolved config, so arms sharing data share one generation. */
@@ -81,6 +102,8 @@ export interface RunOptions {
   handleSignals?: boolean;
   /** Test faces in the committed per-prediction records (default runs/folder.ts COMMITTED_RECORD_FACES). */
   recordFaces?: number;
+  /** Discard a checkpoint written by other code or kernels and train from step 0 (default: refuse to resume it). */
+  restart?: boolean;
 }
 
 export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, opts: RunOptions): Promise<RunSummary | null> {
@@ -90,12 +113,15 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
   const { dataCfg, mcfg, trainCfg } = resolveRun(spec, arm, seed);
   if (dataCfg.imageSize < mcfg.inputSize / 2) throw new Error(`${spec.name}: synthetic images of ${dataCfg.imageSize}px are too small for a ${mcfg.inputSize}px model input`);
 
+  const provenance: Provenance = { code: codeVersion(PROJECT_ROOT), kernels: kernelSet(info) };
+  const start = startEvent(dir, provenance, opts.restart ?? false);
   writeRunStart(dir, {
     key: runKey(spec, arm, seed),
     config: {
       experiment: spec.name, arm, seed, profile: opts.profile, data: dataCfg, model: mcfg, train: trainCfg, loss: describeLoss(arm.loss), augment: spec.augment ?? OFFICIAL_AUGMENT,
     },
-    environment: { ...runEnvironment(info), gitCommit: gitCommit() },
+    environment: runEnvironment(info),
+    record: { ...start, time: new Date().toISOString(), ...thisProcess(), provenance },
   });
 
   const [trainSet, valSet, testSet] = await Promise.all([openSplit(dataCfg, 'train'), openSplit(dataCfg, 'val'), openSplit(dataCfg, 'test')]);

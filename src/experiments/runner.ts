@@ -6,8 +6,9 @@
 import { reuseEquivalentRun, runOne, type RunOptions } from './run';
 import { scaleSpec, validateSpec, type ExperimentSpec } from './spec';
 import { isRunComplete, runDirFor } from '../runs/folder';
-import { acquireRunLock } from '../runs/lock';
-import type { Profile } from '../config/profile';
+import { acquireRunLock, describeHolder } from '../runs/lock';
+import { codeVersion } from '../runs/provenance';
+import { PROJECT_ROOT, type Profile } from '../config/profile';
 
 export interface ExperimentRun {
   /** The spec as it ran: scaled to the profile and validated. */
@@ -21,6 +22,9 @@ const pct = (v: number) => (100 * v).toFixed(2);
 export async function runExperiment(
   specIn: ExperimentSpec, profile: Profile, opts: Omit<RunOptions, 'profile'> & { only?: string[]; seeds?: number[] },
 ): Promise<ExperimentRun> {
+  // The code version is taken now, while the code on disk is the code this process loaded: a grid process runs for
+  // hours, and commits landing meanwhile do not change what it runs (the cause of an old resume divergence).
+  codeVersion(PROJECT_ROOT);
   const spec = validateSpec(scaleSpec(specIn, profile), specIn.name);
   const arms = opts.only ? spec.arms.filter((a) => opts.only!.includes(a.id)) : spec.arms;
   if (opts.only && arms.length === 0) throw new Error(`--only ${opts.only.join(',')}: no such arm in ${spec.name} (arms: ${spec.arms.map((a) => a.id).join(', ')})`);
@@ -44,7 +48,7 @@ export async function runExperiment(
     }
     const lock = acquireRunLock(dir);
     if (!lock.ok) {
-      console.error(`[${k}/${todo.length}] ${spec.name}/${arm.id} s${seed}: being trained by process ${lock.holder}; skipped`);
+      console.error(`[${k}/${todo.length}] ${spec.name}/${arm.id} s${seed}: being trained by ${describeHolder(lock.holder!)}; skipped`);
       continue;
     }
     console.error(`[${k}/${todo.length}] ${spec.name}/${arm.id} s${seed}: training (${arm.label})`);

@@ -105,6 +105,11 @@ export function checkpointExists(dir: string): boolean {
   return fs.existsSync(path.join(dir, 'state.json')) && fs.existsSync(path.join(dir, 'model.json'));
 }
 
+/** The step a checkpoint resumes at (its state.json), without reading the weights; null when there is no checkpoint. */
+export function checkpointStep(dir: string): number | null {
+  return checkpointExists(dir) ? Number(readJson<{ step: unknown }>(path.join(dir, 'state.json')).step) : null;
+}
+
 export function loadCheckpoint(dir: string): CheckpointContent {
   const model = readWeights(dir, 'model').tensors;
   const optimizer = fs.existsSync(path.join(dir, 'optimizer.json')) ? readWeights(dir, 'optimizer').tensors : undefined;

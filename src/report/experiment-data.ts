@@ -5,7 +5,7 @@
 import { profileLabel, type Profile } from '../config/profile';
 import type { LocatedExperiment } from '../experiments/ensure';
 import { restrictSpec } from '../experiments/spec';
-import { aggregateExperiment, type ExperimentResults } from '../runs/aggregate';
+import { aggregateExperiment, describeProvenanceGroups, type ExperimentResults } from '../runs/aggregate';
 import { isRunComplete, readPredictionRecords, runDirFor } from '../runs/folder';
 import { MODEL_COLOURS, type RecordSet, type RunRef } from './figures/distributions';
 import { summariseExperiment, type ExperimentTables } from './experiment-tables';
@@ -29,20 +29,26 @@ export function experimentData(located: LocatedExperiment): ExperimentData {
   const { spec, profile, resultsRoot: root, only } = located;
   // Tables list the arms that have runs; arms without any are reported as missing instead.
   const withRuns = restrictSpec(spec, spec.arms.filter((a) => spec.seeds.some((s) => isRunComplete(runDirFor(root, spec, a, s)))).map((a) => a.id));
-  const tables = withRuns.arms.length ? summariseExperiment(withRuns, profile, root).tables : emptyTables(spec, profile);
-  const results = aggregateExperiment(root, spec);
+  // A notebook shows what exists, mixed provenance included, and says so in its provenance line (provenanceMarkdown).
+  const tables = withRuns.arms.length ? summariseExperiment(withRuns, profile, root, { allowMixed: true }).tables : emptyTables(spec, profile);
+  const results = aggregateExperiment(root, spec, { allowMixed: true });
   const keep = (m: string) => !only || only.some((a) => m.startsWith(`${a}-s`));
   return { ...located, label: oursLabel(profile), tables, results, missing: results.missing.filter(keep) };
 }
 
 function emptyTables(spec: LocatedExperiment['spec'], profile: Profile): ExperimentTables {
-  return { experiment: spec.name, title: spec.title, question: spec.question, profile, label: profileLabel(profile), arms: [], comparisons: [], missing: [] };
+  return {
+    experiment: spec.name, title: spec.title, question: spec.question, profile, label: profileLabel(profile), arms: [], comparisons: [], missing: [],
+    provenance: { mixed: false, groups: [] },
+  };
 }
 
 /** Markdown line for a notebook: data source and missing runs (said plainly, never hidden). */
 export function provenanceMarkdown(d: ExperimentData): string {
   const miss = d.missing.length ? `\n\n**Missing runs (${d.missing.length}):** ${d.missing.join(', ')} — numbers below use only the runs that exist.` : '';
-  return `**Data:** ${d.label}; ${d.source}.${miss}`;
+  const groups = describeProvenanceGroups(d.results.provenance);
+  const mixed = groups.length > 1 ? `\n\n**Mixed provenance:** these runs come from ${groups.length} code versions or kernel sets, so paired differences mix the arm with the code:\n${groups.map((g) => `- ${g}`).join('\n')}` : '';
+  return `**Data:** ${d.label}; ${d.source}.${miss}${mixed}`;
 }
 
 /** Finished run folders of one arm, in seed order. */

@@ -6,7 +6,7 @@
 import * as path from 'path';
 import { profileLabel, type Profile } from '../config/profile';
 import type { ExperimentSpec } from '../experiments/spec';
-import { aggregateExperiment, type ArmResults, type ExperimentResults, type PairedComparison } from '../runs/aggregate';
+import { aggregateExperiment, describeProvenanceGroups, type AggregateOptions, type ArmResults, type ExperimentResults, type PairedComparison } from '../runs/aggregate';
 import type { SeedStats } from '../runs/stats';
 import { writeJsonAtomic } from '../util/files';
 import { writeTable, type Row } from './table';
@@ -20,6 +20,8 @@ export interface ExperimentTables {
   arms: ArmRow[];
   comparisons: ComparisonRow[];
   missing: string[];
+  /** Where the numbers come from: one line per code version / kernel set; `mixed` when there is more than one. */
+  provenance: { mixed: boolean; groups: string[] };
 }
 
 export interface ArmRow {
@@ -84,6 +86,7 @@ export function experimentTables(spec: ExperimentSpec, profile: Profile, results
   return {
     experiment: spec.name, title: spec.title, question: spec.question, profile, label: profileLabel(profile),
     arms, comparisons, missing: results.missing,
+    provenance: { mixed: results.provenance.length > 1, groups: describeProvenanceGroups(results.provenance) },
   };
 }
 
@@ -113,24 +116,31 @@ function comparisonRow(c: PairedComparison): ComparisonRow {
   };
 }
 
+/** The warning a mixed table carries in its title; '' for a table of one provenance. */
+export function mixedProvenanceWarning(t: ExperimentTables): string {
+  return t.provenance.mixed ? `MIXED: these runs come from ${t.provenance.groups.length} code versions or kernel sets (--allow-mixed): ${t.provenance.groups.join(' ')}` : '';
+}
+
 /** The arm rows as the CSV/Markdown table shows them (whole ms per step, no machine-only columns). */
 export function armTableRows(t: ExperimentTables): Row[] {
   return t.arms.map(({ nmeMean, nmeCleanMean, ...r }) => ({ ...r, msPerStep: Number.isFinite(r.msPerStep) ? Math.round(r.msPerStep) : null }));
 }
 
 /** Aggregate the run folders, then write the tables to `<resultsRoot>/tables/<experiment>.{json,csv,md}` (+ `-paired`). */
-export function summariseExperiment(spec: ExperimentSpec, profile: Profile, resultsRoot: string): { tables: ExperimentTables; results: ExperimentResults } {
-  const results = aggregateExperiment(resultsRoot, spec);
+export function summariseExperiment(
+  spec: ExperimentSpec, profile: Profile, resultsRoot: string, opts: AggregateOptions = {},
+): { tables: ExperimentTables; results: ExperimentResults } {
+  const results = aggregateExperiment(resultsRoot, spec, opts);
   const tables = experimentTables(spec, profile, results);
   const dir = path.join(resultsRoot, 'tables');
   writeJsonAtomic(path.join(dir, `${spec.name}.json`), tables);
+  const mixed = mixedProvenanceWarning(tables);
   const note = `${spec.title} — ${profileLabel(profile)}; NME in % of the inter-ocular distance (WFLW-98 layout), mean ± std over seeds.`;
-  writeTable(armTableRows(tables), path.join(dir, `${spec.name}`), { title: note });
-  if (tables.comparisons.length) writeTable(tables.comparisons.map((c) => ({ ...c })), path.join(dir, `${spec.name}-paired`), {
-    title: `${spec.title}: paired differences (arm − baseline, NME percentage points; negative = arm better) over seeds — ${profileLabel(profile)}. ` +
-      'Holm-adjusted p and intervals within each family (primary: pre-registered; secondary: the rest, per metric); ' +
-      '"equivalent" only when TOST rejects ±margin at α/m; MDE = minimum detectable effect at 80% power.',
-  });
+  writeTable(armTableRows(tables), path.join(dir, `${spec.name}`), { title: mixed ? `${mixed} — ${note}` : note });
+  const pairedTitle = `${spec.title}: paired differences (arm − baseline, NME percentage points; negative = arm better) over seeds — ${profileLabel(profile)}. ` +
+    'Holm-adjusted p and intervals within each family (primary: pre-registered; secondary: the rest, per metric); ' +
+    '"equivalent" only when TOST rejects ±margin at α/m; MDE = minimum detectable effect at 80% power.';
+  if (tables.comparisons.length) writeTable(tables.comparisons.map((c) => ({ ...c })), path.join(dir, `${spec.name}-paired`), { title: mixed ? `${mixed} — ${pairedTitle}` : pairedTitle });
   return { tables, results };
 }
 

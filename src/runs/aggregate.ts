@@ -2,8 +2,13 @@
  * An experiment's results aggregated over seeds, from its run folders: per arm every metric as numbers (per-seed
  * values, mean, sd, n), and the paired comparisons. This is the one aggregation: tables and figures (src/report/)
  * format these numbers and recompute nothing.
+ *
+ * Runs of one experiment must share one provenance (code version and kernel set, runs/provenance.ts): differences
+ * between arms would otherwise mix the effect of the arm with the effect of the code. A mixed experiment is refused
+ * (MixedProvenanceError, listing the groups) unless the caller allows it; the results then say it is mixed.
  */
-import { finalEigen, readSummary, runDirFor } from './folder';
+import { finalEigen, readProvenance, readSummary, runDirFor } from './folder';
+import { describeProvenance, provenanceDifferences, provenanceKey, type Provenance } from './provenance';
 import type { RunSummary } from './records';
 import { pairedDifference, seedStats, type PairedDifference, type SeedStats } from './stats';
 import { analyseFamily, type FamilyRow } from './inference';
@@ -90,12 +95,57 @@ export interface PairedComparison {
   margin: number;
 }
 
+/** Finished runs that share one provenance (null: the run records none). */
+export interface ProvenanceGroup {
+  provenance: Provenance | null;
+  /** `<arm>-s<seed>`, in grid order. */
+  runs: string[];
+}
+
 export interface ExperimentResults {
   experiment: string;
   arms: ArmResults[];
   comparisons: PairedComparison[];
   /** Runs (`<arm>-s<seed>`) without a summary. */
   missing: string[];
+  /** The finished runs by provenance, largest group first; more than one group only when mixing was allowed. */
+  provenance: ProvenanceGroup[];
+}
+
+export interface AggregateOptions {
+  /** Aggregate runs of different code versions or kernel sets anyway (the results list the groups). Default false. */
+  allowMixed?: boolean;
+}
+
+/** One line per group, for errors and table notes: "12 runs (a-s1, b-s1, …): commit …". */
+export function describeProvenanceGroups(groups: ProvenanceGroup[]): string[] {
+  return groups.map((g, i) => {
+    const names = g.runs.length > 6 ? `${g.runs.slice(0, 6).join(', ')}, … ${g.runs.length - 6} more` : g.runs.join(', ');
+    return `${i + 1}. ${g.runs.length} run${g.runs.length === 1 ? '' : 's'} (${names}): ${g.provenance ? describeProvenance(g.provenance) : 'no provenance recorded'}`;
+  });
+}
+
+/** Thrown when an experiment's finished runs come from more than one code version or kernel set. */
+export class MixedProvenanceError extends Error {
+  constructor(readonly experiment: string, readonly groups: ProvenanceGroup[]) {
+    const [a, b] = groups;
+    const differ = a.provenance && b.provenance ? `\n  groups 1 and 2 differ in: ${provenanceDifferences(a.provenance, b.provenance).join('; ')}` : '';
+    super(`${experiment}: its finished runs come from ${groups.length} different code versions or kernel sets, and a table would mix them:\n  `
+      + describeProvenanceGroups(groups).join('\n  ') + differ
+      + '\nRe-train one group with the code and settings of the other (scripts/run-grid.sh <tag>), or pass --allow-mixed to build the tables anyway (they then say they are mixed).');
+  }
+}
+
+function groupByProvenance(runs: { name: string; dir: string }[]): ProvenanceGroup[] {
+  const groups = new Map<string, ProvenanceGroup>();
+  for (const r of runs) {
+    const p = readProvenance(r.dir);
+    const key = p ? provenanceKey(p) : 'none';
+    const g = groups.get(key) ?? { provenance: p, runs: [] };
+    g.runs.push(r.name);
+    groups.set(key, g);
+  }
+  return [...groups.values()].sort((x, y) => y.runs.length - x.runs.length);
 }
 
 interface FinishedRun {
@@ -104,19 +154,24 @@ interface FinishedRun {
   summary: RunSummary;
 }
 
-export function aggregateExperiment(resultsRoot: string, grid: RunGrid): ExperimentResults {
+export function aggregateExperiment(resultsRoot: string, grid: RunGrid, opts: AggregateOptions = {}): ExperimentResults {
   const missing: string[] = [];
+  const finishedDirs: { name: string; dir: string }[] = [];
   const runs = new Map<string, FinishedRun[]>();
   for (const arm of grid.arms) {
     const finished: FinishedRun[] = [];
     for (const seed of grid.seeds) {
       const dir = runDirFor(resultsRoot, grid, arm, seed);
       const summary = readSummary(dir);
-      if (summary) finished.push({ seed, dir, summary });
-      else missing.push(`${arm.id}-s${seed}`);
+      if (summary) {
+        finished.push({ seed, dir, summary });
+        finishedDirs.push({ name: `${arm.id}-s${seed}`, dir });
+      } else missing.push(`${arm.id}-s${seed}`);
     }
     runs.set(arm.id, finished);
   }
+  const provenance = groupByProvenance(finishedDirs);
+  if (provenance.length > 1 && !opts.allowMixed) throw new MixedProvenanceError(grid.name, provenance);
   const arms = grid.arms.map((arm): ArmResults => {
     const rs = runs.get(arm.id)!;
     const s = rs.map((r) => r.summary);
@@ -134,7 +189,7 @@ export function aggregateExperiment(resultsRoot: string, grid: RunGrid): Experim
     };
   });
   const comparisons = [...primaryComparisons(grid, runs), ...secondaryComparisons(grid, runs)];
-  return { experiment: grid.name, arms, comparisons, missing };
+  return { experiment: grid.name, arms, comparisons, missing, provenance };
 }
 
 type Metric = PairedComparison['metric'];

@@ -9,13 +9,17 @@ import { appendLine, readJson, writeFileAtomic, writeJsonAtomic } from '../util/
 import { firstFaces } from '../analysis/prediction-records';
 import { decodeRecords, encodeRecords } from './prediction-records';
 import type {
-  DistributionStatsRecord, EigenRecord, MetricsRecord, PredictionRecordsRecord as PredictionRecords, PredictionsRecord, RunConfig, RunEnvironment, RunSummary, TestNmeRecord, ValidationRecord,
+  DistributionStatsRecord, EigenRecord, MetricsRecord, PredictionRecordsRecord as PredictionRecords, PredictionsRecord, ProgressRecord, RunConfig,
+  RunEnvironment, RunStartRecord, RunSummary, TestNmeRecord, ValidationRecord,
 } from './records';
+import type { Provenance } from './provenance';
 
 const FILES = {
   key: 'run-key.txt',
   config: 'config.json',
   env: 'env.json',
+  starts: 'provenance.jsonl',
+  progress: 'progress.json',
   summary: 'summary.json',
   testNme: 'test-nme.json',
   predictions: 'predictions.json',
@@ -47,12 +51,72 @@ export function hasFinishedRun(resultsRoot: string, experiment: string): boolean
   return fs.existsSync(dir) && fs.readdirSync(dir).some((d) => isRunComplete(path.join(dir, d)));
 }
 
-/** What a run writes before training: its key (for reuse by identical runs), its configuration and environment. */
-export function writeRunStart(dir: string, start: { key: string; config: RunConfig; environment: RunEnvironment }): void {
+/**
+ * What a run writes before training: its key (for reuse by identical runs), its configuration and environment (the
+ * last start's), and one more line of its start history (every start's provenance).
+ */
+export function writeRunStart(dir: string, start: { key: string; config: RunConfig; environment: RunEnvironment; record: RunStartRecord }): void {
   fs.mkdirSync(dir, { recursive: true });
   writeRunKey(dir, start.key);
   writeJsonAtomic(path.join(dir, FILES.config), start.config);
-  writeJsonAtomic(path.join(dir, FILES.env), start.environment);
+  writeJsonAtomic(path.join(dir, FILES.env), { ...start.environment, provenance: start.record.provenance });
+  appendLine(path.join(dir, FILES.starts), JSON.stringify(start.record));
+}
+
+/** Every start of the run, oldest first ([] for runs recorded before the history existed). */
+export function readRunStarts(dir: string): RunStartRecord[] {
+  return readJsonl<RunStartRecord>(path.join(dir, FILES.starts));
+}
+
+/**
+ * The provenance of the run's last start: what wrote its checkpoint and, for a finished run, its final segment. Runs
+ * recorded before provenance existed give their env.json's commit and kernels (no source hash). Null: never started.
+ */
+export function readProvenance(dir: string): Provenance | null {
+  const env = readIfPresent<RunEnvironment>(path.join(dir, FILES.env));
+  if (!env) return null;
+  if (env.provenance) return env.provenance;
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  return {
+    code: { commit: env.gitCommit ?? 'unknown', dirty: null, sourceHash: null },
+    kernels: {
+      backend: str(env.backend), threads: typeof env.threads === 'number' ? env.threads : 0,
+      customKernels: Array.isArray(env.customKernels) ? (env.customKernels as string[]) : [], starLossKernels: str(env.starLossKernels), tfjs: str(env.tfjs),
+    },
+  };
+}
+
+/** Has the run ever started (a config written)? */
+export function hasStarted(dir: string): boolean {
+  return fs.existsSync(path.join(dir, FILES.config));
+}
+
+/**
+ * Remove what training left in the folder (checkpoint, selected weights, logs, progress) so that the run trains from
+ * step 0 without appending to an earlier attempt's logs. The start history, config and key stay.
+ */
+export function discardTrainingState(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  const transient = new Set<string>([FILES.checkpoint, FILES.best, FILES.metrics, FILES.eigen, FILES.progress]);
+  for (const name of fs.readdirSync(dir)) {
+    // checkpoint/ and best/ are replaced through `<dir>.tmp-PID` / `<dir>.old-PID` folders (util/files.ts replaceDirAtomic).
+    const base = name.replace(/\.(tmp|old)-\d+$/, '');
+    if (transient.has(base)) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+  }
+}
+
+/** Has an attempt left training state behind (logs or weights)? */
+export function hasTrainingState(dir: string): boolean {
+  return [FILES.checkpoint, FILES.best, FILES.metrics, FILES.eigen, FILES.progress].some((f) => fs.existsSync(path.join(dir, f)));
+}
+
+export function readProgress(dir: string): ProgressRecord | null {
+  return readIfPresent<ProgressRecord>(path.join(dir, FILES.progress));
+}
+
+/** The loss and validation lines of metrics.jsonl, in file order. */
+export function readMetrics(dir: string): MetricsRecord[] {
+  return readJsonl<MetricsRecord>(path.join(dir, FILES.metrics));
 }
 
 export function writeRunKey(dir: string, key: string): void {
@@ -156,10 +220,6 @@ export function readRunConfig(dir: string): RunConfig | null {
   return readIfPresent<RunConfig>(path.join(dir, FILES.config));
 }
 
-export function readRunEnvironment(dir: string): RunEnvironment | null {
-  return readIfPresent<RunEnvironment>(path.join(dir, FILES.env));
-}
-
 export function readSummary(dir: string): RunSummary | null {
   return readIfPresent<RunSummary>(path.join(dir, FILES.summary));
 }
@@ -210,6 +270,8 @@ export interface TrainingLog {
   metricsFile: string;
   appendMetrics(record: MetricsRecord): void;
   appendEigen(record: EigenRecord): void;
+  /** Where training is (progress.json, replaced atomically). */
+  writeProgress(record: ProgressRecord): void;
 }
 
 export function trainingLog(dir: string): TrainingLog {
@@ -221,6 +283,7 @@ export function trainingLog(dir: string): TrainingLog {
     metricsFile,
     appendMetrics: (r) => appendLine(metricsFile, JSON.stringify(r)),
     appendEigen: (r) => appendLine(eigenFile, JSON.stringify(r)),
+    writeProgress: (r) => writeJsonAtomic(path.join(dir, FILES.progress), r),
   };
 }
 

@@ -8,6 +8,7 @@ import type { EvalResult, LandmarkDistributionStats } from '../eval/evaluate';
 import type { HourglassConfig } from '../model/config';
 import type { Profile } from '../config/profile';
 import type { PredictionRecords } from '../analysis/prediction-records';
+import type { Provenance } from './provenance';
 
 /**
  * config.json: what shaped the run, written when it starts. `arm` and `train` hold the experiment's whole arm spec
@@ -27,8 +28,50 @@ export interface RunConfig {
   augment: Partial<AugmentConfig>;
 }
 
-/** env.json: where the run trained (train/fit.ts runEnvironment: backend, threads, kernels, versions) and the commit. */
-export type RunEnvironment = Record<string, unknown> & { gitCommit?: string };
+/**
+ * env.json: where the run last started (train/fit.ts runEnvironment: backend, threads, kernels, versions) and its
+ * provenance. Runs recorded before provenance existed carry `gitCommit` (short) instead; readProvenance reads both.
+ */
+export type RunEnvironment = Record<string, unknown> & { gitCommit?: string; provenance?: Provenance };
+
+/** The Slurm array task a process runs in (from SLURM_* variables). */
+export interface SlurmTask {
+  jobId: string;
+  arrayJobId?: string;
+  arrayTaskId?: string;
+}
+
+/** Which process, where: in lock files and start records. */
+export interface ProcessRecord {
+  host: string;
+  pid: number;
+  slurm?: SlurmTask;
+}
+
+/**
+ * provenance.jsonl, one line per start of the run: a fresh start, a resume from the checkpoint, or a restart that
+ * discarded a checkpoint written by other code or kernels. env.json keeps only the last start; this keeps them all.
+ */
+export interface RunStartRecord extends ProcessRecord {
+  event: 'start' | 'resume' | 'restart';
+  /** The step training continues from (0 for start and restart). */
+  step: number;
+  /** ISO time. */
+  time: string;
+  provenance: Provenance;
+}
+
+/** progress.json: where training is, rewritten at every logged step (for `star experiment --status`). */
+export interface ProgressRecord {
+  step: number;
+  total: number;
+  msPerStep: number;
+  etaSeconds: number;
+  loss?: number;
+  valNme?: number;
+  /** Wall clock, ms since the epoch. */
+  time: number;
+}
 
 /** summary.json: the run's final numbers. Its presence marks the run as finished. */
 export interface RunSummary {

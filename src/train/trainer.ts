@@ -238,7 +238,9 @@ export async function train(
         lossHistory.push({ step, loss });
         log.appendMetrics({ step, loss, lr, time: Date.now() });
         const ms = (Date.now() - t0) / Math.max(1, step - startStep);
-        progress.update({ step, total: cfg.steps, epoch: Math.floor(step / stepsPerEpochHint), loss, valNme: lastVal, msPerStep: ms, etaSeconds: (ms * (cfg.steps - step)) / 1000 });
+        const etaSeconds = (ms * (cfg.steps - step)) / 1000;
+        progress.update({ step, total: cfg.steps, epoch: Math.floor(step / stepsPerEpochHint), loss, valNme: lastVal, msPerStep: ms, etaSeconds });
+        log.writeProgress({ step, total: cfg.steps, msPerStep: ms, etaSeconds, loss, ...(lastVal === undefined ? {} : { valNme: lastVal }), time: Date.now() });
       }
       const evalNow = hooks.validate && ((cfg.evalEvery > 0 && step % cfg.evalEvery === 0) || step === cfg.steps);
       if (evalNow) {

@@ -1,0 +1,142 @@
+/**
+ * Where every run of a grid stands: done, running (who trains it, step and ETA from its progress record), queued in
+ * Slurm, failed (exit code and the last lines of its log; a checkpoint, when kept, makes the next attempt resume) or
+ * missing. Reads the run folders (src/runs/) and the Slurm executor's submissions (./slurm.ts); `star experiment
+ * --status` prints it, and `--executor slurm` submits the failed and missing runs.
+ */
+import { checkpointStep } from '../model/checkpoint';
+import { hasStarted, readProgress, readSummary, runDirFor, trainingLog } from '../runs/folder';
+import { describeHolder, readLockHolder } from '../runs/lock';
+import type { ProgressRecord } from '../runs/records';
+import { slurmJobState, slurmQueue, SlurmUnavailable, type SlurmJobState } from '../runs/slurm-jobs';
+import { formatDuration } from '../train/progress';
+import { readSubmissions, readTaskLog, runName, taskLogFile, type SubmissionRecord } from './slurm';
+import type { ExperimentSpec } from './spec';
+
+export type RunState = 'done' | 'running' | 'queued' | 'failed' | 'missing';
+
+export interface RunStatus {
+  /** `<arm>-s<seed>`. */
+  run: string;
+  arm: string;
+  seed: number;
+  state: RunState;
+  /** One line: the test NME, who trains it and where it is, why it failed. */
+  detail: string;
+  /** The Slurm array task that last had the run ("12_3"). */
+  job?: string;
+  progress?: ProgressRecord;
+  exitCode?: number;
+  /** Last lines of the failed task's log. */
+  logTail?: string[];
+  /** Where a failed run resumes from (its checkpoint's step). */
+  checkpointStep?: number;
+}
+
+export interface GridStatus {
+  experiment: string;
+  runs: RunStatus[];
+  /** Set when Slurm could not be asked (states of submitted runs are then a guess from the files). */
+  slurmUnavailable?: string;
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
+
+function progressText(p: ProgressRecord | null): string {
+  if (!p) return 'no step logged yet';
+  // The ETA was computed at the last logged step: subtract the time since.
+  const eta = Math.max(0, p.etaSeconds - (Date.now() - p.time) / 1000);
+  return `step ${p.step}/${p.total}, ${(p.msPerStep / 1000).toFixed(2)} s/step, ETA ${formatDuration(eta)}`;
+}
+
+/** The grid's runs in the runner's order (seed-major), for a spec already scaled to its profile. */
+export function gridRuns(spec: ExperimentSpec, only?: string[], seeds?: number[]): { arm: string; seed: number }[] {
+  const arms = spec.arms.filter((a) => !only || only.includes(a.id));
+  return spec.seeds.filter((s) => !seeds || seeds.includes(s)).flatMap((seed) => arms.map((a) => ({ arm: a.id, seed })));
+}
+
+/** The last submission that had `run`, with its task id. */
+function lastTask(subs: SubmissionRecord[], run: string): { sub: SubmissionRecord; task: number } | null {
+  for (let i = subs.length - 1; i >= 0; i--) {
+    const task = subs[i].runs.indexOf(run);
+    if (task >= 0) return { sub: subs[i], task };
+  }
+  return null;
+}
+
+export function gridStatus(resultsRoot: string, spec: ExperimentSpec, opts: { only?: string[]; seeds?: number[] } = {}): GridStatus {
+  const subs = readSubmissions(resultsRoot, spec.name);
+  let queue = new Map<string, SlurmJobState>();
+  let slurmUnavailable: string | undefined;
+  try {
+    queue = slurmQueue([...new Set(subs.map((s) => s.arrayJobId))]);
+  } catch (e) {
+    if (!(e instanceof SlurmUnavailable)) throw e;
+    slurmUnavailable = e.message;
+  }
+  const runs = gridRuns(spec, opts.only, opts.seeds).map(({ arm, seed }): RunStatus => {
+    const run = runName({ arm, seed });
+    const dir = runDirFor(resultsRoot, spec, { id: arm }, seed);
+    const base = { run, arm, seed };
+    const summary = readSummary(dir);
+    if (summary) {
+      const clean = summary.test.clean ? ` (clean truth ${pct(summary.test.clean.nme)})` : '';
+      return { ...base, state: 'done', detail: `test NME ${pct(summary.test.labels.nme)}${clean}, ${summary.steps} steps, ${formatDuration(summary.wallSeconds)}${summary.reusedFrom ? `, reused from ${summary.reusedFrom}` : ''}` };
+    }
+    const t = lastTask(subs, run);
+    const job = t ? `${t.sub.arrayJobId}_${t.task}` : undefined;
+    const holder = readLockHolder(dir);
+    if (holder) {
+      const progress = readProgress(dir);
+      return { ...base, state: 'running', job: holder.slurm ? job : undefined, detail: `${describeHolder(holder)}, ${progressText(progress)}`, ...(progress ? { progress } : {}) };
+    }
+    const queued = job ? queue.get(job) : undefined;
+    if (queued?.state === 'PENDING') return { ...base, state: 'queued', job, detail: `Slurm job ${job} pending${queued.reason ? ` (${queued.reason})` : ''}` };
+    if (queued?.state) return { ...base, state: 'running', job, detail: `Slurm job ${job} ${queued.state.toLowerCase()}, not training yet (no run lock)` };
+    const step = checkpointStep(trainingLog(dir).checkpointDir) ?? undefined;
+    const resumes = step !== undefined ? `; its checkpoint at step ${step} is kept: the next attempt resumes there` : '';
+    if (t) {
+      const log = readTaskLog(taskLogFile(resultsRoot, t.sub, t.task));
+      let how: string;
+      let exitCode: number | undefined;
+      if (log?.exitCode != null) {
+        exitCode = log.exitCode;
+        how = `exit ${exitCode}${exitCode === 130 ? ' (stopped by a signal after a checkpoint)' : ''}`;
+      } else {
+        how = endedWithoutExitLine(job!, slurmUnavailable);
+      }
+      return {
+        ...base, state: 'failed', job, detail: `Slurm job ${job}: ${how}${resumes}`, ...(exitCode !== undefined ? { exitCode } : {}),
+        ...(log ? { logTail: log.tail } : {}), ...(step !== undefined ? { checkpointStep: step } : {}),
+      };
+    }
+    if (hasStarted(dir)) return { ...base, state: 'failed', detail: `started here but neither finished nor running${resumes || ' (no checkpoint)'}`, ...(step !== undefined ? { checkpointStep: step } : {}) };
+    return { ...base, state: 'missing', detail: '' };
+  });
+  return { experiment: spec.name, runs, ...(slurmUnavailable ? { slurmUnavailable } : {}) };
+}
+
+/** A task without an exit line was killed with its batch script (cancelled, timed out, node failure): ask Slurm how. */
+function endedWithoutExitLine(job: string, slurmUnavailable: string | undefined): string {
+  if (slurmUnavailable) return 'no exit code logged (Slurm not reachable)';
+  try {
+    const s = slurmJobState(job);
+    if (s.state) return `${s.state.toLowerCase()}${s.exitCode ? `, exit code ${s.exitCode}` : ''} (no exit code logged)`;
+  } catch (e) {
+    if (!(e instanceof SlurmUnavailable)) throw e;
+  }
+  return 'no exit code logged (killed with its batch script: cancelled, out of time or a node failure; Slurm no longer lists it)';
+}
+
+/** The status as `star experiment --status` prints it: a count line, one line per run, failed runs' last log lines. */
+export function formatGridStatus(s: GridStatus, where: string): string {
+  const counts = (['done', 'running', 'queued', 'failed', 'missing'] as const).map((k) => [k, s.runs.filter((r) => r.state === k).length] as const).filter(([, n]) => n > 0);
+  const width = Math.max(3, ...s.runs.map((r) => r.run.length));
+  const lines = [`${s.experiment} (${where}): ${s.runs.length} runs — ${counts.map(([k, n]) => `${n} ${k}`).join(', ')}`];
+  if (s.slurmUnavailable) lines.push(`  (Slurm not asked: ${s.slurmUnavailable})`);
+  for (const r of s.runs) {
+    lines.push(`  ${r.run.padEnd(width)}  ${r.state.padEnd(7)}  ${r.detail}`.trimEnd());
+    for (const l of r.logTail ?? []) lines.push(`  ${' '.repeat(width)}    | ${l}`);
+  }
+  return lines.join('\n');
+}
