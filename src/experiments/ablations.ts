@@ -4,6 +4,7 @@
  */
 import type { ArmSpec, ExperimentSpec } from './spec';
 import type { LossSpec } from '../train/objective';
+import { REGIME_PILOT } from './regime';
 
 const base = {
   data: {},
@@ -115,5 +116,5 @@ export const MAIN: ExperimentSpec = {
 };
 
 export const EXPERIMENTS: Record<string, ExperimentSpec> = Object.fromEntries(
-  [MAIN, DISTANCE, OMEGA, RESTRICTION, LOSSES, AMBIGUITY, AAM].map((s) => [s.name, s]),
+  [MAIN, DISTANCE, OMEGA, RESTRICTION, LOSSES, AMBIGUITY, AAM, REGIME_PILOT].map((s) => [s.name, s]),
 );

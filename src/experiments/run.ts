@@ -62,15 +62,17 @@ export function isRunComplete(dir: string): boolean {
 /** The configs a run trains with; the run key is computed from the same resolution, so the two cannot drift apart. */
 function resolveRun(spec: ExperimentSpec, arm: ArmSpec, seed: number): { dataCfg: SyntheticConfig; mcfg: HourglassConfig; trainCfg: TrainConfig } {
   return {
-    dataCfg: resolveSyntheticConfig(mergeData(spec.data, arm.data)),
+    dataCfg: resolveSyntheticConfig({ ...mergeData(spec.data, arm.data), ...(spec.dataSeed === 'run' ? { seed } : {}) }),
     mcfg: modelConfig(spec.model.preset, { heatmapHead: headFor(arm.loss), ...spec.model.overrides, ...arm.model, numPoints: WFLW98.numPoints, numEdges: WFLW98.edges.length }),
-    trainCfg: { ...TRAIN_DEFAULTS, ...spec.train, seed },
+    trainCfg: scaleSteps({ ...TRAIN_DEFAULTS, ...spec.train, ...arm.train, seed }, arm.stepsScale),
   };
 }
 
 export function runKey(spec: ExperimentSpec, arm: ArmSpec, seed: number): string {
   const { dataCfg, mcfg, trainCfg } = resolveRun(spec, arm, seed);
-  const text = JSON.stringify({ dataCfg, mcfg, trainCfg, loss: canonicalLoss(arm.loss), augment: spec.augment ?? null });
+  const text = JSON.stringify({
+    dataCfg, mcfg, trainCfg, loss: canonicalLoss(arm.loss), augment: spec.augment ?? null, ...(spec.valFaces === undefined ? {} : { valFaces: spec.valFaces }),
+  });
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
@@ -147,6 +149,7 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
   const fitted = await fit({
     dir, label: `${spec.name}/${arm.id} s${seed}`, scheme: WFLW98, trainSet, valSet, testSet, model: mcfg, train: trainCfg,
     loss: arm.loss, augment: spec.augment ?? OFFICIAL_AUGMENT, workers: opts.workers, progress: opts.progress,
+    valLimit: spec.valFaces === 'all' ? valSet.length : spec.valFaces,
     handleSignals: opts.handleSignals, stopAfter: opts.stopAfter,
   });
   if (!fitted) return null;
@@ -171,6 +174,13 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
   };
   writeJsonAtomic(path.join(dir, 'summary.json'), summary);
   return summary;
+}
+
+/** An arm's steps as a multiple of the experiment's; checkpoints keep their count per run. */
+function scaleSteps(cfg: TrainConfig, factor: number | undefined): TrainConfig {
+  if (factor === undefined || factor === 1) return cfg;
+  const steps = Math.round(cfg.steps * factor);
+  return { ...cfg, steps, checkpointEvery: Math.max(1, Math.round(cfg.checkpointEvery * factor)) };
 }
 
 function mergeData(a: SyntheticConfigInput, b: SyntheticConfigInput | undefined): SyntheticConfigInput {

@@ -6,7 +6,8 @@
 import type { SyntheticConfigInput } from '../data/synthetic/config';
 import type { HourglassConfig, PresetName } from '../model/config';
 import type { TrainConfig } from '../train/trainer';
-import type { Profile } from '../config/profile';
+import { PROFILES, type Profile } from '../config/profile';
+import { PRESETS } from '../model/config';
 import type { LossSpec } from '../train/objective';
 import { CPU_AUGMENT, type AugmentConfig } from '../data/augment';
 import { OFFICIAL_SCHEDULE } from '../train/schedule';
@@ -21,6 +22,10 @@ export interface ArmSpec {
   data?: SyntheticConfigInput;
   /** Per-arm model overrides, applied after the experiment's (e.g. the AAM heads on or off). */
   model?: Partial<HourglassConfig>;
+  /** Per-arm training overrides, applied after the experiment's. */
+  train?: Partial<TrainConfig>;
+  /** Run this arm for `stepsScale` × the experiment's steps (e.g. a pilot's 2.5× longer run), in every profile. */
+  stepsScale?: number;
 }
 
 export interface ExperimentSpec {
@@ -37,6 +42,15 @@ export interface ExperimentSpec {
   arms: ArmSpec[];
   /** Paired comparisons [baseline arm id, arm id]; the table reports arm − baseline. */
   comparisons: [string, string][];
+  /**
+   * Sizes this spec declares per profile (steps, seeds, counts, preset, ...): they win over the profile's defaults
+   * (PROFILE_SCALE), so a spec runs what it says. Absent: the profile's sizes (the original grid's behaviour).
+   */
+  profiles?: Partial<Record<Profile, Partial<ProfileScale>>>;
+  /** 'run' (the regime's choice): each seed also draws its own synthetic dataset; absent: every seed shares data.seed. */
+  dataSeed?: 'run';
+  /** Validation faces per evaluation: a number, or 'all' (the whole split). Default 200. */
+  valFaces?: number | 'all';
 }
 
 export interface ProfileScale {
@@ -61,7 +75,7 @@ export const PROFILE_SCALE: Record<Profile, ProfileScale> = {
 
 /** Apply a profile's scale to a spec (the spec's own arms, comparisons and non-size settings are kept). */
 export function scaleSpec(spec: ExperimentSpec, profile: Profile): ExperimentSpec {
-  const s = PROFILE_SCALE[profile];
+  const s: ProfileScale = { ...PROFILE_SCALE[profile], ...spec.profiles?.[profile] };
   return {
     ...spec,
     data: { ...spec.data, counts: s.counts },
@@ -92,6 +106,9 @@ export function validateSpec(spec: ExperimentSpec, source = '<spec>'): Experimen
     if (!l || typeof l !== 'object') fail(`arms[${i}].loss`, 'expected an object like { "kind": "star" }');
     if (!['star', 'heatmap-mse', 'awing', 'coord'].includes(l!.kind)) fail(`arms[${i}].loss.kind`, `expected star | heatmap-mse | awing | coord, got "${l!.kind}"`);
     if (l!.kind === 'coord' && !['smoothl1', 'l1', 'l2'].includes(l!.distance)) fail(`arms[${i}].loss.distance`, `expected smoothl1 | l1 | l2, got "${l!.distance}"`);
+    if (l!.kind === 'coord' && l!.omega !== undefined && !(typeof l!.omega === 'number' && Number.isFinite(l!.omega) && l!.omega >= 0)) {
+      fail(`arms[${i}].loss.omega`, `expected a finite number >= 0, got ${JSON.stringify(l!.omega)}`);
+    }
     if (l!.kind === 'star') {
       try {
         resolveOptions(l!.options ?? {});
@@ -101,6 +118,19 @@ export function validateSpec(spec: ExperimentSpec, source = '<spec>'): Experimen
     }
     if (a.model !== undefined && (typeof a.model !== 'object' || Array.isArray(a.model))) fail(`arms[${i}].model`, 'expected an object of model overrides');
     if (a.data !== undefined && (typeof a.data !== 'object' || Array.isArray(a.data))) fail(`arms[${i}].data`, 'expected an object of data overrides');
+  });
+  if (spec.dataSeed !== undefined && spec.dataSeed !== 'run') fail('dataSeed', `expected "run" or absent, got ${JSON.stringify(spec.dataSeed)}`);
+  if (spec.valFaces !== undefined && spec.valFaces !== 'all' && !(Number.isInteger(spec.valFaces) && spec.valFaces > 0)) {
+    fail('valFaces', `expected a positive integer or "all", got ${JSON.stringify(spec.valFaces)}`);
+  }
+  for (const [p, sizes] of Object.entries(spec.profiles ?? {})) {
+    if (!(PROFILES as readonly string[]).includes(p)) fail(`profiles.${p}`, `unknown profile (known: ${PROFILES.join(', ')})`);
+    if (sizes?.preset !== undefined && !(sizes.preset in PRESETS)) fail(`profiles.${p}.preset`, `unknown preset "${sizes.preset}" (known: ${Object.keys(PRESETS).join(', ')})`);
+    if (sizes?.steps !== undefined && !(Number.isInteger(sizes.steps) && sizes.steps > 0)) fail(`profiles.${p}.steps`, `expected a positive integer, got ${JSON.stringify(sizes.steps)}`);
+  }
+  spec.arms.forEach((a, i) => {
+    if (a.train !== undefined && (typeof a.train !== 'object' || Array.isArray(a.train))) fail(`arms[${i}].train`, 'expected an object of training overrides');
+    if (a.stepsScale !== undefined && !(Number.isFinite(a.stepsScale) && a.stepsScale > 0)) fail(`arms[${i}].stepsScale`, `expected a number > 0, got ${JSON.stringify(a.stepsScale)}`);
   });
   if (!Array.isArray(spec.seeds) || spec.seeds.length === 0 || spec.seeds.some((s) => !Number.isInteger(s))) fail('seeds', 'expected a non-empty list of integers');
   (spec.comparisons ?? []).forEach(([a, b], i) => {
@@ -141,6 +171,9 @@ export function readSpecFile(file: string): ExperimentSpec {
     name: r.name as string, title: r.title ?? (r.name as string), question: r.question ?? '', data: r.data ?? {},
     model: r.model ?? { preset: 'cpu-small' }, train: r.train ?? {}, augment: r.augment, seeds: r.seeds ?? [1, 2, 3],
     arms: r.arms as ArmSpec[], comparisons: r.comparisons ?? [],
+    ...(r.profiles === undefined ? {} : { profiles: r.profiles }),
+    ...(r.dataSeed === undefined ? {} : { dataSeed: r.dataSeed }),
+    ...(r.valFaces === undefined ? {} : { valFaces: r.valFaces }),
   };
   return validateSpec(spec, file);
 }

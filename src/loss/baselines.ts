@@ -5,7 +5,7 @@
  *   STAR v2's structure minus the 1/√λ weights: d(e_x) + d(e_y) per landmark, mean over B×N.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { EMPTY_MASS, heatmapMoments, SUM_CLAMP } from '../geometry/distribution';
+import { EMPTY_MASS, heatmapDistribution, heatmapMoments, SUM_CLAMP } from '../geometry/distribution';
 import { tidyObject } from '../geometry/eigen2x2';
 import { DistanceName, distance, wing, WING_DEFAULTS } from './distances';
 
@@ -82,6 +82,12 @@ export interface CoordLossOptions {
   distance?: CoordDistance;
   /** Optional per-landmark weights `[B, N]`; the mean still divides by B×N. */
   weights?: tf.Tensor2D;
+  /**
+   * Value term ω·(λ1 + λ2) of the predicted distribution per landmark (STAR's value restriction without its 1/√λ
+   * re-weighting; λ1 + λ2 = tr Σ of the official unbiased covariance). The control that separates STAR's re-weighting
+   * from plain variance shrinkage of the soft-argmax. Default 0 (off: the plain coordinate loss).
+   */
+  omega?: number;
 }
 
 /**
@@ -99,11 +105,18 @@ export function coordLoss(heatmaps: tf.Tensor4D, targets: tf.Tensor3D, options: 
   }
   const dist = options.distance ?? 'l1';
   if (!['l1', 'l2', 'smoothl1', 'wing'].includes(dist)) throw new Error(`coordLoss: unknown distance "${dist}"`);
+  const omega = options.omega ?? 0;
+  if (!(Number.isFinite(omega) && omega >= 0)) throw new Error(`coordLoss: omega must be a finite number >= 0, got ${omega}`);
   return tf.tidy(() => {
     const mu = decodeMean(heatmaps);
     const [tx, ty] = tf.unstack(targets, 2);
     const d = (e: tf.Tensor) => (dist === 'wing' ? wing(e, WING_DEFAULTS.omega, WING_DEFAULTS.epsilon) : distance(e, dist));
-    let per = tf.mul(tf.add(d(tf.sub(tx, mu.x)), d(tf.sub(ty, mu.y))), mu.valid);
+    let terms = tf.add(d(tf.sub(tx, mu.x)), d(tf.sub(ty, mu.y)));
+    if (omega > 0) {
+      const cov = heatmapDistribution(heatmaps);
+      terms = tf.add(terms, tf.mul(tf.add(cov.covXX, cov.covYY), omega));
+    }
+    let per = tf.mul(terms, mu.valid);
     if (w) per = tf.mul(per, w);
     return tf.div(tf.sum(per), B * N) as tf.Scalar;
   });

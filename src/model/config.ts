@@ -53,6 +53,14 @@ export const PRESETS = {
     stacks: 2, depth: 3, channels: 64, stemChannels: 32, inputSize: 128, heatmapSize: 32,
     numPoints: 98, numEdges: 9, coordConv: true, boundaryChannels: false, aam: false,
   },
+  /**
+   * The ablation regime's preset (issue: a heatmap that resolves the ambiguity): cpu-tiny's width at 128 px, so the
+   * heatmap is 32×32 and the inter-ocular distance ≈ 14 heatmap px (vs ≈ 7 at 64 px). One hourglass of depth 3.
+   */
+  'cpu-128': {
+    stacks: 1, depth: 3, channels: 32, stemChannels: 16, inputSize: 128, heatmapSize: 32,
+    numPoints: 98, numEdges: 9, coordConv: true, boundaryChannels: false, aam: false,
+  },
   /** The smallest useful model: for smoke runs and tests. */
   'cpu-tiny': {
     stacks: 1, depth: 2, channels: 32, stemChannels: 16, inputSize: 64, heatmapSize: 16,

@@ -13,10 +13,11 @@ export type LossSpec =
   | { kind: 'star'; options?: Omit<StarLossOptions, 'weights' | 'validate'> }
   | { kind: 'heatmap-mse' }
   | { kind: 'awing' }
-  | { kind: 'coord'; distance: CoordDistance };
+  | { kind: 'coord'; distance: CoordDistance; /** ω·(λ1+λ2) value term (STAR's, without re-weighting); default 0. */ omega?: number };
 
 /** The loss with every default filled in, so that equal losses written differently compare equal (run keys). */
 export function canonicalLoss(spec: LossSpec): LossSpec {
+  if (spec.kind === 'coord') return spec.omega ? { kind: 'coord', distance: spec.distance, omega: spec.omega } : { kind: 'coord', distance: spec.distance };
   if (spec.kind !== 'star') return spec;
   const { implementation: _impl, validate: _v, ...defaults } = STAR_LOSS_DEFAULTS;
   void _impl;
@@ -39,7 +40,7 @@ export function describeLoss(spec: LossSpec): string {
     }
     case 'heatmap-mse': return 'heatmap MSE';
     case 'awing': return 'AWing (heatmap)';
-    case 'coord': return `coordinate ${spec.distance}`;
+    case 'coord': return `coordinate ${spec.distance}${spec.omega ? ` + ${spec.omega}·(λ1+λ2)` : ''}`;
   }
 }
 
@@ -70,7 +71,7 @@ export function makeObjective(spec: LossSpec): Objective {
       case 'awing':
         return adaptiveWing(heat, requireHeatmaps(batch));
       case 'coord':
-        return coordLoss(heat, batch.targets, { distance: spec.distance, weights: batch.visible });
+        return coordLoss(heat, batch.targets, { distance: spec.distance, weights: batch.visible, omega: spec.omega });
     }
   };
   return (out: HourglassOutput, batch: DeviceBatch, model: HourglassModel): tf.Scalar => {

@@ -29,6 +29,20 @@ export interface AmbiguityConfig {
    * 'per-epoch': the stored labels are still the 'once' draw; consumers may call `redrawNoisyLabels(sample, cfg, epoch)`.
    */
   mode: 'once' | 'per-epoch';
+  /**
+   * Pose-dependent (image-dependent) ambiguity: the tangent σ of CONTOUR points is multiplied by
+   * 1 + yawGain·|yaw|/45°. Models the face silhouette under yaw, where the jaw landmarks' semantic position along the
+   * visible outline is genuinely undefined (WFLW's large-pose subset): the scatter is visible from the image, so a model
+   * can learn where labels are unreliable. Absent/0: off (the classic image-independent noise).
+   */
+  yawGain?: number;
+  /**
+   * Annotator conventions: `count` annotators, each with a systematic slide along the curve tangent per facial part
+   * (drawn once per dataset seed, std `slide` IOD); each sample is labelled by one annotator drawn at random, on top of
+   * the per-point noise above. Models datasets merged from teams with different conventions (300-W's LFPW/HELEN/AFW
+   * sources): the error is correlated along a curve and not visible from the image. Absent or count 0: off.
+   */
+  annotators?: { count: number; slide: number };
 }
 
 export interface PoseConfig {
@@ -129,6 +143,13 @@ export function resolveSyntheticConfig(input: SyntheticConfigInput = {}): Synthe
   num(cfg.ambiguity.sigmaNormal, 'ambiguity.sigmaNormal', 0, 1);
   num(cfg.ambiguity.sigmaCorner, 'ambiguity.sigmaCorner', 0, 1);
   for (const [k, v] of Object.entries(cfg.ambiguity.partScale)) num(v, `ambiguity.partScale.${k}`, 0, 100);
+  if (cfg.ambiguity.yawGain !== undefined) num(cfg.ambiguity.yawGain, 'ambiguity.yawGain', 0, 100);
+  if (cfg.ambiguity.annotators !== undefined) {
+    const an = cfg.ambiguity.annotators;
+    if (!an || typeof an !== 'object') fail('ambiguity.annotators', `expected { count, slide }, got ${JSON.stringify(an)}`);
+    num(an.count, 'ambiguity.annotators.count', 0, 1000, true);
+    num(an.slide, 'ambiguity.annotators.slide', 0, 1);
+  }
   if (cfg.ambiguity.mode !== 'once' && cfg.ambiguity.mode !== 'per-epoch') fail('ambiguity.mode', `expected "once" or "per-epoch", got ${JSON.stringify(cfg.ambiguity.mode)}`);
   for (const k of ['pOcclusion', 'pBlur', 'pMakeup', 'pExpression', 'pHardLight'] as const) num(cfg[k], k, 0, 1);
   num(cfg.noiseMax, 'noiseMax', 0, 64);
@@ -161,5 +182,6 @@ export function syntheticConfigHash(cfg: SyntheticConfig): string {
 /** Short human-readable description for dataset names. */
 export function describeConfig(cfg: SyntheticConfig): string {
   const a = cfg.ambiguity;
-  return `synthetic(seed=${cfg.seed}, ${cfg.imageSize}px, tangent=${a.sigmaTangent}, normal=${a.sigmaNormal}, corner=${a.sigmaCorner})`;
+  const extra = (a.yawGain ? `, yawGain=${a.yawGain}` : '') + (a.annotators?.count ? `, annotators=${a.annotators.count}x${a.annotators.slide}` : '');
+  return `synthetic(seed=${cfg.seed}, ${cfg.imageSize}px, tangent=${a.sigmaTangent}, normal=${a.sigmaNormal}, corner=${a.sigmaCorner}${extra})`;
 }

@@ -6,7 +6,8 @@ import type { Attribute, FaceBox, Point } from '../sample';
 import type { SyntheticConfig, Split } from './config';
 import { createRng, sampleSeed } from './prng';
 import { attributeFlags, buildGeometry, occluderPolygon, sampleFaceParams, type FaceGeometry, type FaceParams } from './face';
-import { drawNoisyLabels } from './ambiguity';
+import { annotatorConventions, drawNoisyLabels, type AmbiguityContext } from './ambiguity';
+import { WFLW98 } from '../schemes';
 import { renderFace } from './render';
 
 /** What the cache stores per sample (JSON). Coordinates are image pixels. */
@@ -21,7 +22,7 @@ export interface SyntheticLabel {
   box: FaceBox;
   attributes: Record<Attribute, boolean>;
   /** Generating parameters worth analysing per sample (degrees; expression in [0, 1]). */
-  meta: { yaw: number; pitch: number; roll: number; mouthOpen: number; smile: number; blink: number; browRaise: number; blurSigma: number; noiseStd: number };
+  meta: { yaw: number; pitch: number; roll: number; mouthOpen: number; smile: number; blink: number; browRaise: number; blurSigma: number; noiseStd: number; annotator?: number };
 }
 
 const round = (v: number, q: number): number => Math.round(v * q) / q;
@@ -41,7 +42,11 @@ export function generateGeometry(cfg: SyntheticConfig, split: Split, index: numb
   // Labels are rounded once here (1e-3 px, tangents 1e-5) so in-memory and cached samples are identical.
   const cleanLandmarks = roundPts(geometry.landmarks, 1000);
   const tangents = roundPts(geometry.tangents, 1e5);
-  const landmarks = roundPts(drawNoisyLabels(cleanLandmarks, tangents, cfg.ambiguity, rng.fork(7)), 1000);
+  // Structured ambiguity draws from its own forks, so with it off every byte is what it always was.
+  const conventions = annotatorConventions(cfg.ambiguity, cfg.seed);
+  const annotator = conventions.length ? rng.fork(8).int(conventions.length) : undefined;
+  const ctx: AmbiguityContext = { yawDeg: params.pose.yaw, slides: annotator === undefined ? undefined : conventions[annotator] };
+  const landmarks = roundPts(drawNoisyLabels(cleanLandmarks, tangents, cfg.ambiguity, rng.fork(7), WFLW98, ctx), 1000);
   for (const [i, p] of landmarks.entries()) {
     if (!Number.isFinite(p[0]) || !Number.isFinite(p[1])) throw new Error(`synthetic ${split}#${index}: landmark ${i} is not finite`);
   }
@@ -57,6 +62,7 @@ export function generateGeometry(cfg: SyntheticConfig, split: Split, index: numb
       mouthOpen: round(params.expression.mouthOpen, 1000), smile: round(params.expression.smile, 1000),
       blink: round(params.expression.blink, 1000), browRaise: round(params.expression.browRaise, 1000),
       blurSigma: round(params.blurSigma, 1000), noiseStd: round(params.noiseStd, 1000),
+      ...(annotator === undefined ? {} : { annotator }),
     },
   };
   return { params, geometry, label };

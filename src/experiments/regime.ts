@@ -1,0 +1,79 @@
+/**
+ * The ablation regime in which STAR's mechanism can show (issue: resolvable ambiguity, structured noise, converged
+ * runs, real power). Three things differ from the original grid (src/experiments/ablations.ts):
+ * - the model is `cpu-128`: 128 px crops, 32×32 heatmaps, inter-ocular distance ≈ 14 heatmap px, so a tangential
+ *   scatter of 0.07 IOD is one heatmap pixel;
+ * - the label noise is structured: on top of the per-point scatter, the contour's tangential σ grows with the face's yaw
+ *   (`yawGain`: the silhouette ambiguity of large poses, visible from the image), so a plain distance spends its
+ *   capacity fitting noise it could have known to discount;
+ * - each seed draws its own dataset (data seed = run seed), and validation uses the whole validation split.
+ * The arms separate STAR's causes: A = smooth-L1 on the decoded mean, B = A + ω·(λ1+λ2) (the value term without the
+ * 1/√λ re-weighting), C = STAR (smooth-L1, ω = 1, official), D = STAR with the detach restriction (ours: λ detached in
+ * the weights, ω = 0).
+ */
+import type { SyntheticConfigInput } from '../data/synthetic/config';
+import type { LossSpec } from '../train/objective';
+import type { ArmSpec, ExperimentSpec, ProfileScale } from './spec';
+import { CPU_AUGMENT } from '../data/augment';
+
+/** Ambiguity levels, in inter-ocular distances (1 heatmap px of cpu-128 ≈ 0.07 IOD). */
+export const AMBIGUITY = {
+  /** No label noise at all: the labels are the clean truth. */
+  clean: { sigmaTangent: 0, sigmaNormal: 0, sigmaCorner: 0 },
+  /** 0.05 IOD along every curve (0.7 heatmap px), contour σ × (1 + 3·|yaw|/45°): 0.2 IOD (2.8 px) at 45° of yaw. */
+  poseHigh: { sigmaTangent: 0.05, yawGain: 3 },
+} as const satisfies Record<string, SyntheticConfigInput['ambiguity']>;
+
+export const REGIME_LOSSES = {
+  A: { kind: 'coord', distance: 'smoothl1' },
+  B: { kind: 'coord', distance: 'smoothl1', omega: 1 },
+  C: { kind: 'star', options: {} },
+  D: { kind: 'star', options: { omega: 0, detach: 'eigenvalues' } },
+} as const satisfies Record<string, LossSpec>;
+
+const REGIME_DATA: SyntheticConfigInput = { imageSize: 192 };
+
+/** The regime's sizes on the `full` profile (the pilot decides `steps`). */
+const FULL: Partial<ProfileScale> = {
+  preset: 'cpu-128', steps: 8000, evalEvery: 500, batchSize: 8, lr: 3e-3, augment: CPU_AUGMENT,
+  counts: { train: 4000, val: 500, test: 1000 },
+};
+
+const arm = (id: string, label: string, loss: LossSpec, extra: Partial<ArmSpec> = {}): ArmSpec => ({ id, label, loss, ...extra });
+/** The pilot's long arms: 2.5× the chosen length. */
+const LONG = 2.5;
+
+/**
+ * The pilot: is 8,000 steps converged (within 2% of the best validation NME of a 2.5× longer run, seed-mean curves),
+ * and does the baseline's clean tangential error grow with the ambiguity (the manipulation check)? Arms in priority
+ * order (the runner goes seed-major, two workers share the list).
+ */
+export const REGIME_PILOT: ExperimentSpec = {
+  name: 'regime-pilot',
+  title: 'Regime pilot: run length and manipulation check',
+  question: 'Is 8,000 steps within 2% of a 2.5× longer run for every arm, and does the baseline\'s clean tangential error grow with the ambiguity?',
+  data: { ...REGIME_DATA, ambiguity: AMBIGUITY.poseHigh },
+  model: { preset: 'cpu-128' },
+  train: {},
+  seeds: [1, 2],
+  dataSeed: 'run',
+  valFaces: 'all',
+  profiles: {
+    smoke: { preset: 'cpu-128', steps: 8, evalEvery: 4, batchSize: 4, counts: { train: 32, val: 16, test: 16 }, seeds: [1] },
+    quick: { ...FULL, steps: 800, evalEvery: 200, seeds: [1], counts: { train: 1000, val: 200, test: 300 } },
+    full: { ...FULL, seeds: [1, 2] },
+  },
+  arms: [
+    arm('a-coord', 'A: smooth-L1 (decoded mean)', REGIME_LOSSES.A),
+    arm('c-star', 'C: STAR (smooth-L1, ω = 1)', REGIME_LOSSES.C),
+    arm('a-coord-long', 'A: smooth-L1, 2.5× steps', REGIME_LOSSES.A, { stepsScale: LONG }),
+    arm('c-star-long', 'C: STAR, 2.5× steps', REGIME_LOSSES.C, { stepsScale: LONG }),
+    arm('a-coord-clean', 'A: smooth-L1, clean labels', REGIME_LOSSES.A, { data: { ambiguity: AMBIGUITY.clean } }),
+    arm('c-star-clean', 'C: STAR, clean labels', REGIME_LOSSES.C, { data: { ambiguity: AMBIGUITY.clean } }),
+    arm('b-coord-value', 'B: smooth-L1 + ω·(λ1+λ2)', REGIME_LOSSES.B),
+    arm('d-star-detach', 'D: STAR, detach λ (ours), ω = 0', REGIME_LOSSES.D),
+    arm('b-coord-value-long', 'B: smooth-L1 + ω·(λ1+λ2), 2.5× steps', REGIME_LOSSES.B, { stepsScale: LONG }),
+    arm('d-star-detach-long', 'D: STAR detach, 2.5× steps', REGIME_LOSSES.D, { stepsScale: LONG }),
+  ],
+  comparisons: [['a-coord', 'c-star'], ['b-coord-value', 'c-star'], ['a-coord-clean', 'c-star-clean'], ['a-coord', 'b-coord-value']],
+};
