@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { processAlive } from '../util/files';
 import { LOCK_FILE } from './folder';
 
 export interface RunLock {
@@ -30,13 +31,4 @@ export function acquireRunLock(dir: string): RunLock {
     }
   }
   throw new Error(`${file}: could not take the run lock`);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

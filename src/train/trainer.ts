@@ -163,6 +163,8 @@ export async function train(
   let bestStep = -1;
   let bestValNme: number | null = null;
   const lossHistory: { step: number; loss: number }[] = [];
+  // The loss summed since the last log line, on the backend (no per-step host sync); a checkpoint stores it so that
+  // the first line after a resume averages the same window as an uninterrupted run's.
   let lossSum: tf.Scalar | null = null;
   let lossCount = 0;
   let interrupted = false;
@@ -191,13 +193,20 @@ export async function train(
       bestStep = Number(c.state.bestStep ?? -1);
       bestValNme = (c.state.bestValNme as number | null) ?? null;
       lossHistory.push(...((c.state.lossHistory as { step: number; loss: number }[]) ?? []));
+      const window = c.state.lossWindow as { sum: number; count: number } | undefined;
+      if (window && window.count > 0) {
+        lossSum = tf.scalar(window.sum);
+        lossCount = window.count;
+      }
       progress.message(`resumed ${runDir} at step ${step}/${cfg.steps}`);
     }
+    log.truncateAfter(step);
 
     const saveState = async () => {
+      const lossWindow = { sum: lossSum ? (await lossSum.data())[0] : 0, count: lossCount };
       await saveCheckpoint(ckptDir, {
         model: model.params.all(), optimizer: adam.state(), ema,
-        state: { step, bestStep, bestValNme, lossHistory, modelConfig: model.config, seed: cfg.seed },
+        state: { step, bestStep, bestValNme, lossHistory, lossWindow, modelConfig: model.config, seed: cfg.seed },
       });
     };
 
