@@ -136,7 +136,7 @@ test('every option is validated before any work, with a message naming it', asyn
     [[...train, '--workers', '1.5'], /--workers: expected an integer >= 0/],
     [[...train, '--augment', 'heavy'], /--augment: unknown augmentation "heavy", expected one of official, cpu, none/],
     [[...train, '--distance', 'l3'], /--distance: unknown distance "l3", expected one of smoothl1, l1, l2/],
-    [[...train, '--preset', 'huge'], /--preset: unknown preset "huge", expected one of paper, cpu-small, cpu-tiny/],
+    [[...train, '--preset', 'huge'], /--preset: unknown preset "huge", expected one of paper, cpu-small, cpu-128, cpu-tiny/],
     [[...train, '--loss', 'heatmap-mse', '--omega', '2'], /--omega applies to --loss star only/],
     [[...train, '--format', 'tsv'], /--format applies to a dataset path, not --data synthetic/],
     [['train', '--data', wflw, '--out', outDir, '--format', 'xml'], /--format: unknown format "xml", expected one of wflw, wflw-attributes, tsv, coco, pts, cofw/],
@@ -178,7 +178,7 @@ test('every option is validated before any work, with a message naming it', asyn
     [['experiment'], /experiment name missing/],
     [['experiment', 'main', 'extra'], /unexpected argument "extra"/],
     [['tables', 'nope'], /unknown experiment "nope"/],
-    [['model', '--preset', 'huge'], /--preset: unknown preset "huge", expected one of paper, cpu-small, cpu-tiny/],
+    [['model', '--preset', 'huge'], /--preset: unknown preset "huge", expected one of paper, cpu-small, cpu-128, cpu-tiny/],
   ];
   try {
     for (const [args, expected] of cases) {
@@ -213,7 +213,7 @@ test('every option is validated before any work, with a message naming it', asyn
   // Bad spec files are bad input, not bad usage (exit 1), located all the same.
   const specRuns = await starAll([['experiment', badPreset], ['experiment', truncated], ['tables', badWord]]);
   for (const r of specRuns) assert.equal(r.status, 1, `${r.args.join(' ')}: ${r.stderr}`);
-  assert.match(specRuns[0].stderr, /bad-preset\.json: field "model\.preset": unknown preset "huge", expected one of paper, cpu-small, cpu-tiny/);
+  assert.match(specRuns[0].stderr, /bad-preset\.json: field "model\.preset": unknown preset "huge", expected one of paper, cpu-small, cpu-128, cpu-tiny/);
   // JSON.parse says only "Unexpected end of JSON input" here: the place is the end of the file.
   assert.match(specRuns[1].stderr, /truncated\.json: not valid JSON at line 4, column 1: expected a value, found the end of the file/);
   assert.match(specRuns[2].stderr, /bad-word\.json: not valid JSON at line 4, column 14: expected true, found "\\n"/);
