@@ -14,8 +14,8 @@ import type { FaceBox, Sample } from '../sample';
 import { locationText, FormatError, type BoxOptions, type Location } from './common';
 import type { ImageOptions } from './images';
 
-export const OUTSIDE_TOLERANCE = 0.5;
-export const FAR_FROM_BOX = 2;
+const OUTSIDE_TOLERANCE = 0.5;
+const FAR_FROM_BOX = 2;
 
 /** One sample and where it came from. */
 export interface Located {

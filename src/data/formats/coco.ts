@@ -11,7 +11,7 @@ import * as path from 'path';
 import type { Point, Sample } from '../sample';
 import { BUILTIN_SCHEMES, type LandmarkScheme } from '../schemes';
 import { arrayDataset, type FaceDataset } from '../dataset';
-import { FormatError, checkCount, checkRect, fail, fileBox, jsonNum, jsonNums, readJsonObject, requireFaces, resolveBox, type BoxOptions, type Location, type Rect } from './common';
+import { FormatError, brief, checkCount, checkRect, fail, fileBox, jsonNum, jsonNums, readJsonObject, requireFaces, resolveBox, type BoxOptions, type Location, type Rect } from './common';
 import { resolveImage, type ImageOptions } from './images';
 import { checkLandmarkBounds, type Located } from './bounds';
 
@@ -30,20 +30,20 @@ export function readCocoKeypoints(file: string, opts: CocoOptions = {}): { schem
   const images = new Map<number, string>();
   (o.images as unknown[]).forEach((im, k) => {
     if (!isObject(im) || typeof im.id !== 'number' || typeof im.file_name !== 'string') {
-      throw new FormatError(file, undefined, `images[${k}]`, `expected {id: number, file_name: string}, got ${JSON.stringify(im)}`);
+      throw new FormatError(file, undefined, `images[${k}]`, `expected {id: number, file_name: string}, got ${brief(im)}`);
     }
     if (images.has(im.id)) throw new FormatError(file, undefined, `images[${k}].id`, `id ${im.id} appears twice`);
     images.set(im.id, im.file_name);
   });
   const annotations = o.annotations as unknown[];
   annotations.forEach((a, k) => {
-    if (!isObject(a)) throw new FormatError(file, undefined, `annotations[${k}]`, `expected an object, got ${JSON.stringify(a)}`);
+    if (!isObject(a)) throw new FormatError(file, undefined, `annotations[${k}]`, `expected an object, got ${brief(a)}`);
   });
   const first = (annotations[0] as Record<string, unknown>).keypoints;
   let scheme = opts.scheme;
   if (!scheme) {
     const at = { file, field: 'annotations[0].keypoints' };
-    if (!Array.isArray(first)) fail(at, `expected [x, y, v] * N, got ${JSON.stringify(first)}`);
+    if (!Array.isArray(first)) fail(at, `expected [x, y, v] * N, got ${brief(first)}`);
     const n = (first as unknown[]).length / 3;
     scheme = Object.values(BUILTIN_SCHEMES).find((s) => s.numPoints === n);
     if (!scheme) fail(at, `${n} points match no built-in scheme; pass opts.scheme (see validateScheme)`);
@@ -59,12 +59,12 @@ export function readCocoKeypoints(file: string, opts: CocoOptions = {}): { schem
     const visible: number[] = [];
     for (let i = 0; i < (kp as unknown[]).length; i += 3) {
       const [x, y, v] = [0, 1, 2].map((j) => (kp as unknown[])[i + j]);
-      if (![x, y, v].every((u) => typeof u === 'number' && Number.isFinite(u))) fail(at(`keypoints[${i}..${i + 2}]`), `non-numeric value in ${JSON.stringify([x, y, v])}`);
+      if (![x, y, v].every((u) => typeof u === 'number' && Number.isFinite(u))) fail(at(`keypoints[${i}..${i + 2}]`), `non-numeric value in ${brief([x, y, v])}`);
       landmarks.push([x as number, y as number]);
       visible.push((v as number) > 0 ? 1 : 0);
     }
     const name = images.get(a.image_id as number);
-    if (name === undefined) fail(at('image_id'), `no image with id ${JSON.stringify(a.image_id)}`);
+    if (name === undefined) fail(at('image_id'), `no image with id ${brief(a.image_id)}`);
     let rect: Rect | undefined;
     if (a.bbox !== undefined) {
       const [x, y, w, h] = jsonNums(a.bbox, 4, at('bbox'), '[x, y, w, h]');

@@ -19,7 +19,7 @@ import type { Point, Sample } from '../sample';
 import { COFW29 } from '../schemes';
 import { arrayDataset, type FaceDataset } from '../dataset';
 import {
-  FieldLayout, FormatError, checkRect, fail, fileBox, isHeaderLine, jsonNums, parseNum, readJsonObject, readLines, requireFaces, resolveBox,
+  FieldLayout, FormatError, brief, checkRect, fail, fileBox, isHeaderLine, jsonNums, parseNum, readJsonObject, readLines, requireFaces, resolveBox,
   type BoxOptions, type Location, type Rect,
 } from './common';
 import { resolveImage, type ImageOptions } from './images';
@@ -68,19 +68,19 @@ function face(f: FaceFields, image: string, phis: number[], bbox: number[] | und
 
 function readJsonExport(file: string, opts: CofwOptions): (CofwFace & { located: Located })[] {
   const o = readJsonObject(file);
-  if (o.format !== 'cofw-export-v1') throw new FormatError(file, undefined, 'format', `expected "cofw-export-v1", got ${JSON.stringify(o.format)}`);
+  if (o.format !== 'cofw-export-v1') throw new FormatError(file, undefined, 'format', `expected "cofw-export-v1", got ${brief(o.format)}`);
   if (!Array.isArray(o.images)) throw new FormatError(file, undefined, 'images', 'expected an array');
   if (!Array.isArray(o.phis)) throw new FormatError(file, undefined, 'phis', 'expected an array');
   if (o.images.length !== o.phis.length) throw new FormatError(file, undefined, 'images', `${o.images.length} images but ${o.phis.length} phis rows`);
   const boxes = o.bboxes;
   if (boxes !== undefined && (!Array.isArray(boxes) || boxes.length !== o.phis.length)) throw new FormatError(file, undefined, 'bboxes', 'expected one [x, y, w, h] per face');
-  if (o.oneBased !== undefined && typeof o.oneBased !== 'boolean') throw new FormatError(file, undefined, 'oneBased', `expected true or false, got ${JSON.stringify(o.oneBased)}`);
+  if (o.oneBased !== undefined && typeof o.oneBased !== 'boolean') throw new FormatError(file, undefined, 'oneBased', `expected true or false, got ${brief(o.oneBased)}`);
   const shift = (opts.oneBased ?? (o.oneBased === undefined ? true : o.oneBased === true)) ? 1 : 0;
   return requireFaces((o.phis as unknown[]).map((row, k) => {
     const phis = jsonNums(row, 3 * N, { file, field: `phis[${k}]` }, '29 x, 29 y, 29 occlusion');
     const b = boxes === undefined ? undefined : jsonNums((boxes as unknown[])[k], 4, { file, field: `bboxes[${k}]` }, '[x, y, w, h]');
     const img = (o.images as unknown[])[k];
-    if (typeof img !== 'string') throw new FormatError(file, undefined, `images[${k}]`, `expected a path string, got ${JSON.stringify(img)}`);
+    if (typeof img !== 'string') throw new FormatError(file, undefined, `images[${k}]`, `expected a path string, got ${brief(img)}`);
     const fields: FaceFields = {
       at: { file, field: `phis[${k}]` }, image: `images[${k}]`, bbox: `bboxes[${k}]`,
       point: (i) => `phis[${k}][${i}], phis[${k}][${N + i}]`, occlusion: (i) => `phis[${k}][${2 * N + i}]`,

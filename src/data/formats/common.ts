@@ -112,15 +112,21 @@ export function parseNum(text: string | undefined, file: string, line: number | 
   return v;
 }
 
+/** A value as JSON for a message, cut to 80 characters (a whole keypoint row is no help). */
+export function brief(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
 /** A JSON value that must be a finite number. */
 export function jsonNum(v: unknown, at: Location): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail(at, `expected a finite number, got ${JSON.stringify(v) ?? String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(at, `expected a finite number, got ${brief(v)}`);
   return v as number;
 }
 
 /** A JSON value that must be an array of `n` finite numbers. */
 export function jsonNums(v: unknown, n: number, at: Location, what: string): number[] {
-  if (!Array.isArray(v) || v.length !== n) fail(at, `expected ${what} (${n} numbers), got ${JSON.stringify(v) ?? String(v)}`);
+  if (!Array.isArray(v) || v.length !== n) fail(at, `expected ${what} (${n} numbers), got ${Array.isArray(v) ? `${v.length} values` : brief(v)}`);
   return (v as unknown[]).map((u, k) => jsonNum(u, { ...at, field: `${at.field}[${k}]` }));
 }
 
