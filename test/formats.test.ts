@@ -47,7 +47,7 @@ test('WFLW malformed inputs name file, line and field', () => {
   const f = lines[1].split(' ');
   const bad = (mut: (g: string[]) => void) => { const g = [...f]; mut(g); return tmpFile('w.txt', lines[0] + '\n' + g.join(' ') + '\n'); };
   assert.throws(() => readWflwList(bad((g) => g.pop())), /w\.txt:2: 206 fields/);
-  assert.throws(() => readWflwList(bad((g) => { g[5] = 'abc'; })), /w\.txt:2 field 6 \(y2\): not a finite number: "abc"/);
+  assert.throws(() => readWflwList(bad((g) => { g[5] = 'abc'; })), /w\.txt:2 field 6 \(y2\): not a decimal number: "abc"/);
   assert.throws(() => readWflwList(bad((g) => { g[201] = '2'; })), /w\.txt:2 field 202 \(expression\): expected 0 or 1/);
   assert.throws(() => readWflwList(bad((g) => { g[206] = 'img/missing.png'; })), /w\.txt:2 field 207 \(image name\): image not found/);
   assert.equal(readWflwList(bad((g) => { g[206] = 'img/missing.png'; }), { checkImages: false }).length, 2);
@@ -79,7 +79,7 @@ test('.pts: 1-based file coordinates become 0-based; write/read round trip; erro
   assert.deepEqual(p[0], [70, 60]); // file says 71 61
   const again = readPts(tmpFile('r.pts', writePts(p)));
   assert.ok(again.every(([x, y], i) => Math.abs(x - p[i][0]) < 1e-6 && Math.abs(y - p[i][1]) < 1e-6));
-  assert.throws(() => readPts(tmpFile('b.pts', 'version: 1\nn_points: 3\n{\n1 2\n3 x\n5 6\n}\n')), /b\.pts:5 field point 1 y: not a finite number/);
+  assert.throws(() => readPts(tmpFile('b.pts', 'version: 1\nn_points: 3\n{\n1 2\n3 x\n5 6\n}\n')), /b\.pts:5 field point 1 y: not a decimal number/);
   assert.throws(() => readPts(tmpFile('c.pts', 'version: 1\nn_points: 3\n{\n1 2\n3 4\n}\n')), /c\.pts:6 field n_points: header says 3 points, file has 2/);
   assert.throws(() => readPts(tmpFile('d.pts', 'version: 1\nn_points: 2\n{\n1 2\n3 4\n')), /closing brace not found/);
   const folder = readPtsFolder(FIX, W300_68);
@@ -103,7 +103,7 @@ test('official TSV: first row kept (no header eaten), centre/scale as stated, ta
   assert.equal(quirk.length, 1, 'the official quirk drops the first face when asked');
   assert.deepEqual(quirk[0].landmarks[0], [50, 40]);
   const g = ls[1].split('\t');
-  assert.throws(() => readStarTsv(tmpFile('e.tsv', ls[0] + '\n' + [g[0], g[1], g[2], 'x', g[4], g[5]].join('\t')), W300_68), /e\.tsv:2 field 4 \(scale\): not a finite number/);
+  assert.throws(() => readStarTsv(tmpFile('e.tsv', ls[0] + '\n' + [g[0], g[1], g[2], 'x', g[4], g[5]].join('\t')), W300_68), /e\.tsv:2 field 4 \(scale\): not a decimal number/);
   assert.throws(() => readStarTsv(tmpFile('f.tsv', ls[0] + '\n' + g.slice(0, 5).join('\t')), W300_68), /f\.tsv:2: 5 tab-separated fields/);
   assert.throws(() => readStarTsv(path.join(FIX, 'star.tsv'), WFLW98), /star\.tsv:1 field 3 \(landmarks\): 68 points, but scheme wflw98 has 98/);
 });
@@ -136,7 +136,7 @@ test('COFW export (JSON and CSV): 1-based -> 0-based, occlusion flags, errors', 
   }
   const j = JSON.parse(read('cofw.json'));
   j.phis[0][3] = null;
-  assert.throws(() => readCofwExport(tmpFile('k.json', JSON.stringify(j))), /k\.json field phis\[0\]\[3\]: not a finite number/);
+  assert.throws(() => readCofwExport(tmpFile('k.json', JSON.stringify(j))), /k\.json field phis\[0\]\[3\]: expected a finite number, got null/);
   const csv = read('cofw.csv').trim().split('\n');
   assert.throws(() => readCofwExport(tmpFile('k.csv', csv[0] + '\n' + csv[1].split(',').slice(0, 50).join(','))), /k\.csv:2: 50 fields/);
 });

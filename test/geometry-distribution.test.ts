@@ -79,19 +79,20 @@ test('eigen gradient equals float64 finite differences away from isotropy, finit
   assert.ok(Math.abs(gi[0][0] - u[1]) < 1e-6 && Math.abs(gi[2][0] - u[0]) < 1e-6, 'dλmax/da = 1, dλmin/dc = 1 at θ = 0');
 });
 
-/** Plain autodiff of the broadcast formulas: the reference for the fused moments op. */
+/** Plain autodiff of the broadcast formulas (statistics of h/Σh, and Σh): the reference for the fused moments op. */
 function naiveMoments(h: tf.Tensor4D): tf.Tensor {
   const [, H, W] = h.shape;
   const x = tf.reshape(tf.tensor1d(gridAxis(W)), [1, 1, W, 1]);
   const y = tf.reshape(tf.tensor1d(gridAxis(H)), [1, H, 1, 1]);
   const S = tf.sum(h, [1, 2], true);
-  const mx = tf.div(tf.sum(tf.mul(h, x), [1, 2], true), S);
-  const my = tf.div(tf.sum(tf.mul(h, y), [1, 2], true), S);
+  const hn = tf.div(h, S);
+  const mx = tf.sum(tf.mul(hn, x), [1, 2], true);
+  const my = tf.sum(tf.mul(hn, y), [1, 2], true);
   const dx = tf.sub(x, mx), dy = tf.sub(y, my);
   return tf.stack([
-    tf.sum(h, [1, 2]), tf.sum(tf.mul(h, x), [1, 2]), tf.sum(tf.mul(h, y), [1, 2]),
-    tf.sum(tf.mul(h, tf.square(dx)), [1, 2]), tf.sum(tf.mul(h, tf.square(dy)), [1, 2]),
-    tf.sum(tf.mul(tf.mul(h, dx), dy), [1, 2]), tf.sum(tf.square(h), [1, 2]),
+    tf.sum(h, [1, 2]), tf.squeeze(mx, [1, 2]), tf.squeeze(my, [1, 2]),
+    tf.sum(tf.mul(hn, tf.square(dx)), [1, 2]), tf.sum(tf.mul(hn, tf.square(dy)), [1, 2]),
+    tf.sum(tf.mul(tf.mul(hn, dx), dy), [1, 2]), tf.sum(tf.square(hn), [1, 2]),
   ], -1);
 }
 
@@ -102,7 +103,7 @@ test('fused moments op: values and gradient equal plain autodiff of the broadcas
   const w = tf.tensor3d(Float32Array.from({ length: 2 * 3 * 7 }, () => r() - 0.5), [2, 3, 7]);
   const fused = (x: tf.Tensor) => {
     const m = heatmapMoments(x as tf.Tensor4D);
-    const packed = tf.stack([m.mass, m.momentX, m.momentY, m.scatterXX, m.scatterYY, m.scatterXY, m.sumSquares], -1);
+    const packed = tf.stack([m.mass, m.meanX, m.meanY, m.varX, m.varY, m.covXY, m.sumSquares], -1);
     return tf.sum(tf.mul(packed, w));
   };
   const naive = (x: tf.Tensor) => tf.sum(tf.mul(naiveMoments(x as tf.Tensor4D), w));
@@ -115,22 +116,26 @@ test('fused moments op: values and gradient equal plain autodiff of the broadcas
   assert.ok(e / m < 1e-5, `gradient rel err ${e / m}`);
 });
 
-test('masses below the official 1e-6 clamp follow the official formula (scatter about μ = M/1e-6)', () => {
+test('scale-free distribution: masses far below the official 1e-6 clamp (and far above) give the unit-mass one', () => {
   const shape: [number, number, number, number] = [1, 4, 5, 1];
   const r = rng(4);
-  const hv = Array.from({ length: 20 }, () => r() * 1e-8); // Σh ≈ 1e-7 < 1e-6
-  const d = heatmapDistribution(tf.tensor4d(hv, shape));
-  // Official, float64.
-  const s = Math.max(hv.reduce((p, q) => p + q, 0), 1e-6);
-  let mx = 0, my = 0, s1 = 0, s2 = 0;
-  hv.forEach((v, k) => { const i = Math.floor(k / 5), j = k % 5; mx += (v / s) * (j / 2 - 1); my += (v / s) * ((2 * i) / 3 - 1); s1 += v / s; s2 += (v / s) ** 2; });
+  const hv = Array.from({ length: 20 }, () => r());
+  const unit = heatmapDistribution(tf.tensor4d(hv, shape));
+  // Float64 reference of the definition (h / Σh).
+  const s = hv.reduce((p, q) => p + q, 0);
+  let mx = 0, my = 0, s2 = 0;
+  hv.forEach((v, k) => { const i = Math.floor(k / 5), j = k % 5; mx += (v / s) * (j / 2 - 1); my += (v / s) * ((2 * i) / 3 - 1); s2 += (v / s) ** 2; });
   let a = 0, b = 0, c = 0;
   hv.forEach((v, k) => { const i = Math.floor(k / 5), j = k % 5; const dx = j / 2 - 1 - mx, dy = (2 * i) / 3 - 1 - my; a += (v / s) * dx * dx; b += (v / s) * dx * dy; c += (v / s) * dy * dy; });
-  const den = s1 + 1e-5 - (s2 + 1e-5) / (s1 + 1e-5);
-  const near = (got: number, want: number, what: string) => assert.ok(Math.abs(got - want) <= 1e-4 * Math.abs(want) + 1e-12, `${what}: ${got} vs ${want}`);
-  near(d.meanX.dataSync()[0], mx, 'meanX');
-  near(d.meanY.dataSync()[0], my, 'meanY');
-  near(d.covXX.dataSync()[0], a / den, 'covXX');
-  near(d.covXY.dataSync()[0], b / den, 'covXY');
-  near(d.covYY.dataSync()[0], c / den, 'covYY');
+  const den = 1 + 1e-5 - (s2 + 1e-5) / (1 + 1e-5);
+  const want = { meanX: mx, meanY: my, covXX: a / den, covXY: b / den, covYY: c / den };
+  for (const scale of [1, 1e-8, 1e-30, 1e30]) {
+    const d = heatmapDistribution(tf.tensor4d(hv.map((v) => v * scale), shape));
+    for (const [k, w] of Object.entries(want)) {
+      const got = d[k as keyof typeof want].dataSync()[0];
+      assert.ok(Math.abs(got - w) <= 1e-5 * Math.abs(w) + 1e-7, `scale ${scale} ${k}: ${got} vs ${w}`);
+    }
+    assert.equal(d.valid.dataSync()[0], 1);
+  }
+  tf.dispose(Object.values(unit));
 });

@@ -1,6 +1,7 @@
 /**
  * The trainer's interrupt path: a SIGINT during training finishes the current step, writes a checkpoint and returns
- * interrupted; a second run resumes from it. Memory: the live tensor count does not grow with steps.
+ * interrupted; a second run resumes from it. Memory: the live tensor count does not grow with steps, and returns to its
+ * starting value after each of several train() calls in one process.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -92,4 +93,27 @@ test('memory stays flat: tensor count after 5 and after 25 steps is the same', a
   assert.equal(counts.length, 2);
   assert.equal(counts[1], counts[0], `tensor count grew from ${counts[0]} to ${counts[1]}`);
   model.params.dispose();
+});
+
+test('several train() calls in one process leave no tensors behind (optimizer and EMA state disposed; resume too)', async () => {
+  await initBackend({ quiet: true });
+  // One forward pass first: the model keeps its coordinate channels per input size (layers.ts coordChannels).
+  const warm = buildHourglass(modelConfig('cpu-tiny'), { seed: 5 });
+  tf.tidy(() => { warm.forward(tf.zeros([1, 64, 64, 3]) as tf.Tensor4D, { training: false, bnUpdates: [] }); });
+  warm.params.dispose();
+  const start = tf.memory().numTensors;
+  const cfg = { steps: 3, batchSize: 2, checkpointEvery: 2, logEvery: 1, statsEvery: 0, evalEvery: 0 };
+  const runs: [string, object, number | undefined][] = [
+    ['plain', { ema: null }, undefined],
+    ['ema', { ema: { decay: 0.9 } }, undefined],
+    ['ema-interrupted', { ema: { decay: 0.9 } }, 2],
+    ['ema-interrupted', { ema: { decay: 0.9 } }, undefined], // resumes the previous one from its checkpoint
+  ];
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'star-leak-'));
+  for (const [name, extra, stopAfter] of runs) {
+    const model = buildHourglass(modelConfig('cpu-tiny'), { seed: 5 });
+    await train(model, makeObjective({ kind: 'star' }), randomBatches(), path.join(root, name), { ...cfg, ...extra }, { progress: quiet, handleSignals: false, stopAfter });
+    model.params.dispose();
+    assert.equal(tf.memory().numTensors, start, `${name}${stopAfter ? ' (stopped)' : ''}: ${tf.memory().numTensors - start} tensors left behind`);
+  }
 });

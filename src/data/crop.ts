@@ -26,9 +26,16 @@ export interface CropJitter {
   flip?: boolean;
 }
 
-export function cropMatrix(box: FaceBox, S: number, j: CropJitter = {}): Affine {
-  if (!(box.scale > 0) || !box.center.every(Number.isFinite)) throw new Error(`cropMatrix: bad box ${JSON.stringify(box)} (need finite centre, scale > 0)`);
+/**
+ * The image -> crop map of a face box. `where` names the face in errors (its source file and line): a box the readers
+ * let through is always valid (data/formats/common.ts checkBox), so a bad one here is a programming or data error
+ * whose origin the message must show.
+ */
+export function cropMatrix(box: FaceBox, S: number, j: CropJitter = {}, where = 'cropMatrix'): Affine {
   const s = (S / (box.scale * 200)) * (j.scale ?? 1);
+  if (!(box.scale > 0) || !box.center.every(Number.isFinite) || !(s > 0 && Number.isFinite(s))) {
+    throw new Error(`${where}: bad box ${JSON.stringify(box)} for a ${S}-px crop (need a finite centre and a finite scale > 0)`);
+  }
   const th = j.rotation ?? 0;
   const cos = Math.cos(th) * s, sin = Math.sin(th) * s;
   const half = (S - 1) / 2;
@@ -39,9 +46,13 @@ export function cropMatrix(box: FaceBox, S: number, j: CropJitter = {}): Affine 
   return { a, b, c, d, tx, ty };
 }
 
-export function invertAffine(m: Affine): Affine {
+/** Inverse of an affine map; singular (relative to its own size) or non-finite is an error naming `where`. */
+export function invertAffine(m: Affine, where = 'invertAffine'): Affine {
   const det = m.a * m.d - m.b * m.c;
-  if (Math.abs(det) < 1e-12) throw new Error('invertAffine: singular matrix');
+  const size = m.a * m.a + m.b * m.b + m.c * m.c + m.d * m.d;
+  if (!(Math.abs(det) > 1e-12 * size) || !Number.isFinite(det) || !Number.isFinite(m.tx) || !Number.isFinite(m.ty)) {
+    throw new Error(`${where}: singular or non-finite crop map ${JSON.stringify(m)}`);
+  }
   const a = m.d / det, b = -m.b / det, c = -m.c / det, d = m.a / det;
   return { a, b, c, d, tx: -(a * m.tx + b * m.ty), ty: -(c * m.tx + d * m.ty) };
 }
@@ -62,8 +73,8 @@ export function transformPoints(m: Affine, pts: ArrayLike<number>, perm?: number
  * Bilinear warp of an RGB uint8 image into an S×S×3 float crop (values 0..255, not rounded), black outside.
  * `m` maps image -> crop; each crop pixel samples the image at m⁻¹(q).
  */
-export function warpAffine(src: RawImage, m: Affine, S: number, out = new Float32Array(S * S * 3)): Float32Array {
-  const inv = invertAffine(m);
+export function warpAffine(src: RawImage, m: Affine, S: number, out = new Float32Array(S * S * 3), where = 'warpAffine'): Float32Array {
+  const inv = invertAffine(m, where);
   const { data, width: W, height: Hh } = src;
   for (let y = 0; y < S; y++) {
     let px = inv.b * y + inv.tx, py = inv.d * y + inv.ty;

@@ -50,14 +50,15 @@ export function prepareSample(
   const N = o.codec.numPoints;
   const r = sampleRng(o.seed, o.epoch, index);
   const geometry = sampleGeometry(o.augment, S, r);
-  const m = cropMatrix(sample.box, S, geometry);
+  const where = `${sample.source ?? sample.id} (face ${sample.id})`;
+  const m = cropMatrix(sample.box, S, geometry, where);
   const flat = new Float64Array(2 * N); // image px can be large: keep full precision until the crop
   sample.landmarks.forEach(([x, y], i) => { flat[2 * i] = x; flat[2 * i + 1] = y; });
   const perm = geometry.flip ? o.flipPerm : undefined;
   const cropLandmarks = transformPoints(m, flat, perm);
   const visible = out.visible ?? new Float32Array(N);
   for (let i = 0; i < N; i++) visible[i] = sample.visible ? sample.visible[perm ? perm[i] : i] : 1;
-  const img = warpAffine(image, m, S, out.image);
+  const img = warpAffine(image, m, S, out.image, where);
   const texture = applyTexture(img, S, o.augment, r);
   normaliseInPlace(img);
   if (o.edgemaps && !o.codec.options.edgeMaps) throw new Error('prepareSample: edge maps requested but the codec was created without edgeMaps: true');

@@ -24,6 +24,8 @@
  * Box rule for all formats: see src/data/formats/common.ts (stated centre/scale > rectangle > landmarks, and the
  * landmarks win with a warning when a rectangle contradicts them). Missing images are an error naming the file, line
  * and field; pass `checkImages: false` to read annotations only (e.g. the WFLW test lists without images).
+ * Every reader goes through one validation layer (src/data/formats/common.ts, images.ts, bounds.ts): what it accepts
+ * and rejects is listed there; every rejection is a FormatError naming file, line and field.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -38,7 +40,8 @@ import { cofwDataset } from './formats/cofw';
 import type { BoxOptions } from './formats/common';
 import type { ImageOptions } from './formats/images';
 
-export type RealFormat = 'wflw' | 'wflw-attributes' | 'tsv' | 'coco' | 'pts' | 'cofw';
+export const REAL_FORMATS = ['wflw', 'wflw-attributes', 'tsv', 'coco', 'pts', 'cofw'] as const;
+export type RealFormat = (typeof REAL_FORMATS)[number];
 
 export interface OpenOptions extends BoxOptions, ImageOptions {
   /** Detected when absent. */
@@ -110,6 +113,13 @@ function inferScheme(p: string, given?: string | LandmarkScheme): LandmarkScheme
 
 export function openDataset(pathOrFolder: string, options: OpenOptions = {}): FaceDataset {
   const split = options.split ?? 'test';
+  if (options.format !== undefined && !REAL_FORMATS.includes(options.format)) {
+    throw new Error(`openDataset: options.format must be one of ${REAL_FORMATS.join(', ')}, got ${JSON.stringify(options.format)}`);
+  }
+  if (split !== 'train' && split !== 'test') throw new Error(`openDataset: options.split must be 'train' or 'test', got ${JSON.stringify(split)}`);
+  if (options.margin !== undefined && !(Number.isFinite(options.margin) && options.margin > 0)) {
+    throw new Error(`openDataset: options.margin must be a finite number > 0, got ${options.margin}`);
+  }
   const det = options.format
     ? { format: options.format, file: options.format === 'wflw' || options.format === 'tsv' || options.format === 'coco' || options.format === 'cofw' ? detectFormat(pathOrFolder, split).file : pathOrFolder }
     : detectFormat(pathOrFolder, split);

@@ -88,6 +88,7 @@ export interface EvalResult {
 
 function metricSet(nmes: number[], thr: number): MetricSet {
   const finite = nmes.filter(Number.isFinite);
+  if (finite.length === 0) throw new Error(`evaluate: none of ${nmes.length} NME values is finite (the predictions are NaN or infinite)`);
   return { n: finite.length, nme: finite.reduce((a, b) => a + b, 0) / Math.max(1, finite.length), fr: failureRate(finite, thr), auc: areaUnderCurve(finite, thr) };
 }
 
@@ -111,6 +112,7 @@ export async function evaluate(model: HourglassModel, data: FaceDataset, opts: E
   const thr = opts.threshold ?? data.scheme.frThreshold;
   const flipPerm = flipPermutation(data.scheme);
   const total = Math.min(data.length, opts.limit ?? Infinity);
+  if (!(total >= 1)) throw new Error(`evaluate: ${data.name} gives no face to evaluate (${data.length} faces${opts.limit !== undefined ? `, limit ${opts.limit}` : ''})`);
   const nmes: number[] = [];
   const nmesClean: number[] = [];
   const ids: string[] = [];

@@ -68,7 +68,7 @@ export function cedGrid(threshold: number): number[] {
 
 /** Cumulative error distribution on the official grid: y(x) = #(NME <= x)/n. */
 export function cedCurve(nmes: number[], threshold: number): { x: number[]; y: number[] } {
-  if (nmes.length === 0) throw new Error('cedCurve: no NME values');
+  if (nmes.length === 0) throw new Error('cedCurve: no NME values (no face was evaluated: an empty dataset or limit?); the CED, failure rate and AUC need at least one');
   if (nmes.some((v) => Number.isNaN(v))) throw new Error('cedCurve: NME values contain NaN');
   const x = cedGrid(threshold);
   const sorted = [...nmes].sort((a, b) => a - b);

@@ -13,8 +13,8 @@
  *   training needs;
  * - `decodeHeatmapsHost` (float64 loops): the host decoder (codec.decode).
  * They agree to float32 rounding; on maps where every sum is exact they agree bit for bit (test/codec.test.ts).
- * The STAR distribution (distribution.ts, loss/star-*.ts) takes the same mean as `M · (1/max(Σh, 1e-6))`: it reuses
- * the reciprocal for the covariance, so its μ can differ from these by one float32 rounding.
+ * The STAR distribution (distribution.ts, loss/star-*.ts) takes the mean M/Σh without the 1e-6 clamp (it is
+ * scale-free, see there); `softArgmaxFromMeans` turns it back into this soft-argmax.
  * Layout: heatmaps NHWC `[B, H, W, N]` (flat for the host decoder); coordinates `[B, N, 2]` as (x, y).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -29,6 +29,15 @@ export const SUM_CLAMP = 1e-6;
 export function softArgmaxFromMoments<T extends tf.Tensor>(mass: T, momentX: T, momentY: T): { x: T; y: T } {
   const s = tf.maximum(mass, SUM_CLAMP);
   return { x: tf.div(momentX, s) as T, y: tf.div(momentY, s) as T };
+}
+
+/**
+ * The same soft-argmax from the weighted means m = Σh·p / Σh (the STAR moments, distribution.ts): m · Σh/max(Σh, 1e-6),
+ * bit for bit `softArgmaxFromMoments` where Σh >= 1e-6 (Σh/Σh is exactly 1 and m is the same quotient).
+ */
+export function softArgmaxFromMeans<T extends tf.Tensor>(mass: T, meanX: T, meanY: T): { x: T; y: T } {
+  const f = tf.div(mass, tf.maximum(mass, SUM_CLAMP));
+  return { x: tf.mul(meanX, f) as T, y: tf.mul(meanY, f) as T };
 }
 
 /** Tensor soft-argmax: heatmaps `[B, H, W, N]` -> grid coordinates `[B, N, 2]` (not for training: no fused backward). */

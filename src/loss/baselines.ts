@@ -5,7 +5,7 @@
  *   STAR v2's structure minus the 1/√λ weights: d(e_x) + d(e_y) per landmark, mean over B×N.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { softArgmaxFromMoments } from '../geometry/decode';
+import { softArgmaxFromMeans } from '../geometry/decode';
 import { EMPTY_MASS, heatmapDistribution, heatmapMoments } from '../geometry/distribution';
 import { tidyObject } from '../util/tidy';
 import { DistanceName, distance, wing, WING_DEFAULTS } from './distances';
@@ -71,7 +71,7 @@ export function decodeMean(heatmaps: tf.Tensor4D): { x: tf.Tensor2D; y: tf.Tenso
   return tidyObject(() => {
     const m = heatmapMoments(heatmaps);
     return {
-      ...softArgmaxFromMoments(m.mass, m.momentX, m.momentY),
+      ...softArgmaxFromMeans(m.mass, m.meanX, m.meanY),
       valid: tf.step(tf.sub(m.mass, EMPTY_MASS)) as tf.Tensor2D,
     };
   });

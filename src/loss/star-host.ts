@@ -14,20 +14,20 @@
  * the autodiff reference, finite differences and the official fixture (test/loss-star-host.test.ts,
  * test/loss-star*.test.ts).
  *
- * Moments: one pass accumulates row sums (Σ_x h, Σ_x h·x per row), column sums and Σh² per channel in float64; the
- * scatter about the true mean comes from those marginals, as in distribution.ts, so a one-pixel peak has exactly
- * zero spread.
+ * Moments: one pass accumulates row sums (Σ_x h, Σ_x h·x per row), column sums and Σh² per channel in float64 (which
+ * holds the squares of any float32 heatmap); the moments about the true mean come from those marginals, as in
+ * distribution.ts, so a one-pixel peak has exactly zero spread, and all but the mass are divided by it (Σh² by its
+ * square) before the float32 store: distribution.ts's normalised layout, overflow-free and scale-free.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { hostKernelAvailable, hostKernelConfigs, registerOnce, nativeKernels, type NativeKernels } from 'tfjs-wasm-train';
 import { gridAxis } from '../geometry/coords';
-import { SUM_CLAMP } from '../geometry/decode';
 import { COV_EPS, EMPTY_MASS } from '../geometry/distribution';
 import {
   distanceRhoScalar, distanceScalar, smoothL1FromSquaredGradScalar, smoothL1FromSquaredScalar, type DistanceName,
 } from './distances';
-import type { StarDetach, StarKernelConfig, StarVariant } from './star-options';
+import { EIGEN_KINK, type StarDetach, type StarKernelConfig, type StarVariant } from './star-options';
 
 export const STAR_HOST_KERNELS = {
   moments: 'StarHeatmapMoments',
@@ -37,6 +37,8 @@ export const STAR_HOST_KERNELS = {
 } as const;
 
 const STATS = 7;
+/** V1 = Σh_n + ε of the covariance denominator: Σh_n = 1 for the normalised map. */
+const V1 = 1 + COV_EPS;
 
 // ------------------------------------------------------------------------------------------------ moments
 
@@ -89,9 +91,10 @@ function momentsForward(h: Float32Array, out: Float32Array, B: number, H: number
         Mx += rowX[y * N + n];
         My += rowMass[y * N + n] * ys[y];
       }
-      const safe = S > 0 ? S : S + 1;
-      const mx = Mx / safe;
-      const my = My / safe;
+      // Normalised before the float32 store (distribution.ts layout); the float64 sums hold any float32 heatmap.
+      const inv = S > 0 ? 1 / S : 0;
+      const mx = Mx * inv;
+      const my = My * inv;
       let Cxx = 0;
       let Cyy = 0;
       let Cxy = 0;
@@ -107,19 +110,20 @@ function momentsForward(h: Float32Array, out: Float32Array, B: number, H: number
       }
       const o = (b * N + n) * STATS;
       out[o] = S;
-      out[o + 1] = Mx;
-      out[o + 2] = My;
-      out[o + 3] = Cxx;
-      out[o + 4] = Cyy;
-      out[o + 5] = Cxy;
-      out[o + 6] = sumSq[n];
+      out[o + 1] = mx;
+      out[o + 2] = my;
+      out[o + 3] = Cxx * inv;
+      out[o + 4] = Cyy * inv;
+      out[o + 5] = Cxy * inv;
+      out[o + 6] = sumSq[n] * inv * inv;
     }
   }
 }
 
 /**
- * dL/dh = gS + gMx·x + gMy·y + gXX·(x−mx)² + gYY·(y−my)² + gXY·(x−mx)(y−my) + 2·gQ·h (the mean-dependence of the
- * centred scatter drops out because Σh(x−mx) = 0; see distribution.ts).
+ * dL/dh = gS + [gMx·(x−mx) + gMy·(y−my) + gXX·((x−mx)² − cxx) + gYY·((y−my)² − cyy) + gXY·((x−mx)(y−my) − cxy)
+ * + 2·gQ·(h/S − q)] / S for the normalised statistics (the mean-dependence of the centred moments drops out because
+ * Σh(x−mx) = 0; see distribution.ts).
  */
 function momentsBackward(
   dP: Float32Array, h: Float32Array, P: Float32Array, out: Float32Array, B: number, H: number, W: number, N: number,
@@ -130,33 +134,34 @@ function momentsBackward(
     native.heatmapMomentsGrad(dP, h, P, out, Int32Array.from([B, H, W, N]), xs, ys);
     return;
   }
-  // Per channel, the heatmap gradient is quadratic in (x, y): precompute per-x and per-y parts.
-  const ax = new Float64Array(W * N); // gS + gMx·x + gXX·dx²
+  // Per channel, the heatmap gradient is quadratic in (x, y) plus the h/S term: precompute per-x and per-y parts,
+  // every factor already divided by S.
+  const ax = new Float64Array(W * N); // gS − (gXX·cxx + gYY·cyy + gXY·cxy + 2·gQ·q)/S + (gMx·dx + gXX·dx²)/S
   const dxs = new Float64Array(W * N); // dx
+  const inv = new Float64Array(N);
+  const my = new Float64Array(N);
   const gxy = new Float64Array(N);
   const q2 = new Float64Array(N);
   const ay = new Float64Array(N);
   const ay2 = new Float64Array(N);
   for (let b = 0; b < B; b++) {
-    const my = new Float64Array(N);
     for (let n = 0; n < N; n++) {
       const o = (b * N + n) * STATS;
-      const S = P[o];
-      const safe = S > 0 ? S : S + 1;
-      const mx = P[o + 1] / safe;
-      my[n] = P[o + 2] / safe;
-      const gS = dP[o];
-      const gMx = dP[o + 1];
-      const gXX = dP[o + 3];
+      const iS = (inv[n] = P[o] > 0 ? 1 / P[o] : 0);
+      const mx = P[o + 1];
+      my[n] = P[o + 2];
+      const gMx = dP[o + 1] * iS;
+      const gXX = dP[o + 3] * iS;
+      const c0 = dP[o] - (gXX * P[o + 3] + dP[o + 4] * iS * P[o + 4] + dP[o + 5] * iS * P[o + 5] + 2 * dP[o + 6] * iS * P[o + 6]);
       for (let x = 0; x < W; x++) {
         const dx = xs[x] - mx;
-        ax[x * N + n] = gS + gMx * xs[x] + gXX * dx * dx;
+        ax[x * N + n] = c0 + gMx * dx + gXX * dx * dx;
         dxs[x * N + n] = dx;
       }
-      gxy[n] = dP[o + 5];
-      q2[n] = 2 * dP[o + 6];
-      ay[n] = dP[o + 2];
-      ay2[n] = dP[o + 4];
+      ay[n] = dP[o + 2] * iS;
+      ay2[n] = dP[o + 4] * iS;
+      gxy[n] = dP[o + 5] * iS;
+      q2[n] = 2 * dP[o + 6] * iS;
     }
     let k = b * H * W * N;
     for (let y = 0; y < H; y++) {
@@ -165,7 +170,7 @@ function momentsBackward(
         const c = x * N;
         for (let n = 0; n < N; n++, k++) {
           const dy = yv - my[n];
-          out[k] = ax[c + n] + ay[n] * yv + ay2[n] * dy * dy + gxy[n] * dxs[c + n] * dy + q2[n] * h[k];
+          out[k] = ax[c + n] + ay[n] * dy + ay2[n] * dy * dy + gxy[n] * dxs[c + n] * dy + q2[n] * (h[k] * inv[n]);
         }
       }
     }
@@ -199,37 +204,19 @@ const step = (x: number) => (x > 0 ? 1 : 0);
 
 /** Forward quantities of one landmark, kept for the backward pass (one reused object: no allocation per landmark). */
 class Landmark {
-  S = 0; Mx = 0; My = 0; Cxx = 0; Cyy = 0; Cxy = 0; Q = 0;
-  valid = 0; i = 0; sN = 0; safe = 0; ox = 0; oy = 0; v1 = 0; v2 = 0; den = 0; a = 0; b = 0; c = 0;
+  valid = 0; den = 0; a = 0; b = 0; c = 0;
   l0 = 0; l1 = 0; r = 0; lc0 = 0; lc1 = 0; cm0 = 1; cm1 = 1; cs = 0; sn = 0; p0 = 0; p1 = 0;
   w0 = 0; w1 = 0; r0 = 0; r1 = 0; q = 0; loss = 0;
 
   /** Exactly the expression list of star-kernel.ts's forward. */
   forward(P: Float32Array, o: number, tx: number, ty: number, A: LossAttrs): void {
-    const S = (this.S = P[o]);
-    const Mx = (this.Mx = P[o + 1]);
-    const My = (this.My = P[o + 2]);
-    const Cxx = (this.Cxx = P[o + 3]);
-    const Cyy = (this.Cyy = P[o + 4]);
-    const Cxy = (this.Cxy = P[o + 5]);
-    const Q = (this.Q = P[o + 6]);
-    const valid = (this.valid = step(S - EMPTY_MASS));
-    const i = (this.i = 1 / Math.max(S, SUM_CLAMP));
-    const sN = (this.sN = S * i);
-    const safe = (this.safe = S + (1 - valid));
-    const mux = Mx * i;
-    const muy = My * i;
-    const ox = (this.ox = Mx / safe - mux);
-    const oy = (this.oy = My / safe - muy);
-    const sxx = Cxx * i + sN * ox * ox;
-    const syy = Cyy * i + sN * oy * oy;
-    const sxy = Cxy * i + sN * ox * oy;
-    const v1 = (this.v1 = sN + COV_EPS);
-    const v2 = (this.v2 = Q * i * i + COV_EPS);
-    const den = (this.den = v1 - v2 / v1);
-    const a = (this.a = sxx / den);
-    const b = (this.b = sxy / den);
-    const c = (this.c = syy / den);
+    const valid = (this.valid = step(P[o] - EMPTY_MASS));
+    const mux = P[o + 1];
+    const muy = P[o + 2];
+    const den = (this.den = V1 - (P[o + 6] + COV_EPS) / V1);
+    const a = (this.a = P[o + 3] / den);
+    const b = (this.b = P[o + 5] / den);
+    const c = (this.c = P[o + 4] / den);
     const m = (a + c) * 0.5;
     const h = (a - c) * 0.5;
     const r = (this.r = Math.sqrt(h * h + b * b));
@@ -252,8 +239,8 @@ class Landmark {
     const ey = ty - muy;
     const p1 = (this.p1 = cs * ex + sn * ey);
     const p0 = (this.p0 = cs * ey - sn * ex);
-    const w0 = (this.w0 = Math.max(lc0, 0));
-    const w1 = (this.w1 = Math.max(lc1, 0));
+    const w0 = (this.w0 = Math.max(lc0, -EIGEN_KINK));
+    const w1 = (this.w1 = Math.max(lc1, -EIGEN_KINK));
     const r0 = (this.r0 = Math.sqrt(w0 + COV_EPS));
     const r1 = (this.r1 = Math.sqrt(w1 + COV_EPS));
     let transform: number;
@@ -265,19 +252,18 @@ class Landmark {
       const q = (this.q = q0 * q0 + q1 * q1);
       transform = A.distance === 'l2' ? q * 0.5 : smoothL1FromSquaredScalar(q);
     }
-    const value = A.omega === 0 ? transform : transform + (Math.abs(lc0) + Math.abs(lc1)) * A.omega;
+    const value = A.omega === 0 ? transform : transform + (Math.abs(lc0 + EIGEN_KINK) + Math.abs(lc1 + EIGEN_KINK) - 2 * EIGEN_KINK) * A.omega;
     this.loss = value * valid;
   }
 
   /** star-kernel.ts's backward for upstream gradient dy; writes dP (7) and dTargets (2). */
   backward(dy: number, A: LossAttrs, gP: Float32Array, po: number, gT: Float32Array, to: number): void {
-    const { S, Mx, My, Cxx, Cyy, Cxy, Q, valid, i, sN, safe, ox, oy, v1, v2, den, a, b, c, l0, l1, r, lc0, lc1,
-      cs, sn, p0, p1, w0, w1, r0, r1, cm0, cm1, q } = this;
+    const { valid, den, a, b, c, l0, l1, r, lc0, lc1, cs, sn, p0, p1, w0, w1, r0, r1, cm0, cm1, q } = this;
     const g = dy * valid;
     const p01 = p0 * p1;
     const delta = r * 2;
     const clamped = A.clamped === 1;
-    const active = step(lc0) * step(lc1) * (clamped ? cm0 * cm1 : 1);
+    const active = step(lc0 + EIGEN_KINK) * step(lc1 + EIGEN_KINK) * (clamped ? cm0 * cm1 : 1);
     const dpos = step(delta);
     const ratio = (w1 - w0 + (1 - dpos)) / (delta + (1 - dpos));
     const R = active + (1 - active) * ratio;
@@ -315,15 +301,15 @@ class Landmark {
     let gl0: number;
     let gl1: number;
     if (A.detach === 'none') {
-      gl0 = (gr0 / (r0 * 2)) * step(lc0);
-      gl1 = (gr1 / (r1 * 2)) * step(lc1);
+      gl0 = (gr0 / (r0 * 2)) * step(lc0 + EIGEN_KINK);
+      gl1 = (gr1 / (r1 * 2)) * step(lc1 + EIGEN_KINK);
       if (A.omega !== 0) {
-        gl0 += g * Math.sign(lc0) * A.omega;
-        gl1 += g * Math.sign(lc1) * A.omega;
+        gl0 += g * Math.sign(lc0 + EIGEN_KINK) * A.omega;
+        gl1 += g * Math.sign(lc1 + EIGEN_KINK) * A.omega;
       }
     } else {
-      gl0 = A.omega !== 0 ? g * Math.sign(lc0) * A.omega : 0;
-      gl1 = A.omega !== 0 ? g * Math.sign(lc1) * A.omega : 0;
+      gl0 = A.omega !== 0 ? g * Math.sign(lc0 + EIGEN_KINK) * A.omega : 0;
+      gl1 = A.omega !== 0 ? g * Math.sign(lc1 + EIGEN_KINK) * A.omega : 0;
     }
     if (clamped) {
       gl0 *= cm0;
@@ -348,27 +334,14 @@ class Landmark {
     const ga = gl1 * c2 + gl0 * s2 - hK;
     const gc = gl1 * s2 + gl0 * c2 + hK;
     const gb = (gl1 - gl0) * sin2 + K * cos2;
-    const gsxx = ga / den;
-    const gsyy = gc / den;
-    const gsxy = gb / den;
     const gden = -(ga * a + gb * b + gc * c) / den;
-    const gv1 = gden * (1 + v2 / (v1 * v1));
-    const gv2 = -gden / v1;
-    const gQ = gv2 * i * i;
-    const gox = gsxx * 2 * (sN * ox) + gsxy * (sN * oy);
-    const goy = gsyy * 2 * (sN * oy) + gsxy * (sN * ox);
-    const gmux = -(gex + gox);
-    const gmuy = -(gey + goy);
-    const gsN = gv1 + gsxx * ox * ox + gsyy * oy * oy + gsxy * ox * oy;
-    const gi = gv2 * 2 * (Q * i) + gsxx * Cxx + gsyy * Cyy + gsxy * Cxy + gmux * Mx + gmuy * My + gsN * S;
-    const gs = -gi * i * i;
-    gP[po] = gsN * i - (gox * Mx + goy * My) / (safe * safe) + gs * step(S - SUM_CLAMP);
-    gP[po + 1] = gmux * i + gox / safe;
-    gP[po + 2] = gmuy * i + goy / safe;
-    gP[po + 3] = gsxx * i;
-    gP[po + 4] = gsyy * i;
-    gP[po + 5] = gsxy * i;
-    gP[po + 6] = gQ;
+    gP[po] = 0;
+    gP[po + 1] = -gex;
+    gP[po + 2] = -gey;
+    gP[po + 3] = ga / den;
+    gP[po + 4] = gc / den;
+    gP[po + 5] = gb / den;
+    gP[po + 6] = -gden / V1;
     gT[to] = gex;
     gT[to + 1] = gey;
   }
@@ -378,6 +351,7 @@ class Landmark {
 
 function shape4(s: number[], kernel: string): [number, number, number, number] {
   if (s.length !== 4) throw new Error(`${kernel}: heatmaps must be [B,H,W,N], got [${s}]`);
+  if (s[1] < 2 || s[2] < 2) throw new Error(`${kernel}: heatmaps need H, W >= 2 for the STAR grid, got [${s}]`);
   return s as [number, number, number, number];
 }
 

@@ -15,10 +15,9 @@
  * depends on the arbitrary basis at isotropy) goes through the bounded factor Δ/(Δ² + δ²) of eigen2x2.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SUM_CLAMP } from '../geometry/decode';
 import { COV_EPS, EMPTY_MASS } from '../geometry/distribution';
 import { distance, distanceRho, smoothL1FromSquared, smoothL1FromSquaredGrad } from './distances';
-import type { StarKernelConfig } from './star-options';
+import { EIGEN_KINK, type StarKernelConfig } from './star-options';
 
 const T = {
   add: tf.add, sub: tf.sub, mul: tf.mul, div: tf.div, neg: tf.neg, sq: tf.square, sqrt: tf.sqrt, abs: tf.abs,
@@ -27,28 +26,18 @@ const T = {
 
 function makeKernel(cfg: StarKernelConfig) {
   const eps = COV_EPS;
+  const kink = EIGEN_KINK;
   const { add, sub, mul, div, neg, sq, sqrt, abs, step, sign } = T;
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const P = args[0] as tf.Tensor;
     const TG = args[1] as tf.Tensor;
     const save = args[2] as tf.GradSaveFunc;
-    const [S, Mx, My, Cxx, Cyy, Cxy, Q] = tf.unstack(P, 2);
+    const [S, mux, muy, sxx, syy, sxy, sumSq] = tf.unstack(P, 2);
     const [tx, ty] = tf.unstack(TG, 2);
     const valid = step(sub(S, EMPTY_MASS));
-    const s = tf.maximum(S, SUM_CLAMP);
-    const i = div(1, s);
-    const sN = mul(S, i);
-    const safe = add(S, sub(1, valid));
-    const mux = mul(Mx, i);
-    const muy = mul(My, i);
-    const ox = sub(div(Mx, safe), mux);
-    const oy = sub(div(My, safe), muy);
-    const sxx = add(mul(Cxx, i), mul(sN, sq(ox)));
-    const syy = add(mul(Cyy, i), mul(sN, sq(oy)));
-    const sxy = add(mul(Cxy, i), mul(sN, mul(ox, oy)));
-    const v1 = add(sN, eps);
-    const v2 = add(mul(Q, sq(i)), eps);
-    const den = sub(v1, div(v2, v1));
+    // Statistics of the normalised map (distribution.ts): the loss depends on S only through the empty mask.
+    const v1 = 1 + eps;
+    const den = sub(v1, div(add(sumSq, eps), v1));
     const a = div(sxx, den);
     const b = div(sxy, den);
     const c = div(syy, den);
@@ -78,8 +67,9 @@ function makeKernel(cfg: StarKernelConfig) {
     const ey = sub(ty, muy);
     const p1 = add(mul(cs, ex), mul(sn, ey));
     const p0 = sub(mul(cs, ey), mul(sn, ex));
-    const w0 = tf.relu(lc0);
-    const w1 = tf.relu(lc1);
+    // λ floored at −ε/2 inside the √ and |λ + ε/2| − ε/2 in the value term (star-options.ts EIGEN_KINK).
+    const w0 = sub(tf.relu(add(lc0, kink)), kink);
+    const w1 = sub(tf.relu(add(lc1, kink)), kink);
     const r0 = sqrt(add(w0, eps));
     const r1 = sqrt(add(w1, eps));
     let transform: tf.Tensor;
@@ -92,24 +82,22 @@ function makeKernel(cfg: StarKernelConfig) {
       q = add(sq(div(p0, r0)), sq(div(p1, r1)));
       transform = cfg.distance === 'l2' ? mul(q, 0.5) : smoothL1FromSquared(q);
     }
-    const value = cfg.omega === 0 ? transform : add(transform, mul(add(abs(lc0), abs(lc1)), cfg.omega));
+    const value = cfg.omega === 0 ? transform : add(transform, mul(sub(add(abs(add(lc0, kink)), abs(add(lc1, kink))), 2 * kink), cfg.omega));
     const out = mul(value, valid);
-    const keep = [S, Mx, My, Cxx, Cyy, Cxy, Q, valid, i, sN, safe, ox, oy, v1, v2, den, a, b, c, l0, l1, r, lc0, lc1,
-      cs, sn, p0, p1, w0, w1, r0, r1];
+    const keep = [valid, den, a, b, c, l0, l1, r, lc0, lc1, cs, sn, p0, p1, w0, w1, r0, r1];
     const opt = [cm0, cm1, q].map((t) => t ?? tf.zerosLike(S));
     save([...keep, ...opt]);
     return {
       value: out,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [S, Mx, My, Cxx, Cyy, Cxy, Q, valid, i, sN, safe, ox, oy, v1, v2, den, a, b, c, l0, l1, r, lc0, lc1,
-          cs, sn, p0, p1, w0, w1, r0, r1, cm0, cm1, q] = saved;
+        const [valid, den, a, b, c, l0, l1, r, lc0, lc1, cs, sn, p0, p1, w0, w1, r0, r1, cm0, cm1, q] = saved;
         const g = mul(dy, valid);
         const p01 = mul(p0, p1);
         // R = (w1 − w0)/Δ: exactly 1 when neither eigenvalue is clamped nor negative (w = λ), else guarded quotient.
         const delta = mul(r, 2);
         let R: tf.Tensor;
         const clamped = cfg.eigenvalueClamp !== undefined;
-        const active = mul(mul(step(lc0), step(lc1)), clamped ? mul(cm0, cm1) : 1);
+        const active = mul(mul(step(add(lc0, kink)), step(add(lc1, kink))), clamped ? mul(cm0, cm1) : 1);
         {
           const dpos = step(delta);
           const ratio = div(add(sub(w1, w0), sub(1, dpos)), add(delta, sub(1, dpos)));
@@ -147,13 +135,13 @@ function makeKernel(cfg: StarKernelConfig) {
           gr1 = neg(div(mul(mul(gphi, 2), sq(p1)), mul(r12, r1)));
           Ks = neg(div(mul(mul(mul(gphi, 2), p01), R), mul(r02, r12)));
         }
-        // λ: through the 1/√λ weights (unless detached), relu, value term, clamp.
+        // λ: through the 1/√λ weights (unless detached), the −ε/2 floor, value term, clamp.
         let gl0: tf.Tensor;
         let gl1: tf.Tensor;
-        const vterm = (lc: tf.Tensor) => mul(g, mul(sign(lc), cfg.omega));
+        const vterm = (lc: tf.Tensor) => mul(g, mul(sign(add(lc, kink)), cfg.omega));
         if (cfg.detach === 'none') {
-          gl0 = mul(div(gr0, mul(r0, 2)), step(lc0));
-          gl1 = mul(div(gr1, mul(r1, 2)), step(lc1));
+          gl0 = mul(div(gr0, mul(r0, 2)), step(add(lc0, kink)));
+          gl1 = mul(div(gr1, mul(r1, 2)), step(add(lc1, kink)));
           if (cfg.omega !== 0) {
             gl0 = add(gl0, vterm(lc0));
             gl1 = add(gl1, vterm(lc1));
@@ -189,29 +177,11 @@ function makeKernel(cfg: StarKernelConfig) {
         const ga = sub(add(mul(gl1, c2), mul(gl0, s2)), hK);
         const gc = add(add(mul(gl1, s2), mul(gl0, c2)), hK);
         const gb = add(mul(sub(gl1, gl0), sin2), mul(K, cos2));
-        // Covariance normalisation.
-        const gsxx = div(ga, den);
-        const gsyy = div(gc, den);
-        const gsxy = div(gb, den);
+        // Covariance normalisation: a = cxx/den, den = v1 − (Σh_n² + ε)/v1; the mean is the statistic itself.
         const gden = neg(div(add(add(mul(ga, a), mul(gb, b)), mul(gc, c)), den));
-        const gv1 = mul(gden, add(1, div(v2, sq(v1))));
-        const gv2 = neg(div(gden, v1));
-        const gQ = mul(gv2, sq(i));
-        const gox = add(mul(mul(gsxx, 2), mul(sN, ox)), mul(gsxy, mul(sN, oy)));
-        const goy = add(mul(mul(gsyy, 2), mul(sN, oy)), mul(gsxy, mul(sN, ox)));
-        const gmux = neg(add(gex, gox));
-        const gmuy = neg(add(gey, goy));
-        const gsN = add(add(gv1, mul(gsxx, sq(ox))), add(mul(gsyy, sq(oy)), mul(gsxy, mul(ox, oy))));
-        const gi = tf.addN([
-          mul(mul(gv2, 2), mul(Q, i)), mul(gsxx, Cxx), mul(gsyy, Cyy), mul(gsxy, Cxy),
-          mul(gmux, Mx), mul(gmuy, My), mul(gsN, S),
-        ]);
-        const gMx = add(mul(gmux, i), div(gox, safe));
-        const gMy = add(mul(gmuy, i), div(goy, safe));
-        const gsafe = neg(div(add(mul(gox, Mx), mul(goy, My)), sq(safe)));
-        const gs = neg(mul(gi, sq(i)));
-        const gS = tf.addN([mul(gsN, i), gsafe, mul(gs, step(sub(S, SUM_CLAMP)))]);
-        const gP = tf.stack([gS, gMx, gMy, mul(gsxx, i), mul(gsyy, i), mul(gsxy, i), gQ], 2);
+        const gSumSq = neg(div(gden, v1));
+        const zero = tf.zerosLike(gex);
+        const gP = tf.stack([zero, neg(gex), neg(gey), div(ga, den), div(gc, den), div(gb, den), gSumSq], 2);
         return [gP, tf.stack([gex, gey], 2)];
       },
     };

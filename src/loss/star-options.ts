@@ -3,7 +3,21 @@
  * kernels (star-kernel.ts, star-host.ts) take: one home, so the loss and its kernels import it, not each other.
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import { COV_EPS } from '../geometry/distribution';
 import type { DistanceName } from './distances';
+
+/**
+ * The ill-conditioned regime every implementation regularises the same way: a near-rank-1 covariance (a thin line
+ * of heat) has λmin = 0 only to within rounding, ~1e-7·λmax in float32 (the fused and autodiff paths) and less in
+ * float64 (host), so its sign is noise. With the loss's two kinks in λ at 0 (the clamp inside √(max(λ, 0) + ε), the
+ * value term's |λ|) that noise switched a ~1/(2ε^1.5)-sized gradient term on or off: the implementations differed
+ * by 100% in gradient there. The kinks sit at λ = −EIGEN_KINK = −ε/2 instead: w(λ) = max(λ, −ε/2) inside √(w + ε)
+ * and |λ + ε/2| − ε/2 in the value term, both λ itself for every λ >= −ε/2, far beyond float32 rounding of a
+ * covariance on the STAR grid (λ <= ~2). For λ >= 0 this is the official loss exactly (the official code has no
+ * clamp: NaN below −ε); the implementations now agree there to the rounding of λmin relative to ε
+ * (test/loss-star-scale.test.ts).
+ */
+export const EIGEN_KINK = COV_EPS / 2;
 
 export type StarDetach = 'none' | 'eigenvalues' | 'decomposition';
 export type StarVariant = 'v2' | 'v1';
@@ -28,7 +42,10 @@ export interface StarLossOptions {
    * still divides by B×N (like an empty channel, a zero-weight landmark counts in the denominator).
    */
   weights?: tf.Tensor2D;
-  /** Throw a clear error on negative / non-finite heatmaps (one host read per call). Default false. */
+  /**
+   * Throw a clear error naming the tensor and position on negative / non-finite heatmaps, a channel mass beyond
+   * float32, or non-finite targets / weights (host reads per call). Default false.
+   */
   validate?: boolean;
   /** Relative isotropy regularisation of the eigenvector gradient (eigen2x2.ts). Default 1e-3. */
   isotropyEps?: number;

@@ -15,9 +15,16 @@
  *   gradient through λ (so value + detach differs from detach alone).
  *
  * Deviations from the official code, all where the official code returns NaN or fails:
- * - empty (all-zero) channels give zero loss and zero gradient (official: NaN gradient), still counted in the mean;
- * - λ is clamped at 0 where it enters √(λ + 1e-5) (official: NaN for λ < −1e-5, which only happens for non-PSD
- *   rounding or sub-1e-6 channel masses); the value term uses the unclamped |λ| like the official code;
+ * - the loss is scale-free: each channel is divided by its mass Σh, not by max(Σh, 1e-6) (geometry/distribution.ts);
+ *   the same below a mass of 1e-6, where the official distribution degenerates (NaN below ~3e-9). Scale invariance
+ *   over 1e-30…1e30 is tested on every implementation (test/loss-star-scale.test.ts);
+ * - empty channels (Σh <= 1e-32) give zero loss and zero gradient (official: NaN gradient), still counted in the mean;
+ * - heatmaps with one row or column (1×1, 1×W, H×1) are an error naming the shape on every implementation (the grid
+ *   x_j = 2j/(W−1) − 1 is undefined there);
+ * - λ is clamped at −ε/2 where it enters √(λ + 1e-5) (official: NaN for λ < −1e-5, which only happens for non-PSD
+ *   input), and the value term is ω·(|λ + ε/2| − ε/2), |λ| for every λ >= 0: the kinks sit off 0 so that a
+ *   near-rank-1 covariance, whose λmin is 0 only to within rounding, gets the same gradient on every implementation
+ *   (the ill-conditioned regime, star-options.ts EIGEN_KINK);
  * - near isotropy the eigenvector gradient has a 1/(λmax − λmin) factor. The default fused kernel
  *   (star-kernel.ts) writes the smooth part of that term (l2, quadratic smooth-L1 branch, v1 smooth-L1/l2) in
  *   closed divided-difference form, exact and finite at isotropy; only the non-smooth part (l1, linear smooth-L1
@@ -32,7 +39,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertValidHeatmaps, COV_EPS, heatmapDistributionEigen, heatmapMomentsPacked } from '../geometry/distribution';
 import { tidyObject } from '../util/tidy';
 import { distance, smoothL1FromSquared } from './distances';
-import { resolveOptions, type StarKernelConfig, type StarLossOptions } from './star-options';
+import { EIGEN_KINK, resolveOptions, type StarKernelConfig, type StarLossOptions } from './star-options';
 import { starKernel } from './star-kernel';
 import { hostMomentsPacked, starHostAvailable, starHostKernel } from './star-host';
 
@@ -62,9 +69,11 @@ const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
   gradFunc: (dy: tf.Tensor) => [tf.zerosLike(dy)],
 }));
 
+/** The shape contract every implementation shares (host, fused and autodiff give the same errors). */
 function checkShapes(heatmaps: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor | undefined, where: string): void {
   if (heatmaps.rank !== 4) throw new Error(`${where}: heatmaps must be [B, H, W, N] (NHWC), got [${heatmaps.shape}]`);
-  const [B, , , N] = heatmaps.shape;
+  const [B, H, W, N] = heatmaps.shape;
+  if (H < 2 || W < 2) throw new Error(`${where}: heatmaps need H, W >= 2 for the STAR grid (x_j = 2j/(W−1) − 1), got [${heatmaps.shape}]`);
   if (targets.rank !== 3 || targets.shape[0] !== B || targets.shape[1] !== N || targets.shape[2] !== 2) {
     throw new Error(`${where}: targets must be [B, N, 2] = [${B}, ${N}, 2] to match heatmaps [${heatmaps.shape}], got targets [${targets.shape}]`);
   }
@@ -73,11 +82,28 @@ function checkShapes(heatmaps: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor
   }
 }
 
+/**
+ * `validate: true`: every heatmap entry finite and non-negative with a finite channel mass, every target and weight
+ * finite; the error names the tensor and the position (one host read per tensor).
+ */
+function validateInputs(heatmaps: tf.Tensor4D, targets: tf.Tensor3D, weights: tf.Tensor2D | undefined): void {
+  assertValidHeatmaps(heatmaps, 'starLoss');
+  const finite = (t: tf.Tensor, name: string, axes: string[]) => {
+    const v = t.dataSync();
+    const k = v.findIndex((x) => !Number.isFinite(x));
+    if (k < 0) return;
+    const at = axes.map((a, d) => `${a}=${Math.floor(k / t.shape.slice(d + 1).reduce((p, q) => p * q, 1)) % t.shape[d]}`);
+    throw new Error(`starLoss: ${name} value ${v[k]} at [${at.join(', ')}] is not finite`);
+  };
+  finite(targets, 'targets', ['b', 'n', 'xy']);
+  if (weights) finite(weights, 'weights', ['b', 'n']);
+}
+
 /** Per-landmark STAR loss and its pieces. Heatmaps `[B,H,W,N]`, targets `[B,N,2]` (x, y) on the STAR grid. */
 export function starDecomposition(heatmaps: tf.Tensor4D, targets: tf.Tensor3D, options: StarLossOptions = {}): StarDecomposition {
   checkShapes(heatmaps, targets, options.weights, 'starLoss');
   const o = resolveOptions(options);
-  if (o.validate) assertValidHeatmaps(heatmaps, 'starLoss');
+  if (o.validate) validateInputs(heatmaps, targets, options.weights);
   return tidyObject(() => decompose(heatmaps, targets, o));
 }
 
@@ -97,9 +123,10 @@ function decompose(heatmaps: tf.Tensor4D, targets: tf.Tensor3D, o: ReturnType<ty
   const sn = tf.sin(theta);
   const errorMax = tf.add(tf.mul(cs, ex), tf.mul(sn, ey)) as tf.Tensor2D;
   const errorMin = tf.sub(tf.mul(cs, ey), tf.mul(sn, ex)) as tf.Tensor2D;
-  // Weights 1/√(λ + ε), λ clamped at 0 (see module comment), optionally detached.
-  let wlmin: tf.Tensor = tf.relu(lmin);
-  let wlmax: tf.Tensor = tf.relu(lmax);
+  // Weights 1/√(λ + ε), λ clamped at −ε/2 (star-options.ts EIGEN_KINK), optionally detached.
+  const floor = (l: tf.Tensor) => tf.sub(tf.relu(tf.add(l, EIGEN_KINK)), EIGEN_KINK);
+  let wlmin: tf.Tensor = floor(lmin);
+  let wlmax: tf.Tensor = floor(lmax);
   if (o.detach !== 'none') {
     wlmin = stopGradient(wlmin);
     wlmax = stopGradient(wlmax);
@@ -115,7 +142,8 @@ function decompose(heatmaps: tf.Tensor4D, targets: tf.Tensor3D, o: ReturnType<ty
     if (o.distance === 'smoothl1') transform = smoothL1FromSquared(tf.add(tf.square(wMin), tf.square(wMax)));
     else transform = tf.mul(tf.add(distance(wMin, o.distance), distance(wMax, o.distance)), 0.5);
   }
-  const value = o.omega === 0 ? tf.zerosLike(transform) : tf.mul(tf.add(tf.abs(lmin), tf.abs(lmax)), o.omega);
+  const absShifted = (l: tf.Tensor) => tf.sub(tf.abs(tf.add(l, EIGEN_KINK)), EIGEN_KINK);
+  const value = o.omega === 0 ? tf.zerosLike(transform) : tf.mul(tf.add(absShifted(lmin), absShifted(lmax)), o.omega);
   let total = tf.mul(tf.add(transform, value), d.valid);
   if (o.weights) total = tf.mul(total, o.weights);
   return {
@@ -138,7 +166,7 @@ export function starLossPerLandmark(heatmaps: tf.Tensor4D, targets: tf.Tensor3D,
   checkShapes(heatmaps, targets, options.weights, 'starLoss');
   const o = resolveOptions(options);
   if (o.implementation === 'autodiff') return tf.tidy(() => starDecomposition(heatmaps, targets, options).total);
-  if (o.validate) assertValidHeatmaps(heatmaps, 'starLoss');
+  if (o.validate) validateInputs(heatmaps, targets, options.weights);
   const host = o.implementation === 'host' || (o.implementation === 'auto' && starHostAvailable());
   if (host && !starHostAvailable()) {
     throw new Error(`starLoss: implementation 'host' needs the cpu or wasm backend, the active backend is '${tf.getBackend()}'`);

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
-import { readJson, replaceDirAtomic } from '../util/files';
+import { readJson, recoverDir, replaceDirAtomic } from '../util/files';
 
 export interface WeightsFile {
   format: string;
@@ -92,6 +92,7 @@ export interface CheckpointContent {
   state: Record<string, unknown>;
 }
 
+/** Write a checkpoint folder so that a kill at any instruction leaves a loadable one (util/files.ts replaceDirAtomic). */
 export async function saveCheckpoint(dir: string, c: CheckpointContent): Promise<void> {
   await replaceDirAtomic(dir, async (tmp) => {
     await writeWeights(tmp, 'model', c.model, { modelConfig: c.state.modelConfig, scheme: c.state.scheme });
@@ -101,7 +102,16 @@ export async function saveCheckpoint(dir: string, c: CheckpointContent): Promise
   });
 }
 
+/**
+ * Put back a checkpoint folder a kill left half-swapped (two intact copies, no `dir`) and remove stale temporaries;
+ * every reader below runs it first.
+ */
+export function recoverCheckpoint(dir: string): void {
+  recoverDir(dir);
+}
+
 export function checkpointExists(dir: string): boolean {
+  recoverCheckpoint(dir);
   return fs.existsSync(path.join(dir, 'state.json')) && fs.existsSync(path.join(dir, 'model.json'));
 }
 
@@ -111,6 +121,7 @@ export function checkpointStep(dir: string): number | null {
 }
 
 export function loadCheckpoint(dir: string): CheckpointContent {
+  recoverCheckpoint(dir);
   const model = readWeights(dir, 'model').tensors;
   const optimizer = fs.existsSync(path.join(dir, 'optimizer.json')) ? readWeights(dir, 'optimizer').tensors : undefined;
   const ema = fs.existsSync(path.join(dir, 'ema.json')) ? readWeights(dir, 'ema').tensors : undefined;

@@ -3,11 +3,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { buildHourglass, type HourglassModel } from './hourglass';
 import { validateModelConfig, type HourglassConfig } from './config';
-import { assignVariables, loadCheckpoint } from './checkpoint';
+import { assignVariables, loadCheckpoint, recoverCheckpoint } from './checkpoint';
 import { COFW29, W300_68, WFLW98 } from '../data/schemes';
 
 export function resolveCheckpointDir(p: string): string {
   for (const c of [p, path.join(p, 'best'), path.join(p, 'checkpoint')]) {
+    recoverCheckpoint(c);
     if (fs.existsSync(path.join(c, 'model.json'))) return c;
   }
   throw new Error(`no checkpoint at ${p} (looked for model.json in it, in best/ and in checkpoint/)`);

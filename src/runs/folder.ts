@@ -272,6 +272,11 @@ export interface TrainingLog {
   appendEigen(record: EigenRecord): void;
   /** Where training is (progress.json, replaced atomically). */
   writeProgress(record: ProgressRecord): void;
+  /**
+   * Before training from `step` (0 for a fresh start): drop the records of later steps from both logs, which a run
+   * killed after its last checkpoint wrote and will write again, and a last line cut short by the kill.
+   */
+  truncateAfter(step: number): void;
 }
 
 export function trainingLog(dir: string): TrainingLog {
@@ -284,7 +289,31 @@ export function trainingLog(dir: string): TrainingLog {
     appendMetrics: (r) => appendLine(metricsFile, JSON.stringify(r)),
     appendEigen: (r) => appendLine(eigenFile, JSON.stringify(r)),
     writeProgress: (r) => writeJsonAtomic(path.join(dir, FILES.progress), r),
+    truncateAfter: (step) => {
+      for (const file of [metricsFile, eigenFile]) truncateJsonl(file, step);
+    },
   };
+}
+
+/** Keep the records of a step-keyed JSON-lines log up to `step`; an unreadable last line is dropped, others are errors. */
+function truncateJsonl(file: string, step: number): void {
+  if (!fs.existsSync(file)) return;
+  const before = fs.readFileSync(file, 'utf8');
+  const lines = before.split('\n').map((text, i) => ({ text, at: i + 1 })).filter((l) => l.text.trim() !== '');
+  const keep: string[] = [];
+  lines.forEach(({ text, at }, k) => {
+    let r: { step?: unknown };
+    try {
+      r = JSON.parse(text) as { step?: unknown };
+    } catch (e) {
+      if (k === lines.length - 1) return;
+      throw new Error(`${file}:${at}: not JSON (${(e as Error).message})`);
+    }
+    if (typeof r.step !== 'number') throw new Error(`${file}:${at}: record without a numeric "step"`);
+    if (r.step <= step) keep.push(text);
+  });
+  const after = keep.map((l) => l + '\n').join('');
+  if (after !== before) writeFileAtomic(file, after);
 }
 
 /** A finished run under `resultsRoot` whose key is `key`, other than `except`; null when there is none. */

@@ -14,6 +14,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { processAlive } from '../util/files';
 import { LOCK_FILE } from './folder';
 import type { ProcessRecord } from './records';
 import { isLiveState, slurmJobState, slurmTaskFromEnv, slurmTaskName, SlurmUnavailable } from './slurm-jobs';
@@ -49,15 +50,6 @@ function parseHolder(text: string): LockHolder | null {
     return typeof h.host === 'string' && Number.isInteger(h.pid) ? h : null;
   } catch {
     return null; // half-written by a process killed mid-write: nobody can hold it
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

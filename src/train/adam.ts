@@ -26,8 +26,8 @@ export class Adam {
     if (opts.fused && !available) throw new Error(`Adam: fused update requested but backend '${tf.getBackend()}' has no ${ADAM_UPDATE_KERNEL} kernel (wasm and cpu only)`);
     this.fused = opts.fused ?? available;
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      this.m.set(name, zerosVariable(p));
+      this.v.set(name, zerosVariable(p));
     }
   }
 
@@ -88,6 +88,14 @@ export class Adam {
   dispose(): void {
     for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
   }
+}
+
+/** A non-trainable variable of zeros shaped like `p`. tf.variable keeps its initial tensor alive: dispose it here. */
+function zerosVariable(p: tf.Tensor): tf.Variable {
+  const init = tf.zerosLike(p);
+  const v = tf.variable(init, false);
+  init.dispose();
+  return v;
 }
 
 function required(state: Map<string, tf.Tensor>, key: string, shape: number[]): tf.Tensor {

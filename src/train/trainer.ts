@@ -142,38 +142,23 @@ export async function train(
   const bestDir = log.bestDir;
   fs.mkdirSync(runDir, { recursive: true });
 
+  const decay = emaDecay(cfg);
   const trainable = model.params.trainable;
   const adam = new Adam(trainable);
   const gradientStep = makeGradientStep(trainable, adam);
-  const decay = emaDecay(cfg);
-  const ema = decay !== null ? new Map([...model.params.all()].map(([n, v]) => [n, tf.variable(v.clone(), false)] as [string, tf.Variable])) : undefined;
+  const ema = decay !== null ? new Map([...model.params.all()].map(([n, v]) => [n, shadowVariable(v)] as [string, tf.Variable])) : undefined;
 
   let step = 0;
   let bestStep = -1;
   let bestValNme: number | null = null;
   const lossHistory: { step: number; loss: number }[] = [];
-
-  if (checkpointExists(ckptDir)) {
-    const c = loadCheckpoint(ckptDir);
-    assignVariables(model.params.all(), c.model, ckptDir);
-    if (!c.optimizer) throw new Error(`${ckptDir}: no optimizer state; cannot resume training`);
-    adam.load(c.optimizer, Number(c.state.step));
-    if (ema && c.ema) assignVariables(ema, c.ema, `${ckptDir} (ema)`);
-    step = Number(c.state.step);
-    bestStep = Number(c.state.bestStep ?? -1);
-    bestValNme = (c.state.bestValNme as number | null) ?? null;
-    lossHistory.push(...((c.state.lossHistory as { step: number; loss: number }[]) ?? []));
-    for (const m of [c.model, c.optimizer, c.ema]) m?.forEach((t) => t.dispose());
-    progress.message(`resumed ${runDir} at step ${step}/${cfg.steps}`);
-  }
-
-  const saveState = async () => {
-    await saveCheckpoint(ckptDir, {
-      model: model.params.all(), optimizer: adam.state(), ema,
-      state: { step, bestStep, bestValNme, lossHistory, modelConfig: model.config, seed: cfg.seed },
-    });
-  };
-
+  // The loss summed since the last log line, on the backend (no per-step host sync); a checkpoint stores it so that
+  // the first line after a resume averages the same window as an uninterrupted run's.
+  let lossSum: tf.Scalar | null = null;
+  let lossCount = 0;
+  let interrupted = false;
+  let startStep = 0;
+  let t0 = Date.now();
   let stopRequested = false;
   const onSignal = () => {
     if (stopRequested) process.exit(130);
@@ -181,19 +166,48 @@ export async function train(
     progress.message('interrupt received: finishing this step and writing a checkpoint (Ctrl-C again to abort)');
   };
   const handle = hooks.handleSignals ?? true;
-  if (handle) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
-
-  const stepsPerEpochHint = Math.max(1, batches.batchesPerEpoch ?? cfg.steps);
-  let lossSum: tf.Scalar | null = null;
-  let lossCount = 0;
-  let lastVal: number | undefined = bestValNme ?? undefined;
-  const t0 = Date.now();
-  const startStep = step;
-  let interrupted = false;
+  // Everything after the optimizer and EMA state exist runs inside try: the finally disposes them on every path.
   try {
+    if (checkpointExists(ckptDir)) {
+      const c = loadCheckpoint(ckptDir);
+      try {
+        assignVariables(model.params.all(), c.model, ckptDir);
+        if (!c.optimizer) throw new Error(`${ckptDir}: no optimizer state; cannot resume training`);
+        adam.load(c.optimizer, Number(c.state.step));
+        if (ema && c.ema) assignVariables(ema, c.ema, `${ckptDir} (ema)`);
+      } finally {
+        for (const m of [c.model, c.optimizer, c.ema]) m?.forEach((t) => t.dispose());
+      }
+      step = Number(c.state.step);
+      bestStep = Number(c.state.bestStep ?? -1);
+      bestValNme = (c.state.bestValNme as number | null) ?? null;
+      lossHistory.push(...((c.state.lossHistory as { step: number; loss: number }[]) ?? []));
+      const window = c.state.lossWindow as { sum: number; count: number } | undefined;
+      if (window && window.count > 0) {
+        lossSum = tf.scalar(window.sum);
+        lossCount = window.count;
+      }
+      progress.message(`resumed ${runDir} at step ${step}/${cfg.steps}`);
+    }
+    log.truncateAfter(step);
+
+    const saveState = async () => {
+      const lossWindow = { sum: lossSum ? (await lossSum.data())[0] : 0, count: lossCount };
+      await saveCheckpoint(ckptDir, {
+        model: model.params.all(), optimizer: adam.state(), ema,
+        state: { step, bestStep, bestValNme, lossHistory, lossWindow, modelConfig: model.config, seed: cfg.seed },
+      });
+    };
+
+    if (handle) {
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    }
+
+    const stepsPerEpochHint = Math.max(1, batches.batchesPerEpoch ?? cfg.steps);
+    let lastVal: number | undefined = bestValNme ?? undefined;
+    t0 = Date.now();
+    startStep = step;
     while (step < cfg.steps) {
       if (hooks.stopAfter !== undefined && step - startStep >= hooks.stopAfter) {
         interrupted = true;
@@ -274,6 +288,14 @@ export async function train(
   }
   const msPerStep = (Date.now() - t0) / Math.max(1, step - startStep);
   return { finalStep: step, interrupted, bestStep, bestValNme, lossHistory, msPerStep };
+}
+
+/** A non-trainable copy of `v` (an EMA shadow). tf.variable keeps its initial tensor alive: dispose the clone here. */
+function shadowVariable(v: tf.Variable): tf.Variable {
+  const init = v.clone();
+  const shadow = tf.variable(init, false);
+  init.dispose();
+  return shadow;
 }
 
 /** Temporarily load EMA weights into the model (for validation), returning a restorer. */

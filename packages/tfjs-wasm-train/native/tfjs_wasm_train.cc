@@ -901,9 +901,12 @@ napi_value BnGradX(napi_env env, napi_callback_info info) {
 // ------------------------------------------------------------------------------------------------ host reductions
 // Not tfjs kernels: plain functions for a caller's own host kernels (src/host-memory.ts), e.g. a loss on the
 // distribution a heatmap predicts (the STAR loss, for which they were written, keeps the same loops in JS).
-// Heatmap moments, float64 accumulators: per channel n of heatmaps [B,H,W,N] the packed statistics
-// (S, Mx, My, Cxx, Cyy, Cxy, Q), the scatter centred on the true mean from row/column marginals (a one-pixel peak has
-// exactly zero spread); and the heatmap gradient gS + gMx·x + gMy·y + gXX·dx² + gYY·dy² + gXY·dx·dy + 2·gQ·h
+// Heatmap moments, float64 accumulators: per channel n of heatmaps [B,H,W,N] the mass S = Σh and six statistics of
+// the normalised map h_n = h/S, packed as (S, mx, my, cxx, cyy, cxy, q): the mean, the central second moments (from
+// row/column marginals: a one-pixel peak has exactly zero spread) and q = Σh_n². They are divided by S before the
+// float32 store, so no statistic but S depends on the heatmap's scale and none overflows (Σh² of a 1e19 map would);
+// channels with S <= 0 get zeros. The heatmap gradient is
+// gS + [gmx·dx + gmy·dy + gxx·(dx² − cxx) + gyy·(dy² − cyy) + gxy·(dx·dy − cxy) + 2·gq·(h/S − q)] / S
 // (the centring terms add nothing: Σh·(x − mx) = 0).
 
 bool getShape4(napi_env env, napi_value v, int64_t* B, int64_t* H, int64_t* W, int64_t* N) {
@@ -957,8 +960,8 @@ napi_value HeatmapMoments(napi_env env, napi_callback_info info) {
           Mx += rowX[y * N + n];
           My += rowMass[y * N + n] * ys.p[y];
         }
-        const double safe = S > 0 ? S : S + 1;
-        const double mx = Mx / safe, my = My / safe;
+        const double inv = S > 0 ? 1 / S : 0;
+        const double mx = Mx * inv, my = My * inv;
         double Cxx = 0, Cyy = 0, Cxy = 0;
         for (int64_t x = 0; x < W; x++) {
           const double dx = xs.p[x] - mx;
@@ -971,7 +974,8 @@ napi_value HeatmapMoments(napi_env env, napi_callback_info info) {
           Cxy += dy * (rowX[y * N + n] - mx * rm);
         }
         float* o = out.p + (b * N + n) * 7;
-        o[0] = float(S); o[1] = float(Mx); o[2] = float(My); o[3] = float(Cxx); o[4] = float(Cyy); o[5] = float(Cxy); o[6] = float(sumSq[n]);
+        o[0] = float(S); o[1] = float(mx); o[2] = float(my); o[3] = float(Cxx * inv); o[4] = float(Cyy * inv); o[5] = float(Cxy * inv);
+        o[6] = float(sumSq[n] * inv * inv);
       }
     }
   });
@@ -993,25 +997,28 @@ napi_value HeatmapMomentsGrad(napi_env env, napi_callback_info info) {
     return nullptr;
   const int parts = partsFor(double(B) * H * W * N, B);
   pool().run(parts, [&](int part) {
-    std::vector<float> ax(W * N), dxs(W * N), gxy(N), q2(N), ay(N), ay2(N), my(N);
+    std::vector<float> ax(W * N), dxs(W * N), gxy(N), q2(N), ay(N), ay2(N), my(N), inv(N);
     const int64_t b1 = splitAt(B, parts, part + 1);
     for (int64_t b = splitAt(B, parts, part); b < b1; b++) {
       for (int64_t n = 0; n < N; n++) {
         const float* o = P.p + (b * N + n) * 7;
         const float* g = dP.p + (b * N + n) * 7;
-        const double S = o[0];
-        const double safe = S > 0 ? S : S + 1;
-        const double mx = o[1] / safe;
-        my[n] = float(o[2] / safe);
+        // Every factor but gS is divided by S here, in double (1/S can be ~1e30 where the statistics are O(1)).
+        const double iS = o[0] > 0 ? 1 / double(o[0]) : 0;
+        const double mx = o[1];
+        const double gmx = g[1] * iS, gxx = g[3] * iS;
+        const double c0 = g[0] - (gxx * o[3] + g[4] * iS * o[4] + g[5] * iS * o[5] + 2 * g[6] * iS * o[6]);
+        inv[n] = float(iS);
+        my[n] = o[2];
         for (int64_t x = 0; x < W; x++) {
           const double dx = xs.p[x] - mx;
-          ax[x * N + n] = float(g[0] + g[1] * double(xs.p[x]) + g[3] * dx * dx);
+          ax[x * N + n] = float(c0 + gmx * dx + gxx * dx * dx);
           dxs[x * N + n] = float(dx);
         }
-        gxy[n] = g[5];
-        q2[n] = 2 * g[6];
-        ay[n] = g[2];
-        ay2[n] = g[4];
+        ay[n] = float(g[2] * iS);
+        ay2[n] = float(g[4] * iS);
+        gxy[n] = float(g[5] * iS);
+        q2[n] = float(2 * g[6] * iS);
       }
       const float* hb = h.p + b * H * W * N;
       float* ob = out.p + b * H * W * N;
@@ -1024,7 +1031,7 @@ napi_value HeatmapMomentsGrad(napi_env env, napi_callback_info info) {
           const float* dxp = dxs.data() + x * N;
           for (int64_t n = 0; n < N; n++) {
             const float dy = yv - my[n];
-            op[n] = axp[n] + ay[n] * yv + ay2[n] * dy * dy + gxy[n] * dxp[n] * dy + q2[n] * hp[n];
+            op[n] = axp[n] + ay[n] * dy + ay2[n] * dy * dy + gxy[n] * dxp[n] * dy + q2[n] * (hp[n] * inv[n]);
           }
         }
       }

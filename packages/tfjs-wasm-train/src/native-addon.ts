@@ -37,12 +37,16 @@ export interface NativeKernels {
   // Host reductions: not tfjs kernels but plain functions on Float32Arrays, for a caller's own host kernels
   // (host-memory.ts); native only (keep a JS version for when the addon is absent).
   /**
-   * Per-channel moments of heatmaps h [B,H,W,N] (shape) on grid axes xs [W], ys [H] -> stats [B,N,7]:
-   * S = Σh, Mx = Σh·x, My = Σh·y, Cxx = Σh·(x−mx)², Cyy = Σh·(y−my)², Cxy = Σh·(x−mx)(y−my), Q = Σh², where
-   * (mx, my) = (Mx, My)/S (S + 1 when S ≤ 0); float64 accumulators, the scatter from row/column marginals.
+   * Per-channel moments of heatmaps h [B,H,W,N] (shape) on grid axes xs [W], ys [H] -> stats [B,N,7]: S = Σh and,
+   * of h_n = h/S, mx = Σh_n·x, my = Σh_n·y, cxx = Σh_n·(x−mx)², cyy = Σh_n·(y−my)², cxy = Σh_n·(x−mx)(y−my),
+   * q = Σh_n² (zeros where S ≤ 0); float64 accumulators divided by S before the float32 store (only S depends on
+   * the scale of h), the moments from row/column marginals.
    */
   heatmapMoments(h: Float32Array, stats: Float32Array, shape: Int32Array, xs: Float32Array, ys: Float32Array): void;
-  /** dh from dStats [B,N,7]: gS + gMx·x + gMy·y + gCxx·(x−mx)² + gCyy·(y−my)² + gCxy·(x−mx)(y−my) + 2·gQ·h. */
+  /**
+   * dh from dStats [B,N,7]: gS + [gmx·(x−mx) + gmy·(y−my) + gcxx·((x−mx)² − cxx) + gcyy·((y−my)² − cyy) +
+   * gcxy·((x−mx)(y−my) − cxy) + 2·gq·(h/S − q)] / S.
+   */
   heatmapMomentsGrad(dStats: Float32Array, h: Float32Array, stats: Float32Array, dh: Float32Array, shape: Int32Array, xs: Float32Array, ys: Float32Array): void;
   /**
    * Threads the native kernels split their work over (our pool; OpenBLAS itself stays single-threaded). Jobs under

@@ -1,6 +1,7 @@
 /**
  * The heatmap-moment host reductions of the native addon (heatmapMoments, heatmapMomentsGrad) against their
- * definitions evaluated in float64 here, and the gradient against central finite differences of that reference.
+ * definitions evaluated in float64 here, and the gradient against central finite differences of that reference;
+ * both scale-free (only the mass scales) over 1e-30…1e30.
  * Skipped with a message when the addon is not built.
  */
 import { test } from 'node:test';
@@ -23,25 +24,25 @@ function heatmaps(): Float32Array {
   return h;
 }
 
-/** The seven statistics of every (b, n) by their definitions, in float64. */
+/** The seven statistics of every (b, n) by their definitions (S, then moments of h/S), in float64. */
 function reference(h: ArrayLike<number>): Float64Array {
   const out = new Float64Array(B * N * 7);
   for (let b = 0; b < B; b++) {
     for (let n = 0; n < N; n++) {
-      const at = (y: number, x: number) => h[((b * H + y) * W + x) * N + n];
-      let S = 0, Mx = 0, My = 0, Q = 0;
+      let S = 0;
+      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) S += h[((b * H + y) * W + x) * N + n];
+      const at = (y: number, x: number) => h[((b * H + y) * W + x) * N + n] / S;
+      let mx = 0, my = 0, q = 0;
       for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
         const v = at(y, x);
-        S += v; Mx += v * xs[x]; My += v * ys[y]; Q += v * v;
+        mx += v * xs[x]; my += v * ys[y]; q += v * v;
       }
-      const safe = S > 0 ? S : S + 1;
-      const mx = Mx / safe, my = My / safe;
-      let Cxx = 0, Cyy = 0, Cxy = 0;
+      let cxx = 0, cyy = 0, cxy = 0;
       for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
         const v = at(y, x);
-        Cxx += v * (xs[x] - mx) ** 2; Cyy += v * (ys[y] - my) ** 2; Cxy += v * (xs[x] - mx) * (ys[y] - my);
+        cxx += v * (xs[x] - mx) ** 2; cyy += v * (ys[y] - my) ** 2; cxy += v * (xs[x] - mx) * (ys[y] - my);
       }
-      out.set([S, Mx, My, Cxx, Cyy, Cxy, Q], (b * N + n) * 7);
+      out.set([S, mx, my, cxx, cyy, cxy, q], (b * N + n) * 7);
     }
   }
   return out;
@@ -55,10 +56,25 @@ test('heatmapMoments = the definitions in float64; a one-pixel peak has exactly 
   assert.ok(relErr(got, want) <= 1e-6, `relative error ${relErr(got, want)}`);
   const peak = got.subarray((1 * N + 0) * 7, (1 * N + 0) * 7 + 7);
   assert.deepEqual(Array.from(peak.subarray(3, 6)), [0, 0, 0]);
-  assert.ok(Math.abs(peak[1] / peak[0] - xs[4]) < 1e-6 && Math.abs(peak[2] / peak[0] - ys[2]) < 1e-6, 'mean at the peak');
+  assert.ok(Math.abs(peak[1] - xs[4]) < 1e-6 && Math.abs(peak[2] - ys[2]) < 1e-6, 'mean at the peak');
+  assert.equal(peak[6], 1, 'Σh_n² of a one-pixel peak');
 });
 
-test('heatmapMomentsGrad = central finite differences of Σ dStats·stats(h) (float64 reference)', { skip }, () => {
+test('heatmapMoments is scale-free from 1e-30 to 1e30: only S scales, nothing overflows (Σh² of a 1e19 map would)', { skip }, () => {
+  const h = heatmaps();
+  const unit = new Float32Array(B * N * 7);
+  NATIVE.kernels!.heatmapMoments(h, unit, shape, xs, ys);
+  for (const scale of [1e-30, 1e-10, 1e19, 1e30]) {
+    const got = new Float32Array(B * N * 7);
+    NATIVE.kernels!.heatmapMoments(h.map((v) => v * scale), got, shape, xs, ys);
+    got.forEach((v, k) => {
+      const want = k % 7 === 0 ? unit[k] * scale : unit[k];
+      assert.ok(Number.isFinite(v) && Math.abs(v - want) <= 1e-6 * Math.abs(want) + 1e-7, `scale ${scale}, stat ${k % 7} of channel ${Math.floor(k / 7)}: ${v} vs ${want}`);
+    });
+  }
+});
+
+test('heatmapMomentsGrad = central finite differences of Σ dStats·stats(h) (float64 reference), and scales as 1/S', { skip }, () => {
   const h = heatmaps();
   const stats = new Float32Array(B * N * 7);
   NATIVE.kernels!.heatmapMoments(h, stats, shape, xs, ys);
@@ -76,4 +92,15 @@ test('heatmapMomentsGrad = central finite differences of Σ dStats·stats(h) (fl
   }
   assert.ok(dh.some((v) => v !== 0));
   assert.ok(relErr(dh, fd) <= 1e-5, `relative error ${relErr(dh, fd)}`);
+  // The statistics but S are scale-free, so for dStats without a gS part the gradient at c·h is the one at h over c.
+  dStats.forEach((_, k) => { if (k % 7 === 0) dStats[k] = 0; });
+  NATIVE.kernels!.heatmapMomentsGrad(dStats, h, stats, dh, shape, xs, ys);
+  for (const scale of [1e-30, 1e30]) {
+    const hs = h.map((v) => v * scale);
+    const ss = new Float32Array(B * N * 7);
+    NATIVE.kernels!.heatmapMoments(hs, ss, shape, xs, ys);
+    const ds = new Float32Array(h.length);
+    NATIVE.kernels!.heatmapMomentsGrad(dStats, hs, ss, ds, shape, xs, ys);
+    assert.ok(relErr(ds.map((v) => v * scale), dh) <= 1e-5, `scale ${scale}: relative error ${relErr(ds.map((v) => v * scale), dh)}`);
+  }
 });

@@ -14,13 +14,16 @@
  * Occlusion flags (1 = occluded) are kept in the id-free `occluded` list of the result; occluded points are still
  * labelled, so `visible` stays 1 for all points (COFW NME counts every point).
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import type { Point, Sample } from '../sample';
 import { COFW29 } from '../schemes';
 import { arrayDataset, type FaceDataset } from '../dataset';
-import { FormatError, parseNum, resolveBox, type BoxOptions, type Rect } from './common';
+import {
+  FieldLayout, FormatError, brief, checkRect, fail, fileBox, isHeaderLine, jsonNums, parseNum, readJsonObject, readLines, requireFaces, resolveBox,
+  type BoxOptions, type Location, type Rect,
+} from './common';
 import { resolveImage, type ImageOptions } from './images';
+import { checkLandmarkBounds, type Located } from './bounds';
 
 const N = COFW29.numPoints;
 
@@ -34,66 +37,84 @@ export interface CofwFace {
   occluded: boolean[];
 }
 
-function face(file: string, line: number | undefined, fieldBase: string, image: string, phis: number[], bbox: number[] | undefined, idx: number, shift: number, opts: CofwOptions): CofwFace {
+/** Where the fields of one face are: a CSV line (columns) or a JSON row (`phis[k]`, `bboxes[k]`, `images[k]`). */
+interface FaceFields {
+  at: Location;
+  image: string;
+  point: (i: number) => string;
+  occlusion: (i: number) => string;
+  bbox: string;
+}
+
+function face(f: FaceFields, image: string, phis: number[], bbox: number[] | undefined, idx: number, shift: number, opts: CofwOptions): CofwFace & { located: Located } {
   const landmarks: Point[] = [];
   for (let i = 0; i < N; i++) landmarks.push([phis[i] - shift, phis[N + i] - shift]);
   const occluded = phis.slice(2 * N, 3 * N).map((v, i) => {
-    if (v !== 0 && v !== 1) throw new FormatError(file, line, `${fieldBase} occlusion ${i}`.trim(), `expected 0 or 1, got ${v}`);
+    if (v !== 0 && v !== 1) fail({ ...f.at, field: f.occlusion(i) }, `expected 0 or 1, got ${v}`);
     return v === 1;
   });
   let rect: Rect | undefined;
-  if (bbox) {
-    if (!(bbox[2] > 0 && bbox[3] > 0)) throw new FormatError(file, line, `${fieldBase} bbox`.trim(), `width/height must be > 0, got ${bbox.join(', ')}`);
-    rect = [bbox[0] - shift, bbox[1] - shift, bbox[0] - shift + bbox[2], bbox[1] - shift + bbox[3]];
-  }
-  const where = `${file}${line !== undefined ? `:${line}` : ` face ${idx}`}`;
-  return {
-    sample: {
-      id: `${path.basename(image)}#${idx}`,
-      imagePath: resolveImage(image, file, line, `${fieldBase} image`.trim(), opts),
-      scheme: COFW29.name,
-      landmarks,
-      box: resolveBox(where, landmarks, undefined, undefined, rect, opts),
-      source: where,
-    },
-    occluded,
+  if (bbox) rect = checkRect([bbox[0] - shift, bbox[1] - shift, bbox[0] - shift + bbox[2], bbox[1] - shift + bbox[3]], { ...f.at, field: f.bbox });
+  const sample: Sample = {
+    id: `${path.basename(image)}#${idx}`,
+    imagePath: resolveImage(image, f.at.file, f.at.line, f.image, opts),
+    scheme: COFW29.name,
+    landmarks,
+    box: resolveBox(f.at, landmarks, undefined, undefined, rect, opts),
+    source: `${f.at.file}${f.at.line !== undefined ? `:${f.at.line}` : ` face ${idx}`}`,
   };
+  return { sample, occluded, located: { sample, at: f.at, imageField: f.image, pointField: f.point, fileBox: fileBox(undefined, rect, opts) } };
+}
+
+function readJsonExport(file: string, opts: CofwOptions): (CofwFace & { located: Located })[] {
+  const o = readJsonObject(file);
+  if (o.format !== 'cofw-export-v1') throw new FormatError(file, undefined, 'format', `expected "cofw-export-v1", got ${brief(o.format)}`);
+  if (!Array.isArray(o.images)) throw new FormatError(file, undefined, 'images', 'expected an array');
+  if (!Array.isArray(o.phis)) throw new FormatError(file, undefined, 'phis', 'expected an array');
+  if (o.images.length !== o.phis.length) throw new FormatError(file, undefined, 'images', `${o.images.length} images but ${o.phis.length} phis rows`);
+  const boxes = o.bboxes;
+  if (boxes !== undefined && (!Array.isArray(boxes) || boxes.length !== o.phis.length)) throw new FormatError(file, undefined, 'bboxes', 'expected one [x, y, w, h] per face');
+  if (o.oneBased !== undefined && typeof o.oneBased !== 'boolean') throw new FormatError(file, undefined, 'oneBased', `expected true or false, got ${brief(o.oneBased)}`);
+  const shift = (opts.oneBased ?? (o.oneBased === undefined ? true : o.oneBased === true)) ? 1 : 0;
+  return requireFaces((o.phis as unknown[]).map((row, k) => {
+    const phis = jsonNums(row, 3 * N, { file, field: `phis[${k}]` }, '29 x, 29 y, 29 occlusion');
+    const b = boxes === undefined ? undefined : jsonNums((boxes as unknown[])[k], 4, { file, field: `bboxes[${k}]` }, '[x, y, w, h]');
+    const img = (o.images as unknown[])[k];
+    if (typeof img !== 'string') throw new FormatError(file, undefined, `images[${k}]`, `expected a path string, got ${brief(img)}`);
+    const fields: FaceFields = {
+      at: { file, field: `phis[${k}]` }, image: `images[${k}]`, bbox: `bboxes[${k}]`,
+      point: (i) => `phis[${k}][${i}], phis[${k}][${N + i}]`, occlusion: (i) => `phis[${k}][${2 * N + i}]`,
+    };
+    return face(fields, img, phis, b, k, shift, opts);
+  }), file);
+}
+
+function readCsvExport(file: string, opts: CofwOptions): (CofwFace & { located: Located })[] {
+  const shift = (opts.oneBased ?? true) ? 1 : 0;
+  const out: (CofwFace & { located: Located })[] = [];
+  const layout = new FieldLayout({ [1 + 3 * N]: 'image, 29 x, 29 y, 29 occlusion', [5 + 3 * N]: 'the same and bbox x, y, w, h' });
+  const lines = readLines(file);
+  const firstLine = lines.findIndex((l) => l.trim() !== '');
+  lines.forEach((raw, k) => {
+    const line = k + 1;
+    if (raw.trim() === '') return;
+    if (k === firstLine && isHeaderLine(raw)) return;
+    const f = raw.split(',').map((s) => s.trim());
+    layout.check(f.length, { file, line });
+    const nums = f.slice(1).map((v, j) => parseNum(v, file, line, `${j + 2}`));
+    const fields: FaceFields = {
+      at: { file, line }, image: '1 (image)', bbox: `${3 * N + 2}-${3 * N + 5} (bbox)`,
+      point: (i) => `${i + 2}, ${N + i + 2} (x${i}, y${i})`, occlusion: (i) => `${2 * N + i + 2} (occlusion ${i})`,
+    };
+    out.push(face(fields, f[0], nums.slice(0, 3 * N), nums.length > 3 * N ? nums.slice(3 * N) : undefined, out.length, shift, opts));
+  });
+  return requireFaces(out, file);
 }
 
 export function readCofwExport(file: string, opts: CofwOptions = {}): CofwFace[] {
-  const text = fs.readFileSync(file, 'utf8');
-  if (file.toLowerCase().endsWith('.json')) {
-    let o: { format?: unknown; oneBased?: unknown; images?: unknown; phis?: unknown; bboxes?: unknown };
-    try { o = JSON.parse(text); } catch (e) { throw new FormatError(file, undefined, undefined, `not valid JSON: ${(e as Error).message}`); }
-    if (o.format !== 'cofw-export-v1') throw new FormatError(file, undefined, 'format', `expected "cofw-export-v1", got ${JSON.stringify(o.format)}`);
-    if (!Array.isArray(o.images) || !Array.isArray(o.phis)) throw new FormatError(file, undefined, 'images/phis', 'expected arrays');
-    if (o.images.length !== o.phis.length) throw new FormatError(file, undefined, 'images', `${o.images.length} images but ${o.phis.length} phis rows`);
-    const boxes = o.bboxes as number[][] | undefined;
-    if (boxes !== undefined && (!Array.isArray(boxes) || boxes.length !== o.phis.length)) throw new FormatError(file, undefined, 'bboxes', 'expected one [x, y, w, h] per face');
-    const shift = (opts.oneBased ?? (o.oneBased === undefined ? true : o.oneBased === true)) ? 1 : 0;
-    return (o.phis as unknown[]).map((row, k) => {
-      if (!Array.isArray(row) || row.length !== 3 * N) throw new FormatError(file, undefined, `phis[${k}]`, `expected ${3 * N} numbers (29 x, 29 y, 29 occlusion), got ${Array.isArray(row) ? row.length : typeof row}`);
-      row.forEach((v, j) => { if (typeof v !== 'number' || !Number.isFinite(v)) throw new FormatError(file, undefined, `phis[${k}][${j}]`, `not a finite number: ${JSON.stringify(v)}`); });
-      const b = boxes?.[k];
-      if (b !== undefined && (!Array.isArray(b) || b.length !== 4 || !b.every(Number.isFinite))) throw new FormatError(file, undefined, `bboxes[${k}]`, `expected [x, y, w, h], got ${JSON.stringify(b)}`);
-      const img = (o.images as unknown[])[k];
-      if (typeof img !== 'string') throw new FormatError(file, undefined, `images[${k}]`, 'expected a path string');
-      return face(file, undefined, `phis[${k}]`, img, row as number[], b, k, shift, opts);
-    });
-  }
-  const shift = (opts.oneBased ?? true) ? 1 : 0;
-  const out: CofwFace[] = [];
-  text.split(/\r?\n/).forEach((raw, k) => {
-    const line = k + 1;
-    if (raw.trim() === '') return;
-    const f = raw.split(',').map((s) => s.trim());
-    if (out.length === 0 && k === 0 && !Number.isFinite(Number(f[1]))) return; // header
-    if (f.length !== 1 + 3 * N && f.length !== 5 + 3 * N) throw new FormatError(file, line, undefined, `${f.length} fields; expected ${1 + 3 * N} or ${5 + 3 * N} (image, 29 x, 29 y, 29 occlusion[, bbox x y w h])`);
-    const nums = f.slice(1).map((v, j) => parseNum(v, file, line, `${j + 2}`));
-    out.push(face(file, line, '', f[0], nums.slice(0, 3 * N), nums.length > 3 * N ? nums.slice(3 * N) : undefined, out.length, shift, opts));
-  });
-  if (out.length === 0) throw new FormatError(file, undefined, undefined, 'no faces');
-  return out;
+  const faces = file.toLowerCase().endsWith('.json') ? readJsonExport(file, opts) : readCsvExport(file, opts);
+  checkLandmarkBounds(faces.map((f) => f.located), file, opts);
+  return faces.map(({ sample, occluded }) => ({ sample, occluded }));
 }
 
 export function cofwDataset(file: string, opts: CofwOptions = {}): FaceDataset {

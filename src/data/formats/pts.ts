@@ -9,12 +9,18 @@ import type { Point, Sample } from '../sample';
 import type { LandmarkScheme } from '../schemes';
 import { W300_68 } from '../schemes';
 import { arrayDataset, type FaceDataset } from '../dataset';
-import { FormatError, checkCount, parseNum, resolveBox, type BoxOptions } from './common';
+import { FormatError, checkCount, parseNum, readLines, resolveBox, type BoxOptions } from './common';
 import { type ImageOptions } from './images';
+import { checkLandmarkBounds, type Located } from './bounds';
 
 /** Parse a .pts file into 0-based image pixels. */
 export function readPts(file: string): Point[] {
-  const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/);
+  return readPtsLines(file).points;
+}
+
+/** The points and the line each came from. */
+function readPtsLines(file: string): { points: Point[]; lines: number[] } {
+  const lines = readLines(file);
   let n: number | undefined;
   let open = -1;
   for (let i = 0; i < lines.length; i++) {
@@ -29,6 +35,7 @@ export function readPts(file: string): Point[] {
   if (n === undefined) throw new FormatError(file, undefined, 'n_points', 'header line "n_points: N" not found before "{"');
   if (open < 0) throw new FormatError(file, undefined, '{', 'opening brace not found');
   const pts: Point[] = [];
+  const at: number[] = [];
   let i = open + 1;
   for (; i < lines.length; i++) {
     const t = lines[i].trim();
@@ -37,10 +44,13 @@ export function readPts(file: string): Point[] {
     const f = t.split(/\s+/);
     if (f.length !== 2) throw new FormatError(file, i + 1, `point ${pts.length}`, `expected "x y", got ${f.length} fields`);
     pts.push([parseNum(f[0], file, i + 1, `point ${pts.length} x`) - 1, parseNum(f[1], file, i + 1, `point ${pts.length} y`) - 1]);
+    at.push(i + 1);
   }
   if (i >= lines.length) throw new FormatError(file, lines.length, '}', 'closing brace not found');
   if (pts.length !== n) throw new FormatError(file, i + 1, 'n_points', `header says ${n} points, file has ${pts.length}`);
-  return pts;
+  const rest = lines.slice(i + 1).findIndex((l) => l.trim() !== '');
+  if (rest >= 0) throw new FormatError(file, i + 2 + rest, undefined, `text after the closing brace: ${JSON.stringify(lines[i + 1 + rest].trim().slice(0, 40))}`);
+  return { points: pts, lines: at };
 }
 
 /** Serialise 0-based points as a 1-based .pts text. */
@@ -49,6 +59,8 @@ export function writePts(points: Point[]): string {
 }
 
 const IMAGE_EXT = ['.jpg', '.jpeg', '.png', '.ppm', '.pgm', '.bmp', '.webp', '.tif', '.tiff'];
+
+const isFile = (p: string) => fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
 
 /**
  * A folder of `name.pts` files with an image `name.<ext>` beside each (searched recursively). Boxes come from the
@@ -63,23 +75,28 @@ export function readPtsFolder(folder: string, scheme: LandmarkScheme = W300_68, 
       else if (e.name.toLowerCase().endsWith('.pts')) files.push(p);
     }
   };
+  if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw new FormatError(folder, undefined, undefined, 'not a folder');
   walk(folder);
   if (files.length === 0) throw new FormatError(folder, undefined, undefined, 'no .pts files found');
-  return files.map((file) => {
-    const landmarks = readPts(file);
+  const faces = files.map((file): Located => {
+    const { points: landmarks, lines } = readPtsLines(file);
     checkCount(landmarks.length, scheme.numPoints, file, undefined, 'n_points', scheme.name);
     const stem = file.slice(0, -4);
-    const img = IMAGE_EXT.map((e) => stem + e).find((p) => fs.existsSync(p)) ?? IMAGE_EXT.map((e) => stem + e.toUpperCase()).find((p) => fs.existsSync(p));
-    if (!img && (opts.checkImages ?? true)) throw new FormatError(file, undefined, 'image', `no image beside it (tried ${IMAGE_EXT.join(', ')})`);
-    return {
+    const img = [...IMAGE_EXT, ...IMAGE_EXT.map((e) => e.toUpperCase())].map((e) => stem + e).find(isFile);
+    if (!img && (opts.checkImages ?? true)) throw new FormatError(file, undefined, 'image', `no image file beside it (tried ${IMAGE_EXT.join(', ')})`);
+    const at = { file };
+    const sample: Sample = {
       id: path.relative(folder, stem),
       imagePath: img,
       scheme: scheme.name,
       landmarks,
-      box: resolveBox(file, landmarks, undefined, undefined, undefined, opts),
+      box: resolveBox(at, landmarks, undefined, undefined, undefined, opts),
       source: file,
     };
+    return { sample, at, imageField: 'image', pointField: (i) => `point ${i} (line ${lines[i]})` };
   });
+  checkLandmarkBounds(faces, folder, opts);
+  return faces.map((f) => f.sample);
 }
 
 export function ptsFolderDataset(folder: string, scheme: LandmarkScheme = W300_68, opts: BoxOptions & ImageOptions = {}): FaceDataset {

@@ -12,26 +12,42 @@ import * as path from 'path';
 import { ATTRIBUTES, type Attribute, type Point, type Sample } from '../sample';
 import { WFLW98 } from '../schemes';
 import { arrayDataset, type FaceDataset } from '../dataset';
-import { FormatError, parseNum, resolveBox, type BoxOptions, type Rect } from './common';
+import { FieldLayout, FormatError, checkRect, fileBox, isDecimal, parseNum, readLines, requireFaces, resolveBox, type BoxOptions, type Rect } from './common';
 import { resolveImage, type ImageOptions } from './images';
+import { checkLandmarkBounds, type Located } from './bounds';
 
 export type WflwOptions = BoxOptions & ImageOptions;
 
 const N = WFLW98.numPoints;
+const LAYOUTS = { 207: '98 points, rect, 6 attributes, image', 197: '98 points, image' };
 
-/** Read one WFLW list file (207-field rect+attribute list or 197-field attribute test list). */
+/** The layout the official file names fix: rect+attribute lists 207 fields, the six test attribute lists 197. */
+function layoutOf(file: string): FieldLayout {
+  const b = path.basename(file).toLowerCase();
+  if (b.startsWith('list_98pt_rect_attr_')) return new FieldLayout(LAYOUTS, 207);
+  if (b.startsWith('list_98pt_test_')) return new FieldLayout(LAYOUTS, 197);
+  return new FieldLayout(LAYOUTS);
+}
+
+/**
+ * Read one WFLW list file (207-field rect+attribute list or 197-field attribute test list); every line of a file has
+ * the same layout (FieldLayout), so a 207-field line with values missing is an error, not a 197-field face.
+ */
 export function readWflwList(file: string, opts: WflwOptions = {}): Sample[] {
-  const text = fs.readFileSync(file, 'utf8');
-  const samples: Sample[] = [];
+  return readWflwFaces(file, opts).map((f) => f.sample);
+}
+
+/** The faces of one list with their line numbers (the attribute-list merge keys on the line's text). */
+function readWflwFaces(file: string, opts: WflwOptions): (Located & { text: string })[] {
+  const faces: (Located & { text: string })[] = [];
   const perImage = new Map<string, number>();
-  text.split(/\r?\n/).forEach((raw, k) => {
+  const layout = layoutOf(file);
+  readLines(file).forEach((raw, k) => {
     const line = k + 1;
     const t = raw.trim();
     if (t === '') return;
     const f = t.split(/\s+/);
-    if (f.length !== 207 && f.length !== 197) {
-      throw new FormatError(file, line, undefined, `${f.length} fields; expected 207 (98 points, rect, 6 attributes, image) or 197 (98 points, image)`);
-    }
+    layout.check(f.length, { file, line });
     const landmarks: Point[] = [];
     for (let i = 0; i < N; i++) {
       landmarks.push([parseNum(f[2 * i], file, line, `${2 * i + 1} (x${i})`), parseNum(f[2 * i + 1], file, line, `${2 * i + 2} (y${i})`)]);
@@ -39,8 +55,7 @@ export function readWflwList(file: string, opts: WflwOptions = {}): Sample[] {
     let rect: Rect | undefined;
     let attributes: Partial<Record<Attribute, boolean>> | undefined;
     if (f.length === 207) {
-      rect = [0, 1, 2, 3].map((j) => parseNum(f[196 + j], file, line, `${197 + j} (rect)`)) as Rect;
-      if (!(rect[2] > rect[0] && rect[3] > rect[1])) throw new FormatError(file, line, '197-200 (rect)', `empty rectangle [${rect.join(', ')}]`);
+      rect = checkRect([0, 1, 2, 3].map((j) => parseNum(f[196 + j], file, line, `${197 + j} (rect)`)) as Rect, { file, line, field: '197-200 (rect)' });
       attributes = {};
       ATTRIBUTES.forEach((a, j) => {
         const v = f[200 + j];
@@ -49,21 +64,31 @@ export function readWflwList(file: string, opts: WflwOptions = {}): Sample[] {
       });
     }
     const name = f[f.length - 1];
-    if (/^[-+]?[\d.]+(e[-+]?\d+)?$/i.test(name)) throw new FormatError(file, line, `${f.length} (image name)`, `looks like a number: ${name}`);
+    const nameField = `${f.length} (image name)`;
+    if (isDecimal(name)) throw new FormatError(file, line, nameField, `looks like a number: ${name}`);
     const nth = perImage.get(name) ?? 0;
     perImage.set(name, nth + 1);
-    const where = `${file}:${line}`;
-    samples.push({
-      id: `${name}#${nth}`,
-      imagePath: resolveImage(name, file, line, `${f.length} (image name)`, opts),
-      scheme: WFLW98.name,
-      landmarks,
-      box: resolveBox(where, landmarks, undefined, undefined, rect, opts),
-      attributes,
-      source: where,
+    const at = { file, line };
+    faces.push({
+      sample: {
+        id: `${name}#${nth}`,
+        imagePath: resolveImage(name, file, line, nameField, opts),
+        scheme: WFLW98.name,
+        landmarks,
+        box: resolveBox(at, landmarks, undefined, undefined, rect, opts),
+        attributes,
+        source: `${file}:${line}`,
+      },
+      at,
+      imageField: nameField,
+      pointField: (i) => `${2 * i + 1}-${2 * i + 2} (x${i}, y${i})`,
+      fileBox: fileBox(undefined, rect, opts),
+      text: f.join(' '),
     });
   });
-  return samples;
+  requireFaces(faces, file);
+  checkLandmarkBounds(faces, file, opts);
+  return faces;
 }
 
 export function wflwListDataset(file: string, opts: WflwOptions = {}): FaceDataset {
@@ -83,18 +108,12 @@ export function readWflwAttributeLists(folder: string, opts: WflwOptions = {}): 
   for (const attr of ATTRIBUTES) {
     const file = path.join(folder, `list_98pt_test_${ATTR_FILE[attr]}.txt`);
     if (!fs.existsSync(file)) throw new FormatError(file, undefined, undefined, 'missing (the six attribute lists are read together)');
-    const raw = fs.readFileSync(file, 'utf8').split(/\r?\n/);
-    const parsed = readWflwList(file, { ...opts, imageRoot: opts.imageRoot ?? folder });
-    let li = 0;
-    for (const s of parsed) {
-      // Key on the raw text of the line so float formatting cannot split one face in two.
-      while (raw[li].trim() === '') li++;
-      const key = raw[li].trim().split(/\s+/).join(' ');
-      li++;
-      let u = byKey.get(key);
+    // Key on the text of the line so float formatting cannot split one face in two.
+    for (const { sample, text } of readWflwFaces(file, { ...opts, imageRoot: opts.imageRoot ?? folder })) {
+      let u = byKey.get(text);
       if (!u) {
-        u = { ...s, attributes: Object.fromEntries(ATTRIBUTES.map((a) => [a, false])) as Record<Attribute, boolean> };
-        byKey.set(key, u);
+        u = { ...sample, attributes: Object.fromEntries(ATTRIBUTES.map((a) => [a, false])) as Record<Attribute, boolean> };
+        byKey.set(text, u);
       }
       u.attributes![attr] = true;
     }
