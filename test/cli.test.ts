@@ -136,7 +136,7 @@ test('every option is validated before any work, with a message naming it', asyn
     [[...train, '--workers', '1.5'], /--workers: expected an integer >= 0/],
     [[...train, '--augment', 'heavy'], /--augment: unknown augmentation "heavy", expected one of official, cpu, none/],
     [[...train, '--distance', 'l3'], /--distance: unknown distance "l3", expected one of smoothl1, l1, l2/],
-    [[...train, '--preset', 'huge'], /--preset: unknown preset "huge", expected one of paper, cpu-small, cpu-tiny/],
+    [[...train, '--preset', 'huge'], /--preset: unknown preset "huge", expected one of paper, cpu-small, cpu-128, cpu-tiny/],
     [[...train, '--loss', 'heatmap-mse', '--omega', '2'], /--omega applies to --loss star only/],
     [[...train, '--format', 'tsv'], /--format applies to a dataset path, not --data synthetic/],
     [['train', '--data', wflw, '--out', outDir, '--format', 'xml'], /--format: unknown format "xml", expected one of wflw, wflw-attributes, tsv, coco, pts, cofw/],
@@ -165,6 +165,8 @@ test('every option is validated before any work, with a message naming it', asyn
     [['predict', '--checkpoint', fakeRun, '--image', path.join(tmp, 'nope.png')], /--image: no such file/],
     [['predict', '--checkpoint', fakeRun, '--image', aFile], /--image: cannot read .*a-file\.txt as an image/],
     [['predict', '--checkpoint', fakeRun, '--image', face, '--out', '/sys/face'], /--out: \/sys\/face is on a virtual file system/],
+    [['predict', '--checkpoint', fakeRun, '--image', face, '--min-score', '1'], /--min-score: expected a number in \(0, 1\), got "1"/],
+    [['predict', '--checkpoint', fakeRun, '--image', face, '--min-score', '0.3', '--box', '0,0,50,50'], /--min-score applies to the face detector; --box skips it/],
     [['generate', '--size', '8'], /--size: expected an integer in \[32, 1024\], got 8/],
     [['generate', '--train', '0'], /--train: expected an integer >= 1, got "0"/],
     [['generate', '--tangent', 'wide'], /--tangent: expected a number >= 0, got "wide"/],
@@ -178,7 +180,7 @@ test('every option is validated before any work, with a message naming it', asyn
     [['experiment'], /experiment name missing/],
     [['experiment', 'main', 'extra'], /unexpected argument "extra"/],
     [['tables', 'nope'], /unknown experiment "nope"/],
-    [['model', '--preset', 'huge'], /--preset: unknown preset "huge", expected one of paper, cpu-small, cpu-tiny/],
+    [['model', '--preset', 'huge'], /--preset: unknown preset "huge", expected one of paper, cpu-small, cpu-128, cpu-tiny/],
   ];
   try {
     for (const [args, expected] of cases) {
@@ -213,7 +215,7 @@ test('every option is validated before any work, with a message naming it', asyn
   // Bad spec files are bad input, not bad usage (exit 1), located all the same.
   const specRuns = await starAll([['experiment', badPreset], ['experiment', truncated], ['tables', badWord]]);
   for (const r of specRuns) assert.equal(r.status, 1, `${r.args.join(' ')}: ${r.stderr}`);
-  assert.match(specRuns[0].stderr, /bad-preset\.json: field "model\.preset": unknown preset "huge", expected one of paper, cpu-small, cpu-tiny/);
+  assert.match(specRuns[0].stderr, /bad-preset\.json: field "model\.preset": unknown preset "huge", expected one of paper, cpu-small, cpu-128, cpu-tiny/);
   // JSON.parse says only "Unexpected end of JSON input" here: the place is the end of the file.
   assert.match(specRuns[1].stderr, /truncated\.json: not valid JSON at line 4, column 1: expected a value, found the end of the file/);
   assert.match(specRuns[2].stderr, /bad-word\.json: not valid JSON at line 4, column 14: expected true, found "\\n"/);
@@ -269,11 +271,12 @@ test('evaluate and predict write beside the checkpoint by default (or to --out) 
   fs.copyFileSync(path.join(fixtures, 'wflw_rect_attr.txt'), path.join(moved, 'list.txt'));
   const face = path.join(fixtures, 'img', 'face.png');
   const custom = path.join(tmp, 'custom', 'pred');
-  const [noImage, withRoot, predicted, predictedOut] = await starAll([
+  const [noImage, withRoot, predicted, predictedOut, noFace] = await starAll([
     ['evaluate', '--checkpoint', run, '--data', path.join(moved, 'list.txt')],
     ['evaluate', '--checkpoint', path.join(run, 'best'), '--data', path.join(moved, 'list.txt'), '--image-root', fixtures],
     ['predict', '--checkpoint', run, '--image', face, '--box', '20,30,80,90'],
-    ['predict', '--checkpoint', run, '--image', face, '--out', custom],
+    ['predict', '--checkpoint', run, '--image', face, '--box', '0,0,100,100', '--out', custom],
+    ['predict', '--checkpoint', run, '--image', face, '--out', path.join(tmp, 'no-face', 'pred')],
   ], { STAR_BACKEND: 'cpu' });
   assert.equal(noImage.status, 1, noImage.stderr);
   assert.match(noImage.stderr, /image not found: .*\(pass --image-root <folder the image names are relative to>\)/);
@@ -290,6 +293,10 @@ test('evaluate and predict write beside the checkpoint by default (or to --out) 
     assert.ok(fs.existsSync(`${custom}.${ext}`), `--out ${custom}.${ext}`);
   }
   assert.equal(predictedOut.status, 0, predictedOut.stderr);
+  // The fixture is a grey square: the detector finds no face, says so, writes nothing and exits non-zero.
+  assert.equal(noFace.status, 1, noFace.stderr);
+  assert.match(noFace.stderr, /no face found in .*face\.png \(100x100; BlazeFace, score >= 0\.5, \d+ ms\): give the face with --box/);
+  assert.ok(!fs.existsSync(path.join(tmp, 'no-face')), 'nothing written without a face');
 });
 
 test('model --preset paper reports both parameter counts', async () => {

@@ -73,5 +73,5 @@ test('star train: bad arguments exit 2 with the option named', () => {
   assert.match(b.stderr, /--loss: unknown loss "mse", expected one of star, heatmap-mse, awing, coord-smoothl1, coord-l1, coord-l2/);
   const c = cli('--data', 'synthetic', '--out', path.join(root, 'y'), '--preset', 'huge');
   assert.equal(c.status, 2);
-  assert.match(c.stderr, /--preset: unknown preset "huge", expected one of paper, cpu-small, cpu-tiny/);
+  assert.match(c.stderr, /--preset: unknown preset "huge", expected one of paper, cpu-small, cpu-128, cpu-tiny/);
 });
