@@ -91,6 +91,15 @@ test('train --help states the trainer\'s actual defaults', async () => {
   for (const [option, value] of [['steps', D.steps], ['batch', D.batchSize], ['seed', D.seed], ['lr', D.lr], ['val-fraction', D.valFraction], ['workers', D.workers]] as const) {
     assert.equal(Number(stated(option)), value, `--${option}`);
   }
+  // --data synthetic: the profile's sizes, as the experiments use them.
+  const { PROFILE_SCALE } = await import('../src/experiments/spec');
+  for (const [p, s] of Object.entries(PROFILE_SCALE)) {
+    const m = new RegExp(`${p} ([\\d,]+)/([\\d,]+)/([\\d,]+)(?: faces)?, ([\\d,]+) steps of batch (\\d+)`).exec(r.stdout);
+    assert.ok(m, `--profile ${p} sizes stated`);
+    assert.deepEqual(m.slice(1).map((x) => Number(x.replace(/,/g, ''))), [s.counts.train, s.counts.val, s.counts.test, s.steps, s.batchSize], p);
+    assert.equal(s.preset, 'cpu-tiny', 'the help says "all cpu-tiny"');
+    assert.equal(s.lr, 3e-3, 'the help says "lr 3e-3"');
+  }
 });
 
 test('an unknown option is an error naming it (exit 2) for every command', async () => {
@@ -307,7 +316,7 @@ test('model --preset paper reports both parameter counts', async () => {
   assert.match(r.stdout, /paper's table \(13\.37 M\)/);
 });
 
-test('your own experiment as a JSON spec: --print round-trips; bad files name the line or the field; a smoke run trains', async () => {
+test('your own experiment as a JSON spec: --print round-trips; bad files name the line or the field; its own seeds, preset, steps, batch and counts run', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'star-spec-'));
   const bad = path.join(dir, 'bad.json');
   fs.writeFileSync(bad, '{\n  "name": "x",\n  "arms": [\n    {"id": "a" "label": "b"}\n  ]\n}\n');
@@ -328,15 +337,27 @@ test('your own experiment as a JSON spec: --print round-trips; bad files name th
   assert.match(r4.stderr, /built-in\.json: name "main" is a built-in experiment; choose another name/);
   const mine = path.join(dir, 'mine.json');
   const name = `test-json-spec-${process.pid}`;
+  // Its own seeds, preset, steps, batch and face counts, none of them the smoke profile's: they run as declared.
   fs.writeFileSync(mine, JSON.stringify({
-    name, arms: [{ id: 'w0', label: 'ω = 0', loss: { kind: 'star', options: { omega: 0 } } }, { id: 'w3', label: 'ω = 3', loss: { kind: 'star', options: { omega: 3 } } }],
+    name, seeds: [1, 2], model: { preset: 'cpu-small' }, train: { steps: 3, batchSize: 2 }, data: { counts: { train: 8, val: 4, test: 4 } },
+    arms: [{ id: 'w0', label: 'ω = 0', loss: { kind: 'star', options: { omega: 0 } } }, { id: 'w3', label: 'ω = 3', loss: { kind: 'star', options: { omega: 3 } } }],
     comparisons: [['w0', 'w3']],
   }));
-  const [r3] = await starAll([['experiment', mine, '--profile', 'smoke']]);
+  const [minePrinted, r3] = await starAll([['experiment', mine, '--print', '--profile', 'smoke'], ['experiment', mine, '--profile', 'smoke']]);
   try {
+    assert.equal(minePrinted.status, 0, minePrinted.stderr);
+    const p = JSON.parse(minePrinted.stdout);
+    assert.deepEqual([p.seeds, p.model.preset, p.train.steps, p.train.batchSize, p.data.counts], [[1, 2], 'cpu-small', 3, 2, { train: 8, val: 4, test: 4 }]);
     assert.equal(r3.status, 0, r3.stderr);
+    assert.doesNotMatch(r3.stderr, /identical run found/);
     assert.match(r3.stdout, /\| w3 \| ω = 3 \| STAR\(smoothl1, ω=3, detach=none\)/);
-    assert.ok(fs.existsSync(path.join(root, 'results', 'local', 'smoke', 'runs', name, 'w3-s1', 'summary.json')));
+    for (const seed of [1, 2]) {
+      const run = path.join(root, 'results', 'local', 'smoke', 'runs', name, `w3-s${seed}`);
+      assert.ok(fs.existsSync(path.join(run, 'summary.json')), `w3-s${seed} ran`);
+      const cfg = JSON.parse(fs.readFileSync(path.join(run, 'config.json'), 'utf8'));
+      assert.deepEqual([cfg.train.steps, cfg.train.batchSize, cfg.model.channels, cfg.model.inputSize, cfg.data.counts], [3, 2, 64, 128, { train: 8, val: 4, test: 4 }], 'what ran is what the spec (and --print) says');
+      assert.equal(JSON.parse(fs.readFileSync(path.join(run, 'summary.json'), 'utf8')).steps, 3);
+    }
   } finally {
     fs.rmSync(path.join(root, 'results', 'local', 'smoke', 'runs', name), { recursive: true, force: true });
     for (const sub of ['tables', 'figures']) {

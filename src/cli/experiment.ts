@@ -11,10 +11,13 @@ const OPTIONS = {
 export const experiment: Command = {
   summary: 'run an experiment grid (missing runs only; resumable) and write its tables and figures',
   usage: `usage: star experiment <name|all|name1,name2|my-spec.json> [--profile smoke|quick|full] [--only arm1,arm2] [--seeds 1,2] [--workers N]
-       star experiment <name> --print        (the spec as JSON: a starting point for your own)
+       star experiment <name|my-spec.json> --print [--profile P]   (the spec as it runs in profile P, as JSON: a
+                                     starting point for your own; it runs as printed in any profile)
   names: main (the quick main job), ablation-distance, ablation-omega, ablation-restriction, ablation-losses, ambiguity-sweep,
   ablation-aam, all (every one but main)
-  --profile  default $STAR_PROFILE or quick; smoke/quick write to results/local/<profile>/, full to results/
+  --profile  default $STAR_PROFILE or quick; smoke/quick write to results/local/<profile>/, full to results/;
+             the profile gives the sizes a spec leaves out (seeds, preset, steps, batch, face counts): a spec's own
+             declarations (and its "profiles" section) win
   --only     train only these arms (ids as in the spec)
   --seeds    train only these of the profile's seeds
   --workers  data-loader worker threads per run (default 1; 0 = load in the training thread)`,
@@ -25,12 +28,13 @@ export const experiment: Command = {
     const seeds = numberList(a.values.seeds, 'seeds', { integer: true, min: 0 });
     const workers = numberOption(a.values.workers, 'workers', { integer: true, min: 0 });
     const specs = await experimentsArgument(a.positionals[0], { refuseBuiltInNames: true });
+    const { printableSpec, scaleSpec } = await import('../experiments/spec');
     if (a.values.print) {
-      console.log(JSON.stringify(specs.length === 1 ? specs[0] : specs, null, 2));
+      const printed = specs.map((spec) => printableSpec(spec, profile));
+      console.log(JSON.stringify(printed.length === 1 ? printed[0] : printed, null, 2));
       return;
     }
     // The runner needs --only and --seeds to select something in every experiment: checked before the first one trains.
-    const { scaleSpec } = await import('../experiments/spec');
     for (const spec of specs) {
       if (only && !spec.arms.some((arm) => only.includes(arm.id))) {
         throw new UsageError(`--only ${only.join(',')}: no such arm in ${spec.name} (arms: ${spec.arms.map((arm) => arm.id).join(', ')})`);

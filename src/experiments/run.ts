@@ -17,7 +17,7 @@ import { describeLoss, headFor, canonicalLoss } from '../train/objective';
 import { fit, runEnvironment } from '../train/fit';
 import { copyRun, findFinishedRunByKey, runDirFor, writeRunResults, writeRunStart } from '../runs/folder';
 import type { RunSummary } from '../runs/records';
-import type { ArmSpec, ExperimentSpec } from './spec';
+import type { ArmSpec, ScaledSpec } from './spec';
 import type { Profile } from '../config/profile';
 
 /**
@@ -26,7 +26,7 @@ import type { Profile } from '../config/profile';
  * key is reused instead of retrained.
  */
 /** The configs a run trains with; the run key is computed from the same resolution, so the two cannot drift apart. */
-function resolveRun(spec: ExperimentSpec, arm: ArmSpec, seed: number): { dataCfg: SyntheticConfig; mcfg: HourglassConfig; trainCfg: TrainConfig } {
+function resolveRun(spec: ScaledSpec, arm: ArmSpec, seed: number): { dataCfg: SyntheticConfig; mcfg: HourglassConfig; trainCfg: TrainConfig } {
   return {
     dataCfg: resolveSyntheticConfig({ ...mergeData(spec.data, arm.data), ...(spec.dataSeed === 'run' ? { seed } : {}) }),
     mcfg: modelConfig(spec.model.preset, { heatmapHead: headFor(arm.loss), ...spec.model.overrides, ...arm.model, numPoints: WFLW98.numPoints, numEdges: WFLW98.edges.length }),
@@ -34,7 +34,7 @@ function resolveRun(spec: ExperimentSpec, arm: ArmSpec, seed: number): { dataCfg
   };
 }
 
-export function runKey(spec: ExperimentSpec, arm: ArmSpec, seed: number): string {
+export function runKey(spec: ScaledSpec, arm: ArmSpec, seed: number): string {
   const { dataCfg, mcfg, trainCfg } = resolveRun(spec, arm, seed);
   const text = JSON.stringify({
     dataCfg, mcfg, trainCfg, loss: canonicalLoss(arm.loss), augment: spec.augment ?? null, ...(spec.valFaces === undefined ? {} : { valFaces: spec.valFaces }),
@@ -43,7 +43,7 @@ export function runKey(spec: ExperimentSpec, arm: ArmSpec, seed: number): string
 }
 
 /** Copy a finished run with the same key from another experiment, if one exists. Returns the folder it was copied from. */
-export function reuseEquivalentRun(resultsRoot: string, spec: ExperimentSpec, arm: ArmSpec, seed: number): string | null {
+export function reuseEquivalentRun(resultsRoot: string, spec: ScaledSpec, arm: ArmSpec, seed: number): string | null {
   const target = runDirFor(resultsRoot, spec, arm, seed);
   const source = findFinishedRunByKey(resultsRoot, runKey(spec, arm, seed), target);
   if (source) copyRun(resultsRoot, source, target, { experiment: spec.name, arm: arm.id, armLabel: arm.label });
@@ -80,7 +80,7 @@ export interface RunOptions {
   handleSignals?: boolean;
 }
 
-export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, opts: RunOptions): Promise<RunSummary | null> {
+export async function runOne(spec: ScaledSpec, arm: ArmSpec, seed: number, opts: RunOptions): Promise<RunSummary | null> {
   const info = await initBackend();
   const dir = runDirFor(opts.resultsRoot, spec, arm, seed);
   const t0 = Date.now();

@@ -5,7 +5,7 @@
  */
 import * as path from 'path';
 import { profileLabel, type Profile } from '../config/profile';
-import type { ExperimentSpec } from '../experiments/spec';
+import type { ScaledSpec } from '../experiments/spec';
 import { aggregateExperiment, type ArmResults, type ExperimentResults, type PairedComparison } from '../runs/aggregate';
 import type { SeedStats } from '../runs/stats';
 import { writeJsonAtomic } from '../util/files';
@@ -71,7 +71,7 @@ export function formatMeanSd(s: SeedStats, scale = 100, digits = 2): string | nu
 
 const METRIC_LABEL = { nmeClean: 'NME % (clean truth)', nme: 'NME % (noisy labels)' } as const;
 
-export function experimentTables(spec: ExperimentSpec, profile: Profile, results: ExperimentResults): ExperimentTables {
+export function experimentTables(spec: ScaledSpec, profile: Profile, results: ExperimentResults): ExperimentTables {
   const text = (s: SeedStats, scale?: number, digits?: number) => formatMeanSd(s, scale, digits) ?? '–';
   const arms = results.arms.map((a): ArmRow => ({
     arm: a.arm, label: a.label, loss: a.loss, seeds: a.seeds.length,
@@ -119,7 +119,7 @@ export function armTableRows(t: ExperimentTables): Row[] {
 }
 
 /** Aggregate the run folders, then write the tables to `<resultsRoot>/tables/<experiment>.{json,csv,md}` (+ `-paired`). */
-export function summariseExperiment(spec: ExperimentSpec, profile: Profile, resultsRoot: string): { tables: ExperimentTables; results: ExperimentResults } {
+export function summariseExperiment(spec: ScaledSpec, profile: Profile, resultsRoot: string): { tables: ExperimentTables; results: ExperimentResults } {
   const results = aggregateExperiment(resultsRoot, spec);
   const tables = experimentTables(spec, profile, results);
   const dir = path.join(resultsRoot, 'tables');
