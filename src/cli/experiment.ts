@@ -46,7 +46,7 @@ export const experiment: Command = {
     }
     const root = resultsDir(profile);
     const { runExperiment } = await import('../experiments/runner');
-    const { summariseExperiment, armTableRows } = await import('../report/experiment-tables');
+    const { summariseExperiment, armTableRows, comparisonTableRows, tableLegend } = await import('../report/experiment-tables');
     const { experimentFigures } = await import('../report/figures/experiment');
     const { toMarkdown } = await import('../report/table');
     const t0 = Date.now();
@@ -55,9 +55,9 @@ export const experiment: Command = {
       const run = await runExperiment(spec, profile, { resultsRoot: root, only, seeds, workers });
       const { tables, results } = summariseExperiment(run.spec, profile, root);
       const figs = await experimentFigures(results, tables.label, root);
-      console.log(`\n## ${tables.title} — ${tables.label}\n`);
-      console.log(toMarkdown(armTableRows(tables)));
-      if (tables.comparisons.length) console.log('\n' + toMarkdown(tables.comparisons.map((c) => ({ ...c }))));
+      console.log(`\n## ${tables.title} — ${tables.label}\n\nQuestion: ${tables.question}\n`);
+      console.log(toMarkdown(armTableRows(tables), { note: tableLegend(tables) }));
+      if (tables.comparisons.length) console.log('\n' + toMarkdown(comparisonTableRows(tables), { note: tables.units.differences }));
       if (tables.missing.length) console.log(`\nmissing runs: ${tables.missing.join(', ')}`);
       console.log(`\ntables: ${path.relative(PROJECT_ROOT, path.join(root, 'tables', spec.name))}.{json,csv,md}; figures: ${figs.map((f) => path.relative(PROJECT_ROOT, f)).join(', ') || 'none'}`);
       if (run.interrupted) {

@@ -7,7 +7,7 @@ import type { LocatedExperiment } from '../experiments/ensure';
 import { restrictSpec } from '../experiments/spec';
 import { aggregateExperiment, type ExperimentResults } from '../runs/aggregate';
 import { isRunComplete, runDirFor } from '../runs/folder';
-import { summariseExperiment, type ExperimentTables } from './experiment-tables';
+import { summariseExperiment, UNITS, type ExperimentTables } from './experiment-tables';
 
 export interface ExperimentData extends LocatedExperiment {
   /** Column/legend label for every number: "ours, synthetic benchmark (<profile>)". */
@@ -35,7 +35,7 @@ export function experimentData(located: LocatedExperiment): ExperimentData {
 }
 
 function emptyTables(spec: LocatedExperiment['spec'], profile: Profile): ExperimentTables {
-  return { experiment: spec.name, title: spec.title, question: spec.question, profile, label: profileLabel(profile), arms: [], comparisons: [], missing: [] };
+  return { experiment: spec.name, title: spec.title, question: spec.question, profile, label: profileLabel(profile), threshold: null, units: UNITS, arms: [], comparisons: [], missing: [] };
 }
 
 /** Markdown line for a notebook: data source and missing runs (said plainly, never hidden). */
