@@ -189,3 +189,33 @@ test('run locks: a live holder makes other processes skip the run; a dead holder
   mine.release();
   assert.ok(!fs.existsSync(path.join(dir, '.lock')));
 });
+
+test('progress: the ETA follows the recent step rate (warm-up and evaluations excluded, evaluations to come added)', async () => {
+  const { EtaEstimator } = await import('../src/train/progress');
+  const eta = new EtaEstimator(3);
+  eta.recordSteps(10, 5000); // warm-up: 500 ms/step
+  assert.equal(eta.msPerStep(), 500, 'one report: all there is');
+  eta.recordSteps(10, 500);
+  assert.equal(eta.msPerStep(), 50, 'the warm-up report is dropped once a second exists');
+  eta.recordSteps(10, 700);
+  eta.recordSteps(10, 600);
+  eta.recordSteps(10, 600);
+  assert.equal(eta.msPerStep(), (700 + 600 + 600) / 30, 'a window of the last 3 reports');
+  eta.recordEvaluation(2000);
+  assert.equal(eta.etaSeconds(100, 2), (100 * (1900 / 30) + 2 * 2000) / 1000);
+});
+
+test('progress: the validation NME shown at a step is that step\'s evaluation, and every report has an ETA', async () => {
+  await initBackend({ quiet: true });
+  const updates: { step: number; valNme?: number; etaSeconds?: number }[] = [];
+  const capture = { update: (u: { step: number; valNme?: number; etaSeconds?: number }) => updates.push(u), message() {}, done() {} };
+  const root = path.join(tmpRoot, 'progress');
+  const s = { ...spec, train: { ...spec.train, steps: 12, evalEvery: 4, logEvery: 2 } };
+  await runOne(s, spec.arms[0], 7, { profile: 'smoke', progress: capture, handleSignals: false, workers: 0, resultsRoot: root });
+  const vals = fs.readFileSync(path.join(runDirFor(root, s, spec.arms[0], 7), 'metrics.jsonl'), 'utf8').trim().split('\n')
+    .map((l) => JSON.parse(l)).filter((r) => r.val).map((r) => [r.step as number, r.val.nme as number] as const);
+  assert.deepEqual(vals.map(([st]) => st), [4, 8, 12]);
+  for (const [st, nme] of vals) assert.equal(updates.find((u) => u.step === st)?.valNme, nme, `step ${st}: the progress line shows another evaluation`);
+  for (const u of updates) assert.ok(Number.isFinite(u.etaSeconds) && u.etaSeconds! >= 0, `step ${u.step}: ETA ${u.etaSeconds}`);
+  assert.equal(updates[updates.length - 1].etaSeconds, 0, 'nothing left at the end');
+});
