@@ -57,7 +57,7 @@ export const experiment: Command = {
       const figs = await experimentFigures(results, tables.label, root);
       console.log(`\n## ${tables.title} — ${tables.label}\n\nQuestion: ${tables.question}\n`);
       console.log(toMarkdown(armTableRows(tables), { note: tableLegend(tables) }));
-      if (tables.comparisons.length) console.log('\n' + toMarkdown(comparisonTableRows(tables), { note: tables.units.differences }));
+      if (tables.comparisons.length) console.log('\n' + toMarkdown(comparisonTableRows(tables), { note: tables.units.differences, digits: 3 }));
       if (tables.missing.length) console.log(`\nmissing runs: ${tables.missing.join(', ')}`);
       console.log(`\ntables: ${path.relative(PROJECT_ROOT, path.join(root, 'tables', spec.name))}.{json,csv,md}; figures: ${figs.map((f) => path.relative(PROJECT_ROOT, f)).join(', ') || 'none'}`);
       if (run.interrupted) {

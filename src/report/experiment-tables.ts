@@ -212,7 +212,7 @@ export function summariseExperiment(spec: ScaledSpec, profile: Profile, resultsR
     title: `${spec.title} — ${profileLabel(profile)}`, description: question, note: tableLegend(tables), display: armTableRows(tables),
   });
   if (tables.comparisons.length) writeTable(comparisonCsvRows(tables), path.join(dir, `${spec.name}-paired`), {
-    title: `${spec.title}: paired differences over seeds — ${profileLabel(profile)}`, description: question, display: comparisonTableRows(tables),
+    title: `${spec.title}: paired differences over seeds — ${profileLabel(profile)}`, description: question, display: comparisonTableRows(tables), digits: 3,
     note: `${UNITS.differences}. Holm-adjusted p and intervals within each family (primary: pre-registered; secondary: the rest, per metric); ` +
       '"equivalent" only when TOST rejects ±margin at α/m; MDE = minimum detectable effect at 80% power; one seed: not testable.',
   });
