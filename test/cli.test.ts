@@ -140,6 +140,8 @@ test('every option is validated before any work, with a message naming it', asyn
     [[...train, '--batch', '0x10'], /--batch: expected an integer >= 1, got "0x10"/],
     [[...train, '--seed', 'one'], /--seed: expected an integer >= 0, got "one"/],
     [[...train, '--val-fraction', '1'], /--val-fraction: expected a number in \(0, 1\), got "1"/],
+    [[...train, '--val-fraction', '0.1'], /--val-fraction sets the hold-out of your own data; the synthetic benchmark has its own validation split/],
+    [['train', '--data', wflw, '--out', outDir, '--profile', 'smoke'], /--profile sizes the synthetic benchmark \(--data synthetic\)/],
     [[...train, '--ema-horizon', '0'], /--ema-horizon: expected a number in \(0, 1\]/],
     [[...train, '--omega=-1'], /--omega: expected a number >= 0/],
     [[...train, '--workers', '1.5'], /--workers: expected an integer >= 0/],

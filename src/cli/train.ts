@@ -58,13 +58,13 @@ export const train: Command = {
     if (data === 'synthetic' && (format || scheme)) throw new UsageError(`--${format ? 'format' : 'scheme'} applies to a dataset path, not --data synthetic`);
     if (data !== 'synthetic' && v.profile !== undefined) throw new UsageError('--profile sizes the synthetic benchmark (--data synthetic); your own data is trained with --steps, --batch and --preset');
     const profile = profileOption(v.profile);
-    if (data === 'synthetic' && v['val-fraction'] !== undefined) throw new UsageError('--val-fraction sets the hold-out of your own data; the synthetic benchmark has its own validation split');
     if (val !== undefined && v['val-fraction'] !== undefined) throw new UsageError('--val-fraction applies to the hold-out; it cannot be combined with --val');
     const preset = oneOf(v.preset, 'preset', Object.keys(PRESETS) as PresetName[], 'preset');
     const distance = oneOf(v.distance, 'distance', DISTANCES, 'distance');
     const omega = numberOption(v.omega, 'omega', { min: 0 });
     const augment = oneOf(v.augment, 'augment', AUGMENTS, 'augmentation');
     const valFraction = numberOption(v['val-fraction'], 'val-fraction', { above: 0, below: 1 });
+    if (data === 'synthetic' && valFraction !== undefined) throw new UsageError('--val-fraction sets the hold-out of your own data; the synthetic benchmark has its own validation split');
     const steps = numberOption(v.steps, 'steps', { integer: true, min: 1 });
     const batchSize = numberOption(v.batch, 'batch', { integer: true, min: 1 });
     const seed = numberOption(v.seed, 'seed', { integer: true, min: 0 });

@@ -6,9 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { HourglassModel } from '../model/hourglass';
-import { type RawImage } from '../data/image';
+import { normaliseInPlace, type RawImage } from '../data/image';
 import { cropMatrix, invertAffine, transformPoints, warpAffine, type Affine } from '../data/crop';
-import { normaliseInPlace } from '../data/image';
 import { createCodec } from '../data/codec';
 import { COFW29, W300_68, WFLW98 } from '../data/schemes';
 import type { FaceBox } from '../data/sample';
@@ -16,8 +15,6 @@ import type { DecodeMethod } from '../geometry/decode';
 import { heatmapDistributionEigen } from '../geometry/distribution';
 import { symEigen2x2Scalar } from '../geometry/eigen2x2';
 import { DETECT_DEFAULTS, FaceDetector, type DetectOptions, type Rect } from './detect';
-
-export { boxIou, type Rect } from './detect';
 
 /** One landmark's predicted distribution in a pixel frame: mean, covariance eigenvalues (px²), λmax direction. */
 export interface LandmarkDistribution {
@@ -120,8 +117,6 @@ export interface PredictOptions {
   /** Host decoder of the landmarks: the run's own (summary.json `decoder`); default soft-argmax. */
   decode?: DecodeMethod;
   detect?: Partial<DetectOptions>;
-  /** A loaded detector to reuse across images (default: loaded for this call and disposed). */
-  detector?: FaceDetector;
 }
 
 export interface PredictResult {
@@ -141,14 +136,14 @@ export async function predictImage(model: HourglassModel, img: RawImage, options
   if (options.box) {
     found = [{ box: options.box, score: null }];
   } else {
-    const detector = options.detector ?? await FaceDetector.load();
+    const detector = await FaceDetector.load();
     try {
       const t0 = performance.now();
       const opts = { ...DETECT_DEFAULTS, ...options.detect };
       found = await detector.detect(img, opts);
       detection = { model: 'BlazeFace (MediaPipe, back model), weights from @vladmandic/human', options: opts, ms: round(performance.now() - t0, 0) };
     } finally {
-      if (!options.detector) detector.dispose();
+      detector.dispose();
     }
   }
   const S = model.config.inputSize;
