@@ -18,7 +18,7 @@ fi
 
 JP="$(bash scripts/kernel/install-kernelspec.sh)"
 echo "setup: tslab kernel spec written to $JP/kernels/tslab/kernel.json"
-if JUPYTER_PATH="$JP" /usr/bin/python3 -m jupyter kernelspec list 2>/dev/null | grep -q tslab; then
+if bash scripts/kernel/check-kernelspec.sh "$JP"; then
   echo "setup: Jupyter sees the tslab kernel (JUPYTER_PATH=$JP)"
 else
   echo "setup: warning: /usr/bin/python3 -m jupyter does not list the tslab kernel (is jupyter-client installed?)" >&2

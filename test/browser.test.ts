@@ -1,8 +1,9 @@
 /**
  * End to end through a real browser: `npm run jupyter` (scripts/jupyter.sh) on loopback with a random port and
- * token, Debian's Chromium driven by playwright-core, notebooks/00-setup-check.ipynb opened, its first code
- * cell run through the UI (click + Shift+Enter) and its output read from the page. The notebook file must not
- * change (autosave is switched off), and the server is always stopped.
+ * token, Debian's Chromium driven by playwright-core. notebooks/00-setup-check.ipynb: its first code cell run through
+ * the UI (click + Shift+Enter) and its output read from the page. notebooks/01-star-loss-anatomy.ipynb: Cell > Run All
+ * from the menu, every cell finished without an error, interactive figures drawn. The notebook files must not change
+ * (autosave is switched off), and the server is always stopped.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +18,8 @@ import { CHROMIUM_FLAGS, chromiumPath } from '../src/report/plot/export';
 
 const ROOT = path.resolve(__dirname, '..');
 const NOTEBOOK = 'notebooks/00-setup-check.ipynb';
+/** A story notebook (question, method, result, verdict) a reader runs top to bottom. */
+const STORY = 'notebooks/01-star-loss-anatomy.ipynb';
 const exe = chromiumPath();
 const haveNotebook = spawnSync('/usr/bin/python3', ['-c', 'import notebook'], { encoding: 'utf8' }).status === 0;
 const skip = !exe
@@ -72,11 +75,18 @@ async function stopServer(server: ChildProcess): Promise<void> {
   }
 }
 
-test('Jupyter + tslab in Chromium: run a cell of 00-setup-check through the UI', { skip, timeout: 150_000 }, async () => {
+type Page = Awaited<ReturnType<Awaited<ReturnType<typeof chromium.launch>>['newPage']>>;
+
+/**
+ * `npm run jupyter` on a free port with a random token and a scratch Jupyter home, Chromium on it; `fn` gets a page
+ * with the notebook open and its tslab kernel connected (autosave off). The server is always stopped, and the notebook
+ * file must come out unchanged.
+ */
+async function withNotebook(notebook: string, fn: (page: Page) => Promise<void>): Promise<void> {
   const port = await freePort();
   const token = createHash('sha256').update(`${process.pid}-${Date.now()}-${Math.random()}`).digest('hex').slice(0, 32);
   const jupyterHome = fs.mkdtempSync(path.join(os.tmpdir(), 'jupyter-e2e-'));
-  const notebookPath = path.join(ROOT, NOTEBOOK);
+  const notebookPath = path.join(ROOT, notebook);
   const before = fs.readFileSync(notebookPath);
   let output = '';
   const server = spawn(
@@ -104,7 +114,7 @@ test('Jupyter + tslab in Chromium: run a cell of 00-setup-check through the UI',
     await waitForServer(`http://127.0.0.1:${port}/api/status?token=${token}`, server, log);
     browser = await chromium.launch({ executablePath: exe!, args: CHROMIUM_FLAGS, headless: true });
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${port}/notebooks/${NOTEBOOK}?token=${token}`);
+    await page.goto(`http://127.0.0.1:${port}/notebooks/${notebook}?token=${token}`);
     // The classic UI exposes window.Jupyter; wait until the tslab kernel is connected.
     await page.waitForFunction(
       () => {
@@ -116,7 +126,19 @@ test('Jupyter + tslab in Chromium: run a cell of 00-setup-check through the UI',
     );
     // No autosave: running cells must not rewrite the committed notebook.
     await page.evaluate(() => (globalThis as any).Jupyter.notebook.set_autosave_interval(0)); // eslint-disable-line @typescript-eslint/no-explicit-any
+    await fn(page);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n--- jupyter log ---\n${log()}`);
+  } finally {
+    await browser?.close().catch(() => undefined);
+    await stopServer(server);
+    fs.rmSync(jupyterHome, { recursive: true, force: true });
+  }
+  assert.ok(fs.readFileSync(notebookPath).equals(before), `${notebook} was modified by the UI session`);
+}
 
+test('Jupyter + tslab in Chromium: run a cell of 00-setup-check through the UI', { skip, timeout: 150_000 }, async () => {
+  await withNotebook(NOTEBOOK, async (page) => {
     const cell = page.locator('.cell.code_cell').first();
     await cell.locator('.CodeMirror').click();
     await page.keyboard.press('Shift+Enter');
@@ -140,12 +162,42 @@ test('Jupyter + tslab in Chromium: run a cell of 00-setup-check through the UI',
     const pngVisible = await figureCell.locator('.output_area img').first().isVisible();
     if (process.env.STAR_E2E_SCREENSHOT) await page.screenshot({ path: process.env.STAR_E2E_SCREENSHOT, fullPage: true });
     assert.equal(pngVisible, false, 'static PNG hidden once the interactive figure is drawn');
-  } catch (e) {
-    throw new Error(`${(e as Error).message}\n--- jupyter log ---\n${log()}`);
-  } finally {
-    await browser?.close().catch(() => undefined);
-    await stopServer(server);
-    fs.rmSync(jupyterHome, { recursive: true, force: true });
-  }
-  assert.ok(fs.readFileSync(notebookPath).equals(before), `${NOTEBOOK} was modified by the UI session`);
+  });
+});
+
+test('Jupyter + tslab in Chromium: Cell > Run All of the story notebook 01 finishes without an error and draws interactive figures', { skip, timeout: 420_000 }, async () => {
+  await withNotebook(STORY, async (page) => {
+    const t0 = Date.now();
+    // Through the menu, as a reader would: Cell > Run All.
+    await page.click('#celllink');
+    await page.click('#run_all_cells');
+    // Done when every code cell shows an execution count (not "*") and the kernel is idle, or as soon as a cell fails
+    // (Jupyter then skips the cells queued after it).
+    await page.waitForFunction(
+      () => {
+        const g = globalThis as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const J = g.Jupyter;
+        if (g.document.querySelector('.output_area .output_error')) return true;
+        const code = J.notebook.get_cells().filter((c: { cell_type: string }) => c.cell_type === 'code');
+        return !J.notebook.kernel_busy && code.every((c: { input_prompt_number?: number | string }) => typeof c.input_prompt_number === 'number');
+      },
+      undefined,
+      { timeout: 360_000, polling: 1000 },
+    );
+    const seconds = (Date.now() - t0) / 1000;
+    const errors = await page.locator('.output_area .output_error').allInnerTexts();
+    const stderrAll = await page.locator('.output_area .output_stderr').allInnerTexts();
+    assert.equal(errors.length, 0, `a cell raised: ${[...errors, ...stderrAll].join('\n')}`);
+    const counts = await page.evaluate(() => (globalThis as any).Jupyter.notebook.get_cells() // eslint-disable-line @typescript-eslint/no-explicit-any
+      .filter((c: { cell_type: string }) => c.cell_type === 'code').map((c: { input_prompt_number: number }) => c.input_prompt_number));
+    assert.deepEqual(counts, counts.map((_: number, i: number) => i + 1), 'every code cell ran once, in order');
+    // tslab writes a failed cell's message to stderr.
+    const stderr = (await page.locator('.output_area .output_stderr').allInnerTexts()).filter((t) => /error/i.test(t));
+    assert.deepEqual(stderr, [], 'no error on stderr');
+    // Interactive Plotly figures, with the drag layer that zoom and hover use.
+    const figures = await page.locator('.output_area .plotly .main-svg').count();
+    assert.ok(figures >= 4, `${figures} interactive figures drawn`);
+    assert.ok(await page.locator('.output_area .plotly .nsewdrag').count() >= 1, 'figures are interactive (drag layer for zoom and hover)');
+    console.error(`# Run All of ${STORY}: ${seconds.toFixed(0)} s, ${counts.length} code cells, ${figures} interactive figures`);
+  });
 });

@@ -91,6 +91,15 @@ test('train --help states the trainer\'s actual defaults', async () => {
   for (const [option, value] of [['steps', D.steps], ['batch', D.batchSize], ['seed', D.seed], ['lr', D.lr], ['val-fraction', D.valFraction], ['workers', D.workers]] as const) {
     assert.equal(Number(stated(option)), value, `--${option}`);
   }
+  // --data synthetic: the profile's sizes, as the experiments use them.
+  const { PROFILE_SCALE } = await import('../src/experiments/spec');
+  for (const [p, s] of Object.entries(PROFILE_SCALE)) {
+    const m = new RegExp(`${p} ([\\d,]+)/([\\d,]+)/([\\d,]+)(?: faces)?, ([\\d,]+) steps of batch (\\d+)`).exec(r.stdout);
+    assert.ok(m, `--profile ${p} sizes stated`);
+    assert.deepEqual(m.slice(1).map((x) => Number(x.replace(/,/g, ''))), [s.counts.train, s.counts.val, s.counts.test, s.steps, s.batchSize], p);
+    assert.equal(s.preset, 'cpu-tiny', 'the help says "all cpu-tiny"');
+    assert.equal(s.lr, 3e-3, 'the help says "lr 3e-3"');
+  }
 });
 
 test('an unknown option is an error naming it (exit 2) for every command', async () => {
@@ -131,6 +140,8 @@ test('every option is validated before any work, with a message naming it', asyn
     [[...train, '--batch', '0x10'], /--batch: expected an integer >= 1, got "0x10"/],
     [[...train, '--seed', 'one'], /--seed: expected an integer >= 0, got "one"/],
     [[...train, '--val-fraction', '1'], /--val-fraction: expected a number in \(0, 1\), got "1"/],
+    [[...train, '--val-fraction', '0.1'], /--val-fraction sets the hold-out of your own data; the synthetic benchmark has its own validation split/],
+    [['train', '--data', wflw, '--out', outDir, '--profile', 'smoke'], /--profile sizes the synthetic benchmark \(--data synthetic\)/],
     [[...train, '--ema-horizon', '0'], /--ema-horizon: expected a number in \(0, 1\]/],
     [[...train, '--omega=-1'], /--omega: expected a number >= 0/],
     [[...train, '--workers', '1.5'], /--workers: expected an integer >= 0/],
@@ -165,6 +176,8 @@ test('every option is validated before any work, with a message naming it', asyn
     [['predict', '--checkpoint', fakeRun, '--image', path.join(tmp, 'nope.png')], /--image: no such file/],
     [['predict', '--checkpoint', fakeRun, '--image', aFile], /--image: cannot read .*a-file\.txt as an image/],
     [['predict', '--checkpoint', fakeRun, '--image', face, '--out', '/sys/face'], /--out: \/sys\/face is on a virtual file system/],
+    [['predict', '--checkpoint', fakeRun, '--image', face, '--min-score', '1'], /--min-score: expected a number in \(0, 1\), got "1"/],
+    [['predict', '--checkpoint', fakeRun, '--image', face, '--min-score', '0.3', '--box', '0,0,50,50'], /--min-score applies to the face detector; --box skips it/],
     [['generate', '--size', '8'], /--size: expected an integer in \[32, 1024\], got 8/],
     [['generate', '--train', '0'], /--train: expected an integer >= 1, got "0"/],
     [['generate', '--tangent', 'wide'], /--tangent: expected a number >= 0, got "wide"/],
@@ -276,11 +289,12 @@ test('evaluate and predict write beside the checkpoint by default (or to --out) 
   fs.copyFileSync(path.join(fixtures, 'wflw_rect_attr.txt'), path.join(moved, 'list.txt'));
   const face = path.join(fixtures, 'img', 'face.png');
   const custom = path.join(tmp, 'custom', 'pred');
-  const [noImage, withRoot, predicted, predictedOut] = await starAll([
+  const [noImage, withRoot, predicted, predictedOut, noFace] = await starAll([
     ['evaluate', '--checkpoint', run, '--data', path.join(moved, 'list.txt')],
     ['evaluate', '--checkpoint', path.join(run, 'best'), '--data', path.join(moved, 'list.txt'), '--image-root', fixtures],
     ['predict', '--checkpoint', run, '--image', face, '--box', '20,30,80,90'],
-    ['predict', '--checkpoint', run, '--image', face, '--out', custom],
+    ['predict', '--checkpoint', run, '--image', face, '--box', '0,0,100,100', '--out', custom],
+    ['predict', '--checkpoint', run, '--image', face, '--out', path.join(tmp, 'no-face', 'pred')],
   ], { STAR_BACKEND: 'cpu' });
   assert.equal(noImage.status, 1, noImage.stderr);
   assert.match(noImage.stderr, /image not found: .*\(pass --image-root <folder the image names are relative to>\)/);
@@ -297,6 +311,10 @@ test('evaluate and predict write beside the checkpoint by default (or to --out) 
     assert.ok(fs.existsSync(`${custom}.${ext}`), `--out ${custom}.${ext}`);
   }
   assert.equal(predictedOut.status, 0, predictedOut.stderr);
+  // The fixture is a grey square: the detector finds no face, says so, writes nothing and exits non-zero.
+  assert.equal(noFace.status, 1, noFace.stderr);
+  assert.match(noFace.stderr, /no face found in .*face\.png \(100x100; BlazeFace, score >= 0\.5, \d+ ms\): give the face with --box/);
+  assert.ok(!fs.existsSync(path.join(tmp, 'no-face')), 'nothing written without a face');
 });
 
 test('experiment --executor slurm --dry-run prints the array and tables batch scripts (sbatch options passed through) and submits nothing', async () => {
@@ -320,10 +338,11 @@ test('model --preset paper reports both parameter counts', async () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /13\.47\d M used/);
   assert.match(r.stdout, /17\.1[78]\d M/);
-  assert.match(r.stdout, /paper's table \(13\.37 M\)/);
+  assert.match(r.stdout, /the paper's table says 13\.370 M .*0\.8% below the 13\.476 M the official code uses, and above the 13\.283 M it has without the AAM heads/);
+  assert.match(r.stdout, /without the point- and edge-map output convs \(13\.366 M\)/);
 });
 
-test('your own experiment as a JSON spec: --print round-trips; bad files name the line or the field; a smoke run trains', async () => {
+test('your own experiment as a JSON spec: --print round-trips; bad files name the line or the field; its own seeds, preset, steps, batch and counts run', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'star-spec-'));
   const bad = path.join(dir, 'bad.json');
   fs.writeFileSync(bad, '{\n  "name": "x",\n  "arms": [\n    {"id": "a" "label": "b"}\n  ]\n}\n');
@@ -344,15 +363,27 @@ test('your own experiment as a JSON spec: --print round-trips; bad files name th
   assert.match(r4.stderr, /built-in\.json: name "main" is a built-in experiment; choose another name/);
   const mine = path.join(dir, 'mine.json');
   const name = `test-json-spec-${process.pid}`;
+  // Its own seeds, preset, steps, batch and face counts, none of them the smoke profile's: they run as declared.
   fs.writeFileSync(mine, JSON.stringify({
-    name, arms: [{ id: 'w0', label: 'ω = 0', loss: { kind: 'star', options: { omega: 0 } } }, { id: 'w3', label: 'ω = 3', loss: { kind: 'star', options: { omega: 3 } } }],
+    name, seeds: [1, 2], model: { preset: 'cpu-small' }, train: { steps: 3, batchSize: 2 }, data: { counts: { train: 8, val: 4, test: 4 } },
+    arms: [{ id: 'w0', label: 'ω = 0', loss: { kind: 'star', options: { omega: 0 } } }, { id: 'w3', label: 'ω = 3', loss: { kind: 'star', options: { omega: 3 } } }],
     comparisons: [['w0', 'w3']],
   }));
-  const [r3] = await starAll([['experiment', mine, '--profile', 'smoke']]);
+  const [minePrinted, r3] = await starAll([['experiment', mine, '--print', '--profile', 'smoke'], ['experiment', mine, '--profile', 'smoke']]);
   try {
+    assert.equal(minePrinted.status, 0, minePrinted.stderr);
+    const p = JSON.parse(minePrinted.stdout);
+    assert.deepEqual([p.seeds, p.model.preset, p.train.steps, p.train.batchSize, p.data.counts], [[1, 2], 'cpu-small', 3, 2, { train: 8, val: 4, test: 4 }]);
     assert.equal(r3.status, 0, r3.stderr);
+    assert.doesNotMatch(r3.stderr, /identical run found/);
     assert.match(r3.stdout, /\| w3 \| ω = 3 \| STAR\(smoothl1, ω=3, detach=none\)/);
-    assert.ok(fs.existsSync(path.join(root, 'results', 'local', 'smoke', 'runs', name, 'w3-s1', 'summary.json')));
+    for (const seed of [1, 2]) {
+      const run = path.join(root, 'results', 'local', 'smoke', 'runs', name, `w3-s${seed}`);
+      assert.ok(fs.existsSync(path.join(run, 'summary.json')), `w3-s${seed} ran`);
+      const cfg = JSON.parse(fs.readFileSync(path.join(run, 'config.json'), 'utf8'));
+      assert.deepEqual([cfg.train.steps, cfg.train.batchSize, cfg.model.channels, cfg.model.inputSize, cfg.data.counts], [3, 2, 64, 128, { train: 8, val: 4, test: 4 }], 'what ran is what the spec (and --print) says');
+      assert.equal(JSON.parse(fs.readFileSync(path.join(run, 'summary.json'), 'utf8')).steps, 3);
+    }
   } finally {
     fs.rmSync(path.join(root, 'results', 'local', 'smoke', 'runs', name), { recursive: true, force: true });
     for (const sub of ['tables', 'figures']) {

@@ -15,7 +15,9 @@ import { evaluate } from '../src/eval/evaluate';
 import { buildHourglass } from '../src/model/hourglass';
 import { modelConfig } from '../src/model/config';
 import { WFLW98 } from '../src/data/schemes';
-import { predictImage, writePrediction, boxFromRect } from '../src/predict';
+import { predictImage, boxFromRect } from '../src/predict';
+import { modelProvenance, writePrediction } from '../src/predict/write';
+import { loadImage } from '../src/data/image';
 import { saveCheckpoint } from '../src/model/checkpoint';
 import { loadTrainedModel } from '../src/model/load';
 
@@ -39,28 +41,30 @@ test('evaluate() on a WFLW-format fixture: NME, FR, AUC, CED and per-attribute s
   model.params.dispose();
 });
 
-test('predict: landmarks in image pixels inside the given box, JSON + overlay PNG; a checkpoint round-trips', async () => {
+test('predict with a given box: landmarks in image pixels inside the box\'s crop, JSON + overlay PNG; a checkpoint round-trips', async () => {
   await initBackend({ quiet: true });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'star-predict-'));
   const model = buildHourglass(modelConfig('cpu-tiny'), { seed: 4 });
   await saveCheckpoint(path.join(tmp, 'run', 'best'), { model: model.params.all(), state: { modelConfig: model.config } });
   const loaded = loadTrainedModel(path.join(tmp, 'run'));
-  const image = path.join(fixtures, 'img', 'face.png');
+  const img = await loadImage(path.join(fixtures, 'img', 'face.png'));
   const rect: [number, number, number, number] = [20, 30, 80, 90];
-  const a = await predictImage(model, image, rect);
-  const b = await predictImage(loaded, image, rect);
-  assert.deepEqual(a.landmarks, b.landmarks, 'a saved and reloaded model predicts the same');
-  assert.equal(a.landmarks.length, 98);
+  const a = await predictImage(model, img, { box: rect });
+  const b = await predictImage(loaded, img, { box: rect });
+  assert.deepEqual(a.faces[0].landmarks, b.faces[0].landmarks, 'a saved and reloaded model predicts the same');
+  assert.equal(a.faces[0].landmarks.length, 98);
   const box = boxFromRect(rect);
   const half = (box.scale * 200) / 2 + 2;
-  for (const [x, y] of a.landmarks) {
+  for (const [x, y] of a.faces[0].landmarks) {
     assert.ok(Math.abs(x - box.center[0]) <= half && Math.abs(y - box.center[1]) <= half, `(${x}, ${y}) outside the crop of ${JSON.stringify(box)}`);
   }
-  const files = await writePrediction(a, path.join(tmp, 'out', 'face'));
+  const files = await writePrediction(a, img, path.join(tmp, 'out', 'face'), { image: 'face.png', model: modelProvenance('run', path.join(tmp, 'run')) });
   const meta = await sharp(files.png).metadata();
   assert.equal(meta.width, 100);
-  assert.equal(JSON.parse(fs.readFileSync(files.json, 'utf8')).landmarks.length, 98);
-  await assert.rejects(predictImage(model, path.join(tmp, 'missing.png')), /image not found/);
+  const json = JSON.parse(fs.readFileSync(files.json, 'utf8'));
+  assert.equal(json.faces[0].landmarks.length, 98);
+  assert.match(json.model.trainedOn, /unknown/, 'no config.json in the run folder: provenance unknown, not invented');
+  await assert.rejects(loadImage(path.join(tmp, 'missing.png')), /image not found/);
   assert.throws(() => boxFromRect([10, 10, 5, 20]), /x1 < x2/);
   model.params.dispose();
   loaded.params.dispose();

@@ -185,7 +185,8 @@ test('ensureExperiment (read only) + experimentData: committed full results win,
   const local = path.join(tmp, 'local');
   const full = path.join(tmp, 'full');
   const spec = {
-    name: 'fake-exp', title: 'Fake', question: 'q?', data: {}, model: { preset: 'cpu-tiny' as const }, train: {}, seeds: [1],
+    // No seeds declared: each profile's (smoke 1, full 1-3).
+    name: 'fake-exp', title: 'Fake', question: 'q?', data: {}, model: { preset: 'cpu-tiny' as const }, train: {},
     arms: [{ id: 'a', label: 'A', loss: { kind: 'heatmap-mse' as const } }, { id: 'b', label: 'B', loss: { kind: 'heatmap-mse' as const } }],
     comparisons: [['a', 'b']] as [string, string][],
   };

@@ -55,6 +55,8 @@ test('a good notebook passes; outputs, display bundle and the watch fix hold', {
       nb.cells.map((c) => c.outputs.map((o) => [o.text ?? ''].flat().join('')).join(''));
     const nb = read('good.ipynb');
     assert.deepEqual(streams(nb).slice(0, 2), ['answer=42\n', 'root-ok=true\n']); // kernel ran in the project root
+    const sourceIds = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'good.ipynb'), 'utf8')).cells.map((c: { id: string }) => c.id);
+    assert.deepEqual(nb.cells.map((c: { id: string }) => c.id), sourceIds, 'executing a notebook keeps its cell ids');
 
     // showFigure x2 + showTable: static PNG first, then the interactive figure; the Plotly bundle only once.
     const outputs: { output_type: string; data?: Record<string, string | string[]> }[] = nb.cells[2].outputs;
@@ -95,6 +97,42 @@ test('failing notebooks exit non-zero with the cell index and the real error', {
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
+});
+
+test('every notebook is valid nbformat 4.5 with stable, unique cell ids (nbformat.validate, missing ids are errors)', { skip: haveJupyter ? false : `${SYSTEM_PYTHON} cannot import nbformat (run npm run setup)` }, () => {
+  const files = ['notebooks', path.join('results', 'notebooks'), path.join('test', 'fixtures', 'notebooks')]
+    .flatMap((d) => fs.readdirSync(path.join(ROOT, d)).filter((f) => f.endsWith('.ipynb')).map((f) => path.join(d, f)));
+  assert.ok(files.filter((f) => f.startsWith('notebooks')).length >= 10, files.join(' '));
+  // nbformat adds random ids to cells without one (and only warns); here that warning is an error, so an id-less cell
+  // fails instead of getting a new id on every run.
+  const check = `
+import json, sys, warnings, nbformat
+from nbformat.warnings import MissingIDFieldWarning
+warnings.simplefilter('error', MissingIDFieldWarning)
+bad = []
+for f in sys.argv[1:]:
+    nb = json.load(open(f, encoding='utf-8'))
+    try:
+        nbformat.validate(nb, version=4, version_minor=5)
+        ids = [c.get('id') for c in nb['cells']]
+        if None in ids: raise ValueError('a cell without an id')
+        if len(set(ids)) != len(ids): raise ValueError('duplicate cell ids')
+        if (nb['nbformat'], nb['nbformat_minor']) != (4, 5): raise ValueError('not nbformat 4.5')
+    except Exception as e:
+        bad.append(f + ': ' + str(e).splitlines()[0])
+print('\\n'.join(bad))
+sys.exit(1 if bad else 0)
+`;
+  const r = spawnSync(SYSTEM_PYTHON, ['-c', check, ...files], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+});
+
+test('setup\'s kernel check sees the tslab kernel every time (no BrokenPipe false alarm) and reports a missing one', { skip }, () => {
+  const jp = spawnSync('bash', [path.join(ROOT, 'scripts', 'kernel', 'install-kernelspec.sh')], { encoding: 'utf8' }).stdout.trim();
+  const check = (p: string) => spawnSync('bash', [path.join(ROOT, 'scripts', 'kernel', 'check-kernelspec.sh'), p], { encoding: 'utf8' }).status;
+  // The former `jupyter kernelspec list | grep -q tslab` under pipefail failed 1 run in 10 here.
+  for (let i = 0; i < 6; i++) assert.equal(check(jp), 0, `run ${i}: tslab not seen in ${jp}`);
+  assert.equal(check(fs.mkdtempSync(path.join(os.tmpdir(), 'no-kernels-'))), 1);
 });
 
 test('an unknown notebook name is a usage error (exit 2), not a crash', () => {

@@ -75,3 +75,15 @@ test('star train: bad arguments exit 2 with the option named', () => {
   assert.equal(c.status, 2);
   assert.match(c.stderr, /--preset: unknown preset "huge", expected one of paper, cpu-small, cpu-128, cpu-tiny/);
 });
+
+test('STAR_PROFILE=smoke star train --data synthetic trains at the smoke size (faces, preset, batch); options win over it', () => {
+  const out = path.join(root, 'synthetic-smoke');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'src', 'cli', 'main.ts'), 'train', '--data', 'synthetic', '--out', out, '--steps', '2', '--workers', '0'], {
+    encoding: 'utf8', timeout: 300_000, env: { ...process.env, STAR_PROFILE: 'smoke', STAR_BACKEND: 'cpu' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /training on the synthetic benchmark \(smoke profile: 32\/16\/16 train\/val\/test faces\): cpu-tiny model, 2 steps of batch 4/);
+  assert.match(r.stdout, /trained on 32 faces, selected on 16 /);
+  const cfg = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+  assert.deepEqual([cfg.train.steps, cfg.train.batchSize, cfg.model.inputSize, cfg.model.channels], [2, 4, 64, 32]);
+});

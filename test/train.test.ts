@@ -14,14 +14,15 @@ import { runExperiment } from '../src/experiments/runner';
 import { runDirFor } from '../src/runs/folder';
 import { aggregateExperiment } from '../src/runs/aggregate';
 import { summariseExperiment } from '../src/report/experiment-tables';
-import type { ExperimentSpec } from '../src/experiments/spec';
+import { scaleSpec, type ExperimentSpec } from '../src/experiments/spec';
 import { loadCheckpoint } from '../src/model/checkpoint';
 import { readJson } from '../src/util/files';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'star-train-'));
 const quiet = { update() {}, message() {}, done() {} };
 
-const spec: ExperimentSpec = {
+// Declares every size, so it runs as declared in any profile (scaleSpec fills in only the augmentation).
+const spec = scaleSpec({
   name: 'test-train',
   title: 'test',
   question: 'test',
@@ -34,7 +35,7 @@ const spec: ExperimentSpec = {
     { id: 'mse', label: 'MSE', loss: { kind: 'heatmap-mse' } },
   ],
   comparisons: [['mse', 'star']],
-};
+}, 'smoke');
 
 test('a tiny run trains (loss falls), writes its artefacts, and resume after an interruption is exact', async () => {
   await initBackend({ quiet: true });
@@ -80,22 +81,23 @@ test('a stop request ends the grid: the runner reports interrupted and starts no
   const small = { ...spec, train: { ...spec.train, steps: 6, evalEvery: 0 } };
   const t = await runExperiment(small, 'smoke', { resultsRoot: root, progress: quiet, handleSignals: false, workers: 0, stopAfter: 2 });
   assert.equal(t.interrupted, true);
-  assert.ok(fs.existsSync(path.join(runDirFor(root, small, small.arms[0], 1), 'checkpoint')), 'the stopped run left a checkpoint');
-  assert.ok(!fs.existsSync(runDirFor(root, small, small.arms[1], 1)), 'the next arm was started after the stop');
-  assert.deepEqual(aggregateExperiment(root, t.spec).missing, ['star-s1', 'mse-s1']);
+  assert.ok(fs.existsSync(path.join(runDirFor(root, small, small.arms[0], 7), 'checkpoint')), 'the stopped run left a checkpoint');
+  assert.ok(!fs.existsSync(runDirFor(root, small, small.arms[1], 7)), 'the next arm was started after the stop');
+  assert.deepEqual(aggregateExperiment(root, t.spec).missing, ['star-s7', 'mse-s7']);
 });
 
 test('the runner executes missing runs only; the paired tables are built from its run folders', async () => {
   await initBackend({ quiet: true });
   const root = path.join(tmpRoot, 'grid');
   const small = { ...spec, train: { ...spec.train, steps: 4, evalEvery: 0 } };
-  // PROFILE 'smoke' rescales the spec; keep our tiny sizes by running with an explicit spec through runExperiment.
+  // The spec declares its sizes (seed 7, 4 steps of batch 4, 16 faces): the smoke profile leaves them as they are.
   const r1 = await runExperiment(small, 'smoke', { resultsRoot: root, progress: quiet, handleSignals: false, workers: 0 });
   const t1 = summariseExperiment(r1.spec, 'smoke', root).tables;
   assert.equal(t1.arms.length, 2);
   assert.equal(t1.missing.length, 0);
   assert.equal(t1.comparisons.length, 2, 'one paired row per NME (clean truth, noisy labels)');
-  const summaryFile = path.join(runDirFor(root, small, small.arms[0], 1), 'summary.json');
+  const summaryFile = path.join(runDirFor(root, small, small.arms[0], 7), 'summary.json');
+  assert.equal(readJson<{ train: { steps: number; batchSize: number } }>(path.join(path.dirname(summaryFile), 'config.json')).train.steps, 4);
   const before = fs.statSync(summaryFile).mtimeMs;
   await runExperiment(small, 'smoke', { resultsRoot: root, progress: quiet, handleSignals: false, workers: 0 });
   assert.equal(fs.statSync(summaryFile).mtimeMs, before, 'a finished run was trained again');
@@ -104,9 +106,9 @@ test('the runner executes missing runs only; the paired tables are built from it
   const other: ExperimentSpec = { ...small, name: 'test-other', arms: [{ ...small.arms[0], id: 'star-again', label: 'STAR again' }], comparisons: [] };
   const r2 = await runExperiment(other, 'smoke', { resultsRoot: root, progress: quiet, handleSignals: false, workers: 0 });
   assert.equal(aggregateExperiment(root, r2.spec).missing.length, 0);
-  const reused = readJson<{ reusedFrom?: string; test: { labels: { nme: number } } }>(path.join(runDirFor(root, other, other.arms[0], 1), 'summary.json'));
+  const reused = readJson<{ reusedFrom?: string; test: { labels: { nme: number } } }>(path.join(runDirFor(root, other, other.arms[0], 7), 'summary.json'));
   const original = readJson<{ test: { labels: { nme: number } } }>(summaryFile);
-  assert.equal(reused.reusedFrom, path.join('runs', 'test-train', 'star-s1'));
+  assert.equal(reused.reusedFrom, path.join('runs', 'test-train', 'star-s7'));
   assert.equal(reused.test.labels.nme, original.test.labels.nme);
 });
 
@@ -219,4 +221,34 @@ test('run locks across nodes: another host\'s lock holds unless Slurm says its j
   first.release();
   assert.equal(JSON.parse(fs.readFileSync(path.join(dir, '.lock'), 'utf8')).pid, 2);
   assert.deepEqual(fs.readdirSync(dir).sort(), ['.lock'], 'drafts or stale copies left behind');
+});
+
+test('progress: the ETA follows the recent step rate (warm-up and evaluations excluded, evaluations to come added)', async () => {
+  const { EtaEstimator } = await import('../src/train/progress');
+  const eta = new EtaEstimator(3);
+  eta.recordSteps(10, 5000); // warm-up: 500 ms/step
+  assert.equal(eta.msPerStep(), 500, 'one report: all there is');
+  eta.recordSteps(10, 500);
+  assert.equal(eta.msPerStep(), 50, 'the warm-up report is dropped once a second exists');
+  eta.recordSteps(10, 700);
+  eta.recordSteps(10, 600);
+  eta.recordSteps(10, 600);
+  assert.equal(eta.msPerStep(), (700 + 600 + 600) / 30, 'a window of the last 3 reports');
+  eta.recordEvaluation(2000);
+  assert.equal(eta.etaSeconds(100, 2), (100 * (1900 / 30) + 2 * 2000) / 1000);
+});
+
+test('progress: the validation NME shown at a step is that step\'s evaluation, and every report has an ETA', async () => {
+  await initBackend({ quiet: true });
+  const updates: { step: number; valNme?: number; etaSeconds?: number }[] = [];
+  const capture = { update: (u: { step: number; valNme?: number; etaSeconds?: number }) => updates.push(u), message() {}, done() {} };
+  const root = path.join(tmpRoot, 'progress');
+  const s = { ...spec, train: { ...spec.train, steps: 12, evalEvery: 4, logEvery: 2 } };
+  await runOne(s, spec.arms[0], 7, { profile: 'smoke', progress: capture, handleSignals: false, workers: 0, resultsRoot: root });
+  const vals = fs.readFileSync(path.join(runDirFor(root, s, spec.arms[0], 7), 'metrics.jsonl'), 'utf8').trim().split('\n')
+    .map((l) => JSON.parse(l)).filter((r) => r.val).map((r) => [r.step as number, r.val.nme as number] as const);
+  assert.deepEqual(vals.map(([st]) => st), [4, 8, 12]);
+  for (const [st, nme] of vals) assert.equal(updates.find((u) => u.step === st)?.valNme, nme, `step ${st}: the progress line shows another evaluation`);
+  for (const u of updates) assert.ok(Number.isFinite(u.etaSeconds) && u.etaSeconds! >= 0, `step ${u.step}: ETA ${u.etaSeconds}`);
+  assert.equal(updates[updates.length - 1].etaSeconds, 0, 'nothing left at the end');
 });

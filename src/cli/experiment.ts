@@ -32,10 +32,13 @@ export const experiment: Command = {
                         [--results DIR] [--allow-mixed] [--restart] [--train-only] [--record-faces N]
        star experiment <name|spec.json> --executor slurm [--partition P] [--gres gpu:1] [--time HH:MM] [--cpus N] [--mem 8G] [--dry-run]
        star experiment <name|spec.json> --status
-       star experiment <name> --print        (the spec as JSON: a starting point for your own)
+       star experiment <name|my-spec.json> --print [--profile P]   (the spec as it runs in profile P, as JSON: a
+                                     starting point for your own; it runs as printed in any profile)
   names: main (the quick main job), ablation-distance, ablation-omega, ablation-restriction, ablation-losses, ambiguity-sweep,
-  ablation-aam, regime-pilot, all (every one but main)
-  --profile      default $STAR_PROFILE or quick; smoke/quick write to results/local/<profile>/, full to results/
+  ablation-aam, regime-pilot, regime, all (every one but main)
+  --profile      default $STAR_PROFILE or quick; smoke/quick write to results/local/<profile>/, full to results/;
+                 the profile gives the sizes a spec leaves out (seeds, preset, steps, batch, face counts): a spec's own
+                 declarations (and its "profiles" section) win
   --only         train only these arms (ids as in the spec)
   --seeds        train only these of the profile's seeds
   --workers      data-loader worker threads per run (default 1; 0 = load in the training thread)
@@ -69,12 +72,13 @@ export const experiment: Command = {
     if (v.status && (executor === 'slurm' || v.print)) throw new UsageError(`--status only reports: use it without --executor and --print`);
     const root = v.results !== undefined ? outputFolder(v.results, 'results') : resultsDir(profile);
     const specs = await experimentsArgument(a.positionals[0], { refuseBuiltInNames: true });
+    const { printableSpec, scaleSpec } = await import('../experiments/spec');
     if (v.print) {
-      console.log(JSON.stringify(specs.length === 1 ? specs[0] : specs, null, 2));
+      const printed = specs.map((spec) => printableSpec(spec, profile));
+      console.log(JSON.stringify(printed.length === 1 ? printed[0] : printed, null, 2));
       return;
     }
     // The runner needs --only and --seeds to select something in every experiment: checked before the first one trains.
-    const { scaleSpec } = await import('../experiments/spec');
     for (const spec of specs) {
       if (only && !spec.arms.some((arm) => only.includes(arm.id))) {
         throw new UsageError(`--only ${only.join(',')}: no such arm in ${spec.name} (arms: ${spec.arms.map((arm) => arm.id).join(', ')})`);
@@ -122,7 +126,7 @@ async function runHere(specs: ExperimentSpec[], o: {
   profile: Profile; root: string; only?: string[]; seeds?: number[]; workers?: number; recordFaces?: number; allowMixed: boolean; restart: boolean; trainOnly: boolean;
 }): Promise<void> {
   const { runExperiment } = await import('../experiments/runner');
-  const { summariseExperiment, armTableRows, mixedProvenanceWarning } = await import('../report/experiment-tables');
+  const { summariseExperiment, armTableRows, comparisonTableRows, tableLegend, mixedProvenanceWarning } = await import('../report/experiment-tables');
   const { experimentFigures } = await import('../report/figures/experiment');
   const { toMarkdown } = await import('../report/table');
   const t0 = Date.now();
@@ -132,11 +136,11 @@ async function runHere(specs: ExperimentSpec[], o: {
     if (!o.trainOnly) {
       const { tables, results } = summariseExperiment(run.spec, o.profile, o.root, { allowMixed: o.allowMixed });
       const figs = await experimentFigures(results, tables.label, o.root);
-      console.log(`\n## ${tables.title} — ${tables.label}\n`);
+      console.log(`\n## ${tables.title} — ${tables.label}\n\nQuestion: ${tables.question}\n`);
       const mixed = mixedProvenanceWarning(tables);
       if (mixed) console.log(`${mixed}\n`);
-      console.log(toMarkdown(armTableRows(tables)));
-      if (tables.comparisons.length) console.log('\n' + toMarkdown(tables.comparisons.map((c) => ({ ...c }))));
+      console.log(toMarkdown(armTableRows(tables), { note: tableLegend(tables) }));
+      if (tables.comparisons.length) console.log('\n' + toMarkdown(comparisonTableRows(tables), { note: tables.units.differences, digits: 3 }));
       if (tables.missing.length) console.log(`\nmissing runs: ${tables.missing.join(', ')}`);
       console.log(`\ntables: ${shown(path.join(o.root, 'tables', spec.name))}.{json,csv,md}; figures: ${figs.map(shown).join(', ') || 'none'}`);
     }

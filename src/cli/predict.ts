@@ -1,46 +1,64 @@
-/** `star predict`: landmarks (JSON) and an overlay PNG for one image, from a trained model. */
+/** `star predict`: find every face in an image, landmark each one, and write JSON and an overlay PNG. */
 import * as path from 'path';
-import { numberList, parseOptions, required, UsageError, type Command } from './args';
+import { numberList, numberOption, parseOptions, required, UsageError, type Command } from './args';
 import { existingPath } from './paths';
 import { checkpointOption, outputBesideCheckpoint } from './project-args';
 
-const OPTIONS = { checkpoint: { type: 'string' }, image: { type: 'string' }, box: { type: 'string' }, out: { type: 'string' } } as const;
+const OPTIONS = {
+  checkpoint: { type: 'string' }, image: { type: 'string' }, box: { type: 'string' }, out: { type: 'string' }, 'min-score': { type: 'string' }, ellipses: { type: 'boolean' },
+} as const;
 
 export const predict: Command = {
-  summary: 'run a trained model on an image and write landmarks (JSON) and an overlay PNG',
-  usage: `usage: star predict --checkpoint <run dir|checkpoint dir> --image <file> [--box x1,y1,x2,y2] [--out <path without extension>]
-  --box x1,y1,x2,y2   the face, in image pixels, inside the image; without it the whole image is the face box
-                      (for pre-cropped faces)
+  summary: 'find every face in an image, landmark each one, write JSON (boxes, landmarks, ellipses) and an overlay PNG',
+  usage: `usage: star predict --checkpoint <run dir|checkpoint dir> --image <file> [--box x1,y1,x2,y2] [--min-score S] [--ellipses] [--out <path without extension>]
+  Finds every face with BlazeFace (weights from the npm package @vladmandic/human, nothing downloaded), crops each
+  the official way (centre = box midpoint, scale = min(w, h) / 200 x 1.05), landmarks it, and writes per face: box,
+  score, landmarks and each landmark's predicted distribution (mean, eigenvalues, angle). No face found: says so and
+  exits with code 1 (then give the face with --box).
+  --box x1,y1,x2,y2   the face, in image pixels, inside the image: skips detection (e.g. a pre-cropped face: the whole
+                      image, 0,0,<width>,<height>)
+  --min-score S       detector score threshold in (0, 1) (default 0.5)
+  --ellipses          also draw each landmark's predicted 1σ ellipse on the overlay (always in the JSON)
   --out <stem>        writes <stem>.json and <stem>.png; default <run dir>/predict/<image name>, where <run dir> is
-                      the --checkpoint folder (its parent for a run's best/ or checkpoint/)`,
+                      the --checkpoint folder (its parent for a run's best/ or checkpoint/)
+  The project's models are trained on synthetic faces: their landmarks on real photos are labelled so.`,
   async run(argv) {
     const a = parseOptions(argv, OPTIONS);
     const v = a.values;
     const { checkpoint, runDir } = await checkpointOption(required(v.checkpoint, 'checkpoint'));
     const image = existingPath(required(v.image, 'image'), 'image', 'file');
-    const size = await imageSize(image);
-    const rect = boxOption(v.box, size);
+    const minScore = numberOption(v['min-score'], 'min-score', { above: 0, below: 1 });
+    if (minScore !== undefined && v.box !== undefined) throw new UsageError('--min-score applies to the face detector; --box skips it');
+    const img = await decodeImage(image);
+    const box = boxOption(v.box, img);
     const out = outputBesideCheckpoint(v.out, path.join(runDir, 'predict', path.basename(image).replace(/\.[^.]+$/, '')));
     const { initBackend } = await import('tfjs-wasm-train');
     await initBackend();
     const { loadTrainedModel } = await import('../model/load');
-    const { predictImage, writePrediction } = await import('../predict');
+    const { readSummary } = await import('../runs/folder');
+    const { predictImage } = await import('../predict');
+    const { modelProvenance, writePrediction } = await import('../predict/write');
     const model = loadTrainedModel(checkpoint);
-    const r = await predictImage(model, image, rect);
-    const files = await writePrediction(r, out);
-    console.log(`landmarks: ${files.json}\noverlay: ${files.png}`);
+    const decode = readSummary(runDir)?.decoder;
+    const r = await predictImage(model, img, { box, decode, detect: minScore === undefined ? {} : { minScore } });
+    if (r.faces.length === 0) {
+      throw new Error(`no face found in ${image} (${img.width}x${img.height}; BlazeFace, score >= ${r.detection?.options.minScore}, ${r.detection?.ms} ms): ` +
+        'give the face with --box x1,y1,x2,y2, or lower --min-score');
+    }
+    const provenance = modelProvenance(checkpoint, runDir);
+    const files = await writePrediction(r, img, out, { image, model: provenance }, { ellipses: v.ellipses });
+    const found = r.detection ? `${r.faces.length} face${r.faces.length > 1 ? 's' : ''} found (BlazeFace, ${r.detection.ms} ms)` : '1 face (--box)';
+    console.log(`${found}; ${provenance.note}\nlandmarks: ${files.json}\noverlay: ${files.png}`);
   },
 };
 
-/** Width and height from the image header (what predict's overlay reads with sharp too). */
-async function imageSize(file: string): Promise<{ width: number; height: number }> {
-  const { default: sharp } = await import('sharp');
+/** The image decoded as predict sees it (EXIF orientation applied; PPM/PGM too), or a usage error naming --image. */
+async function decodeImage(file: string) {
+  const { loadImage } = await import('../data/image');
   try {
-    const m = await sharp(file).metadata();
-    if (m.width && m.height) return { width: m.width, height: m.height };
-    throw new Error('no width/height in its header');
+    return await loadImage(file, { orient: true });
   } catch (e) {
-    throw new UsageError(`--image: cannot read ${file} as an image (${(e as Error).message})`);
+    throw new UsageError(`--image: cannot read ${file} as an image (${(e as Error).message.replace(`${file}: `, '')})`);
   }
 }
 

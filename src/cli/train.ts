@@ -3,25 +3,29 @@ import * as path from 'path';
 import { PRESETS, type PresetName } from '../model/config';
 import { numberOption, oneOf, parseOptions, required, UsageError, type Command } from './args';
 import { existingPath, outputFolder, withImageHint } from './paths';
-import { formatOption, schemeOption } from './project-args';
+import { formatOption, profileOption, schemeOption } from './project-args';
 
 const OPTIONS = {
   data: { type: 'string' }, out: { type: 'string' }, loss: { type: 'string' }, omega: { type: 'string' }, distance: { type: 'string' },
   format: { type: 'string' }, scheme: { type: 'string' }, val: { type: 'string' }, 'val-fraction': { type: 'string' }, test: { type: 'string' },
   preset: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, lr: { type: 'string' },
-  augment: { type: 'string' }, 'ema-horizon': { type: 'string' }, workers: { type: 'string' },
+  augment: { type: 'string' }, 'ema-horizon': { type: 'string' }, workers: { type: 'string' }, profile: { type: 'string' },
 } as const;
 
 const DISTANCES = ['smoothl1', 'l1', 'l2'] as const;
 const AUGMENTS = ['official', 'cpu', 'none'] as const;
 
-// The defaults below are OWN_DATA_DEFAULTS (src/train/own-data.ts), written out so that --help does not load the
-// trainer; test/cli.test.ts checks that they agree.
+// The defaults below are OWN_DATA_DEFAULTS (src/train/own-data.ts) and, for --data synthetic, PROFILE_SCALE
+// (src/experiments/spec.ts), written out so that --help does not load the trainer; test/cli.test.ts checks that they agree.
 export const train: Command = {
   summary: 'train on your own data (any supported format) or the synthetic benchmark; resumable, validation-selected',
   usage: `usage: star train --data <path|synthetic> --out <dir> [options]
   --data <path|synthetic>  training set: a dataset file or folder (see README "Your own data"), or the synthetic benchmark
-                           (2,000 faces, whatever $STAR_PROFILE says)
+                           at the profile's size, with its own validation and test splits
+  --profile smoke|quick|full   for --data synthetic (default $STAR_PROFILE, else quick): the faces per split and the
+                           defaults of --preset, --steps, --batch and --lr, as the experiments use them:
+                           smoke 32/16/16 faces, 6 steps of batch 4; quick 2,000/200/500, 1,200 steps of batch 8;
+                           full 4,000/300/1,000, 2,000 steps of batch 8; all cpu-tiny, lr 3e-3
   --out <dir>              run folder: config, metrics, checkpoint/, best/; run the same command again to resume
   --loss star|heatmap-mse|awing|coord-smoothl1|coord-l1|coord-l2   (default star)
   --omega W                STAR value restriction weight, >= 0 (default 1)
@@ -32,8 +36,10 @@ export const train: Command = {
   --val <path>             validation set (default: a seeded hold-out of --data, see --val-fraction)
   --val-fraction F         hold-out fraction in (0, 1) (default 0.05, at least 8 faces)
   --test <path>            test set, evaluated with the selected weights at the end
-  --preset cpu-small|cpu-tiny|paper   model size (default cpu-small; paper needs a native TensorFlow backend)
+  --preset cpu-small|cpu-128|cpu-tiny|paper   model size (default cpu-small for your own data, the profile's for
+                           --data synthetic; paper needs a native TensorFlow backend; star model --preset P describes each)
   --steps N (default 2000)  --batch N (default 8)  --seed N (default 1)  --lr LR (default 3e-3, the peak Adam rate)
+                           (--steps, --batch: the profile's for --data synthetic)
   --augment official|cpu|none   (default cpu)
   --ema-horizon F          keep an exponential moving average of the weights over this fraction of the run, in (0, 1]
                            (default: no EMA)
@@ -50,12 +56,15 @@ export const train: Command = {
     const val = v.val === undefined ? undefined : existingPath(v.val, 'val');
     const test = v.test === undefined ? undefined : existingPath(v.test, 'test');
     if (data === 'synthetic' && (format || scheme)) throw new UsageError(`--${format ? 'format' : 'scheme'} applies to a dataset path, not --data synthetic`);
+    if (data !== 'synthetic' && v.profile !== undefined) throw new UsageError('--profile sizes the synthetic benchmark (--data synthetic); your own data is trained with --steps, --batch and --preset');
+    const profile = profileOption(v.profile);
     if (val !== undefined && v['val-fraction'] !== undefined) throw new UsageError('--val-fraction applies to the hold-out; it cannot be combined with --val');
     const preset = oneOf(v.preset, 'preset', Object.keys(PRESETS) as PresetName[], 'preset');
     const distance = oneOf(v.distance, 'distance', DISTANCES, 'distance');
     const omega = numberOption(v.omega, 'omega', { min: 0 });
     const augment = oneOf(v.augment, 'augment', AUGMENTS, 'augmentation');
     const valFraction = numberOption(v['val-fraction'], 'val-fraction', { above: 0, below: 1 });
+    if (data === 'synthetic' && valFraction !== undefined) throw new UsageError('--val-fraction sets the hold-out of your own data; the synthetic benchmark has its own validation split');
     const steps = numberOption(v.steps, 'steps', { integer: true, min: 1 });
     const batchSize = numberOption(v.batch, 'batch', { integer: true, min: 1 });
     const seed = numberOption(v.seed, 'seed', { integer: true, min: 0 });
@@ -64,19 +73,28 @@ export const train: Command = {
     const workers = numberOption(v.workers, 'workers', { integer: true, min: 0 });
     if (format) await checkOneFormat(format, { val, test });
 
-    const { trainOnOwnData, lossFromName, LOSS_NAMES, OWN_DATA_DEFAULTS: D } = await import('../train/own-data');
+    const { trainOnOwnData, lossFromName, LOSS_NAMES, OWN_DATA_DEFAULTS } = await import('../train/own-data');
+    const { PROFILE_SCALE } = await import('../experiments/spec');
+    // The synthetic benchmark is sized by the profile, as in the experiments; your own data by the trainer's defaults.
+    const P = PROFILE_SCALE[profile];
+    const D = data === 'synthetic'
+      ? { ...OWN_DATA_DEFAULTS, preset: P.preset, steps: P.steps, batchSize: P.batchSize, lr: P.lr, syntheticCounts: P.counts }
+      : OWN_DATA_DEFAULTS;
     const { describeWrittenRecords } = await import('../runs/folder');
     const lossName = oneOf(v.loss, 'loss', LOSS_NAMES, 'loss') ?? 'star';
     if (lossName !== 'star' && (omega !== undefined || distance !== undefined)) {
       throw new UsageError(`--${omega !== undefined ? 'omega' : 'distance'} applies to --loss star only`);
     }
     const loss = lossFromName(lossName, { omega, distance });
+    const c = D.syntheticCounts;
+    console.error(`training on ${data === 'synthetic' ? `the synthetic benchmark (${profile} profile: ${c.train}/${c.val}/${c.test} train/val/test faces)` : data}: `
+      + `${preset ?? D.preset} model, ${steps ?? D.steps} steps of batch ${batchSize ?? D.batchSize}, lr ${lr ?? D.lr}`);
     let r;
     try {
       r = await trainOnOwnData({
         data, out, loss, format, scheme, val, test, valFraction: valFraction ?? D.valFraction, preset: preset ?? D.preset,
         steps: steps ?? D.steps, batchSize: batchSize ?? D.batchSize, seed: seed ?? D.seed, lr: lr ?? D.lr, augment: augment ?? D.augment,
-        workers: workers ?? D.workers, ema: horizon === undefined ? null : { horizon },
+        workers: workers ?? D.workers, ema: horizon === undefined ? null : { horizon }, syntheticCounts: D.syntheticCounts,
       });
     } catch (e) {
       throw withImageHint(e, "image names are resolved against the annotation file's folder, or a WFLW_images folder beside or above a WFLW list");

@@ -120,12 +120,16 @@ export function readPnm(buf: Uint8Array, file = '<pnm>'): RawImage {
   return { data, width, height, channels: 3 };
 }
 
-/** Decode an image file to raw RGB uint8. */
-export async function loadImage(file: string): Promise<RawImage> {
+/**
+ * Decode an image file to raw RGB uint8. `orient: true` applies the EXIF orientation (a phone photo's pixels are
+ * often stored sideways): for users' photos; datasets keep the stored pixels, which their annotations refer to.
+ */
+export async function loadImage(file: string, options: { orient?: boolean } = {}): Promise<RawImage> {
   if (!fs.existsSync(file)) throw new Error(`image not found: ${file}`);
   if (/\.(ppm|pgm|pnm)$/i.test(file)) return readPnm(fs.readFileSync(file), file);
   try {
-    const { data, info } = await sharp(file).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const decoder = options.orient ? sharp(file).rotate() : sharp(file);
+    const { data, info } = await decoder.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     if (info.channels === 3) return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
     // Grey that stayed single-channel: expand.
     const out = new Uint8Array(info.width * info.height * 3);

@@ -11,12 +11,12 @@ import * as path from 'path';
 import { currentProfile, resultsDir, type Profile } from '../config/profile';
 import { hasFinishedRun } from '../runs/folder';
 import { runExperiment } from './runner';
-import { restrictSpec, scaleSpec, type ExperimentSpec } from './spec';
+import { restrictSpec, scaleSpec, type ExperimentSpec, type ScaledSpec } from './spec';
 
 /** Where an experiment's runs are, and how they got there. */
 export interface LocatedExperiment {
   /** The spec scaled to the profile that produced the runs. */
-  spec: ExperimentSpec;
+  spec: ScaledSpec;
   /** Profile whose runs are shown (may differ from the current one: committed full results win). */
   profile: Profile;
   resultsRoot: string;

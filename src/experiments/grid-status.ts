@@ -11,7 +11,7 @@ import type { ProgressRecord } from '../runs/records';
 import { slurmJobState, slurmQueue, SlurmUnavailable, type SlurmJobState } from '../runs/slurm-jobs';
 import { formatDuration } from '../train/progress';
 import { readSubmissions, readTaskLog, runName, taskLogFile, type SubmissionRecord } from './slurm';
-import type { ExperimentSpec } from './spec';
+import type { ScaledSpec } from './spec';
 
 export type RunState = 'done' | 'running' | 'queued' | 'failed' | 'missing';
 
@@ -50,7 +50,7 @@ function progressText(p: ProgressRecord | null): string {
 }
 
 /** The grid's runs in the runner's order (seed-major), for a spec already scaled to its profile. */
-export function gridRuns(spec: ExperimentSpec, only?: string[], seeds?: number[]): { arm: string; seed: number }[] {
+export function gridRuns(spec: ScaledSpec, only?: string[], seeds?: number[]): { arm: string; seed: number }[] {
   const arms = spec.arms.filter((a) => !only || only.includes(a.id));
   return spec.seeds.filter((s) => !seeds || seeds.includes(s)).flatMap((seed) => arms.map((a) => ({ arm: a.id, seed })));
 }
@@ -64,7 +64,7 @@ function lastTask(subs: SubmissionRecord[], run: string): { sub: SubmissionRecor
   return null;
 }
 
-export function gridStatus(resultsRoot: string, spec: ExperimentSpec, opts: { only?: string[]; seeds?: number[] } = {}): GridStatus {
+export function gridStatus(resultsRoot: string, spec: ScaledSpec, opts: { only?: string[]; seeds?: number[] } = {}): GridStatus {
   const subs = readSubmissions(resultsRoot, spec.name);
   let queue = new Map<string, SlurmJobState>();
   let slurmUnavailable: string | undefined;

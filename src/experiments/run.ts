@@ -22,7 +22,7 @@ import {
 import { thisProcess } from '../runs/lock';
 import { codeVersion, describeProvenance, provenanceDifferences, sameProvenance, type Provenance } from '../runs/provenance';
 import type { RunStartRecord, RunSummary } from '../runs/records';
-import type { ArmSpec, ExperimentSpec } from './spec';
+import type { ArmSpec, ScaledSpec } from './spec';
 import { PROJECT_ROOT, type Profile } from '../config/profile';
 
 /**
@@ -31,7 +31,7 @@ import { PROJECT_ROOT, type Profile } from '../config/profile';
  * key is reused instead of retrained.
  */
 /** The configs a run trains with; the run key is computed from the same resolution, so the two cannot drift apart. */
-function resolveRun(spec: ExperimentSpec, arm: ArmSpec, seed: number): { dataCfg: SyntheticConfig; mcfg: HourglassConfig; trainCfg: TrainConfig } {
+function resolveRun(spec: ScaledSpec, arm: ArmSpec, seed: number): { dataCfg: SyntheticConfig; mcfg: HourglassConfig; trainCfg: TrainConfig } {
   return {
     dataCfg: resolveSyntheticConfig({ ...mergeData(spec.data, arm.data), ...(spec.dataSeed === 'run' ? { seed } : {}) }),
     mcfg: modelConfig(spec.model.preset, { heatmapHead: headFor(arm.loss), ...spec.model.overrides, ...arm.model, numPoints: WFLW98.numPoints, numEdges: WFLW98.edges.length }),
@@ -39,7 +39,7 @@ function resolveRun(spec: ExperimentSpec, arm: ArmSpec, seed: number): { dataCfg
   };
 }
 
-export function runKey(spec: ExperimentSpec, arm: ArmSpec, seed: number): string {
+export function runKey(spec: ScaledSpec, arm: ArmSpec, seed: number): string {
   const { dataCfg, mcfg, trainCfg } = resolveRun(spec, arm, seed);
   const text = JSON.stringify({
     dataCfg, mcfg, trainCfg, loss: canonicalLoss(arm.loss), augment: spec.augment ?? null, ...(spec.valFaces === undefined ? {} : { valFaces: spec.valFaces }),
@@ -48,7 +48,7 @@ export function runKey(spec: ExperimentSpec, arm: ArmSpec, seed: number): string
 }
 
 /** Copy a finished run with the same key from another experiment, if one exists. Returns the folder it was copied from. */
-export function reuseEquivalentRun(resultsRoot: string, spec: ExperimentSpec, arm: ArmSpec, seed: number): string | null {
+export function reuseEquivalentRun(resultsRoot: string, spec: ScaledSpec, arm: ArmSpec, seed: number): string | null {
   const target = runDirFor(resultsRoot, spec, arm, seed);
   const source = findFinishedRunByKey(resultsRoot, runKey(spec, arm, seed), target);
   if (source) copyRun(resultsRoot, source, target, { experiment: spec.name, arm: arm.id, armLabel: arm.label });
@@ -106,10 +106,9 @@ export interface RunOptions {
   restart?: boolean;
 }
 
-export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, opts: RunOptions): Promise<RunSummary | null> {
+export async function runOne(spec: ScaledSpec, arm: ArmSpec, seed: number, opts: RunOptions): Promise<RunSummary | null> {
   const info = await initBackend();
   const dir = runDirFor(opts.resultsRoot, spec, arm, seed);
-  const t0 = Date.now();
   const { dataCfg, mcfg, trainCfg } = resolveRun(spec, arm, seed);
   if (dataCfg.imageSize < mcfg.inputSize / 2) throw new Error(`${spec.name}: synthetic images of ${dataCfg.imageSize}px are too small for a ${mcfg.inputSize}px model input`);
 
@@ -124,7 +123,13 @@ export async function runOne(spec: ExperimentSpec, arm: ArmSpec, seed: number, o
     record: { ...start, time: new Date().toISOString(), ...thisProcess(), provenance },
   });
 
+  // Generating the benchmark (minutes, once per data config; cached on disk) is not this run's time: the first arm
+  // would carry it alone in its wall time.
+  const tData = Date.now();
   const [trainSet, valSet, testSet] = await Promise.all([openSplit(dataCfg, 'train'), openSplit(dataCfg, 'val'), openSplit(dataCfg, 'test')]);
+  const dataSeconds = (Date.now() - tData) / 1000;
+  if (dataSeconds >= 5) console.error(`data ready in ${dataSeconds.toFixed(0)} s (generated once, cached; not counted in this run's wall time)`);
+  const t0 = Date.now();
   const fitted = await fit({
     dir, label: `${spec.name}/${arm.id} s${seed}`, scheme: WFLW98, trainSet, valSet, testSet, model: mcfg, train: trainCfg,
     loss: arm.loss, augment: spec.augment ?? OFFICIAL_AUGMENT, workers: opts.workers, progress: opts.progress,

@@ -4,7 +4,7 @@
  * rebuilt without retraining.
  */
 import { reuseEquivalentRun, runOne, type RunOptions } from './run';
-import { scaleSpec, validateSpec, type ExperimentSpec } from './spec';
+import { scaleSpec, validateSpec, type ExperimentSpec, type ScaledSpec } from './spec';
 import { isRunComplete, runDirFor } from '../runs/folder';
 import { acquireRunLock, describeHolder } from '../runs/lock';
 import { codeVersion } from '../runs/provenance';
@@ -12,7 +12,7 @@ import { PROJECT_ROOT, type Profile } from '../config/profile';
 
 export interface ExperimentRun {
   /** The spec as it ran: scaled to the profile and validated. */
-  spec: ExperimentSpec;
+  spec: ScaledSpec;
   /** True when a run was stopped by SIGINT/SIGTERM: callers running several experiments must stop too. */
   interrupted: boolean;
 }

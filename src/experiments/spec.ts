@@ -1,7 +1,9 @@
 /**
  * Experiment specs: typed, JSON on disk. A spec names the data, the model preset, the training recipe, the seeds and
  * the arms (loss variants); the runner turns each (arm, seed) into `runs/<experiment>/<arm>-s<seed>/`.
- * Profiles (STAR_PROFILE) scale steps, data and seeds; the arms and comparisons stay the same.
+ * A spec means what it says: the sizes it declares (seeds, model preset, steps, batch size, evaluation interval,
+ * learning rate, face counts, augmentation; per profile under `profiles`) run as declared, and the profile
+ * (STAR_PROFILE) fills in only the sizes it leaves out (scaleSpec).
  */
 import type { SyntheticConfigInput } from '../data/synthetic/config';
 import { PRESETS, type HourglassConfig, type PresetName } from '../model/config';
@@ -34,18 +36,22 @@ export interface ExperimentSpec {
   title: string;
   /** The question the experiment answers, shown in tables and notebooks. */
   question: string;
+  /** The synthetic benchmark; `counts` absent: the profile's. */
   data: SyntheticConfigInput;
-  model: { preset: PresetName; overrides?: Partial<HourglassConfig> };
+  /** `preset` absent: the profile's. */
+  model: { preset?: PresetName; overrides?: Partial<HourglassConfig> };
+  /** `steps`, `batchSize`, `evalEvery`, `checkpointEvery`, `schedule.lr` absent: the profile's. */
   train: Partial<TrainConfig>;
-  /** Training augmentation; default the profile's (official for `paper`-style runs, CPU_AUGMENT for CPU profiles). */
+  /** Training augmentation; absent: the profile's (CPU_AUGMENT). */
   augment?: Partial<AugmentConfig>;
-  seeds: number[];
+  /** Absent: the profile's. */
+  seeds?: number[];
   arms: ArmSpec[];
   /** Paired comparisons [baseline arm id, arm id]; the table reports arm − baseline. */
   comparisons: [string, string][];
   /**
-   * Sizes this spec declares per profile (steps, seeds, counts, preset, ...): they win over the profile's defaults
-   * (PROFILE_SCALE), so a spec runs what it says. Absent: the profile's sizes (the original grid's behaviour).
+   * Sizes this spec declares per profile (steps, seeds, counts, preset, ...): they win over the spec's own top-level
+   * sizes and over the profile's defaults (PROFILE_SCALE), in that profile only.
    */
   profiles?: Partial<Record<Profile, Partial<ProfileScale>>>;
   /** 'run' (the regime's choice): each seed also draws its own synthetic dataset; absent: every seed shares data.seed. */
@@ -79,28 +85,58 @@ export const PROFILE_SCALE: Record<Profile, ProfileScale> = {
   full: { steps: 2000, seeds: [1, 2, 3], counts: { train: 4000, val: 300, test: 1000 }, preset: 'cpu-tiny', evalEvery: 250, batchSize: 8, augment: CPU_AUGMENT, lr: 3e-3 },
 };
 
-/** Apply a profile's scale to a spec (the spec's own arms, comparisons and non-size settings are kept). */
-export function scaleSpec(spec: ExperimentSpec, profile: Profile): ExperimentSpec {
-  const s: ProfileScale = { ...PROFILE_SCALE[profile], ...spec.profiles?.[profile] };
+/** A spec with every size filled in for one profile: what runs (the runner, run keys and tables take this). */
+export type ScaledSpec = ExperimentSpec & { seeds: number[]; model: { preset: PresetName }; train: TrainSizes; augment: Partial<AugmentConfig> };
+type TrainSizes = Partial<TrainConfig> & Pick<TrainConfig, 'steps' | 'batchSize' | 'evalEvery' | 'checkpointEvery' | 'schedule'>;
+
+/** The sizes a spec declares itself (top level), in the profile's terms. */
+function declaredSizes(spec: ExperimentSpec): Partial<ProfileScale> {
+  const d: Partial<ProfileScale> = {};
+  if (spec.seeds !== undefined) d.seeds = spec.seeds;
+  if (spec.model.preset !== undefined) d.preset = spec.model.preset;
+  if (spec.train.steps !== undefined) d.steps = spec.train.steps;
+  if (spec.train.batchSize !== undefined) d.batchSize = spec.train.batchSize;
+  if (spec.train.evalEvery !== undefined) d.evalEvery = spec.train.evalEvery;
+  if (spec.train.schedule?.lr !== undefined) d.lr = spec.train.schedule.lr;
+  if (spec.augment !== undefined) d.augment = spec.augment as AugmentConfig;
+  return d;
+}
+
+/**
+ * The spec as it runs in `profile`: each size from the spec's `profiles[profile]`, else the spec's own declaration,
+ * else the profile's default (PROFILE_SCALE). Face counts merge per split the same way. Arms, comparisons and every
+ * other setting are the spec's. Idempotent: scaling a scaled spec (or `--print`'s output) changes nothing.
+ */
+export function scaleSpec(spec: ExperimentSpec, profile: Profile): ScaledSpec {
+  const own = spec.profiles?.[profile];
+  const s: ProfileScale = { ...PROFILE_SCALE[profile], ...declaredSizes(spec), ...own };
+  const counts = { ...PROFILE_SCALE[profile].counts, ...spec.data.counts, ...own?.counts };
   return {
     ...spec,
-    data: { ...spec.data, counts: s.counts },
-    model: { preset: s.preset, overrides: spec.model.overrides },
+    data: { ...spec.data, counts },
+    model: { ...spec.model, preset: s.preset },
     train: {
-      ...spec.train, steps: s.steps, evalEvery: s.evalEvery, batchSize: s.batchSize, checkpointEvery: Math.max(5, Math.round(s.steps / 10)),
+      ...spec.train, steps: s.steps, evalEvery: s.evalEvery, batchSize: s.batchSize,
+      checkpointEvery: spec.train.checkpointEvery ?? Math.max(5, Math.round(s.steps / 10)),
       schedule: { ...OFFICIAL_SCHEDULE, ...spec.train.schedule, lr: s.lr },
     },
-    augment: spec.augment ?? s.augment,
+    augment: s.augment,
     seeds: s.seeds,
   };
 }
 
+/** What `experiment --print` shows: the scaled spec without `profiles` (already applied), so it runs as printed in any profile. */
+export function printableSpec(spec: ExperimentSpec, profile: Profile): ScaledSpec {
+  const { profiles: _applied, name, title, question, ...scaled } = scaleSpec(spec, profile);
+  return { name, title, question, ...scaled };
+}
+
 /** The spec with only the given arms (and the comparisons among them). */
-export function restrictSpec(spec: ExperimentSpec, armIds: string[]): ExperimentSpec {
+export function restrictSpec<S extends ExperimentSpec>(spec: S, armIds: string[]): S {
   return { ...spec, arms: spec.arms.filter((a) => armIds.includes(a.id)), comparisons: spec.comparisons.filter(([a, b]) => armIds.includes(a) && armIds.includes(b)) };
 }
 
-export function validateSpec(spec: ExperimentSpec, source = '<spec>'): ExperimentSpec {
+export function validateSpec<S extends ExperimentSpec>(spec: S, source = '<spec>'): S {
   const fail = (field: string, why: string): never => {
     throw new Error(`${source}: field "${field}": ${why}`);
   };
@@ -130,8 +166,17 @@ export function validateSpec(spec: ExperimentSpec, source = '<spec>'): Experimen
     if (a.model !== undefined && (typeof a.model !== 'object' || Array.isArray(a.model))) fail(`arms[${i}].model`, 'expected an object of model overrides');
     if (a.data !== undefined && (typeof a.data !== 'object' || Array.isArray(a.data))) fail(`arms[${i}].data`, 'expected an object of data overrides');
   });
-  const preset = (spec.model as Partial<ExperimentSpec['model']> | undefined)?.preset;
-  if (typeof preset !== 'string' || !Object.hasOwn(PRESETS, preset)) fail('model.preset', `unknown preset ${JSON.stringify(preset)}, expected one of ${Object.keys(PRESETS).join(', ')}`);
+  if (!spec.model || typeof spec.model !== 'object' || Array.isArray(spec.model)) fail('model', 'expected an object like { "preset": "cpu-tiny" }');
+  const preset = spec.model.preset;
+  if (preset !== undefined && (typeof preset !== 'string' || !Object.hasOwn(PRESETS, preset))) fail('model.preset', `unknown preset ${JSON.stringify(preset)}, expected one of ${Object.keys(PRESETS).join(', ')}`);
+  for (const k of ['steps', 'batchSize'] as const) {
+    const v = spec.train?.[k];
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) fail(`train.${k}`, `expected a positive integer, got ${JSON.stringify(v)}`);
+  }
+  if (spec.train?.evalEvery !== undefined && !(Number.isInteger(spec.train.evalEvery) && spec.train.evalEvery >= 0)) fail('train.evalEvery', `expected an integer >= 0 (0: evaluate only at the end), got ${JSON.stringify(spec.train.evalEvery)}`);
+  for (const [k, v] of Object.entries(spec.data?.counts ?? {})) {
+    if (!(Number.isInteger(v) && (v as number) > 0)) fail(`data.counts.${k}`, `expected a positive integer, got ${JSON.stringify(v)}`);
+  }
   if (spec.dataSeed !== undefined && spec.dataSeed !== 'run') fail('dataSeed', `expected "run" or absent, got ${JSON.stringify(spec.dataSeed)}`);
   if (spec.valFaces !== undefined && spec.valFaces !== 'all' && !(Number.isInteger(spec.valFaces) && spec.valFaces > 0)) {
     fail('valFaces', `expected a positive integer or "all", got ${JSON.stringify(spec.valFaces)}`);
@@ -145,7 +190,7 @@ export function validateSpec(spec: ExperimentSpec, source = '<spec>'): Experimen
     if (a.train !== undefined && (typeof a.train !== 'object' || Array.isArray(a.train))) fail(`arms[${i}].train`, 'expected an object of training overrides');
     if (a.stepsScale !== undefined && !(Number.isFinite(a.stepsScale) && a.stepsScale > 0)) fail(`arms[${i}].stepsScale`, `expected a number > 0, got ${JSON.stringify(a.stepsScale)}`);
   });
-  if (!Array.isArray(spec.seeds) || spec.seeds.length === 0 || spec.seeds.some((s) => !Number.isInteger(s))) fail('seeds', 'expected a non-empty list of integers');
+  if (spec.seeds !== undefined && (!Array.isArray(spec.seeds) || spec.seeds.length === 0 || spec.seeds.some((s) => !Number.isInteger(s)))) fail('seeds', 'expected a non-empty list of integers');
   if (spec.analysis !== undefined) {
     const an = spec.analysis;
     if (!an || typeof an !== 'object') fail('analysis', 'expected an object { margin, alpha?, primary? }');
@@ -166,9 +211,9 @@ export function validateSpec(spec: ExperimentSpec, source = '<spec>'): Experimen
 
 /**
  * Read an experiment spec from a JSON file (your own ablation): the fields of ExperimentSpec, with `title`,
- * `question`, `data`, `model`, `train`, `seeds` ([1, 2, 3]) and `comparisons` optional. Sizes still come from the
- * profile (scaleSpec). Errors name the file and the field, or the line and column of a JSON syntax error.
- * Start from a built-in one: `npm run star -- experiment --print ablation-omega > my-spec.json`.
+ * `question`, `data`, `model`, `train`, `seeds` and `comparisons` optional. The sizes it declares run as declared;
+ * those it leaves out come from the profile (scaleSpec). Errors name the file and the field, or the line and column of
+ * a JSON syntax error. Start from a built-in one: `npm run -s star -- experiment ablation-omega --print > my-spec.json`.
  */
 export function readSpecFile(file: string): ExperimentSpec {
   let text: string;
@@ -189,8 +234,9 @@ export function readSpecFile(file: string): ExperimentSpec {
   const r = raw as Partial<ExperimentSpec>;
   const spec: ExperimentSpec = {
     name: r.name as string, title: r.title ?? (r.name as string), question: r.question ?? '', data: r.data ?? {},
-    model: r.model ?? { preset: 'cpu-small' }, train: r.train ?? {}, augment: r.augment, seeds: r.seeds ?? [1, 2, 3],
-    arms: r.arms as ArmSpec[], comparisons: r.comparisons ?? [],
+    model: r.model ?? {}, train: r.train ?? {}, arms: r.arms as ArmSpec[], comparisons: r.comparisons ?? [],
+    ...(r.augment === undefined ? {} : { augment: r.augment }),
+    ...(r.seeds === undefined ? {} : { seeds: r.seeds }),
     ...(r.profiles === undefined ? {} : { profiles: r.profiles }),
     ...(r.dataSeed === undefined ? {} : { dataSeed: r.dataSeed }),
     ...(r.valFaces === undefined ? {} : { valFaces: r.valFaces }),

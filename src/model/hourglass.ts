@@ -183,7 +183,8 @@ export function buildHourglass(config: HourglassConfig, opts: { seed: number; sc
 /**
  * Parameter count the official PyTorch code reports for the same configuration. Its ResBlock always builds a 1x1
  * `skip_layer` conv, also when in == out channels where forward() never uses it; those dead weights are counted by
- * `sum(p.numel())` (17.18 M for the released model) but not by the paper's table (13.37 M). We do not build them.
+ * `sum(p.numel())` (17.18 M for the released model). We do not build them: 13.48 M are used, 0.8% more than the
+ * paper's table (13.37 M, the ADNet row's figure; `star model --preset paper` and docs/star-reference.md §2 compare).
  */
 export function officialReportedParamCount(model: HourglassModel): { ours: number; deadSkipParams: number; officialTotal: number } {
   const cfg = model.config;

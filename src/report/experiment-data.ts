@@ -8,7 +8,7 @@ import { restrictSpec } from '../experiments/spec';
 import { aggregateExperiment, describeProvenanceGroups, type ExperimentResults } from '../runs/aggregate';
 import { isRunComplete, readPredictionRecords, runDirFor } from '../runs/folder';
 import { MODEL_COLOURS, type RecordSet, type RunRef } from './figures/distributions';
-import { summariseExperiment, type ExperimentTables } from './experiment-tables';
+import { summariseExperiment, UNITS, type ExperimentTables } from './experiment-tables';
 
 export interface ExperimentData extends LocatedExperiment {
   /** Column/legend label for every number: "ours, synthetic benchmark (<profile>)". */
@@ -38,8 +38,8 @@ export function experimentData(located: LocatedExperiment): ExperimentData {
 
 function emptyTables(spec: LocatedExperiment['spec'], profile: Profile): ExperimentTables {
   return {
-    experiment: spec.name, title: spec.title, question: spec.question, profile, label: profileLabel(profile), arms: [], comparisons: [], missing: [],
-    provenance: { mixed: false, groups: [] },
+    experiment: spec.name, title: spec.title, question: spec.question, profile, label: profileLabel(profile), threshold: null, units: UNITS,
+    arms: [], comparisons: [], missing: [], provenance: { mixed: false, groups: [] },
   };
 }
 

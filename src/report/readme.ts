@@ -8,7 +8,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { ExperimentTables, ComparisonRow } from './experiment-tables';
+import { intervalText, metricText, type ComparisonRow, type ExperimentTables } from './experiment-tables';
 import { toMarkdown, type Row } from './table';
 
 export interface ReadmeSources {
@@ -27,7 +27,7 @@ const cleanRows = (t: ExperimentTables, family?: ComparisonRow['family']) =>
 
 function comparisonLine(c: ComparisonRow): string {
   const sign = c.meanDiff > 0 ? '+' : '';
-  return `${c.comparison}: ${sign}${c.meanDiff.toFixed(2)} (Holm ${c.intervalHolm}, n = ${c.n}) — ${c.verdict}`;
+  return `${c.comparison}: ${sign}${c.meanDiff.toFixed(2)} (Holm interval ${intervalText(c.intervalHolm) ?? 'n/a'}, n = ${c.n}) — ${c.verdict}`;
 }
 
 /** The grid's runs that exist vs the runs it declares (status line for a grid still running). */
@@ -45,14 +45,14 @@ export function regimeBlock(src: ReadmeSources, declaredRuns: { pilot: number; g
   lines.push(`**Pilot** (\`regime-pilot\`, ${pc.done} of ${declaredRuns.pilot} runs finished, \`results/tables/regime-pilot.md\`):`);
   if (pilot && pilot.arms.some((a) => a.seeds > 0)) {
     lines.push('', toMarkdown(pilot.arms.filter((a) => a.seeds > 0).map((a): Row => ({
-      arm: a.label, seeds: a.seeds, 'test NME % (clean truth)': a.nmeClean, 'test NME % (noisy labels)': a.nme,
+      arm: a.label, seeds: a.seeds, 'test NME % (clean truth)': metricText(a.nmeClean), 'test NME % (noisy labels)': metricText(a.nme),
     }))));
   } else lines.push('', 'no finished pilot run is committed yet.');
   const grid = tablesOf(src.resultsRoot, 'regime');
   const gc = runCount(src.resultsRoot, 'regime');
   lines.push('', `**Grid** (\`regime\`, ${gc.done} of ${declaredRuns.grid} runs finished):`);
   if (grid && cleanRows(grid, 'primary').length) {
-    lines.push('', toMarkdown(grid.arms.map((a): Row => ({ arm: a.label, seeds: a.seeds, 'test NME % (clean truth)': a.nmeClean }))));
+    lines.push('', toMarkdown(grid.arms.map((a): Row => ({ arm: a.label, seeds: a.seeds, 'test NME % (clean truth)': metricText(a.nmeClean) }))));
     lines.push('', 'Primary comparisons (pre-registered, Holm family, NME points, negative = STAR better):', '');
     for (const c of cleanRows(grid, 'primary')) lines.push(`- ${comparisonLine(c)}`);
   } else lines.push('', 'no primary comparison has paired runs yet: no verdict.');
@@ -70,7 +70,7 @@ export function originalGridBlock(src: ReadmeSources, experiments: string[]): st
     }
     rows.push({
       experiment: `\`${name}\``,
-      'test NME % (clean truth), mean ± sd over seeds': t.arms.map((a) => `${a.label}: ${a.nmeClean}`).join('; '),
+      'test NME % (clean truth), mean ± sd over seeds': t.arms.map((a) => `${a.label}: ${metricText(a.nmeClean) ?? '–'}`).join('; '),
       'paired verdicts (NME points)': cleanRows(t).map(comparisonLine).join('; ') || '–',
     });
   }
@@ -95,7 +95,7 @@ export function quickBlock(src: ReadmeSources): string {
   return [
     `Recorded from the main job at commit ${q.commit} (${q.recordedAt.slice(0, 10)}${wall}; ${q.tables.label}, one seed — indicative only):`,
     '',
-    toMarkdown(q.tables.arms.map((a): Row => ({ arm: a.label, 'test NME % (clean truth)': a.nmeClean, 'test NME % (noisy labels)': a.nme, decoder: a.decoder }))),
+    toMarkdown(q.tables.arms.map((a): Row => ({ arm: a.label, 'test NME % (clean truth)': metricText(a.nmeClean), 'test NME % (noisy labels)': metricText(a.nme), decoder: a.decoder }))),
   ].join('\n');
 }
 

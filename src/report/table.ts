@@ -13,6 +13,8 @@ export type Row = Record<string, unknown>;
 export interface TableOptions {
   /** Caption above the table (Markdown heading line, HTML caption). */
   title?: string;
+  /** A paragraph between the caption and the table, e.g. the question the table answers. */
+  description?: string;
   /** Column order (and selection); default: keys of the first row, then new keys in order of appearance. */
   columns?: string[];
   /** Decimals for non-integer numbers in Markdown/HTML; CSV keeps full precision. Default 4. */
@@ -105,6 +107,7 @@ export function toMarkdown(input: Row[] | DataFrameLike, opts: TableOptions = {}
   const numeric = t.columns.map((_, j) => t.rows.length > 0 && t.rows.every((r) => r[j] === null || typeof r[j] === 'number'));
   const lines: string[] = [];
   if (opts.title) lines.push(`**${esc(opts.title)}**`, '');
+  if (opts.description) lines.push(esc(opts.description), '');
   lines.push(`| ${t.columns.map(esc).join(' | ')} |`);
   lines.push(`|${numeric.map((n) => (n ? ' ---: ' : ' --- ')).join('|')}|`);
   for (const r of formatRows(t, opts)) lines.push(`| ${r.map(esc).join(' | ')} |`);
@@ -121,19 +124,25 @@ export function toHtml(input: Row[] | DataFrameLike, opts: TableOptions = {}): s
   const body = formatRows(t, opts)
     .map((r) => `<tr>${r.map((v, j) => `<td${align(j)}>${escapeHtml(v)}</td>`).join('')}</tr>`)
     .join('\n');
-  const caption = opts.title ? `<caption style="caption-side:top;font-weight:bold">${escapeHtml(opts.title)}</caption>` : '';
+  const description = opts.description ? `<div style="font-weight:normal">${escapeHtml(opts.description)}</div>` : '';
+  const caption = opts.title || opts.description
+    ? `<caption style="caption-side:top;font-weight:bold">${escapeHtml(opts.title ?? '')}${description}</caption>`
+    : '';
   const note = opts.note ? `\n<p><em>${escapeHtml(opts.note)}</em></p>` : '';
   return `<table class="star-table">${caption}\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>${note}`;
 }
 
-/** Writes `<basePath>.csv` and `<basePath>.md` (folders created); returns both paths. */
-export function writeTable(rows: Row[] | DataFrameLike, basePath: string, opts: TableOptions = {}): { csv: string; md: string } {
+/**
+ * Writes `<basePath>.csv` and `<basePath>.md` (folders created); returns both paths. With `display`, the Markdown shows
+ * those rows (e.g. "mean ± sd" text) and the CSV keeps `rows` (the numbers).
+ */
+export function writeTable(rows: Row[] | DataFrameLike, basePath: string, opts: TableOptions & { display?: Row[] } = {}): { csv: string; md: string } {
   const base = basePath.replace(/\.(csv|md)$/i, '');
   fs.mkdirSync(path.dirname(path.resolve(base)), { recursive: true });
   const csv = `${base}.csv`;
   const md = `${base}.md`;
   const csvText = toCsv(rows, opts); // validate before writing anything
-  const mdText = toMarkdown(rows, opts);
+  const mdText = toMarkdown(opts.display ?? rows, opts);
   fs.writeFileSync(csv, csvText);
   fs.writeFileSync(md, mdText);
   return { csv, md };

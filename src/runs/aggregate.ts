@@ -61,6 +61,8 @@ export interface ArmResults {
   /** Loss description and decoder of the first finished run ('' when there is none). */
   loss: string;
   decoder: RunSummary['decoder'] | '';
+  /** The NME threshold of FR and AUC (the scheme's: 0.1 for WFLW-98), of the first finished run; null without one. */
+  threshold: number | null;
   /** Test metrics against the (noisy) labels: NME and FR as fractions, AUC. */
   nme: SeedStats;
   fr: SeedStats;
@@ -177,7 +179,7 @@ export function aggregateExperiment(resultsRoot: string, grid: RunGrid, opts: Ag
     const s = rs.map((r) => r.summary);
     const eigen = (key: string) => seedStats(rs.map((r) => finalEigen(r.dir, key)).filter(Number.isFinite));
     return {
-      arm: arm.id, label: arm.label, seeds: rs.map((r) => r.seed), loss: s[0]?.loss ?? '', decoder: s[0]?.decoder ?? '',
+      arm: arm.id, label: arm.label, seeds: rs.map((r) => r.seed), loss: s[0]?.loss ?? '', decoder: s[0]?.decoder ?? '', threshold: s[0]?.test.threshold ?? null,
       nme: seedStats(s.map((r) => r.test.labels.nme)),
       fr: seedStats(s.map((r) => r.test.labels.fr)),
       auc: seedStats(s.map((r) => r.test.labels.auc)),

@@ -6,7 +6,8 @@
  * weights, loadable by `star predict` / `star evaluate`), and with a test set summary.json, test-nme.json and the
  * per-prediction records (src/runs/folder.ts writePredictionRecords).
  *
- * Validation: `--val <path>`, else a seeded hold-out of the training faces (`valFraction`, default 5%, at least 8).
+ * Validation: `--val <path>`, else a seeded hold-out of the training faces (`valFraction`, default 5%, at least 8); on
+ * the synthetic benchmark its own validation split (and its test split unless `--test` is given).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -27,7 +28,7 @@ import { OFFICIAL_SCHEDULE } from './schedule';
 import { TRAIN_DEFAULTS, type ProgressReporterLike, type TrainConfig } from './trainer';
 
 export interface OwnDataOptions {
-  /** Dataset file/folder, or 'synthetic' (the benchmark at `syntheticCount` faces). */
+  /** Dataset file/folder, or 'synthetic' (the benchmark at `syntheticCounts` faces). */
   data: string;
   format?: RealFormat;
   scheme?: string;
@@ -46,7 +47,8 @@ export interface OwnDataOptions {
   ema: TrainConfig['ema'];
   out: string;
   workers: number;
-  syntheticCount: number;
+  /** The synthetic benchmark's faces per split (the CLI passes the profile's). */
+  syntheticCounts: { train: number; val: number; test: number };
   progress?: ProgressReporterLike;
   handleSignals?: boolean;
   stopAfter?: number;
@@ -56,7 +58,7 @@ export interface OwnDataOptions {
 
 export const OWN_DATA_DEFAULTS = {
   valFraction: 0.05, preset: 'cpu-small' as PresetName, steps: 2000, batchSize: 8, seed: 1, lr: 3e-3, augment: 'cpu' as const,
-  ema: null, workers: 1, syntheticCount: 2000,
+  ema: null, workers: 1, syntheticCounts: { train: 2000, val: 200, test: 500 },
 };
 
 /** Loss names accepted by `--loss`. */
@@ -112,9 +114,11 @@ export async function trainOnOwnData(input: Partial<OwnDataOptions> & Pick<OwnDa
   }
   let full: FaceDataset;
   let testSet: FaceDataset | undefined;
+  let syntheticVal: FaceDataset | undefined;
   if (o.data === 'synthetic') {
-    const cfg = resolveSyntheticConfig({ seed: o.seed, counts: { train: o.syntheticCount, val: Math.max(16, Math.round(o.syntheticCount * 0.1)), test: Math.max(16, Math.round(o.syntheticCount * 0.25)) } });
+    const cfg = resolveSyntheticConfig({ seed: o.seed, counts: o.syntheticCounts });
     full = await syntheticDataset(cfg, 'train');
+    syntheticVal = o.val ? undefined : await syntheticDataset(cfg, 'val');
     testSet = o.test ? undefined : await syntheticDataset(cfg, 'test');
   } else {
     full = openDataset(o.data, { format: o.format, scheme: o.scheme, split: 'train' });
@@ -122,9 +126,9 @@ export async function trainOnOwnData(input: Partial<OwnDataOptions> & Pick<OwnDa
   if (o.test) testSet = openDataset(o.test, { format: o.format, scheme: o.scheme, split: 'test' });
   let trainSet: FaceDataset;
   let valSet: FaceDataset;
-  if (o.val) {
+  if (o.val || syntheticVal) {
     trainSet = full;
-    valSet = openDataset(o.val, { format: o.format, scheme: o.scheme, split: 'test' });
+    valSet = syntheticVal ?? openDataset(o.val!, { format: o.format, scheme: o.scheme, split: 'test' });
   } else {
     if (full.length < 9) throw new Error(`${full.name}: ${full.length} faces are too few to hold out a validation set; pass --val <path>`);
     const split = holdOut(full.length, o.valFraction, o.seed);

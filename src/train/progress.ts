@@ -1,7 +1,13 @@
 /**
  * Progress for long jobs: step, epoch, ETA, current loss and last validation NME.
  * On a terminal: one self-overwriting bar. Elsewhere (CI logs, notebooks): a compact line every `everyFraction` of the run.
+ * The ETA comes from the recent training steps plus the evaluations still to come (EtaEstimator): the first steps of a
+ * run are several times slower than the rest (V8 and kernel warm-up), so an average since the start overstated it
+ * (14 min shown for an arm that took 1.5).
  */
+import { formatDuration } from '../util/duration';
+
+export { formatDuration };
 export interface ProgressInfo {
   step: number;
   total: number;
@@ -20,13 +26,40 @@ export interface ProgressReporter {
   done(): void;
 }
 
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const r = s % 60;
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(r).padStart(2, '0')}s` : `${r}s`;
+/**
+ * Time left = recent ms per training step × steps left + last evaluation's time × evaluations left. Step time is
+ * measured over the last `window` reports (evaluation and checkpoint time excluded by the caller); the first report's
+ * steps (warm-up) are dropped as soon as a second report exists.
+ */
+export class EtaEstimator {
+  private readonly recent: { steps: number; ms: number }[] = [];
+  private lastEvalMs = 0;
+  private reports = 0;
+
+  constructor(private readonly window = 5) {}
+
+  /** `steps` training steps took `ms` (no evaluation inside). */
+  recordSteps(steps: number, ms: number): void {
+    if (steps <= 0) return;
+    this.reports += 1;
+    this.recent.push({ steps, ms });
+    if (this.reports === 2) this.recent.shift();
+    if (this.recent.length > this.window) this.recent.shift();
+  }
+
+  recordEvaluation(ms: number): void {
+    this.lastEvalMs = ms;
+  }
+
+  /** Recent ms per training step (NaN before any report). */
+  msPerStep(): number {
+    const steps = this.recent.reduce((s, r) => s + r.steps, 0);
+    return steps ? this.recent.reduce((s, r) => s + r.ms, 0) / steps : NaN;
+  }
+
+  etaSeconds(stepsLeft: number, evaluationsLeft: number): number {
+    return (this.msPerStep() * stepsLeft + this.lastEvalMs * evaluationsLeft) / 1000;
+  }
 }
 
 export function describe(info: ProgressInfo, etaSeconds: number): string {

@@ -13,7 +13,7 @@ import { Adam } from './adam';
 import { makeGradientStep } from './step';
 import { learningRate, OFFICIAL_SCHEDULE, ScheduleConfig } from './schedule';
 import { assignVariables, checkpointExists, loadCheckpoint, saveCheckpoint } from '../model/checkpoint';
-import { createProgress, ProgressReporter } from './progress';
+import { createProgress, EtaEstimator, ProgressReporter } from './progress';
 import { trainingLog } from '../runs/folder';
 import type { Batch } from '../data/loader';
 
@@ -166,6 +166,17 @@ export async function train(
     progress.message('interrupt received: finishing this step and writing a checkpoint (Ctrl-C again to abort)');
   };
   const handle = hooks.handleSignals ?? true;
+  let lastLoss: number | undefined;
+  const eta = new EtaEstimator();
+  // Evaluations after step s: every evalEvery steps, and at the last step.
+  const evalsAfter = (s: number): number => {
+    if (!hooks.validate || s >= cfg.steps) return 0;
+    if (cfg.evalEvery <= 0) return 1;
+    return Math.floor(cfg.steps / cfg.evalEvery) - Math.floor(s / cfg.evalEvery) + (cfg.steps % cfg.evalEvery === 0 ? 0 : 1);
+  };
+  // Training time since the last report, without evaluations and checkpoints (the ETA's step rate).
+  let windowStart = Date.now();
+  let windowSteps = 0;
   // Everything after the optimizer and EMA state exist runs inside try: the finally disposes them on every path.
   try {
     if (checkpointExists(ckptDir)) {
@@ -208,6 +219,7 @@ export async function train(
     let lastVal: number | undefined = bestValNme ?? undefined;
     t0 = Date.now();
     startStep = step;
+    windowStart = t0;
     while (step < cfg.steps) {
       if (hooks.stopAfter !== undefined && step - startStep >= hooks.stopAfter) {
         interrupted = true;
@@ -239,9 +251,16 @@ export async function train(
       lossCount += 1;
       disposeBatch(batch);
       step += 1;
+      windowSteps += 1;
+      if (step - startStep === 1) {
+        // The first step waits for the loader workers to start (seconds): not a step rate to extrapolate.
+        windowStart = Date.now();
+        windowSteps = 0;
+      }
 
       if (stats) log.appendEigen({ step, ...stats });
-      if (step % cfg.logEvery === 0 || step === cfg.steps) {
+      const logNow = step % cfg.logEvery === 0 || step === cfg.steps;
+      if (logNow) {
         const loss = (await lossSum!.data())[0] / lossCount;
         lossSum!.dispose();
         lossSum = null;
@@ -251,15 +270,16 @@ export async function train(
         }
         lossHistory.push({ step, loss });
         log.appendMetrics({ step, loss, lr, time: Date.now() });
-        const ms = (Date.now() - t0) / Math.max(1, step - startStep);
-        const etaSeconds = (ms * (cfg.steps - step)) / 1000;
-        progress.update({ step, total: cfg.steps, epoch: Math.floor(step / stepsPerEpochHint), loss, valNme: lastVal, msPerStep: ms, etaSeconds });
-        log.writeProgress({ step, total: cfg.steps, msPerStep: ms, etaSeconds, loss, ...(lastVal === undefined ? {} : { valNme: lastVal }), time: Date.now() });
+        lastLoss = loss;
+        eta.recordSteps(windowSteps, Date.now() - windowStart);
       }
       const evalNow = hooks.validate && ((cfg.evalEvery > 0 && step % cfg.evalEvery === 0) || step === cfg.steps);
       if (evalNow) {
         const evalModel = ema ? swapIn(model, ema) : undefined;
+        const te = Date.now();
         const r = await hooks.validate!(model);
+        eta.recordEvaluation(Date.now() - te);
+        windowStart += Date.now() - te;
         evalModel?.restore();
         lastVal = r.nme;
         log.appendMetrics({ step, val: r });
@@ -269,7 +289,23 @@ export async function train(
           await saveCheckpoint(bestDir, { model: ema ?? model.params.all(), state: { step, valNme: r.nme, modelConfig: model.config } });
         }
       }
-      if (step % cfg.checkpointEvery === 0 || step === cfg.steps || stopRequested) await saveState();
+      // Reported after this step's evaluation, so the validation NME shown is this step's, not the previous one's.
+      if (logNow || evalNow) {
+        const [msPerStep, etaSeconds] = [eta.msPerStep(), eta.etaSeconds(cfg.steps - step, evalsAfter(step))];
+        progress.update({ step, total: cfg.steps, epoch: Math.floor(step / stepsPerEpochHint), loss: lastLoss, valNme: lastVal, msPerStep, etaSeconds });
+        log.writeProgress({
+          step, total: cfg.steps, msPerStep, etaSeconds, ...(lastLoss === undefined ? {} : { loss: lastLoss }), ...(lastVal === undefined ? {} : { valNme: lastVal }), time: Date.now(),
+        });
+      }
+      if (step % cfg.checkpointEvery === 0 || step === cfg.steps || stopRequested) {
+        const tc = Date.now();
+        await saveState();
+        windowStart += Date.now() - tc;
+      }
+      if (logNow) {
+        windowStart = Date.now();
+        windowSteps = 0;
+      }
       if (stopRequested) {
         interrupted = true;
         break;

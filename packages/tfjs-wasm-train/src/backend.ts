@@ -8,7 +8,7 @@
  * check).
  *
  *   import { initBackend } from 'tfjs-wasm-train';
- *   const info = await initBackend();          // idempotent; prints one line unless quiet
+ *   const info = await initBackend();          // idempotent; prints a short line unless quiet (the ladder if verbose)
  */
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs-core';
@@ -51,8 +51,13 @@ export interface BackendOptions {
    * XNNPACK pool's.
    */
   threads: number;
-  /** No one-line report on stdout. Default false. */
+  /** No report on stdout. Default false. */
   quiet: boolean;
+  /**
+   * Report the whole ladder (formatBackendInfo: every rung tried and why, the kernels in use) instead of the short
+   * summary (formatBackendSummary). Default: env TFJS_WASM_TRAIN_VERBOSE (or STAR_VERBOSE) = 1, else false.
+   */
+  verbose: boolean;
   /** Which wasm kernels to replace/add (see WasmKernelSet). Default 'all'. */
   wasmKernels: WasmKernelSet;
   /** Test seams: how optional packages are loaded, whether CUDA is visible, where the report line goes. */
@@ -92,6 +97,7 @@ export function resolveBackendOptions(
     backend,
     threads,
     quiet: options.quiet ?? false,
+    verbose: options.verbose ?? readEnv('verbose', env)?.value.trim() === '1',
     wasmKernels: options.wasmKernels ?? 'all',
     loader: options.loader ?? defaultLoader,
     cudaVisible: options.cudaVisible ?? (() => defaultCudaVisible(env)),
@@ -193,7 +199,7 @@ export function initBackend(options: Partial<BackendOptions> = {}): Promise<Back
     pending = selectBackend(options).then((info) => {
       current = Object.freeze({ ...info, customKernels: [...info.customKernels] }) as BackendInfo;
       const o = resolveBackendOptions(options);
-      if (!o.quiet) o.log(formatBackendInfo(current));
+      if (!o.quiet) o.log(o.verbose ? formatBackendInfo(current) : formatBackendSummary(current));
       return current;
     });
     pending.catch(() => { pending = undefined; });
@@ -206,11 +212,27 @@ export function backendInfo(): BackendInfo | undefined {
   return current;
 }
 
-/** One line for logs and notebook headers. */
+/** The full report: the backend, every rung tried and why, and the custom kernels (logs, notebook headers, --verbose). */
 export function formatBackendInfo(info: BackendInfo): string {
   const threads = info.name === 'wasm' ? ` (${info.threads} thread${info.threads === 1 ? '' : 's'})` : '';
   const kernels = info.customKernels.length ? `; custom kernels: ${info.customKernels.join(', ')}` : '';
   return `[backend] ${info.name}${threads} — ${info.reason}${kernels}`;
+}
+
+/**
+ * A short line: the backend and who owns the compute threads. With the native kernels those threads are the
+ * addon's pool and wasm itself runs single-threaded, which the full report spells out.
+ */
+export function formatBackendSummary(info: BackendInfo): string {
+  const plural = (n: number) => `${n} thread${n === 1 ? '' : 's'}`;
+  switch (info.name) {
+    case 'tensorflow-gpu': return '[backend] tensorflow-gpu (native TensorFlow, CUDA)';
+    case 'tensorflow': return '[backend] tensorflow (native TensorFlow on the CPU)';
+    case 'cpu': return `[backend] cpu (pure JS, slow: ${info.reason.split('; ').pop()})`;
+    case 'wasm': return info.customKernels.some((k) => k.endsWith('(native)'))
+      ? `[backend] wasm + native kernels (OpenBLAS, ${plural(info.threads)})`
+      : `[backend] wasm (${plural(info.threads)}, training kernels${info.customKernels.length ? '' : ' off'})`;
+  }
 }
 
 /**

@@ -10,6 +10,8 @@ export const ENV_NAMES = {
   threads: ['TFJS_WASM_TRAIN_THREADS', 'STAR_THREADS'],
   /** '0' = do not load (or, at install time, build) the native addon. */
   native: ['TFJS_WASM_TRAIN_NATIVE', 'STAR_NATIVE'],
+  /** '1' = initBackend reports the full ladder (formatBackendInfo) instead of the one-line summary. */
+  verbose: ['TFJS_WASM_TRAIN_VERBOSE', 'STAR_VERBOSE'],
 } as const;
 
 export type EnvSetting = keyof typeof ENV_NAMES;

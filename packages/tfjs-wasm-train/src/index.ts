@@ -7,7 +7,7 @@
 
 // The backend ladder: start the fastest working backend once, with the training kernels on wasm.
 export {
-  BACKEND_CHOICES, backendInfo, formatBackendInfo, initBackend, resolveBackendOptions, selectBackend, withBackend,
+  BACKEND_CHOICES, backendInfo, formatBackendInfo, formatBackendSummary, initBackend, resolveBackendOptions, selectBackend, withBackend,
   type BackendChoice, type BackendInfo, type BackendName, type BackendOptions,
 } from './backend';
 

@@ -6,7 +6,7 @@ import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { formatBackendInfo, resolveBackendOptions, selectBackend, withBackend, type BackendOptions } from '../src/backend';
+import { formatBackendInfo, formatBackendSummary, resolveBackendOptions, selectBackend, withBackend, type BackendOptions } from '../src/backend';
 import { nativeKernels } from '../src/native-addon';
 import * as os from 'os';
 
@@ -74,6 +74,20 @@ test('nothing native installed: auto lands on wasm, and says why for each rung',
     : ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Identity', 'Tile', 'Sum', 'Mean', 'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)', 'Relu(grad)']);
   assert.ok(info.reason.includes(`native kernels: ${native.reason}`), info.reason);
   assert.match(formatBackendInfo(info), native.kernels ? /^\[backend\] wasm \(2 threads\) — / : /^\[backend\] wasm \(1 thread\) — /);
+  // The default line is short and does not read as "2 threads ... single-threaded": the threads are the native pool's.
+  const summary = formatBackendSummary(info);
+  assert.equal(summary, native.kernels ? '[backend] wasm + native kernels (OpenBLAS, 2 threads)' : '[backend] wasm (1 thread, training kernels)');
+  assert.ok(summary.length < 80 && formatBackendInfo(info).length > 3 * summary.length, summary);
+});
+
+test('the short summary by default, the whole ladder with verbose (option or environment)', () => {
+  const cpu = { name: 'cpu' as const, threads: 1, reason: 'wasm failed: x; pure-JS cpu fallback (slow)', customKernels: [] };
+  assert.equal(formatBackendSummary(cpu), '[backend] cpu (pure JS, slow: pure-JS cpu fallback (slow))');
+  assert.equal(formatBackendSummary({ name: 'tensorflow-gpu', threads: 0, reason: 'ok', customKernels: [] }), '[backend] tensorflow-gpu (native TensorFlow, CUDA)');
+  assert.equal(resolveBackendOptions({}, {}).verbose, false);
+  assert.equal(resolveBackendOptions({}, { TFJS_WASM_TRAIN_VERBOSE: '1' }).verbose, true);
+  assert.equal(resolveBackendOptions({}, { STAR_VERBOSE: '1' }).verbose, true);
+  assert.equal(resolveBackendOptions({ verbose: false }, { STAR_VERBOSE: '1' }).verbose, false);
 });
 
 test('the danfojs stand-in (isStandIn) is never taken for native', async () => {

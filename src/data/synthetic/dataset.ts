@@ -12,6 +12,7 @@ import type { FaceDataset } from '../dataset';
 import type { Sample } from '../sample';
 import { WFLW98 } from '../schemes';
 import { PROJECT_ROOT } from '../../config/profile';
+import { formatDuration } from '../../util/duration';
 import {
   GENERATOR_VERSION, describeConfig, resolveSyntheticConfig, syntheticConfigHash, SPLITS,
   type Split, type SyntheticConfig, type SyntheticConfigInput,
@@ -24,7 +25,7 @@ export interface SyntheticDatasetOptions extends GenerateOptions {
   cacheRoot?: string;
   /** Read/write the cache. Default true. */
   cache?: boolean;
-  /** Print progress to stderr (default: when the split has >= 1000 samples). */
+  /** Print progress with an ETA to stderr (default: when the split has >= 1000 samples). */
   progress?: boolean;
 }
 
@@ -96,9 +97,11 @@ export async function syntheticDataset(config: SyntheticConfigInput | SyntheticC
       ...opts,
       onProgress: (done, total) => {
         opts.onProgress?.(done, total);
-        if (progress && (Date.now() - last > 2000 || done === total)) {
+        if (progress && (Date.now() - last > 5000 || done === total)) {
           last = Date.now();
-          process.stderr.write(`synthetic ${split}: ${done}/${total} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+          const s = (Date.now() - t0) / 1000;
+          const left = done === total ? 'done' : `ETA ${formatDuration((s / done) * (total - done))}`;
+          process.stderr.write(`synthetic ${split}: ${done}/${total} faces generated, ${formatDuration(s)}, ${left}\n`);
         }
       },
     });

@@ -5,19 +5,21 @@ import { readValidations, runDirFor } from '../../runs/folder';
 import type { ExperimentResults } from '../../runs/aggregate';
 import type { SeedStats } from '../../runs/stats';
 
-/** NME per arm (clean truth and noisy labels), mean ± std over seeds. */
+/** NME per arm (clean truth and noisy labels), mean ± sd over seeds; no error bar where one seed gives no spread. */
 export function nmeBarFigure(r: ExperimentResults, label: string): FigureSpec {
   // Rounded as the tables print them, so the figure and its table show the same numbers.
   const round2 = (v: number) => Number(v.toFixed(2));
   const y = (s: SeedStats) => (s.n ? round2(100 * s.mean) : null);
-  const err = (s: SeedStats) => (s.n ? round2(100 * s.sd) : 0);
+  const err = (s: SeedStats) => (s.n > 1 ? round2(100 * s.sd) : null);
+  const seeds = Math.max(0, ...r.arms.map((a) => a.seeds.length));
+  const spread = seeds > 1 ? 'bars: mean ± sd over seeds' : 'one seed: no spread, no error bars';
   const x = r.arms.map((a) => a.label);
   return barFigure(
     [
       { name: 'vs clean truth', x, y: r.arms.map((a) => y(a.nmeClean)), yError: r.arms.map((a) => err(a.nmeClean)) },
       { name: 'vs noisy labels', x, y: r.arms.map((a) => y(a.nme)), yError: r.arms.map((a) => err(a.nme)) },
     ],
-    { title: `Test NME per arm: ${r.experiment}<br><sub>${label}</sub>`, x: { label: 'arm', unit: null }, y: { label: 'test NME', unit: '% inter-ocular' } },
+    { title: `Test NME per arm: ${r.experiment}<br><sub>${label}; ${spread}</sub>`, x: { label: 'arm', unit: null }, y: { label: 'test NME', unit: '% inter-ocular' } },
   );
 }
 

@@ -1,17 +1,15 @@
 /**
  * Predicted distributions of a trained model drawn over its input crops (notebook 06: synthetic faces only;
  * notebook 08: real faces only when STAR_SHOW_REAL_PIXELS=1 and never in committed outputs). The crop is the
- * evaluation crop (plain, no augmentation); μ and Σ come from the last stack's heatmaps, mapped from the STAR grid
- * to crop pixels (coords.ts: one grid unit = (H−1)/2 heatmap px = S/H·(H−1)/2 crop px).
+ * evaluation crop (plain, no augmentation); μ and Σ come from the last stack's heatmaps in crop pixels
+ * (src/predict predictCrops, the model pass `star predict` makes too).
  */
 import sharp from 'sharp';
-import * as tf from '@tensorflow/tfjs-core';
 import type { HourglassModel } from '../../model/hourglass';
 import type { FaceDataset } from '../../data/dataset';
 import { cropMatrix, transformPoints, warpAffine } from '../../data/crop';
 import { loadImage, normaliseInPlace, type RawImage } from '../../data/image';
-import { heatmapDistributionEigen } from '../../geometry/distribution';
-import { gridToCropPixel } from '../../geometry/coords';
+import { predictCrops } from '../../predict';
 import { ellipsePath, type EllipseSpec } from './ellipse';
 
 export interface FacePrediction {
@@ -28,8 +26,6 @@ export interface FacePrediction {
 /** Run the model on faces `indices` of `data` and return crops + predicted ellipses (crop px). */
 export async function predictFaces(model: HourglassModel, data: FaceDataset, indices: number[]): Promise<FacePrediction[]> {
   const S = model.config.inputSize;
-  const H = model.config.heatmapSize;
-  const px = (S / H) * ((H - 1) / 2); // crop pixels per STAR grid unit
   const out: FacePrediction[] = [];
   for (const i of indices) {
     if (!(Number.isInteger(i) && i >= 0 && i < data.length)) throw new Error(`predictFaces: index ${i} outside 0..${data.length - 1} of ${data.name}`);
@@ -38,25 +34,10 @@ export async function predictFaces(model: HourglassModel, data: FaceDataset, ind
     const m = cropMatrix(s.box, S);
     const raw = warpAffine(img, m, S);
     const crop = Uint8Array.from(raw, (v) => Math.max(0, Math.min(255, Math.round(v))));
-    const input = normaliseInPlace(Float32Array.from(raw));
-    const st = tf.tidy(() => {
-      const o = model.forward(tf.tensor4d(input, [1, S, S, 3]), { training: false, bnUpdates: [] });
-      const d = heatmapDistributionEigen(o.heatmaps[o.heatmaps.length - 1]);
-      return tf.stack([d.meanX, d.meanY, d.lambdaMin, d.lambdaMax, d.theta]);
-    });
-    const v = st.dataSync();
-    st.dispose();
-    const N = model.config.numPoints;
-    const ellipses: EllipseSpec[] = Array.from({ length: N }, (_, n) => ({
-      meanX: gridToCropPixel(v[n], S, H),
-      meanY: gridToCropPixel(v[N + n], S, H),
-      lambdaMin: Math.max(0, v[2 * N + n]) * px * px,
-      lambdaMax: Math.max(0, v[3 * N + n]) * px * px,
-      theta: v[4 * N + n],
-    }));
+    const [p] = await predictCrops(model, [normaliseInPlace(Float32Array.from(raw))]);
     const flat = transformPoints(m, Float32Array.from(s.landmarks.flat()));
-    const labels = Array.from({ length: N }, (_, n): [number, number] => [flat[2 * n], flat[2 * n + 1]]);
-    out.push({ id: s.id, crop, size: S, ellipses, labels });
+    const labels = Array.from({ length: model.config.numPoints }, (_, n): [number, number] => [flat[2 * n], flat[2 * n + 1]]);
+    out.push({ id: s.id, crop, size: S, ellipses: p.distributions, labels });
   }
   return out;
 }

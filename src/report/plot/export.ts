@@ -3,7 +3,11 @@
  * playwright-core, rendering with Plotly.toImage. One browser and page are shared by every export in the
  * process, started lazily (about 2 s) and closed after an idle period or by closeExporter(); playwright also
  * kills it at process exit. Without Chromium, exportFigure degrades to standalone HTML + JSON and says so.
+ * Exports are byte-identical for the same figure: Plotly names its SVG defs, clip paths and traces with
+ * Math.random (`defs-6b52c4`), so each render runs with Math.random seeded from the figure itself (a different
+ * figure gets different ids, so SVGs placed in one page do not clash).
  */
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { plotlyBundlePath, standaloneHtml } from './html';
@@ -117,15 +121,31 @@ export function renderImage(spec: FigureSpec, format: 'png' | 'svg', opts: Image
         width: opts.width ?? spec.layout.width ?? 720,
         height: opts.height ?? spec.layout.height ?? 440,
         scale: format === 'png' ? (opts.scale ?? 2) : 1,
+        seed: 0,
       };
+      arg.seed = createHash('sha256').update(JSON.stringify(arg)).digest().readUInt32LE(0);
       // Runs in the browser. tslab compiles this file without DOM types, hence `globalThis as any`.
       const url = await page.evaluate(async (a: typeof arg) => {
         const g = globalThis as any; // eslint-disable-line @typescript-eslint/no-explicit-any
         const el = g.document.getElementById('fig');
-        await g.Plotly.newPlot(el, a.data, a.layout, { staticPlot: true });
-        const out: string = await g.Plotly.toImage(el, { format: a.format, width: a.width, height: a.height, scale: a.scale });
-        g.Plotly.purge(el);
-        return out;
+        // mulberry32, seeded per figure: Plotly's random ids (Lib.randstr) become a function of the figure.
+        const random = g.Math.random;
+        let s = a.seed >>> 0;
+        g.Math.random = () => {
+          s = (s + 0x6d2b79f5) >>> 0;
+          let t = s;
+          t = Math.imul(t ^ (t >>> 15), t | 1);
+          t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+          return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+        };
+        try {
+          await g.Plotly.newPlot(el, a.data, a.layout, { staticPlot: true });
+          const out: string = await g.Plotly.toImage(el, { format: a.format, width: a.width, height: a.height, scale: a.scale });
+          g.Plotly.purge(el);
+          return out;
+        } finally {
+          g.Math.random = random;
+        }
       }, arg);
       return decodeDataUrl(url, format);
     } finally {

@@ -9,8 +9,11 @@ export interface Series {
   name: string;
   x: (number | string | null)[];
   y: (number | null)[];
-  /** Optional symmetric error bars (same length as y), e.g. a std over seeds. */
-  yError?: number[];
+  /**
+   * Optional symmetric error bars (same length as y), e.g. an sd over seeds; null where there is no spread to show
+   * (one seed): no bar is drawn there, and none at all when every entry is null.
+   */
+  yError?: (number | null)[];
   /** Plotly dash style: the same colour with a different dash separates, e.g., train from validation. */
   dash?: 'solid' | 'dash' | 'dot';
   /** Fixed colour (CSS), e.g. one per model across the panels of a figure; default Plotly's cycle. */
@@ -54,7 +57,8 @@ export function toTrace(s: Series, type: Trace['type'], mode?: Trace['mode']): T
     if (s.yError.length !== s.y.length) {
       throw new Error(`series "${s.name}": yError has ${s.yError.length} values but y has ${s.y.length}`);
     }
-    t.error_y = { type: 'data', array: [...s.yError], visible: true };
+    // Plotly draws no bar for a null entry (a zero would draw a flat bar that looks like a measured zero spread).
+    if (s.yError.some((e) => e !== null)) t.error_y = { type: 'data', array: [...s.yError], visible: true };
   }
   if (s.dash || s.color) t.line = { ...(s.dash ? { dash: s.dash } : {}), ...(s.color ? { color: s.color } : {}) };
   if (s.color) t.marker = { color: s.color };
