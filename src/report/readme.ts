@@ -90,10 +90,9 @@ export interface QuickRecord {
 export function quickBlock(src: ReadmeSources): string {
   const q = readJson<QuickRecord>(path.join(src.resultsRoot, 'quick', 'main.json'));
   if (!q) return 'No quick run is recorded (`npm run main`, then `npm run readme -- --record-quick`).';
-  const wall = q.wallSeconds === null ? ''
-    : `, the arms' training took ${Math.floor(q.wallSeconds / 60)} min ${Math.round(q.wallSeconds % 60)} s of wall time with the machine's load average at ${q.loadAverage.toFixed(1)}`;
   return [
-    `Recorded from the main job at commit ${q.commit} (${q.recordedAt.slice(0, 10)}${wall}; ${q.tables.label}, one seed — indicative only):`,
+    `Recorded from the main job's runs (code ${q.commit}, recorded ${q.recordedAt.slice(0, 10)}; ${q.tables.label}; one seed, indicative only; `
+      + 'its timing is not reported here because the machine was shared with other jobs — `results/quick/main.json` keeps it):',
     '',
     toMarkdown(q.tables.arms.map((a): Row => ({ arm: a.label, 'test NME % (clean truth)': metricText(a.nmeClean), 'test NME % (noisy labels)': metricText(a.nme), decoder: a.decoder }))),
   ].join('\n');
