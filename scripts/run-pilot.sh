@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Resume the regime pilot (experiment regime-pilot, notebook 10) on the commit it started on, across sessions.
+#   bash scripts/run-pilot.sh            train what is missing (two single-threaded workers), syncing results back
+#   bash scripts/run-pilot.sh --sync     only copy the worktree's runs back into results/runs/regime-pilot
+# The pilot's runs come from commit 5cb5241 (tag pilot-v1; kept in main's history by a merge): a resumed run must
+# continue on that code and its kernels, and that commit predates STAR_RESULTS_ROOT, so this script gives it a worktree
+# of its own (.grid/pilot-v1, git-ignored, with its own npm ci and native build from the same lockfile), copies the
+# committed pilot runs into it — finished ones and the checkpoints of unfinished ones (committed so that a run spans
+# sessions) — and copies every run back into this checkout's results/ every 10 minutes and at the end. Commit
+# results/runs/regime-pilot afterwards; `git add -f results/runs/regime-pilot/*/checkpoint` keeps unfinished runs.
+# Order: A and C at both lengths on seeds 1-2 first (the run-length check), then the clean-label arms (the
+# manipulation check), then B and D.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MAIN=$(pwd)
+COMMIT=5cb524166d8b3bd646e963d7d443f4d8196350ca
+WT=.grid/pilot-v1
+RUNS=results/runs/regime-pilot
+
+sync_back() {
+  [ -d "$WT/$RUNS" ] || return 0
+  mkdir -p "$RUNS"
+  for d in "$WT/$RUNS"/*/; do
+    name=$(basename "$d")
+    # cp of a checkpoint being replaced (two renames) can fail halfway: retry once, the next sync catches up.
+    cp -r "$d" "$RUNS/" 2>/dev/null || cp -r "$d" "$RUNS/" || true
+    rm -rf "$RUNS/$name"/.lock* "$RUNS/$name"/progress.json
+    # A finished run keeps its best/ weights, not its training checkpoint.
+    [ -f "$RUNS/$name/summary.json" ] && rm -rf "$RUNS/$name/checkpoint"
+  done
+  return 0
+}
+
+if [ "${1:-}" = "--sync" ]; then sync_back; exit 0; fi
+
+git cat-file -e "$COMMIT^{commit}" 2>/dev/null || { echo "run-pilot: commit $COMMIT is not in this clone" >&2; exit 1; }
+if [ ! -d "$WT" ]; then
+  git worktree add --detach "$WT" "$COMMIT" >/dev/null
+  (cd "$WT" && npm ci --no-audit --no-fund >/dev/null)
+fi
+mkdir -p "$WT/data" "$WT/results/runs" results/local
+[ -e "$WT/data/cache" ] || ln -s ../../../data/cache "$WT/data/cache"
+# The committed runs go in first (never overwriting the worktree's newer state of a run it is training).
+if [ -d "$RUNS" ]; then
+  for d in "$RUNS"/*/; do
+    name=$(basename "$d")
+    [ -e "$WT/$RUNS/$name" ] || { mkdir -p "$WT/$RUNS"; cp -r "$d" "$WT/$RUNS/"; }
+  done
+fi
+
+export STAR_PROFILE=full STAR_BACKEND="${STAR_BACKEND:-wasm-single}" STAR_THREADS="${STAR_THREADS:-1}"
+x() { (cd "$WT" && node --import tsx src/cli.ts experiment regime-pilot "$@"); }
+worker() {
+  for s in 1 2; do x --seeds "$s" --only a-coord,c-star,a-coord-long,c-star-long || return $?; done
+  for s in 1 2; do x --seeds "$s" --only a-coord-clean,c-star-clean || return $?; done
+  for s in 1 2; do x --seeds "$s" || return $?; done
+}
+worker > results/local/pilot-1.log 2>&1 &
+A=$!
+sleep 60 # let the first worker take its first run lock
+worker > results/local/pilot-2.log 2>&1 &
+B=$!
+(while sleep 600; do sync_back; done) &
+S=$!
+trap 'pkill -TERM -P $A; pkill -TERM -P $B; kill $S; wait $A $B; sync_back' INT TERM
+rc=0
+wait $A || rc=$?
+wait $B || rc=$?
+kill $S 2>/dev/null || true
+sync_back
+echo "run-pilot: workers stopped (exit $rc); results in $RUNS — commit them"
+exit $rc
