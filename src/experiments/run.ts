@@ -14,7 +14,8 @@ import { WFLW98 } from '../data/schemes';
 import { modelConfig, type HourglassConfig } from '../model/config';
 import { type TrainConfig, TRAIN_DEFAULTS, type ProgressReporterLike } from '../train/trainer';
 import { describeLoss, headFor, canonicalLoss } from '../train/objective';
-import { fit, kernelSet, runEnvironment } from '../train/fit';
+import { fit } from '../train/fit';
+import { kernelSet, runEnvironment } from '../runs/environment';
 import { checkpointStep } from '../model/checkpoint';
 import {
   copyRun, describeWrittenRecords, discardTrainingState, findFinishedRunByKey, readProvenance, runDirFor, trainingLog, writeRunResults, writeRunStart,

@@ -193,3 +193,8 @@ export function starLoss(heatmaps: tf.Tensor4D, targets: tf.Tensor3D, options: S
     return tf.div(tf.sum(per), per.size) as tf.Scalar;
   });
 }
+
+/** What the loss layer contributes to a run's environment record: which STAR implementation 'auto' resolves to here. */
+export function starLossEnvironment(): { starLossKernels: 'host' | 'fused' } {
+  return { starLossKernels: starHostAvailable() ? 'host' : 'fused' };
+}

@@ -29,7 +29,7 @@ export interface RunConfig {
 }
 
 /**
- * env.json: where the run last started (train/fit.ts runEnvironment: backend, threads, kernels, versions) and its
+ * env.json: where the run last started (runs/environment.ts runEnvironment: backend, threads, kernels, versions) and its
  * provenance. Runs recorded before provenance existed carry `gitCommit` (short) instead; readProvenance reads both.
  */
 export type RunEnvironment = Record<string, unknown> & { gitCommit?: string; provenance?: Provenance };

@@ -18,10 +18,7 @@ import { loaderBatchProvider } from './loader-batches';
 import { decoderFor, makeObjective, needsHeatmapTargets, type LossSpec } from './objective';
 import { createProgress } from './progress';
 import { train, type ProgressReporterLike, type TrainConfig, type TrainResult } from './trainer';
-import type { BackendInfo } from 'tfjs-wasm-train';
-import { starHostAvailable } from '../loss/star-host';
 import { trainingLog } from '../runs/folder';
-import type { KernelSet } from '../runs/provenance';
 
 export interface FitJob {
   /** Run folder: the trainer keeps its checkpoints and logs there (runs/folder.ts trainingLog). */
@@ -137,17 +134,3 @@ export function partEigenStats(out: HourglassOutput, scheme: LandmarkScheme): Re
 }
 
 /** The kernel set of a run's provenance (runs/provenance.ts): what computed its numbers. */
-export function kernelSet(info: BackendInfo): KernelSet {
-  return { backend: info.name, threads: info.threads, customKernels: [...info.customKernels], starLossKernels: starLossKernels(), tfjs: tf.version_core };
-}
-
-// Which STAR implementation 'auto' resolves to here (loss/star.ts): host kernels on cpu/wasm, tfjs-op kernels elsewhere.
-const starLossKernels = () => (starHostAvailable() ? 'host' : 'fused');
-
-/** What every run's env.json records about where it trained: backend, threads, which kernels, versions, start time. */
-export function runEnvironment(info: BackendInfo): Record<string, unknown> {
-  return {
-    backend: info.name, threads: info.threads, backendReason: info.reason, customKernels: info.customKernels, starLossKernels: starLossKernels(),
-    node: process.version, tfjs: tf.version_core, startedAt: new Date().toISOString(),
-  };
-}
