@@ -38,7 +38,7 @@ if [ ! -d "$WT" ]; then
   git worktree add --detach "$WT" "$COMMIT" >/dev/null
   (cd "$WT" && npm ci --no-audit --no-fund >/dev/null)
 fi
-mkdir -p "$WT/data" "$WT/results/runs" results/local
+mkdir -p "$WT/data" "$WT/results/runs" results/local data/cache # data/cache: the link below must not dangle in a fresh clone
 [ -e "$WT/data/cache" ] || ln -s ../../../data/cache "$WT/data/cache"
 # The committed runs go in first (never overwriting the worktree's newer state of a run it is training).
 if [ -d "$RUNS" ]; then

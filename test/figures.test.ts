@@ -215,3 +215,19 @@ test('ensureExperiment (read only) + experimentData: committed full results win,
   await assert.rejects(load({ profile: 'smoke', train: 'never', only: ['zz'], fullRoot: full, resultsRoot: local }), /no arm "zz"/);
   fs.rmSync(tmp, { recursive: true });
 });
+
+test('tangent scatter by |yaw| bin: hand-computed RMS over chosen landmarks', async () => {
+  const { tangentScatterByYaw } = await import('../src/report/figures/shapes');
+  // Inter-ocular distance 1 (points 60 and 72 at x = 0 and 1); landmark 0 has tangent (1, 0).
+  const face = (yaw: number, along: number) => {
+    const clean = Array.from({ length: 98 }, (_, i): [number, number] => [i === 72 ? 1 : 0, 0]);
+    const tangents = Array.from({ length: 98 }, (_, i): [number, number] => (i === 0 ? [1, 0] : [0, 0]));
+    const landmarks = clean.map((p, i): [number, number] => (i === 0 ? [p[0] + along, p[1]] : p));
+    return { landmarks, cleanLandmarks: clean, tangents, yaw };
+  };
+  const r = tangentScatterByYaw([face(5, 0.1), face(-10, 0.3), face(40, 0.2), face(70, 9)], [0], [0, 30, 60]);
+  assert.equal(r.length, 2, 'the face at |yaw| 70 is outside the bins');
+  assert.deepEqual(r.map((b) => b.faces), [2, 1]);
+  assert.ok(Math.abs(r[0].rms - Math.sqrt((0.01 + 0.09) / 2)) < 1e-12, String(r[0].rms));
+  assert.ok(Math.abs(r[1].rms - 0.2) < 1e-12);
+});

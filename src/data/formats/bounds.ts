@@ -36,16 +36,19 @@ export interface Located {
 export function checkLandmarkBounds(faces: Located[], file: string, opts: BoxOptions & ImageOptions): void {
   const checkImages = opts.checkImages ?? true;
   const paths = checkImages ? [...new Set(faces.map((f) => f.sample.imagePath).filter((p): p is string => !!p))] : [];
-  const read = readImageSizes(paths);
-  const sizes = new Map(paths.map((p, k) => [p, read[k]] as const));
+  const headers = readImageSizes(paths);
+  const sizes = new Map(paths.map((p, k) => [p, headers[k]] as const));
   let outside = 0;
   let faceCount = 0;
   let worst = 0;
   let first = '';
   for (const f of faces) {
     const s = f.sample;
-    const size = s.imagePath ? sizes.get(s.imagePath) : undefined;
-    if (size && 'error' in size) throw new FormatError(f.at.file, f.at.line, f.imageField, `cannot read the image header of ${s.imagePath}: ${size.error}`);
+    const read = s.imagePath ? sizes.get(s.imagePath) : undefined;
+    // Narrowed by hand: the compiler inside tslab (Jupyter) does not narrow this union with `'error' in read`.
+    const failed = read ? (read as { error?: string }).error : undefined;
+    if (failed !== undefined) throw new FormatError(f.at.file, f.at.line, f.imageField, `cannot read the image header of ${s.imagePath}: ${failed}`);
+    const size = read as { width: number; height: number } | undefined;
     let here = 0;
     s.landmarks.forEach(([x, y], i) => {
       if (s.visible && !(s.visible[i] > 0)) return;

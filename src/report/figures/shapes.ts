@@ -150,3 +150,22 @@ export function labelScatter(
   });
   return { along: Array.from(sa, (v) => Math.sqrt(v / samples.length)), across: Array.from(sc, (v) => Math.sqrt(v / samples.length)), corner };
 }
+
+/**
+ * The pose-dependent ambiguity, measured: RMS label scatter along the true tangent (inter-ocular distances), averaged
+ * over `landmarks` (e.g. the contour), per |yaw| bin [edges[k], edges[k+1]) in degrees. Bins without faces are left out.
+ */
+export function tangentScatterByYaw(
+  samples: { landmarks: Pt[]; cleanLandmarks: Pt[]; tangents: Pt[]; yaw: number }[], landmarks: readonly number[], edges: readonly number[],
+): { from: number; to: number; faces: number; rms: number }[] {
+  const out: { from: number; to: number; faces: number; rms: number }[] = [];
+  for (let k = 0; k + 1 < edges.length; k++) {
+    const group = samples.filter((s) => Math.abs(s.yaw) >= edges[k] && Math.abs(s.yaw) < edges[k + 1]);
+    if (!group.length) continue;
+    const { along } = labelScatter(group);
+    // Root of the mean square over the landmarks: the RMS scatter of a contour point in this bin.
+    const rms = Math.sqrt(landmarks.reduce((s, i) => s + along[i] ** 2, 0) / landmarks.length);
+    out.push({ from: edges[k], to: edges[k + 1], faces: group.length, rms });
+  }
+  return out;
+}
