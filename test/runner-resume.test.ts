@@ -148,11 +148,9 @@ test('a training process SIGKILLed after its first checkpoint: the runner resume
   killedAtCheckpoint = checkpointAtKill;
 });
 
-// The trainer appends the steps it redoes after a resume again, and the first loss logged after it averages fewer steps
-// (issue 14, fixed in the trainer on another branch): this test turns green once that fix is merged.
-test('after the SIGKILL and resume, metrics.jsonl has no duplicate steps and the same losses as the uninterrupted run', {
-  todo: 'trainer-level: steps between the checkpoint and the kill are logged twice (issue 14 item 4, src/train/trainer.ts)',
-}, () => {
+// Before issue 14's fix the trainer appended the steps it redid after a resume again, and the first loss logged after it
+// averaged fewer steps (trainingLog.truncateAfter and the stored loss window in src/train/ fix both).
+test('after the SIGKILL and resume, metrics.jsonl has no duplicate steps and the same losses as the uninterrupted run', () => {
   assert.ok(killedAtCheckpoint > 0, 'the SIGKILL test did not run');
   assert.deepEqual(duplicates(readMetrics(dirOf(killed))), []);
   assert.deepEqual(metricsByStep(dirOf(killed)), metricsByStep(dirOf(uninterrupted)));
