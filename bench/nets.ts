@@ -14,7 +14,7 @@ import { heatmapMse } from '../src/loss/baselines';
 import { buildConvNet } from './convnet';
 
 export interface BenchModel {
-  /** Bench id: 'convnet' | 'hg-cpu-tiny' | 'hg-cpu-small'. */
+  /** Bench id: 'convnet' | 'hg-cpu-tiny' | 'hg-cpu-128' | 'hg-cpu-small'. */
   id: string;
   /** Trainable parameters by logical name (what Adam updates). */
   params: Map<string, tf.Variable>;
@@ -27,7 +27,8 @@ export interface BenchModel {
   stackWeights: number[];
 }
 
-export const BENCH_MODEL_IDS = ['convnet', 'hg-cpu-tiny', 'hg-cpu-small'] as const;
+// hg-cpu-128: the ablation regime's preset (src/experiments/regime.ts), timed beside its PyTorch twin.
+export const BENCH_MODEL_IDS = ['convnet', 'hg-cpu-tiny', 'hg-cpu-128', 'hg-cpu-small'] as const;
 export type BenchModelId = (typeof BENCH_MODEL_IDS)[number];
 
 export function buildBenchModel(id: string, seed = 1): BenchModel {
@@ -40,7 +41,7 @@ export function buildBenchModel(id: string, seed = 1): BenchModel {
     };
   }
   const preset = id.startsWith('hg-') ? id.slice(3) : '';
-  if (preset !== 'cpu-tiny' && preset !== 'cpu-small') {
+  if (preset !== 'cpu-tiny' && preset !== 'cpu-128' && preset !== 'cpu-small') {
     throw new Error(`bench model "${id}" is unknown (known: ${BENCH_MODEL_IDS.join(', ')})`);
   }
   const cfg = modelConfig(preset as PresetName);

@@ -4,7 +4,7 @@ running-stat update), MSE to heatmap targets summed over stacks with weights 2^(
 
   /usr/bin/python3 bench/torch_nets.py --net hg-cpu-small --threads 2 --batch 8 --steps 5 --warmup 2 [--loader 1]
 
---net: convnet | hg-cpu-tiny | hg-cpu-small. The hourglass mirrors src/model/hourglass.ts for the CPU presets
+--net: convnet | hg-cpu-tiny | hg-cpu-128 | hg-cpu-small. The hourglass mirrors src/model/hourglass.ts for the CPU presets
 (CoordConv x/y/r channels, 7x7/2 stem, pre-activation bottleneck ResBlocks, nearest 2x upsampling, heads
 ReLU(InstanceNorm(1x1 conv)), merge x + conv(feature) + conv(heatmap); no AAM, no boundary channels), written here
 from that TypeScript, not from the official code. --loader 1 feeds batches through a torch DataLoader with one
@@ -18,6 +18,7 @@ import torch.nn.functional as F
 
 PRESETS = {
     'hg-cpu-tiny': dict(stacks=1, depth=2, channels=32, stem=16, size=64, heat=16, points=98),
+    'hg-cpu-128': dict(stacks=1, depth=3, channels=32, stem=16, size=128, heat=32, points=98),
     'hg-cpu-small': dict(stacks=2, depth=3, channels=64, stem=32, size=128, heat=32, points=98),
 }
 

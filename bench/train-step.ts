@@ -29,6 +29,7 @@ import { settle } from './settle';
 import { heatmapMse } from '../src/loss/baselines';
 import { BENCH_MODEL_IDS, buildBenchModel, paramTotal, type BenchModel } from './nets';
 import { makeStepper, type AdamKind } from './step';
+import { profiledForwardFlops, sgemmGflops, STEP_FORWARD_MULTIPLE } from './flops';
 import { exitWithError, nameList, numberList, numberOption, oneOf, parseOptions, UsageError, wantsHelp } from '../src/cli/args';
 import { outputFolder } from '../src/cli/paths';
 import { LOCAL_RESULTS } from '../src/config/profile';
@@ -57,6 +58,9 @@ interface StepResult {
   /** Median ms waiting for the loader inside a step (0 when it keeps up). */
   loaderWaitMs: number;
   loss: { starMs: number; mseMs: number; stacks: number; starShare: number } | null;
+  /** Convolution and matrix-product FLOPs of one step (bench/flops.ts: 3 forward passes), and the measured sgemm rate. */
+  flopsPerStep?: number;
+  sgemmGflops?: number;
   error?: string;
 }
 
@@ -192,9 +196,14 @@ async function runChild(cfg: ChildConfig): Promise<void> {
     const step = median(times);
     loss = { starMs, mseMs, stacks, starShare: starMs / Math.max(1e-9, step - mseMs + starMs) };
   }
+  // After the timed steps, so neither measurement disturbs them (inference mode: the same convolutions, no running-stat tensors).
+  const probe = tf.zeros([cfg.batch, S, S, 3]) as tf.Tensor4D;
+  const flopsPerStep = STEP_FORWARD_MULTIPLE * await profiledForwardFlops(() => model.forward(probe, { training: false, bnUpdates: [] }));
+  probe.dispose();
+  const peak = await sgemmGflops();
   const out: StepResult = {
     net: cfg.net, threads: cfg.threads, backendLine: describe(info), params: paramTotal(model.params),
-    medianMs: median(times), stepsMs: times, loaderWaitMs: median(waits), loss,
+    medianMs: median(times), stepsMs: times, loaderWaitMs: median(waits), loss, flopsPerStep, sgemmGflops: peak,
   };
   process.stdout.write(`@@RESULT ${JSON.stringify(out)}\n`);
 }
@@ -380,6 +389,15 @@ async function main(argv: string[]): Promise<void> {
   for (const r of results) {
     if (r.loss) lossRows.push([r.net, String(r.threads), String(r.loss.stacks), r.loss.starMs.toFixed(1), r.loss.mseMs.toFixed(1), `${(100 * r.loss.starShare).toFixed(1)}%`]);
   }
+  const limitRows = [['net', 'threads', 'GFLOP per step', 'tfjs GFLOP/s', 'PyTorch GFLOP/s', 'sgemm GFLOP/s (same threads)', 'tfjs % of sgemm']];
+  for (const r of results) {
+    if (!r.flopsPerStep || !r.medianMs) continue;
+    const t = torch.find((x) => x.net === r.net && x.threads === r.threads);
+    const g = r.flopsPerStep / 1e9;
+    const rate = g / (r.medianMs / 1e3);
+    limitRows.push([r.net, String(r.threads), g.toFixed(2), rate.toFixed(1), t?.median_ms ? (g / (t.median_ms / 1e3)).toFixed(1) : '-',
+      r.sgemmGflops ? r.sgemmGflops.toFixed(1) : '-', r.sgemmGflops ? `${((100 * rate) / r.sgemmGflops).toFixed(0)}%` : '-']);
+  }
   const backendLines = [...new Set(results.map((r) => r.backendLine).filter(Boolean))];
   const note = `Host: ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.version}; 1-min load average ${load.toFixed(1)} at the end` +
     (load > os.cpus().length * 0.75 ? ' (the CPU was shared with other jobs: absolute numbers are inflated and noisy, the min ' +
@@ -388,6 +406,9 @@ async function main(argv: string[]): Promise<void> {
     `# Training step: tfjs vs PyTorch (batch ${batch}, median of ${steps} steps after ${warmup} warm-up)`, '',
     'One step = next batch from the data loader (1 worker) + forward + backward + Adam + BN statistics; MSE to heatmap targets.', '',
     table(rows), '',
+    ...(limitRows.length > 1 ? ['How close to the machine\'s limit: convolution and matrix-product FLOPs per step (3 forward passes, counted from the ' +
+      'kernels\' shapes; bench/flops.ts) over the median step, next to a 1024³ sgemm run as a 1×1 convolution on the same backend and threads:', '',
+      table(limitRows), ''] : []),
     ...(lossRows.length > 1 ? ['STAR loss vs heatmap MSE, forward + backward on the output shapes (all stacks), same process:', '', table(lossRows), ''] : []),
     `tfjs: ${backendLines.join('; ')}; Adam: ${adam === 'ops' ? 'op by op (src/train/adam.ts, fused: false)' : adam === 'fused' ? 'fused kernel (tfjs-wasm-train src/ops/adam-fused.ts)' : 'as training picks it (src/train/adam.ts: fused kernel on wasm/cpu)'}. PyTorch: ${torch.find((t) => t.torch)?.torch ?? 'n/a'} (torch.set_num_threads).`, '', note,
   ].join('\n');

@@ -1,0 +1,79 @@
+/**
+ * How close a training step comes to this machine's limit (issue: speed, target 2): the floating-point work of a step
+ * counted from the layer shapes, and the machine's measured sgemm rate at the same thread count.
+ *
+ * Work: the multiply-adds of every convolution and matrix product of one forward pass (2 FLOPs each), read from the
+ * shapes tf.profile records for the kernels that ran; a step is counted as 3 forward passes (the backward pass computes
+ * the input gradient and the filter gradient of each layer, each as much work as its forward; the first layer's input
+ * gradient, which training skips, makes this a slight over-count). Element-wise kernels (batch norm, ReLU, adds,
+ * pooling) are left out: they are memory-bound and add < 5% of the arithmetic in these nets.
+ *
+ * Peak: a 1×1 convolution of [1, 32, 32, K] by [1, 1, K, K] (K = 1024: 2.1 GFLOP) on the backend that trains, so it
+ * runs the same sgemm the convolutions run (OpenBLAS through the native kernels when built, else XNNPACK).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { settle } from './settle';
+
+/** One kernel as tf.profile records it (only the fields the count needs). */
+export interface KernelShapes {
+  name: string;
+  inputShapes: number[][];
+  outputShapes: number[][];
+}
+
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+/**
+ * FLOPs (2 per multiply-add) of the convolutions and matrix products among `kernels`. A convolution is any kernel whose
+ * name contains "Conv2D" with a 4-D filter [kh, kw, cin, cout] as its second input (not the backprop kernels: this
+ * counts a forward pass); a matrix product (MatMul, BatchMatMul, _FusedMatMul) gets its inner size from its first
+ * input and its output, so transposes do not matter.
+ */
+export function forwardFlops(kernels: KernelShapes[]): number {
+  let flops = 0;
+  for (const k of kernels) {
+    const out = k.outputShapes[0];
+    if (!out) continue;
+    if (/Conv2D/.test(k.name) && !/Backprop/.test(k.name)) {
+      const f = k.inputShapes[1];
+      if (f?.length !== 4) continue;
+      flops += 2 * size(out) * f[0] * f[1] * f[2];
+    } else if (/MatMul/.test(k.name)) {
+      const a = k.inputShapes[0];
+      if (!a || out.length < 2) continue;
+      const rows = size(out.slice(0, -1)); // batch × M
+      flops += 2 * size(out) * (size(a) / rows);
+    }
+  }
+  return flops;
+}
+
+/** FLOPs of one forward pass of `run` (its kernels as tf.profile records them); the result tensors are disposed. */
+export async function profiledForwardFlops(run: () => tf.Tensor | tf.Tensor[]): Promise<number> {
+  const p = await tf.profile(() => run());
+  if (p.result) tf.dispose(p.result as tf.Tensor | tf.Tensor[]);
+  return forwardFlops(p.kernels as KernelShapes[]);
+}
+
+/** A training step: 3 forward passes' worth (see the module comment). */
+export const STEP_FORWARD_MULTIPLE = 3;
+
+/** Median GFLOP/s of a K×K by K×K product run as a 1×1 convolution on the active backend (after 2 warm-up runs). */
+export async function sgemmGflops(k = 1024, reps = 7): Promise<number> {
+  const x = tf.randomUniform([1, 32, 32, k], -1, 1, 'float32', 1) as tf.Tensor4D;
+  const f = tf.randomUniform([1, 1, k, k], -1, 1, 'float32', 2) as tf.Tensor4D;
+  const times: number[] = [];
+  for (let r = 0; r < reps + 2; r++) {
+    const t0 = performance.now();
+    const y = tf.conv2d(x, f, 1, 'same');
+    const total = tf.sum(y);
+    settle(total); // a scalar read: a full read would copy 4 MB off the wasm heap into the time
+    const ms = performance.now() - t0;
+    tf.dispose([y, total]);
+    if (r >= 2) times.push(ms);
+  }
+  tf.dispose([x, f]);
+  times.sort((a, b) => a - b);
+  const med = times[Math.floor(times.length / 2)];
+  return (2 * 32 * 32 * k * k) / (med * 1e6);
+}
