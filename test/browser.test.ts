@@ -15,6 +15,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_FLAGS, chromiumPath } from '../src/report/plot/export';
+import { requireSetup } from './helpers/setup';
 
 const ROOT = path.resolve(__dirname, '..');
 const NOTEBOOK = 'notebooks/00-setup-check.ipynb';
@@ -137,7 +138,8 @@ async function withNotebook(notebook: string, fn: (page: Page) => Promise<void>)
   assert.ok(fs.readFileSync(notebookPath).equals(before), `${notebook} was modified by the UI session`);
 }
 
-test('Jupyter + tslab in Chromium: run a cell of 00-setup-check through the UI', { skip, timeout: 150_000 }, async () => {
+test('Jupyter + tslab in Chromium: run a cell of 00-setup-check through the UI', { timeout: 150_000 }, async () => {
+  requireSetup(skip);
   await withNotebook(NOTEBOOK, async (page) => {
     const cell = page.locator('.cell.code_cell').first();
     await cell.locator('.CodeMirror').click();
@@ -165,7 +167,8 @@ test('Jupyter + tslab in Chromium: run a cell of 00-setup-check through the UI',
   });
 });
 
-test('Jupyter + tslab in Chromium: Cell > Run All of the story notebook 01 finishes without an error and draws interactive figures', { skip, timeout: 420_000 }, async () => {
+test('Jupyter + tslab in Chromium: Cell > Run All of the story notebook 01 finishes without an error and draws interactive figures', { timeout: 420_000 }, async () => {
+  requireSetup(skip);
   await withNotebook(STORY, async (page) => {
     const t0 = Date.now();
     // Through the menu, as a reader would: Cell > Run All.

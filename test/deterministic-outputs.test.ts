@@ -14,6 +14,7 @@ import { resultsDir } from '../src/config/profile';
 import { summariseExperiment } from '../src/report/experiment-tables';
 import { experimentFigures } from '../src/report/figures/experiment';
 import { chromiumPath, closeExporter } from '../src/report/plot';
+import { requireSetup } from './helpers/setup';
 
 const noChromium = chromiumPath() ? false : 'Chromium not installed (/usr/bin/chromium); run npm run setup';
 
@@ -31,7 +32,8 @@ function snapshot(dir: string): Map<string, Buffer> {
   return out;
 }
 
-test('star tables on the same runs twice: byte-identical tables (JSON, CSV, Markdown) and figures (JSON, PNG, SVG)', { skip: noChromium }, async () => {
+test('star tables on the same runs twice: byte-identical tables (JSON, CSV, Markdown) and figures (JSON, PNG, SVG)', async () => {
+  requireSetup(noChromium);
   const spec = scaleSpec(EXPERIMENTS.main, 'full');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'star-deterministic-'));
   try {

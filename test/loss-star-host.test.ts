@@ -14,6 +14,7 @@ import type { StarLossOptions } from '../src/loss/star-options';
 import { heatmapMomentsPacked } from '../src/geometry/distribution';
 import { hostMomentsPacked, starHostAvailable, useNativeStarMoments } from '../src/loss/star-host';
 import { sampleRng } from '../src/data/augment';
+import { requireSetup } from './helpers/setup';
 
 before(async () => {
   await initBackend({ backend: 'wasm-single', quiet: true });
@@ -122,9 +123,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
   });
 }
 
-for (const impl of ['JS loops', 'native'] as const) test(`host moments (${impl}) equal the op moments (values and gradient) on wasm; one-pixel channel has zero spread`, {
-  skip: impl === 'native' && !nativeKernels().kernels ? `native addon unavailable: ${nativeKernels().reason}` : false,
-}, async () => {
+for (const impl of ['JS loops', 'native'] as const) test(`host moments (${impl}) equal the op moments (values and gradient) on wasm; one-pixel channel has zero spread`, async () => {
+  requireSetup(impl === 'native' && !nativeKernels().kernels ? `native addon unavailable: ${nativeKernels().reason} (npm run build:native)` : false);
   useNativeStarMoments(impl === 'native' ? nativeKernels().kernels : null);
   await withBackend('wasm', () => {
     const h = tf.tensor4d(heatmaps(11), SHAPE);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'child_process';
 import { areaUnderCurve, cedCurve, cedGrid, failureRate, nme, nmePerImage, simpson } from '../src/eval/metrics';
+import { requireSetup } from './helpers/setup';
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
@@ -51,12 +52,9 @@ test('CED, FR and AUC on hand-computed cases', () => {
   assert.throws(() => failureRate([0.1], 0), /threshold/);
 });
 
-test('matches scipy.integrate.simps when /usr/bin/python3 has numpy + scipy', (t) => {
+test('matches scipy.integrate.simps (/usr/bin/python3 with numpy + scipy, installed by npm run setup)', () => {
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import numpy, scipy.integrate'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    t.skip('scipy not available in /usr/bin/python3');
-    return;
-  }
+  requireSetup(probe.status !== 0 && 'numpy/scipy not importable by /usr/bin/python3 (npm run setup installs python3-scipy)');
   const nmes = Array.from({ length: 97 }, (_, i) => ((i * 7919) % 131) / 1000);
   const py = `
 import json, sys, numpy as np

@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { resolveNotebooks, SYSTEM_PYTHON } from '../scripts/run-notebooks';
+import { requireSetup } from './helpers/setup';
 
 const ROOT = path.resolve(__dirname, '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'notebooks');
@@ -43,7 +44,8 @@ test('resolveNotebooks: names with or without .ipynb, unknown names listed with 
   assert.throws(() => resolveNotebooks(FIXTURES, ['nope']), /notebook "nope" not found.*available: fail-throw\.ipynb/);
 });
 
-test('a good notebook passes; outputs, display bundle and the watch fix hold', { skip }, () => {
+test('a good notebook passes; outputs, display bundle and the watch fix hold', () => {
+  requireSetup(skip);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'nb-good-'));
   try {
     // One notebook (one kernel start) covers three things: plain outputs, rich display, the watch fix.
@@ -80,7 +82,8 @@ test('a good notebook passes; outputs, display bundle and the watch fix hold', {
   }
 });
 
-test('failing notebooks exit non-zero with the cell index and the real error', { skip }, () => {
+test('failing notebooks exit non-zero with the cell index and the real error', () => {
+  requireSetup(skip);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'nb-fail-'));
   try {
     const r = runner(['--dir', FIXTURES, '--out', out, 'fail-throw', 'fail-type']);
@@ -99,7 +102,8 @@ test('failing notebooks exit non-zero with the cell index and the real error', {
   }
 });
 
-test('every notebook is valid nbformat 4.5 with stable, unique cell ids (nbformat.validate, missing ids are errors)', { skip: haveJupyter ? false : `${SYSTEM_PYTHON} cannot import nbformat (run npm run setup)` }, () => {
+test('every notebook is valid nbformat 4.5 with stable, unique cell ids (nbformat.validate, missing ids are errors)', () => {
+  requireSetup(haveJupyter ? false : `${SYSTEM_PYTHON} cannot import nbformat (run npm run setup)`);
   const files = ['notebooks', path.join('results', 'notebooks'), path.join('test', 'fixtures', 'notebooks')]
     .flatMap((d) => fs.readdirSync(path.join(ROOT, d)).filter((f) => f.endsWith('.ipynb')).map((f) => path.join(d, f)));
   assert.ok(files.filter((f) => f.startsWith('notebooks')).length >= 10, files.join(' '));
@@ -127,7 +131,8 @@ sys.exit(1 if bad else 0)
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
 });
 
-test('setup\'s kernel check sees the tslab kernel every time (no BrokenPipe false alarm) and reports a missing one', { skip }, () => {
+test('setup\'s kernel check sees the tslab kernel every time (no BrokenPipe false alarm) and reports a missing one', () => {
+  requireSetup(skip);
   const jp = spawnSync('bash', [path.join(ROOT, 'scripts', 'kernel', 'install-kernelspec.sh')], { encoding: 'utf8' }).stdout.trim();
   const check = (p: string) => spawnSync('bash', [path.join(ROOT, 'scripts', 'kernel', 'check-kernelspec.sh'), p], { encoding: 'utf8' }).status;
   // The former `jupyter kernelspec list | grep -q tslab` under pipefail failed 1 run in 10 here.
@@ -139,4 +144,12 @@ test('an unknown notebook name is a usage error (exit 2), not a crash', () => {
   const r = runner(['--dir', FIXTURES, 'does-not-exist']);
   assert.equal(r.code, 2, r.out);
   assert.match(r.out, /notebook "does-not-exist" not found/);
+});
+
+test('committed executed notebooks and tables never name the folder of the machine that made them', () => {
+  const parent = path.dirname(ROOT);
+  const files = ['results/notebooks', 'results/tables'].flatMap((d) => fs.readdirSync(path.join(ROOT, d)).map((f) => path.join(d, f)));
+  assert.ok(files.length > 20, `too few committed outputs found (${files.length})`);
+  const naming = files.filter((f) => fs.readFileSync(path.join(ROOT, f), 'utf8').includes(parent));
+  assert.deepEqual(naming, [], `these committed outputs contain ${parent}: re-run STAR_PROFILE=full npm run notebooks`);
 });

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import sharp from 'sharp';
+import { requireSetup } from './helpers/setup';
 import {
   barFigure, chromiumPath, closeExporter, exportFigure, figureDivHtml, heatmapFigure, lineFigure, renderImage,
   showFigure, validateFigure, FigureSpec,
@@ -75,7 +76,8 @@ async function countColour(png: Buffer, rgb: [number, number, number]): Promise<
   return { n, width: info.width, height: info.height };
 }
 
-test('PNG and SVG export draw the data at the requested size', { skip: noChromium }, async () => {
+test('PNG and SVG export draw the data at the requested size', async () => {
+  requireSetup(noChromium);
   const red = (ys: number[]): FigureSpec => {
     const f = barFigure([{ name: 'bars', x: ['a', 'b'], y: ys }], { ...AXES, width: 400, height: 300 });
     f.data[0].marker = { color: '#ff0000' };

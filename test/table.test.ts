@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { normaliseTable, showTable, toCsv, toDataFrame, toHtml, toMarkdown, writeTable } from '../src/report/table';
+import { requireSetup } from './helpers/setup';
 
 const ROWS = [
   { loss: 'STAR (v2)', nme: 4.123456789, fr: null, note: 'a,b "quoted"\nsecond line' },
@@ -21,10 +22,11 @@ function pythonCsv(text: string): string[][] | null {
   return r.status === 0 ? JSON.parse(r.stdout) : null;
 }
 
-test('CSV round-trips through an independent reader, numbers at full precision', (t) => {
+test('CSV round-trips through an independent reader, numbers at full precision', () => {
   const csv = toCsv(ROWS);
   const parsed = pythonCsv(csv);
-  if (!parsed) return t.skip('/usr/bin/python3 not available');
+  requireSetup(!parsed && '/usr/bin/python3 not available (npm run setup)');
+  if (!parsed) return;
   assert.deepEqual(parsed, [
     ['loss', 'nme', 'fr', 'note'],
     ['STAR (v2)', '4.123456789', '', 'a,b "quoted"\nsecond line'],

@@ -15,10 +15,16 @@ export function exportBase(notebook: string, name: string, kind: 'figures' | 'ta
   return path.join(resultsDir(profile), kind, `${notebook}-${name}`);
 }
 
+/**
+ * What a publish call returns (and a notebook cell shows when the call is its last line): the written file relative to
+ * the project root, so executed notebooks never name the folder of the machine that ran them.
+ */
+const shown = (file: string): string => (file ? path.relative(process.cwd(), file) : file);
+
 export async function publishFigure(fig: FigureSpec, notebook: string, name: string, profile: Profile = currentProfile()): Promise<string> {
   await showFigure(fig);
   const r = await exportFigure(fig, exportBase(notebook, name, 'figures', profile));
-  return r.png ?? r.html ?? r.json;
+  return shown(r.png ?? r.html ?? r.json);
 }
 
 export function publishTable(rows: Row[], notebook: string, name: string, opts: TableOptions & { title: string }, profile: Profile = currentProfile()): string {
@@ -27,7 +33,7 @@ export function publishTable(rows: Row[], notebook: string, name: string, opts: 
     return '';
   }
   showTable(rows, opts);
-  return writeTable(rows, exportBase(notebook, name, 'tables', profile), { ...opts, title: opts.note ? `${opts.title} — ${opts.note}` : opts.title }).csv;
+  return shown(writeTable(rows, exportBase(notebook, name, 'tables', profile), { ...opts, title: opts.note ? `${opts.title} — ${opts.note}` : opts.title }).csv);
 }
 
 /** A picture that is not a Plotly figure (e.g. a face with ellipses): shown, and written as PNG + SVG. */
@@ -37,5 +43,5 @@ export function publishImage(img: { png: Uint8Array; svg: string }, notebook: st
   fs.mkdirSync(path.dirname(base), { recursive: true });
   writeFileAtomic(`${base}.png`, img.png);
   writeFileAtomic(`${base}.svg`, img.svg);
-  return `${base}.png`;
+  return shown(`${base}.png`);
 }
