@@ -10,13 +10,13 @@ import type { KernelSet } from './provenance';
 
 /** The kernels a run's numbers depend on (compared across runs: tables refuse to mix them). */
 export function kernelSet(info: BackendInfo): KernelSet {
-  return { backend: info.name, threads: info.threads, customKernels: [...info.customKernels], ...starLossEnvironment(), tfjs: tf.version_core };
+  return { backend: info.name, threads: info.threads, customKernels: [...info.customKernels], ...starLossEnvironment(), tfjs: tf.version_core, blas: info.blas ?? '' };
 }
 
 /** What every run's env.json records about where it trained: backend, threads, which kernels, versions, start time. */
 export function runEnvironment(info: BackendInfo): Record<string, unknown> {
   return {
-    backend: info.name, threads: info.threads, backendReason: info.reason, customKernels: info.customKernels, ...starLossEnvironment(),
+    backend: info.name, threads: info.threads, backendReason: info.reason, customKernels: info.customKernels, blas: info.blas ?? '', ...starLossEnvironment(),
     node: process.version, tfjs: tf.version_core, startedAt: new Date().toISOString(),
   };
 }

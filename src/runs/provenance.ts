@@ -32,6 +32,11 @@ export interface KernelSet {
   starLossKernels: string;
   /** tfjs-core version; '' when not recorded. */
   tfjs: string;
+  /**
+   * The OpenBLAS kernels of the native convolutions (BackendInfo.blas: 'Haswell' when pinned); '' without them; absent
+   * in runs recorded before it was (their machine's choice is unknown, so they never match a run that records it).
+   */
+  blas?: string;
 }
 
 export interface Provenance {
@@ -104,7 +109,7 @@ export function provenanceKey(p: Provenance): string {
   const k = p.kernels;
   return JSON.stringify({
     code: p.code.sourceHash ?? `commit ${p.code.commit.slice(0, 7)}`,
-    kernels: [k.backend, k.threads, [...k.customKernels].sort(), k.starLossKernels, k.tfjs],
+    kernels: [k.backend, k.threads, [...k.customKernels].sort(), k.starLossKernels, k.tfjs, ...(k.blas === undefined ? [] : [k.blas])],
   });
 }
 
@@ -117,7 +122,7 @@ export function describeProvenance(p: Provenance): string {
   const c = p.code;
   const k = p.kernels;
   const code = `commit ${c.commit.slice(0, 7)}${c.dirty ? ' (+ uncommitted edits)' : ''}, ${c.sourceHash ? `sources ${c.sourceHash}` : 'sources not recorded'}`;
-  const extras = [k.starLossKernels ? `STAR ${k.starLossKernels} kernels` : '', k.tfjs ? `tfjs ${k.tfjs}` : ''].filter(Boolean);
+  const extras = [k.starLossKernels ? `STAR ${k.starLossKernels} kernels` : '', k.tfjs ? `tfjs ${k.tfjs}` : '', k.blas ? `OpenBLAS ${k.blas} kernels` : ''].filter(Boolean);
   const custom = k.customKernels.length ? `${k.customKernels.length} custom kernels: ${k.customKernels.join(', ')}` : 'no custom kernels';
   return `${code}; ${k.backend}, ${k.threads} thread${k.threads === 1 ? '' : 's'}${extras.length ? ', ' + extras.join(', ') : ''}; ${custom}`;
 }
@@ -142,5 +147,6 @@ export function provenanceDifferences(a: Provenance, b: Provenance): string[] {
   }
   if (ka.starLossKernels !== kb.starLossKernels) d.push(`STAR kernels ${ka.starLossKernels || '?'} vs ${kb.starLossKernels || '?'}`);
   if (ka.tfjs !== kb.tfjs) d.push(`tfjs ${ka.tfjs || '?'} vs ${kb.tfjs || '?'}`);
+  if (ka.blas !== kb.blas) d.push(`OpenBLAS kernels ${ka.blas ?? 'not recorded'} vs ${kb.blas ?? 'not recorded'}`);
   return d;
 }

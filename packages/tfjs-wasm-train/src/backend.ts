@@ -36,6 +36,8 @@ export interface BackendInfo {
   reason: string;
   /** Kernels served by our own implementations (src/kernels), e.g. ['Conv2DBackpropFilter', ...]. */
   customKernels: string[];
+  /** The OpenBLAS kernels the native convolutions run ('Haswell' when pinned, see native-addon.ts); absent without them. */
+  blas?: string;
 }
 
 export interface BackendOptions {
@@ -176,7 +178,8 @@ export async function selectBackend(options: Partial<BackendOptions> = {}, env: 
       notes.push(`wasm: ${started.detail}`);
       if (o.wasmKernels === 'all') notes.push(`native kernels: ${nat.reason}${nat.kernels ? `, ${nat.kernels.getThreads()} thread${nat.kernels.getThreads() > 1 ? 's' : ''}` : ''}`);
       const threads = nativeThreads ? o.threads : started.threads;
-      return { name: 'wasm', threads, reason: notes.join('; '), customKernels };
+      const usesBlas = nat.kernels != null && customKernels.some((k) => k.endsWith('(native)'));
+      return { name: 'wasm', threads, reason: notes.join('; '), customKernels, ...(usesBlas ? { blas: nat.blas } : {}) };
     }
   }
   // Last rung: pure JS. Always present, ~500x slower than patched wasm for conv training.

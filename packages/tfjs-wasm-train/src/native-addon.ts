@@ -73,24 +73,51 @@ function notBuiltReason(): string {
   return `not built (${outcome}; npm rebuild tfjs-wasm-train)`;
 }
 
-let cached: { kernels: NativeKernels | null; reason: string } | undefined;
+/**
+ * OpenBLAS picks its sgemm kernels by CPU when it loads (SkylakeX on AVX-512 Intel, Zen or Haswell on others), and
+ * they round differently: the same seed then trains to other numbers on another machine type (measured: a run's loss
+ * at step 10, 0.72815 on an AMD machine, was 0.7306 on an AVX-512 Xeon, and 0.72815 again there with Haswell kernels).
+ * So on every x86 machine with AVX2 and FMA the kernels are pinned to Haswell's, which all of them run, before the
+ * addon loads the library; a user's own OPENBLAS_CORETYPE wins (e.g. SkylakeX for speed) and is recorded as such.
+ * Returns the kernels in use, for the run's provenance.
+ */
+function pinOpenBlasCore(): string {
+  const own = process.env.OPENBLAS_CORETYPE?.trim();
+  if (own) return own;
+  let flags = '';
+  try {
+    flags = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+  } catch {
+    return 'by CPU';
+  }
+  const has = (f: string) => new RegExp(`\\b${f}\\b`).test(flags);
+  if (!(has('avx2') && has('fma'))) return 'by CPU';
+  process.env.OPENBLAS_CORETYPE = 'Haswell';
+  return 'Haswell';
+}
 
-/** The addon, or null with the reason (not built, disabled, failed to load). Loaded once. */
-export function nativeKernels(): { kernels: NativeKernels | null; reason: string } {
+let cached: { kernels: NativeKernels | null; reason: string; blas: string } | undefined;
+
+/**
+ * The addon, or null with the reason (not built, disabled, failed to load); `blas`: the OpenBLAS kernels it runs
+ * ('' without the addon). Loaded once.
+ */
+export function nativeKernels(): { kernels: NativeKernels | null; reason: string; blas: string } {
   if (cached) return cached;
   const off = readEnv('native');
-  if (off?.value.trim() === '0') cached = { kernels: null, reason: `disabled (${off.name}=0)` };
-  else if (!fs.existsSync(NATIVE_ADDON_PATH)) cached = { kernels: null, reason: notBuiltReason() };
+  if (off?.value.trim() === '0') cached = { kernels: null, reason: `disabled (${off.name}=0)`, blas: '' };
+  else if (!fs.existsSync(NATIVE_ADDON_PATH)) cached = { kernels: null, reason: notBuiltReason(), blas: '' };
   else {
     try {
+      const blas = pinOpenBlasCore();
       const mod = require(NATIVE_ADDON_PATH) as Record<string, unknown>;
       // A build from an older checkout (e.g. after a pull without `npm ci`) lacks newer functions: use none of it.
       const missing = NATIVE_FUNCTIONS.filter((f) => typeof mod[f] !== 'function');
       cached = missing.length
-        ? { kernels: null, reason: `stale build (no ${missing.join(', ')}; npm rebuild tfjs-wasm-train)` }
-        : { kernels: mod as unknown as NativeKernels, reason: 'OpenBLAS conv, batch norm, pooling + up-sampling gradients, add' };
+        ? { kernels: null, reason: `stale build (no ${missing.join(', ')}; npm rebuild tfjs-wasm-train)`, blas: '' }
+        : { kernels: mod as unknown as NativeKernels, reason: `OpenBLAS conv (${blas} kernels), batch norm, pooling + up-sampling gradients, add`, blas };
     } catch (e) {
-      cached = { kernels: null, reason: `failed to load: ${(e as Error).message.split('\n')[0]}` };
+      cached = { kernels: null, reason: `failed to load: ${(e as Error).message.split('\n')[0]}`, blas: '' };
     }
   }
   return cached;

@@ -29,18 +29,19 @@ async function child(): Promise<void> {
   for (const t of [y, gx, gf]) hash.update(Buffer.from((await t.data() as Float32Array).buffer));
   process.stdout.write(JSON.stringify({
     name: info.name, threads: info.threads, threaded: wasmIsThreaded(), same: again === info && backendInfo() === info,
-    hash: hash.digest('hex'),
+    hash: hash.digest('hex'), blas: info.blas ?? null,
   }) + '\n');
 }
 
-function runChild(env: Record<string, string>) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', __filename], {
-    env: { ...process.env, TFJS_WASM_TRAIN_TEST_CHILD: '1', ...env }, encoding: 'utf8', timeout: 30_000,
-  });
+/** `env`: variables for the child; undefined removes one the parent has. */
+function runChild(env: Record<string, string | undefined>) {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, TFJS_WASM_TRAIN_TEST_CHILD: '1', ...env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete childEnv[k];
+  const r = spawnSync(process.execPath, ['--import', 'tsx', __filename], { env: childEnv, encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.signal, null, `child was killed (${r.signal}): it did not exit by itself. stderr: ${r.stderr?.slice(-500)}`);
   assert.equal(r.status, 0, `child failed: ${r.stderr?.slice(-800)}`);
   const line = r.stdout.trim().split('\n').pop() ?? '';
-  return JSON.parse(line) as { name: string; threads: number; threaded: boolean; same: boolean; hash: string };
+  return JSON.parse(line) as { name: string; threads: number; threaded: boolean; same: boolean; hash: string; blas: string | null };
 }
 
 if (process.env.TFJS_WASM_TRAIN_TEST_CHILD === '1') {
@@ -61,5 +62,17 @@ if (process.env.TFJS_WASM_TRAIN_TEST_CHILD === '1') {
     // With the native kernels wasm stays single-threaded and the kernels split their work over 2 threads.
     assert.deepEqual([auto.name, auto.threads, auto.threaded], ['wasm', 2, nativeKernels().kernels == null]);
     assert.equal(again.hash, auto.hash, 'same thread count, same numbers');
+  });
+
+  test('OpenBLAS kernels are pinned to Haswell\'s on AVX2 machines: the same bits as an explicit OPENBLAS_CORETYPE=Haswell, and recorded', () => {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const avx2 = /^flags\s*:.*\bavx2\b.*$/m.test(fs.readFileSync('/proc/cpuinfo', 'utf8')) && /\bfma\b/.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+    const env = { TFJS_WASM_TRAIN_BACKEND: 'wasm-single', TFJS_WASM_TRAIN_THREADS: '1' };
+    const pinned = runChild({ ...env, OPENBLAS_CORETYPE: undefined });
+    const explicit = runChild({ ...env, OPENBLAS_CORETYPE: 'Haswell' });
+    if (!nativeKernels().kernels) assert.fail(`the native addon is not built here (${nativeKernels().reason}): npm run build:native`);
+    assert.equal(explicit.blas, 'Haswell', 'a user\'s OPENBLAS_CORETYPE is recorded as it is');
+    assert.equal(pinned.blas, avx2 ? 'Haswell' : 'by CPU');
+    if (avx2) assert.equal(pinned.hash, explicit.hash, 'the pinned kernels compute other bits than Haswell\'s');
   });
 }
