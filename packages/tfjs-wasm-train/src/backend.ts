@@ -148,7 +148,7 @@ export async function selectBackend(options: Partial<BackendOptions> = {}, env: 
     // batch-norm job) and wasm stays single-threaded: a second XNNPACK pool only competes with them for the cores
     // (measured, 2 threads, bench/native-threads-ab.ts: hg-cpu-tiny 54 vs 63 ms/step, hg-cpu-small 396 vs 399;
     // convnet 99 vs 92). Without them, threaded XNNPACK is the faster wasm.
-    const nat = o.wasmKernels === 'all' ? nativeKernels() : { kernels: null, reason: 'not used with this kernel set' };
+    const nat = o.wasmKernels === 'all' ? nativeKernels() : { kernels: null, reason: 'not used with this kernel set', blas: '' };
     const nativeThreads = nat.kernels != null && o.backend !== 'wasm-threaded';
     if (o.backend !== 'wasm-single' && !nativeThreads) {
       if (o.threads >= 2) {
