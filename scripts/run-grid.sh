@@ -2,8 +2,10 @@
 # Train an experiment grid from a git worktree at a tagged commit, so that a grid never mixes code versions, while the
 # results land in this checkout's results/ (STAR_RESULTS_ROOT). Resumable: run the same command again and finished
 # runs are skipped, interrupted ones resume from their checkpoints (the runner refuses a checkpoint of other code).
-#   bash scripts/run-grid.sh <tag> <experiment|spec.json|name1,name2> [workers]
+#   bash scripts/run-grid.sh <tag> <experiment|spec.json|name1,name2> [workers] [-- experiment options]
 #   e.g. git tag grid-regime-1 && bash scripts/run-grid.sh grid-regime-1 regime-pilot 2
+#   The regime, primary arms first (its verdicts need only them; the secondary arms follow with the same command
+#   without --only): bash scripts/run-grid.sh grid-regime-1 regime 2 -- --only a-coord-high,b-coord-value-high,c-star-high,a-coord-clean,c-star-clean
 # - the worktree: .grid/<tag>/ (git-ignored), created at the tag's commit and checked to be clean and still there;
 # - its node_modules: links to this checkout's packages, except the workspace packages, which link to the worktree's
 #   own packages/ (a plain link to ../node_modules would load this checkout's tfjs-wasm-train instead); the native
@@ -14,10 +16,14 @@
 # Environment: STAR_PROFILE (default full), STAR_BACKEND (default wasm-single), STAR_THREADS (default 1).
 # Logs: results/local/grid-<tag>-<worker>.log. Tables at the end: results/tables/ (the profile's results folder).
 set -euo pipefail
-[ $# -ge 2 ] || { echo "usage: $0 <tag> <experiment|spec.json> [workers]" >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: $0 <tag> <experiment|spec.json> [workers] [-- experiment options]" >&2; exit 2; }
 TAG=$1
 EXP=$2
-WORKERS=${3:-2}
+WORKERS=2
+shift 2
+if [ $# -gt 0 ] && [ "$1" != "--" ]; then WORKERS=$1; shift; fi
+[ "${1:-}" = "--" ] && shift
+EXTRA=("$@") # passed to every `star experiment` call (e.g. --only a,b)
 cd "$(dirname "$0")/.."
 MAIN=$(pwd)
 COMMIT=$(git rev-parse --verify --quiet "refs/tags/$TAG^{commit}") || {
@@ -66,8 +72,8 @@ SEEDS=$(cd "$WT" && node --import tsx -e "
   experimentsArgument(process.argv[1], { refuseBuiltInNames: false }).then((specs) =>
     console.log([...new Set(specs.flatMap((s) => scaleSpec(s, process.env.STAR_PROFILE).seeds))].sort((a, b) => a - b).join(' ')));
 " "$EXP")
-echo "run-grid: $EXP at $TAG, profile $STAR_PROFILE, seeds $SEEDS, $WORKERS workers; results in $STAR_RESULTS_ROOT"
-worker() { for s in $SEEDS; do star experiment "$EXP" --seeds "$s" --train-only || return $?; done; }
+echo "run-grid: $EXP at $TAG, profile $STAR_PROFILE, seeds $SEEDS, $WORKERS workers${EXTRA[*]:+, options ${EXTRA[*]}}; results in $STAR_RESULTS_ROOT"
+worker() { for s in $SEEDS; do star experiment "$EXP" --seeds "$s" --train-only "${EXTRA[@]}" || return $?; done; }
 pids=()
 for w in $(seq 1 "$WORKERS"); do
   worker > "results/local/grid-$TAG-$w.log" 2>&1 &
