@@ -24,7 +24,9 @@ sync_back() {
     name=$(basename "$d")
     # cp of a checkpoint being replaced (two renames) can fail halfway: retry once, the next sync catches up.
     cp -r "$d" "$RUNS/" 2>/dev/null || cp -r "$d" "$RUNS/" || true
-    rm -rf "$RUNS/$name"/.lock* "$RUNS/$name"/progress.json
+    # Locks and progress records come along (git-ignored): `star experiment regime-pilot --status` run here then shows
+    # the worktree's runs as running, with step and ETA; a finished run's are dropped.
+    [ -e "$d/.lock" ] || rm -rf "$RUNS/$name"/.lock* "$RUNS/$name"/progress.json
     # A finished run keeps its best/ weights, not its training checkpoint.
     [ -f "$RUNS/$name/summary.json" ] && rm -rf "$RUNS/$name/checkpoint"
   done
