@@ -48,6 +48,23 @@ export function forwardFlops(kernels: KernelShapes[]): number {
   return flops;
 }
 
+/**
+ * FLOPs of one convolution kernel call, forward or either gradient (each is one forward's multiply-adds): from the
+ * forward's output-gradient size and the filter, whichever of the call's inputs and output hold them; 0 for other kernels.
+ */
+export function convCallFlops(k: KernelShapes): number {
+  const out = k.outputShapes[0];
+  if (/Conv2DBackpropFilter/.test(k.name)) {
+    const [, dy] = k.inputShapes;
+    return out?.length === 4 && dy ? 2 * size(dy) * out[0] * out[1] * out[2] : 0;
+  }
+  if (/Conv2DBackpropInput/.test(k.name)) {
+    const [dy, f] = k.inputShapes;
+    return f?.length === 4 && dy ? 2 * size(dy) * f[0] * f[1] * f[2] : 0;
+  }
+  return /Conv2D/.test(k.name) ? forwardFlops([k]) : 0;
+}
+
 /** FLOPs of one forward pass of `run` (its kernels as tf.profile records them); the result tensors are disposed. */
 export async function profiledForwardFlops(run: () => tf.Tensor | tf.Tensor[]): Promise<number> {
   const p = await tf.profile(() => run());

@@ -1,6 +1,6 @@
 /**
  * Where one training step spends its time, per kernel (tf.profile), for a bench model on the selected backend.
- *   STAR_BACKEND=wasm-single node --import tsx bench/step-profile.ts [convnet|hg-cpu-tiny|hg-cpu-small] [--batch 8] [--ops-adam]
+ *   STAR_BACKEND=wasm-single node --import tsx bench/step-profile.ts [convnet|hg-cpu-tiny|hg-cpu-128|hg-cpu-small] [--batch 8] [--ops-adam]
  *     [--shapes KERNEL]   (also list the slowest calls of KERNEL with their input shapes)
  * Our composite kernels (tfjs-wasm-train src/kernels) call wasm kernel functions directly: their inner work is counted
  * under their own name (Conv2DBackpropFilter, ...), and "Conv2D" is the forward pass only.
@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { formatBackendInfo, initBackend } from 'tfjs-wasm-train';
 import { buildBenchModel } from './nets';
 import { makeStepper } from './step';
+import { convCallFlops, type KernelShapes } from './flops';
 
 async function main(): Promise<void> {
   const id = process.argv[2] && !process.argv[2].startsWith('--') ? process.argv[2] : 'hg-cpu-small';
@@ -39,12 +40,27 @@ async function main(): Promise<void> {
   for (const [name, a] of [...agg].sort((q, r) => r[1].ms - q[1].ms).slice(0, Number(process.env.TOP ?? 18))) {
     console.log(`  ${name.padEnd(22)} ${a.ms.toFixed(1).padStart(8)} ms  ${(100 * a.ms / total).toFixed(1).padStart(5)}%  x${a.n}`);
   }
+  // Convolutions: arithmetic done and the rate achieved, per kind (bench/flops.ts counts each call's multiply-adds).
+  const conv = new Map<string, { flops: number; ms: number }>();
+  for (const k of p.kernels) {
+    const f = convCallFlops(k as KernelShapes);
+    if (f === 0) continue;
+    const c = conv.get(k.name) ?? { flops: 0, ms: 0 };
+    c.flops += f;
+    c.ms += Number(k.kernelTimeMs);
+    conv.set(k.name, c);
+  }
+  for (const [name, c] of conv) console.log(`  ${name.padEnd(22)} ${(c.flops / 1e9).toFixed(2)} GFLOP in ${c.ms.toFixed(1)} ms: ${(c.flops / 1e6 / c.ms).toFixed(1)} GFLOP/s`);
   // --shapes NAME: the slowest calls of one kernel with their input shapes (which layer is it?).
   const si = process.argv.indexOf('--shapes');
   if (si > 0) {
     const name = process.argv[si + 1];
     const calls = p.kernels.filter((k) => k.name === name).sort((q, r) => Number(r.kernelTimeMs) - Number(q.kernelTimeMs)).slice(0, 30);
-    for (const k of calls) console.log(`    ${name} ${Number(k.kernelTimeMs).toFixed(2)} ms  inputs ${k.inputShapes.map((sh) => `[${sh}]`).join(' ')}`);
+    for (const k of calls) {
+      const f = convCallFlops(k as KernelShapes);
+      const rate = f ? `  ${(f / 1e6 / Number(k.kernelTimeMs)).toFixed(1)} GFLOP/s` : '';
+      console.log(`    ${name} ${Number(k.kernelTimeMs).toFixed(2)} ms${rate}  inputs ${k.inputShapes.map((sh) => `[${sh}]`).join(' ')}`);
+    }
   }
 }
 

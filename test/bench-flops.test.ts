@@ -31,3 +31,12 @@ test('FLOPs of a profiled forward pass on the cpu backend equal the closed form'
   assert.equal(flops, 2 * (2 * 8 * 8 * 8) * 27 + 2 * (2 * 8 * 8 * 4) * 8 + 2 * 1280 * 4);
   tf.dispose([x, f1, f2, w]);
 });
+
+test('a convolution\'s gradients count the forward\'s FLOPs, read from whichever shapes each kernel records', async () => {
+  const { convCallFlops } = await import('../bench/flops');
+  const fwd = 2 * (2 * 8 * 8 * 5) * (3 * 3 * 4);
+  assert.equal(convCallFlops({ name: 'Conv2D', inputShapes: [[2, 8, 8, 4], [3, 3, 4, 5]], outputShapes: [[2, 8, 8, 5]] }), fwd);
+  assert.equal(convCallFlops({ name: 'Conv2DBackpropFilter', inputShapes: [[2, 8, 8, 4], [2, 8, 8, 5]], outputShapes: [[3, 3, 4, 5]] }), fwd);
+  assert.equal(convCallFlops({ name: 'Conv2DBackpropInput', inputShapes: [[2, 8, 8, 5], [3, 3, 4, 5]], outputShapes: [[2, 8, 8, 4]] }), fwd);
+  assert.equal(convCallFlops({ name: 'Relu', inputShapes: [[2, 8, 8, 5]], outputShapes: [[2, 8, 8, 5]] }), 0);
+});
