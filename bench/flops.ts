@@ -1,12 +1,11 @@
 /**
  * How close a training step comes to this machine's limit (issue: speed, target 2): the floating-point work of a step
- * counted from the layer shapes, and the machine's measured sgemm rate at the same thread count.
+ * counted from the shapes of the kernels that ran, and the machine's measured sgemm rate at the same thread count.
  *
- * Work: the multiply-adds of every convolution and matrix product of one forward pass (2 FLOPs each), read from the
- * shapes tf.profile records for the kernels that ran; a step is counted as 3 forward passes (the backward pass computes
- * the input gradient and the filter gradient of each layer, each as much work as its forward; the first layer's input
- * gradient, which training skips, makes this a slight over-count). Element-wise kernels (batch norm, ReLU, adds,
- * pooling) are left out: they are memory-bound and add < 5% of the arithmetic in these nets.
+ * Work: the multiply-adds (2 FLOPs each) of every convolution kernel of one profiled training step — forward, input
+ * gradient and filter gradient, each as much work as the forward it belongs to, only those the step really runs (the
+ * first layer's input gradient is not computed) — and of every matrix product. Element-wise kernels (batch norm, ReLU,
+ * adds, pooling) are left out: they are memory-bound and add little arithmetic in these nets.
  *
  * Peak: a 1×1 convolution of [1, 32, 32, K] by [1, 1, K, K] (K = 1024: 2.1 GFLOP) on the backend that trains, so it
  * runs the same sgemm the convolutions run (OpenBLAS through the native kernels when built, else XNNPACK).
@@ -65,15 +64,18 @@ export function convCallFlops(k: KernelShapes): number {
   return /Conv2D/.test(k.name) ? forwardFlops([k]) : 0;
 }
 
-/** FLOPs of one forward pass of `run` (its kernels as tf.profile records them); the result tensors are disposed. */
-export async function profiledForwardFlops(run: () => tf.Tensor | tf.Tensor[]): Promise<number> {
-  const p = await tf.profile(() => run());
-  if (p.result) tf.dispose(p.result as tf.Tensor | tf.Tensor[]);
-  return forwardFlops(p.kernels as KernelShapes[]);
+/** FLOPs of the convolutions (forward and both gradients) and matrix products among `kernels`. */
+export function kernelFlops(kernels: KernelShapes[]): number {
+  let flops = 0;
+  for (const k of kernels) flops += convCallFlops(k) || (/MatMul/.test(k.name) ? forwardFlops([k]) : 0);
+  return flops;
 }
 
-/** A training step: 3 forward passes' worth (see the module comment). */
-export const STEP_FORWARD_MULTIPLE = 3;
+/** FLOPs of the kernels `run` executes (tf.profile); `run` cleans up after itself (tf.tidy or its own disposal). */
+export async function profiledFlops(run: () => tf.TensorContainer | Promise<tf.TensorContainer>): Promise<number> {
+  const p = await tf.profile(run);
+  return kernelFlops(p.kernels as KernelShapes[]);
+}
 
 /** Median GFLOP/s of a K×K by K×K product run as a 1×1 convolution on the active backend (after 2 warm-up runs). */
 export async function sgemmGflops(k = 1024, reps = 7): Promise<number> {

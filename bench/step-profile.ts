@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     c.ms += Number(k.kernelTimeMs);
     conv.set(k.name, c);
   }
-  for (const [name, c] of conv) console.log(`  ${name.padEnd(22)} ${(c.flops / 1e9).toFixed(2)} GFLOP in ${c.ms.toFixed(1)} ms: ${(c.flops / 1e6 / c.ms).toFixed(1)} GFLOP/s`);
+  for (const [name, c] of conv) if (c.ms > 0) console.log(`  ${name.padEnd(22)} ${(c.flops / 1e9).toFixed(2)} GFLOP in ${c.ms.toFixed(1)} ms: ${(c.flops / 1e6 / c.ms).toFixed(1)} GFLOP/s`);
   // --shapes NAME: the slowest calls of one kernel with their input shapes (which layer is it?).
   const si = process.argv.indexOf('--shapes');
   if (si > 0) {
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     const calls = p.kernels.filter((k) => k.name === name).sort((q, r) => Number(r.kernelTimeMs) - Number(q.kernelTimeMs)).slice(0, 30);
     for (const k of calls) {
       const f = convCallFlops(k as KernelShapes);
-      const rate = f ? `  ${(f / 1e6 / Number(k.kernelTimeMs)).toFixed(1)} GFLOP/s` : '';
+      const rate = f && Number(k.kernelTimeMs) > 0 ? `  ${(f / 1e6 / Number(k.kernelTimeMs)).toFixed(1)} GFLOP/s` : '';
       console.log(`    ${name} ${Number(k.kernelTimeMs).toFixed(2)} ms${rate}  inputs ${k.inputShapes.map((sh) => `[${sh}]`).join(' ')}`);
     }
   }

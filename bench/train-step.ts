@@ -29,7 +29,7 @@ import { settle } from './settle';
 import { heatmapMse } from '../src/loss/baselines';
 import { BENCH_MODEL_IDS, buildBenchModel, paramTotal, type BenchModel } from './nets';
 import { makeStepper, type AdamKind } from './step';
-import { profiledForwardFlops, sgemmGflops, STEP_FORWARD_MULTIPLE } from './flops';
+import { profiledFlops, sgemmGflops } from './flops';
 import { exitWithError, nameList, numberList, numberOption, oneOf, parseOptions, UsageError, wantsHelp } from '../src/cli/args';
 import { outputFolder } from '../src/cli/paths';
 import { LOCAL_RESULTS } from '../src/config/profile';
@@ -58,7 +58,7 @@ interface StepResult {
   /** Median ms waiting for the loader inside a step (0 when it keeps up). */
   loaderWaitMs: number;
   loss: { starMs: number; mseMs: number; stacks: number; starShare: number } | null;
-  /** Convolution and matrix-product FLOPs of one step (bench/flops.ts: 3 forward passes), and the measured sgemm rate. */
+  /** Convolution and matrix-product FLOPs of one profiled step (bench/flops.ts), and the measured sgemm rate. */
   flopsPerStep?: number;
   sgemmGflops?: number;
   error?: string;
@@ -196,10 +196,11 @@ async function runChild(cfg: ChildConfig): Promise<void> {
     const step = median(times);
     loss = { starMs, mseMs, stacks, starShare: starMs / Math.max(1e-9, step - mseMs + starMs) };
   }
-  // After the timed steps, so neither measurement disturbs them (inference mode: the same convolutions, no running-stat tensors).
-  const probe = tf.zeros([cfg.batch, S, S, 3]) as tf.Tensor4D;
-  const flopsPerStep = STEP_FORWARD_MULTIPLE * await profiledForwardFlops(() => model.forward(probe, { training: false, bnUpdates: [] }));
-  probe.dispose();
+  // After the timed steps, so neither measurement disturbs them: one more step, profiled, counts the step's work.
+  const probeImages = tf.randomUniform([cfg.batch, S, S, 3], -1, 1, 'float32', 5) as tf.Tensor4D;
+  const probeTarget = tf.randomUniform([cfg.batch, Hm, Hm, N], 0, 1, 'float32', 6) as tf.Tensor4D;
+  const flopsPerStep = await profiledFlops(async () => { await stepper.step(probeImages, probeTarget); return []; });
+  tf.dispose([probeImages, probeTarget]);
   const peak = await sgemmGflops();
   const out: StepResult = {
     net: cfg.net, threads: cfg.threads, backendLine: describe(info), params: paramTotal(model.params),
@@ -406,8 +407,8 @@ async function main(argv: string[]): Promise<void> {
     `# Training step: tfjs vs PyTorch (batch ${batch}, median of ${steps} steps after ${warmup} warm-up)`, '',
     'One step = next batch from the data loader (1 worker) + forward + backward + Adam + BN statistics; MSE to heatmap targets.', '',
     table(rows), '',
-    ...(limitRows.length > 1 ? ['How close to the machine\'s limit: convolution and matrix-product FLOPs per step (3 forward passes, counted from the ' +
-      'kernels\' shapes; bench/flops.ts) over the median step, next to a 1024³ sgemm run as a 1×1 convolution on the same backend and threads:', '',
+    ...(limitRows.length > 1 ? ['How close to the machine\'s limit: convolution (forward and gradients) and matrix-product FLOPs of a profiled step ' +
+      '(counted from the kernels\' shapes; bench/flops.ts) over the median step, next to a 1024³ sgemm run as a 1×1 convolution on the same backend and threads:', '',
       table(limitRows), ''] : []),
     ...(lossRows.length > 1 ? ['STAR loss vs heatmap MSE, forward + backward on the output shapes (all stacks), same process:', '', table(lossRows), ''] : []),
     `tfjs: ${backendLines.join('; ')}; Adam: ${adam === 'ops' ? 'op by op (src/train/adam.ts, fused: false)' : adam === 'fused' ? 'fused kernel (tfjs-wasm-train src/ops/adam-fused.ts)' : 'as training picks it (src/train/adam.ts: fused kernel on wasm/cpu)'}. PyTorch: ${torch.find((t) => t.torch)?.torch ?? 'n/a'} (torch.set_num_threads).`, '', note,

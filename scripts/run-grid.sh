@@ -13,7 +13,8 @@
 # - data/cache is shared with this checkout (generated data depends only on its config);
 # - [workers] single-threaded training processes (default 2, one per core) work through the grid seed by seed, as
 #   scripts/run-full.sh does; run locks make each skip the run another holds.
-# Environment: STAR_PROFILE (default full), STAR_BACKEND (default wasm-single), STAR_THREADS (default 1).
+# Environment: STAR_PROFILE (default full), STAR_BACKEND (default wasm-single), STAR_THREADS (default 1), GRID_SEEDS
+# (train only these of the profile's seeds, e.g. one stage of a staged design).
 # Logs: results/local/grid-<tag>-<worker>.log. Tables at the end: results/tables/ (the profile's results folder).
 set -euo pipefail
 [ $# -ge 2 ] || { echo "usage: $0 <tag> <experiment|spec.json> [workers] [-- experiment options]" >&2; exit 2; }
@@ -23,7 +24,9 @@ WORKERS=2
 shift 2
 if [ $# -gt 0 ] && [ "$1" != "--" ]; then WORKERS=$1; shift; fi
 [ "${1:-}" = "--" ] && shift
+[[ $WORKERS =~ ^[1-9][0-9]*$ ]] || { echo "run-grid: workers must be a positive number, got \"$WORKERS\" (options for star experiment go after --)" >&2; exit 2; }
 EXTRA=("$@") # passed to every `star experiment` call (e.g. --only a,b)
+for a in "${EXTRA[@]}"; do [ "$a" != "--seeds" ] || { echo "run-grid: --seeds is the workers' own option: set GRID_SEEDS instead" >&2; exit 2; }; done
 cd "$(dirname "$0")/.."
 MAIN=$(pwd)
 COMMIT=$(git rev-parse --verify --quiet "refs/tags/$TAG^{commit}") || {
@@ -72,6 +75,13 @@ SEEDS=$(cd "$WT" && node --import tsx -e "
   experimentsArgument(process.argv[1], { refuseBuiltInNames: false }).then((specs) =>
     console.log([...new Set(specs.flatMap((s) => scaleSpec(s, process.env.STAR_PROFILE).seeds))].sort((a, b) => a - b).join(' ')));
 " "$EXP")
+# GRID_SEEDS: train only these of the profile's seeds (e.g. the first stage of a staged design: GRID_SEEDS="1 2 3 4 5 6 7 8").
+if [ -n "${GRID_SEEDS:-}" ]; then
+  for s in $GRID_SEEDS; do
+    [[ " $SEEDS " == *" $s "* ]] || { echo "run-grid: GRID_SEEDS has $s, which is not among the profile's seeds ($SEEDS)" >&2; exit 2; }
+  done
+  SEEDS=$GRID_SEEDS
+fi
 echo "run-grid: $EXP at $TAG, profile $STAR_PROFILE, seeds $SEEDS, $WORKERS workers${EXTRA[*]:+, options ${EXTRA[*]}}; results in $STAR_RESULTS_ROOT"
 worker() { for s in $SEEDS; do star experiment "$EXP" --seeds "$s" --train-only "${EXTRA[@]}" || return $?; done; }
 pids=()

@@ -55,7 +55,12 @@ export STAR_PROFILE=full STAR_BACKEND="${STAR_BACKEND:-wasm-single}" STAR_THREAD
 # the pilot's first runs were trained with Haswell kernels, and a restart on an AVX-512 machine diverged from step 10.
 # Pinned, every AVX2 machine computes the same bits (measured: step-10..40 losses of a-coord-s1 reproduced exactly on
 # an AVX-512 Xeon with it, not without). The pinned commit predates the backend's own pinning, so it is set here.
-if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"; fi
+if ! grep -qw avx2 /proc/cpuinfo || ! grep -qw fma /proc/cpuinfo; then
+  echo "run-pilot: this CPU has no AVX2/FMA, so OpenBLAS cannot run the Haswell kernels the pilot's runs used: its numbers would differ" >&2; exit 1
+fi
+[ -z "${OPENBLAS_CORETYPE:-}" ] || [ "$OPENBLAS_CORETYPE" = Haswell ] || {
+  echo "run-pilot: OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE, but the pilot's runs used Haswell kernels (unset it)" >&2; exit 1; }
+export OPENBLAS_CORETYPE=Haswell
 x() { (cd "$WT" && node --import tsx src/cli.ts experiment regime-pilot "$@"); }
 worker() {
   for s in 1 2; do x --seeds "$s" --only a-coord,c-star,a-coord-long,c-star-long || return $?; done

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { forwardFlops, profiledForwardFlops } from '../bench/flops';
+import { forwardFlops, profiledFlops } from '../bench/flops';
 
 test('FLOP count of convolutions and matrix products from kernel shapes (hand-computed)', () => {
   assert.equal(forwardFlops([
@@ -17,18 +17,27 @@ test('FLOP count of convolutions and matrix products from kernel shapes (hand-co
   ]), 2 * 640 * 36 + 2 * 48 * 2 + 2 * 24 * 7);
 });
 
-test('FLOPs of a profiled forward pass on the cpu backend equal the closed form', async () => {
+test('FLOPs of a profiled forward and backward pass on the cpu backend equal the closed form', async () => {
   await tf.setBackend('cpu');
   const x = tf.ones([2, 16, 16, 3]) as tf.Tensor4D;
-  const f1 = tf.ones([3, 3, 3, 8]) as tf.Tensor4D;
-  const f2 = tf.ones([1, 1, 8, 4]) as tf.Tensor4D;
+  const f1 = tf.variable(tf.ones([3, 3, 3, 8]) as tf.Tensor4D);
+  const f2 = tf.variable(tf.ones([1, 1, 8, 4]) as tf.Tensor4D);
   const w = tf.ones([4, 10]) as tf.Tensor2D;
-  const flops = await profiledForwardFlops(() => {
+  const before = tf.memory().numTensors;
+  const forward = () => {
     const h = tf.relu(tf.conv2d(x, f1, 2, 'same')); // [2, 8, 8, 8]
     const g = tf.conv2d(h, f2, 1, 'valid'); // [2, 8, 8, 4]
     return tf.matMul(tf.reshape(g, [128, 4]), w); // [128, 10]
-  });
-  assert.equal(flops, 2 * (2 * 8 * 8 * 8) * 27 + 2 * (2 * 8 * 8 * 4) * 8 + 2 * 1280 * 4);
+  };
+  const conv1 = 2 * (2 * 8 * 8 * 8) * 27;
+  const conv2 = 2 * (2 * 8 * 8 * 4) * 8;
+  const mm = 2 * 1280 * 4;
+  assert.equal(await profiledFlops(() => tf.tidy(() => { forward(); return []; })), conv1 + conv2 + mm);
+  assert.equal(tf.memory().numTensors, before, 'the profiled run leaked');
+  // Forward, then the gradients the tape needs for the filters: the matrix product's w.r.t. its left operand only (w is a
+  // constant), conv2's input and filter gradients, conv1's filter gradient only (its input is not a variable).
+  const step = await profiledFlops(() => tf.tidy(() => { tf.variableGrads(() => tf.sum(forward()) as tf.Scalar); return []; }));
+  assert.equal(step, (conv1 + conv2 + mm) + mm + 2 * conv2 + conv1);
   tf.dispose([x, f1, f2, w]);
 });
 

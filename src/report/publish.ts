@@ -8,7 +8,7 @@ import { showFigure, exportFigure, type FigureSpec } from './plot';
 import { showTable, writeTable, type Row, type TableOptions } from './table';
 import { showPng, showMarkdown } from './display';
 import { writeFileAtomic } from '../util/files';
-import { currentProfile, resultsDir, type Profile } from '../config/profile';
+import { currentProfile, PROJECT_ROOT, resultsDir, type Profile } from '../config/profile';
 
 /** Figure/table export base path: `<resultsDir>/figures/<notebook>-<name>` (and tables/ for tables). */
 export function exportBase(notebook: string, name: string, kind: 'figures' | 'tables' = 'figures', profile: Profile = currentProfile()): string {
@@ -19,7 +19,7 @@ export function exportBase(notebook: string, name: string, kind: 'figures' | 'ta
  * What a publish call returns (and a notebook cell shows when the call is its last line): the written file relative to
  * the project root, so executed notebooks never name the folder of the machine that ran them.
  */
-const shown = (file: string): string => (file ? path.relative(process.cwd(), file) : file);
+const shown = (file: string): string => (file ? path.relative(PROJECT_ROOT, file) : file);
 
 export async function publishFigure(fig: FigureSpec, notebook: string, name: string, profile: Profile = currentProfile()): Promise<string> {
   await showFigure(fig);

@@ -147,6 +147,7 @@ export function provenanceDifferences(a: Provenance, b: Provenance): string[] {
   }
   if (ka.starLossKernels !== kb.starLossKernels) d.push(`STAR kernels ${ka.starLossKernels || '?'} vs ${kb.starLossKernels || '?'}`);
   if (ka.tfjs !== kb.tfjs) d.push(`tfjs ${ka.tfjs || '?'} vs ${kb.tfjs || '?'}`);
-  if (ka.blas !== kb.blas) d.push(`OpenBLAS kernels ${ka.blas ?? 'not recorded'} vs ${kb.blas ?? 'not recorded'}`);
+  const blas = (b: string | undefined) => (b === undefined ? 'not recorded' : b || 'none');
+  if (ka.blas !== kb.blas) d.push(`OpenBLAS kernels ${blas(ka.blas)} vs ${blas(kb.blas)}`);
   return d;
 }

@@ -1065,12 +1065,20 @@ napi_value GetThreads(napi_env env, napi_callback_info) {
   return v;
 }
 
+// The kernels OpenBLAS picked when it loaded ("Haswell", "SkylakeX", ...): what a run's numbers depend on.
+napi_value BlasCoreName(napi_env env, napi_callback_info) {
+  const char* name = openblas_get_corename();
+  napi_value v;
+  napi_create_string_utf8(env, name ? name : "unknown", NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const std::pair<const char*, napi_callback> fns[] = {
       {"conv2dForward", Conv2dForward}, {"conv2dBiasForward", Conv2dBiasForward}, {"columnSums", ColumnSums}, {"reluGrad", ReluGrad}, {"maxPoolGrad", MaxPoolGrad}, {"addSame", AddSame}, {"upsampleGrad", UpsampleGrad}, {"conv2dBackpropFilter", Conv2dBackpropFilter}, {"conv2dBackpropInput", Conv2dBackpropInput},
       {"bnForward", BnForward},         {"bnGradParams", BnGradParams},                 {"bnGradX", BnGradX},
       {"heatmapMoments", HeatmapMoments}, {"heatmapMomentsGrad", HeatmapMomentsGrad},
-      {"setThreads", SetThreads}, {"getThreads", GetThreads},
+      {"setThreads", SetThreads}, {"getThreads", GetThreads}, {"blasCoreName", BlasCoreName},
   };
   for (const auto& [name, cb] : fns) {
     napi_value fn;

@@ -34,6 +34,8 @@ export interface NativeKernels {
   /** reluOut: the fused-ReLU output, whose zeros mask dy (null without ReLU). */
   bnGradParams(x: Float32Array, mean: Float32Array, variance: Float32Array, dy: Float32Array, dgamma: Float32Array, dbeta: Float32Array, n: number, C: number, eps: number, reluOut: Float32Array | null): void;
   bnGradX(x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, dy: Float32Array, dmean: Float32Array, dvariance: Float32Array, dx: Float32Array, n: number, C: number, eps: number, reluOut: Float32Array | null): void;
+  /** The kernels OpenBLAS picked when it loaded (openblas_get_corename: "Haswell", "SkylakeX", ...). */
+  blasCoreName(): string;
   // Host reductions: not tfjs kernels but plain functions on Float32Arrays, for a caller's own host kernels
   // (host-memory.ts); native only (keep a JS version for when the addon is absent).
   /**
@@ -60,6 +62,7 @@ export interface NativeKernels {
 export const NATIVE_FUNCTIONS: ReadonlyArray<keyof NativeKernels> = [
   'conv2dForward', 'conv2dBiasForward', 'columnSums', 'reluGrad', 'addSame', 'maxPoolGrad', 'upsampleGrad', 'conv2dBackpropFilter',
   'conv2dBackpropInput', 'bnForward', 'bnGradParams', 'bnGradX', 'heatmapMoments', 'heatmapMomentsGrad', 'setThreads', 'getThreads',
+  'blasCoreName',
 ];
 
 export const NATIVE_ADDON_PATH = path.resolve(__dirname, '..', 'build', 'tfjs_wasm_train.node');
@@ -78,22 +81,22 @@ function notBuiltReason(): string {
  * they round differently: the same seed then trains to other numbers on another machine type (measured: a run's loss
  * at step 10, 0.72815 on an AMD machine, was 0.7306 on an AVX-512 Xeon, and 0.72815 again there with Haswell kernels).
  * So on every x86 machine with AVX2 and FMA the kernels are pinned to Haswell's, which all of them run, before the
- * addon loads the library; a user's own OPENBLAS_CORETYPE wins (e.g. SkylakeX for speed) and is recorded as such.
- * Returns the kernels in use, for the run's provenance.
+ * addon loads the library (a user's own OPENBLAS_CORETYPE wins, e.g. SkylakeX for speed). What a run records is what
+ * OpenBLAS reports it loaded (openblas_get_corename), not this wish: a build without runtime kernel choice, a misspelt
+ * value or a library already loaded would otherwise be recorded as pinned. Returns whether the variable was set here.
  */
-function pinOpenBlasCore(): string {
-  const own = process.env.OPENBLAS_CORETYPE?.trim();
-  if (own) return own;
+function pinOpenBlasCore(): boolean {
+  if (process.env.OPENBLAS_CORETYPE !== undefined) return false;
   let flags = '';
   try {
     flags = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
   } catch {
-    return 'by CPU';
+    return false;
   }
   const has = (f: string) => new RegExp(`\\b${f}\\b`).test(flags);
-  if (!(has('avx2') && has('fma'))) return 'by CPU';
+  if (!(has('avx2') && has('fma'))) return false;
   process.env.OPENBLAS_CORETYPE = 'Haswell';
-  return 'Haswell';
+  return true;
 }
 
 let cached: { kernels: NativeKernels | null; reason: string; blas: string } | undefined;
@@ -109,13 +112,23 @@ export function nativeKernels(): { kernels: NativeKernels | null; reason: string
   else if (!fs.existsSync(NATIVE_ADDON_PATH)) cached = { kernels: null, reason: notBuiltReason(), blas: '' };
   else {
     try {
-      const blas = pinOpenBlasCore();
-      const mod = require(NATIVE_ADDON_PATH) as Record<string, unknown>;
+      const pinned = pinOpenBlasCore();
+      let mod: Record<string, unknown>;
+      try {
+        mod = require(NATIVE_ADDON_PATH) as Record<string, unknown>;
+      } finally {
+        // OpenBLAS read it while loading; child processes (Python, Slurm tasks) should not inherit our choice.
+        if (pinned) delete process.env.OPENBLAS_CORETYPE;
+      }
       // A build from an older checkout (e.g. after a pull without `npm ci`) lacks newer functions: use none of it.
       const missing = NATIVE_FUNCTIONS.filter((f) => typeof mod[f] !== 'function');
-      cached = missing.length
-        ? { kernels: null, reason: `stale build (no ${missing.join(', ')}; npm rebuild tfjs-wasm-train)`, blas: '' }
-        : { kernels: mod as unknown as NativeKernels, reason: `OpenBLAS conv (${blas} kernels), batch norm, pooling + up-sampling gradients, add`, blas };
+      if (missing.length) cached = { kernels: null, reason: `stale build (no ${missing.join(', ')}; npm rebuild tfjs-wasm-train)`, blas: '' };
+      else {
+        const kernels = mod as unknown as NativeKernels;
+        const blas = kernels.blasCoreName();
+        const how = pinned ? 'pinned' : process.env.OPENBLAS_CORETYPE !== undefined ? `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE}` : 'chosen by OpenBLAS for this CPU';
+        cached = { kernels, reason: `OpenBLAS conv (${blas} kernels, ${how}), batch norm, pooling + up-sampling gradients, add`, blas };
+      }
     } catch (e) {
       cached = { kernels: null, reason: `failed to load: ${(e as Error).message.split('\n')[0]}`, blas: '' };
     }

@@ -29,7 +29,7 @@ async function child(): Promise<void> {
   for (const t of [y, gx, gf]) hash.update(Buffer.from((await t.data() as Float32Array).buffer));
   process.stdout.write(JSON.stringify({
     name: info.name, threads: info.threads, threaded: wasmIsThreaded(), same: again === info && backendInfo() === info,
-    hash: hash.digest('hex'), blas: info.blas ?? null,
+    hash: hash.digest('hex'), blas: info.blas ?? null, envAfter: process.env.OPENBLAS_CORETYPE ?? null,
   }) + '\n');
 }
 
@@ -41,7 +41,7 @@ function runChild(env: Record<string, string | undefined>) {
   assert.equal(r.signal, null, `child was killed (${r.signal}): it did not exit by itself. stderr: ${r.stderr?.slice(-500)}`);
   assert.equal(r.status, 0, `child failed: ${r.stderr?.slice(-800)}`);
   const line = r.stdout.trim().split('\n').pop() ?? '';
-  return JSON.parse(line) as { name: string; threads: number; threaded: boolean; same: boolean; hash: string; blas: string | null };
+  return JSON.parse(line) as { name: string; threads: number; threaded: boolean; same: boolean; hash: string; blas: string | null; envAfter: string | null };
 }
 
 if (process.env.TFJS_WASM_TRAIN_TEST_CHILD === '1') {
@@ -64,15 +64,22 @@ if (process.env.TFJS_WASM_TRAIN_TEST_CHILD === '1') {
     assert.equal(again.hash, auto.hash, 'same thread count, same numbers');
   });
 
-  test('OpenBLAS kernels are pinned to Haswell\'s on AVX2 machines: the same bits as an explicit OPENBLAS_CORETYPE=Haswell, and recorded', () => {
-    const fs = require('node:fs') as typeof import('node:fs');
-    const avx2 = /^flags\s*:.*\bavx2\b.*$/m.test(fs.readFileSync('/proc/cpuinfo', 'utf8')) && /\bfma\b/.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+  test('OpenBLAS kernels are pinned to Haswell\'s on AVX2 machines: the same bits as an explicit OPENBLAS_CORETYPE=Haswell; what OpenBLAS loaded is recorded', () => {
+    const cpuinfo = require('node:fs').readFileSync('/proc/cpuinfo', 'utf8') as string;
+    const flags = cpuinfo.match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+    const avx2 = /\bavx2\b/.test(flags) && /\bfma\b/.test(flags);
+    if (!nativeKernels().kernels) assert.fail(`the native addon is not built here (${nativeKernels().reason}): npm run build:native`);
     const env = { TFJS_WASM_TRAIN_BACKEND: 'wasm-single', TFJS_WASM_TRAIN_THREADS: '1' };
     const pinned = runChild({ ...env, OPENBLAS_CORETYPE: undefined });
     const explicit = runChild({ ...env, OPENBLAS_CORETYPE: 'Haswell' });
-    if (!nativeKernels().kernels) assert.fail(`the native addon is not built here (${nativeKernels().reason}): npm run build:native`);
-    assert.equal(explicit.blas, 'Haswell', 'a user\'s OPENBLAS_CORETYPE is recorded as it is');
-    assert.equal(pinned.blas, avx2 ? 'Haswell' : 'by CPU');
-    if (avx2) assert.equal(pinned.hash, explicit.hash, 'the pinned kernels compute other bits than Haswell\'s');
+    const bogus = runChild({ ...env, OPENBLAS_CORETYPE: 'NoSuchCore' });
+    assert.equal(explicit.blas, 'Haswell', 'OpenBLAS reports the kernels it was asked for');
+    assert.notEqual(bogus.blas, 'NoSuchCore', 'the record is what OpenBLAS loaded, not the variable');
+    assert.equal(pinned.envAfter, null, 'the pin leaks into the environment of child processes');
+    assert.equal(explicit.envAfter, 'Haswell', 'a user\'s own setting is left alone');
+    if (avx2) {
+      assert.equal(pinned.blas, 'Haswell');
+      assert.equal(pinned.hash, explicit.hash, 'the pinned kernels compute other bits than Haswell\'s');
+    }
   });
 }
