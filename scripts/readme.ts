@@ -23,11 +23,16 @@ const declared = (name: string): number => {
   const s = scaleSpec(EXPERIMENTS[name], 'full');
   return s.arms.length * s.seeds.length;
 };
+/** Runs of a staged grid's first stage (all of them when it declares no stages). */
+const firstStage = (name: string): number => {
+  const s = scaleSpec(EXPERIMENTS[name], 'full');
+  return s.arms.length * Math.min(s.seeds.length, s.analysis?.stages?.[0] ?? s.seeds.length);
+};
 
 export function readmeBlocks(resultsRoot = resultsDir('full')): Record<string, string> {
   const src = { resultsRoot };
   return {
-    regime: regimeBlock(src, { pilot: declared('regime-pilot'), grid: declared('regime') }),
+    regime: regimeBlock(src, { pilot: declared('regime-pilot'), grid: firstStage('regime'), gridAll: declared('regime') }),
     'original-grid': originalGridBlock(src, ORIGINAL_GRID),
     quick: quickBlock(src),
     speed: speedBlock(src),

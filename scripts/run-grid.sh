@@ -4,8 +4,9 @@
 # runs are skipped, interrupted ones resume from their checkpoints (the runner refuses a checkpoint of other code).
 #   bash scripts/run-grid.sh <tag> <experiment|spec.json|name1,name2> [workers] [-- experiment options]
 #   e.g. git tag grid-regime-1 && bash scripts/run-grid.sh grid-regime-1 regime-pilot 2
-#   The regime, primary arms first (its verdicts need only them; the secondary arms follow with the same command
-#   without --only): bash scripts/run-grid.sh grid-regime-1 regime 2 -- --only a-coord-high,b-coord-value-high,c-star-high,a-coord-clean,c-star-clean
+#   The regime's stage 1, primary arms first (its verdicts need only them; the secondary arms follow with the same
+#   command without --only): GRID_SEEDS="1 2 3 4 5 6 7 8" bash scripts/run-grid.sh grid-regime-1 regime 2 -- \
+#     --only a-coord-high,b-coord-value-high,c-star-high,a-coord-clean,c-star-clean
 # - the worktree: .grid/<tag>/ (git-ignored), created at the tag's commit and checked to be clean and still there;
 # - its node_modules: links to this checkout's packages, except the workspace packages, which link to the worktree's
 #   own packages/ (a plain link to ../node_modules would load this checkout's tfjs-wasm-train instead); the native

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { primarySentence, stageStatus } from '../src/report/regime';
+import { primaryArms, primarySentence, stageStatus } from '../src/report/regime';
 import type { ComparisonRow, ExperimentTables } from '../src/report/experiment-tables';
 
 const row = (comparison: string, n: number, verdict: string, meanDiff = -0.4): ComparisonRow => ({
@@ -10,24 +10,56 @@ const row = (comparison: string, n: number, verdict: string, meanDiff = -0.4): C
 });
 const tables = (rows: ComparisonRow[]) => ({ comparisons: [...rows, { ...row('secondary one', 1, 'x'), family: 'secondary' }] }) as unknown as ExperimentTables;
 
-test('stage status follows the pre-registered rule: 8 seeds, then 16 if any primary comparison is inconclusive', () => {
-  const at = (n: number, verdicts: string[]) => stageStatus(tables(verdicts.map((v, i) => row(`P${i}`, n, v))), 3);
-  assert.deepEqual([at(5, ['c lower', 'c lower', 'c lower']).stage, at(5, ['c lower', 'c lower', 'c lower']).final], [1, false]);
-  const decided = at(8, ['c lower (better)', 'equivalent within ±0.20 points', 'c higher (worse)']);
-  assert.deepEqual([decided.stage, decided.final], [1, true]);
-  const extend = at(8, ['c lower (better)', 'inconclusive (detectable: 0.31 points)', 'c lower (better)']);
+test('stage status follows the pre-registered rule: 8 seeds, then 16 only if the 8-seed look has an inconclusive primary comparison', () => {
+  const t = (n: number, verdicts: string[]) => tables(verdicts.map((v, i) => row(`P${i}`, n, v)));
+  const decided = ['c lower (better)', 'equivalent within ±0.20 points', 'c higher (worse)'];
+  const open = ['c lower (better)', 'inconclusive (detectable: 0.31 points)', 'c lower (better)'];
+  const at = (n: number, verdicts: string[], look?: string[]) => stageStatus(t(n, verdicts), 3, [8, 16], look && t(8, look));
+  assert.deepEqual([at(5, decided).stage, at(5, decided).final], [1, false]);
+  const stop = at(8, decided);
+  assert.deepEqual([stop.stage, stop.final, stop.verdicts], [1, true, 'current']);
+  const extend = at(8, open);
   assert.deepEqual([extend.stage, extend.final], [2, false]);
   assert.match(extend.text, /\(P1\)[\s\S]*adds seeds 9–16/);
   // Between the looks nothing is final, even if the interim verdicts look decided.
-  assert.deepEqual([at(12, ['c lower', 'c lower', 'c lower']).stage, at(12, ['c lower', 'c lower', 'c lower']).final], [2, false]);
-  assert.deepEqual([at(16, ['inconclusive (detectable: 0.2 points)', 'c lower', 'c lower']).final], [true]);
-  // A primary comparison without any paired run counts as zero seeds.
+  assert.deepEqual([at(12, decided, open).stage, at(12, decided, open).final], [2, false]);
+  // Seeds trained past a conclusive first look do not change the verdicts: those of the first look are final.
+  const past = at(12, open, decided);
+  assert.deepEqual([past.stage, past.final, past.verdicts, past.seeds], [1, true, 'first-look', 8]);
+  assert.match(past.text, /do not enter the verdicts/);
+  assert.deepEqual([at(16, open, open).final, at(16, open, open).verdicts], [true, 'current']);
+  assert.equal(at(17, open, open).final, false, 'more seeds than the design is a breach');
+  assert.throws(() => at(12, decided), /pass the tables of the first 8 seeds/);
+  // A primary comparison without any paired run counts as zero seeds; no primary comparison at all, too.
   assert.equal(stageStatus(tables([row('P0', 8, 'c lower')]), 3).seeds, 0);
+  assert.equal(stageStatus(tables([]), 0).seeds, 0);
+});
+
+test('primary arms: every arm a primary comparison names, once', () => {
+  assert.deepEqual(primaryArms({ margin: 0.2, primary: [
+    { id: 'a', label: 'a', baseline: 'x', arm: 'y' },
+    { id: 'b', label: 'b', baseline: 'x', arm: 'y', versus: { baseline: 'u', arm: 'v' } },
+  ] }), ['x', 'y', 'u', 'v']);
+  assert.deepEqual(primaryArms(undefined), []);
 });
 
 test('primary sentence: Holm interval, TOST, MDE and the verdict; one seed is not testable', () => {
   const s = primarySentence(row('C − A at high ambiguity', 8, 'c-star-high lower (better)'));
   assert.match(s, /^C − A at high ambiguity: -0\.40 NME points \(Holm interval \[-0\.70, -0\.10\], Holm p 0\.004; TOST p 0\.9 against ±0\.2; MDE 0\.25 points; 8 paired seeds\): \*\*c-star-high lower \(better\)\*\*\.$/);
+  assert.match(primarySentence(row('C − A', 8, 'c-star-high lower (better)'), false), /^interim, not a verdict — C − A: -0\.40 NME points .*: c-star-high lower \(better\) so far\.$/);
   assert.equal(primarySentence(row('X', 1, 'not testable (n = 1)', 0.5)), 'X: +0.50 points on one seed — not testable.');
   assert.equal(primarySentence(row('X', 0, 'not testable (n = 0)')), 'X: no paired seed yet — not testable.');
+});
+
+test('the look tables of a grid use only its first n seeds (committed original main grid: 3 seeds, look at 2)', async () => {
+  const { EXPERIMENTS } = await import('../src/experiments/ablations');
+  const { ensureExperiment } = await import('../src/experiments/ensure');
+  const { experimentData } = await import('../src/report/experiment-data');
+  const { stageLookTables } = await import('../src/report/regime');
+  const d = experimentData(await ensureExperiment(EXPERIMENTS.main, { profile: 'full', train: 'never' }));
+  assert.equal(d.profile, 'full');
+  assert.ok(d.tables.arms.every((a) => a.seeds === 3), 'the committed main grid has 3 seeds per arm');
+  const look = stageLookTables(d, 2);
+  assert.ok(look.arms.every((a) => a.seeds === 2));
+  assert.ok(look.comparisons.length > 0 && look.comparisons.every((c) => c.n === 2));
 });

@@ -196,6 +196,13 @@ export function validateSpec<S extends ExperimentSpec>(spec: S, source = '<spec>
     if (!an || typeof an !== 'object') fail('analysis', 'expected an object { margin, alpha?, primary? }');
     if (!(typeof an.margin === 'number' && an.margin > 0 && Number.isFinite(an.margin))) fail('analysis.margin', `expected NME points > 0, got ${JSON.stringify(an.margin)}`);
     if (an.alpha !== undefined && !(an.alpha > 0 && an.alpha < 1)) fail('analysis.alpha', `expected a number in (0, 1), got ${JSON.stringify(an.alpha)}`);
+    if (an.stages !== undefined) {
+      // Not checked against the seeds: a profile may run fewer (smoke, quick), and then stays in its first stage.
+      const st = an.stages;
+      if (!Array.isArray(st) || st.length === 0 || st.some((n, i) => !Number.isInteger(n) || n < 2 || (i > 0 && n <= st[i - 1]))) {
+        fail('analysis.stages', `expected increasing paired-seed counts >= 2, got ${JSON.stringify(st)}`);
+      }
+    }
     (an.primary ?? []).forEach((p, i) => {
       for (const k of ['baseline', 'arm'] as const) if (!ids.has(p[k])) fail(`analysis.primary[${i}].${k}`, `unknown arm "${p[k]}"`);
       if (p.versus) for (const k of ['baseline', 'arm'] as const) if (!ids.has(p.versus[k])) fail(`analysis.primary[${i}].versus.${k}`, `unknown arm "${p.versus[k]}"`);

@@ -38,7 +38,7 @@ function runCount(root: string, name: string): { done: number; started: number }
   return { done: runs.filter((d) => fs.existsSync(path.join(dir, d, 'summary.json'))).length, started: runs.length };
 }
 
-export function regimeBlock(src: ReadmeSources, declaredRuns: { pilot: number; grid: number }): string {
+export function regimeBlock(src: ReadmeSources, declaredRuns: { pilot: number; grid: number; gridAll?: number }): string {
   const lines: string[] = [];
   const pilot = tablesOf(src.resultsRoot, 'regime-pilot');
   const pc = runCount(src.resultsRoot, 'regime-pilot');
@@ -50,7 +50,9 @@ export function regimeBlock(src: ReadmeSources, declaredRuns: { pilot: number; g
   } else lines.push('', 'no finished pilot run is committed yet.');
   const grid = tablesOf(src.resultsRoot, 'regime');
   const gc = runCount(src.resultsRoot, 'regime');
-  lines.push('', `**Grid** (\`regime\`, ${gc.done} of ${declaredRuns.grid} runs finished):`);
+  const staged = declaredRuns.gridAll !== undefined && declaredRuns.gridAll > declaredRuns.grid;
+  lines.push('', `**Grid** (\`regime\`, ${gc.done} of ${declaredRuns.grid} ${staged ? 'stage-1 ' : ''}runs finished` +
+    `${staged ? `; ${declaredRuns.gridAll} with the pre-registered stage 2` : ''}):`);
   if (grid && cleanRows(grid, 'primary').length) {
     lines.push('', toMarkdown(grid.arms.map((a): Row => ({ arm: a.label, seeds: a.seeds, 'test NME % (clean truth)': metricText(a.nmeClean) }))));
     lines.push('', 'Primary comparisons (pre-registered, Holm family, NME points, negative = STAR better):', '');

@@ -5,10 +5,12 @@
  * 9–16 to every arm). The rule is applied here, not judged by whoever reads the table.
  */
 import type { ComparisonRow, ExperimentTables } from './experiment-tables';
-import { intervalText } from './experiment-tables';
+import { experimentTables, intervalText } from './experiment-tables';
+import type { ExperimentData } from './experiment-data';
+import { aggregateExperiment, type GridAnalysis } from '../runs/aggregate';
 
-/** The stages of the pre-registered seed rule: the paired seeds each stage needs. */
-export const REGIME_STAGES = [8, 16] as const;
+/** The stages of the regime's seed rule when a spec declares none (src/experiments/regime.ts: analysis.stages). */
+export const REGIME_STAGES: readonly number[] = [8, 16];
 
 const signed = (v: number) => `${v > 0 ? '+' : ''}${v.toFixed(2)}`;
 
@@ -17,43 +19,72 @@ export function primaryRows(t: ExperimentTables): ComparisonRow[] {
   return t.comparisons.filter((c) => c.family === 'primary');
 }
 
-/** "C − A at high ambiguity: −0.41 points (Holm interval [−0.70, −0.12], Holm p 0.004; MDE 0.25; 8 seeds): c-star-high lower (better)". */
-export function primarySentence(c: ComparisonRow): string {
+/**
+ * "C − A at high ambiguity: −0.41 points (Holm interval [−0.70, −0.12], Holm p 0.004; MDE 0.25; 8 seeds): **c-star-high
+ * lower (better)**". Not `final` (the stopping rule has not ended the grid): marked interim, the verdict not in bold.
+ */
+export function primarySentence(c: ComparisonRow, final = true): string {
   if (c.n < 2) return `${c.comparison}: ${c.n === 0 ? 'no paired seed yet' : `${signed(c.meanDiff)} points on one seed`} — not testable.`;
   const holm = intervalText(c.intervalHolm);
-  return `${c.comparison}: ${signed(c.meanDiff)} NME points (Holm interval ${holm ?? 'none'}, Holm p ${c.pHolm ?? '–'}; ` +
-    `TOST p ${c.pTost ?? '–'} against ±${c.margin}; MDE ${c.mde === null ? '–' : c.mde.toFixed(2)} points; ${c.n} paired seeds): **${c.verdict}**.`;
+  const body = `${c.comparison}: ${signed(c.meanDiff)} NME points (Holm interval ${holm ?? 'none'}, Holm p ${c.pHolm ?? '–'}; ` +
+    `TOST p ${c.pTost ?? '–'} against ±${c.margin}; MDE ${c.mde === null ? '–' : c.mde.toFixed(2)} points; ${c.n} paired seeds)`;
+  return final ? `${body}: **${c.verdict}**.` : `interim, not a verdict — ${body}: ${c.verdict} so far.`;
 }
 
 export interface StageStatus {
-  /** The stage whose seeds are being run or were last completed (1 or 2). */
-  stage: 1 | 2;
+  /** The stage being run, or whose look gave the final verdicts (1-based). */
+  stage: number;
   /** Paired seeds the primary comparisons have now (the smallest over them). */
   seeds: number;
   /** Whether the primary verdicts are final under the rule. */
   final: boolean;
+  /** Which tables hold the verdicts to report: all seeds now, or the look at the first stage's seeds. */
+  verdicts: 'current' | 'first-look';
   text: string;
 }
 
-/**
- * Where the grid stands: stage 1 running (fewer than 8 paired seeds), stage 1 complete and final (no primary
- * comparison inconclusive), stage 2 required or running, or stage 2 complete (final whatever the verdicts).
- */
-export function stageStatus(t: ExperimentTables, primaryCount: number): StageStatus {
+/** The arms the primary comparisons use (a smoke run or a first grid pass can train just these). */
+export function primaryArms(analysis: GridAnalysis | undefined): string[] {
+  const ids = (analysis?.primary ?? []).flatMap((p) => [p.baseline, p.arm, ...(p.versus ? [p.versus.baseline, p.versus.arm] : [])]);
+  return [...new Set(ids)];
+}
+
+const paired = (t: ExperimentTables, primaryCount: number): number => {
   const rows = primaryRows(t);
-  const seeds = rows.length < primaryCount ? 0 : Math.min(...rows.map((r) => r.n));
-  const [s1, s2] = REGIME_STAGES;
-  const inconclusive = rows.filter((r) => r.verdict.startsWith('inconclusive')).map((r) => r.comparison);
-  if (seeds < s1) return { stage: 1, seeds, final: false, text: `stage 1 running: ${seeds} of ${s1} paired seeds on every primary comparison; no verdict is final.` };
-  if (seeds > s1 && seeds < s2) {
-    return { stage: 2, seeds, final: false, text: `stage 2 running: ${seeds} of ${s2} paired seeds; no verdict is final until all ${s2} (the stage 1 look at ${s1} seeds decided to extend).` };
+  return primaryCount === 0 || rows.length < primaryCount ? 0 : Math.min(...rows.map((r) => r.n));
+};
+const inconclusiveOf = (t: ExperimentTables) => primaryRows(t).filter((r) => r.verdict.startsWith('inconclusive')).map((r) => r.comparison);
+
+/**
+ * Where a staged grid stands (two stages, e.g. [8, 16]). Below the first look nothing is final; at it, the verdicts are
+ * final unless a primary comparison is inconclusive, which starts stage 2; between the looks nothing is final; at the
+ * second look everything is. Past the first look, whether stage 2 was due is decided by `firstLook` — the tables of the
+ * first stage's seeds alone (stageLookTables) — never by the interim numbers: if the first look was conclusive, its
+ * verdicts stay the final ones whatever was trained after. More seeds than the last stage is a protocol breach.
+ */
+export function stageStatus(t: ExperimentTables, primaryCount: number, stages: readonly number[] = REGIME_STAGES, firstLook?: ExperimentTables): StageStatus {
+  const seeds = paired(t, primaryCount);
+  const [s1, s2 = s1] = stages;
+  if (seeds < s1) return { stage: 1, seeds, final: false, verdicts: 'current', text: `stage 1 running: ${seeds} of ${s1} paired seeds on every primary comparison; no verdict is final.` };
+  const look = seeds === s1 ? t : firstLook;
+  if (!look) throw new Error(`stageStatus: ${seeds} paired seeds is past the first look (${s1}): pass the tables of the first ${s1} seeds`);
+  const inconclusive = inconclusiveOf(look);
+  if (inconclusive.length === 0) {
+    const extra = seeds > s1 ? ` (seeds beyond ${s1} were trained, but the design stopped at ${s1}: they do not enter the verdicts)` : '';
+    return { stage: 1, seeds: s1, final: true, verdicts: seeds === s1 ? 'current' : 'first-look',
+      text: `stage 1 complete (${s1} paired seeds) and no primary comparison is inconclusive: the verdicts below, from those ${s1} seeds, are final${extra}.` };
   }
-  if (seeds === s1 && inconclusive.length === 0) {
-    return { stage: 1, seeds, final: true, text: `stage 1 complete (${seeds} paired seeds) and no primary comparison is inconclusive: the verdicts below are final (no stage 2).` };
+  const why = `${inconclusive.length} primary comparison(s) inconclusive at ${s1} seeds (${inconclusive.join('; ')})`;
+  if (s2 === s1) return { stage: 1, seeds, final: true, verdicts: 'current', text: `the only stage is complete (${seeds} paired seeds): the verdicts below are final, inconclusive ones included (with their MDE).` };
+  if (seeds < s2) {
+    return { stage: 2, seeds, final: false, verdicts: 'current', text: `${why}: the pre-registered rule adds seeds ${s1 + 1}–${s2} to every arm; stage 2 running (${seeds} of ${s2} paired seeds), no verdict is final.` };
   }
-  if (seeds === s1) {
-    return { stage: 2, seeds, final: false, text: `stage 1 complete (${seeds} paired seeds) with ${inconclusive.length} inconclusive primary comparison(s) (${inconclusive.join('; ')}): ` +
-      `the pre-registered rule adds seeds ${s1 + 1}–${s2} to every arm; stage 2 running, no verdict is final.` };
-  }
-  return { stage: 2, seeds, final: true, text: `stage 2 complete (${seeds} paired seeds): the verdicts below are final, inconclusive ones included (with their MDE).` };
+  if (seeds > s2) return { stage: 2, seeds, final: false, verdicts: 'current', text: `${seeds} paired seeds is more than the design's ${s2}: the protocol was exceeded, so no verdict is final (restrict the tables to seeds 1–${s2}).` };
+  return { stage: 2, seeds, final: true, verdicts: 'current', text: `${why}, so stage 2 ran; it is complete (${seeds} paired seeds): the verdicts below are final, inconclusive ones included (with their MDE).` };
+}
+
+/** The tables of a grid restricted to its first `n` seeds (the look of stage 1), computed from the run folders, not written. */
+export function stageLookTables(d: ExperimentData, n: number): ExperimentTables {
+  const spec = { ...d.spec, seeds: d.spec.seeds.slice(0, n) };
+  return experimentTables(spec, d.profile, aggregateExperiment(d.resultsRoot, spec, { allowMixed: true }));
 }

@@ -35,6 +35,14 @@ export interface GridAnalysis {
   /** Family-wise error rate. Default 0.05. */
   alpha?: number;
   primary?: PrimarySpec[];
+  /**
+   * A staged seed rule, declared with the rest: the paired seeds at each look (cumulative, increasing; the last at most
+   * the grid's seeds), e.g. [8, 16]: the primary comparisons are judged on the first 8 seeds, and only if one of them
+   * is inconclusive does the grid go on to 16 (src/report/regime.ts stageStatus). The grid declares all its seeds, so a
+   * later stage runs the same code as the first (runs of one grid never mix code versions); GRID_SEEDS in
+   * scripts/run-grid.sh trains one stage.
+   */
+  stages?: number[];
 }
 
 /**
