@@ -10,6 +10,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { intervalText, metricText, type ComparisonRow, type ExperimentTables } from './experiment-tables';
 import { toMarkdown, type Row } from './table';
+import { PILOT_PAIRS } from './pilot';
+import { checkRunLength, validationCurve } from '../runs/convergence';
 
 export interface ReadmeSources {
   /** The committed results folder (results/). */
@@ -38,6 +40,28 @@ function runCount(root: string, name: string): { done: number; started: number }
   return { done: runs.filter((d) => fs.existsSync(path.join(dir, d, 'summary.json'))).length, started: runs.length };
 }
 
+/**
+ * The pilot's run-length rule per arm pair, from the finished runs of both lengths on the same seeds: "A 7.64% at
+ * 8,000 steps vs 6.91% 2.5× longer (+10.68%, 1 seed)". Null when no pair has a common finished seed.
+ */
+export function runLengthLine(root: string, labels: Record<string, string> = {}): string | null {
+  const dir = path.join(root, 'runs', 'regime-pilot');
+  if (!fs.existsSync(dir)) return null;
+  const finishedSeeds = (arm: string) => fs.readdirSync(dir)
+    .map((d) => new RegExp(`^${arm}-s(\\d+)$`).exec(d)).filter((m): m is RegExpExecArray => m !== null && fs.existsSync(path.join(dir, m[0], 'summary.json')))
+    .map((m) => Number(m[1]));
+  const parts: string[] = [];
+  for (const [arm, long] of PILOT_PAIRS) {
+    const seeds = finishedSeeds(arm).filter((sd) => finishedSeeds(long).includes(sd)).sort((a, b) => a - b);
+    if (seeds.length === 0) continue;
+    const c = checkRunLength(seeds.map((sd) => validationCurve(path.join(dir, `${arm}-s${sd}`))), seeds.map((sd) => validationCurve(path.join(dir, `${long}-s${sd}`))));
+    parts.push(`${labels[arm] ?? arm} ${(100 * c.best).toFixed(2)}% at step ${c.bestStep.toLocaleString('en')} vs ${(100 * c.bestLong).toFixed(2)}% ` +
+      `at step ${c.bestLongStep.toLocaleString('en')} of the 2.5× run (${c.relativeGap >= 0 ? '+' : ''}${(100 * c.relativeGap).toFixed(2)}%, ` +
+      `${c.seeds} seed${c.seeds === 1 ? '' : 's'}: ${c.converged ? 'within 2%' : 'beyond 2%'})`);
+  }
+  return parts.length ? parts.join('; ') : null;
+}
+
 export function regimeBlock(src: ReadmeSources, declaredRuns: { pilot: number; grid: number; gridAll?: number }): string {
   const lines: string[] = [];
   const pilot = tablesOf(src.resultsRoot, 'regime-pilot');
@@ -48,6 +72,11 @@ export function regimeBlock(src: ReadmeSources, declaredRuns: { pilot: number; g
       arm: a.label, seeds: a.seeds, 'test NME % (clean truth)': metricText(a.nmeClean), 'test NME % (noisy labels)': metricText(a.nme),
     }))));
   } else lines.push('', 'no finished pilot run is committed yet.');
+  const length = runLengthLine(src.resultsRoot, { 'a-coord': 'A', 'c-star': 'C', 'b-coord-value': 'B', 'd-star-detach': 'D' });
+  if (length) {
+    lines.push('', `Run-length rule (best seed-mean validation NME, whole split, noisy labels; the chosen length must be within 2% ` +
+      `of a 2.5× longer run on ≥ 2 seeds): ${length}.`);
+  }
   const grid = tablesOf(src.resultsRoot, 'regime');
   const gc = runCount(src.resultsRoot, 'regime');
   const staged = declaredRuns.gridAll !== undefined && declaredRuns.gridAll > declaredRuns.grid;
