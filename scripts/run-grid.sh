@@ -53,12 +53,12 @@ if [ ! -d "$WT/node_modules" ]; then
   for entry in node_modules/* node_modules/.bin; do
     ln -s "../../../$entry" "$WT/node_modules/$(basename "$entry")"
   done
-  for pkg in "$WT"/packages/*/; do
+  for pkg in "$WT/packages/"*/; do
     name=$(node -p "require('./$pkg/package.json').name")
     rm -f "$WT/node_modules/$name"
     ln -s "../packages/$(basename "$pkg")" "$WT/node_modules/$name"
   done
-  for pkg in "$WT"/packages/*/; do
+  for pkg in "$WT/packages/"*/; do
     [ -f "$pkg/scripts/build-native.sh" ] && bash "$pkg/scripts/build-native.sh"
   done
 fi

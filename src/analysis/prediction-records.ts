@@ -91,15 +91,8 @@ export interface FaceRecordInput {
   meta?: Record<string, number>;
 }
 
-export interface RecordSetup {
-  dataset: string;
-  scheme: string;
-  decoder: DecodeMethod;
-  truth: 'clean' | 'labels';
-  inputSize: number;
-  heatmapSize: number;
-  landmarks: number;
-}
+/** What a recorder is told before the first face: the records' header without the face counts. */
+export type RecordSetup = Pick<PredictionRecords, 'dataset' | 'scheme' | 'decoder' | 'truth' | 'inputSize' | 'heatmapSize' | 'landmarks'>;
 
 export interface RecordBuilder {
   add(face: FaceRecordInput): void;
