@@ -5,6 +5,7 @@
  */
 import type { ExperimentData } from './experiment-data';
 import { armRunDirs } from './experiment-data';
+import { runDirFor } from '../runs/folder';
 import { checkRunLength, seedMeanCurve, validationCurve, type Curve, type LengthCheck } from '../runs/convergence';
 import { tangentError } from '../runs/manipulation';
 import { pairedT, type PairedT } from '../runs/inference';
@@ -23,15 +24,22 @@ export interface LengthRow {
   missing?: string;
 }
 
-/** The run-length check of every arm pair, on the seeds both lengths finished. */
-export function runLengthChecks(d: ExperimentData, tolerance = 0.02): LengthRow[] {
+/**
+ * The run-length check of every arm pair, on the seeds both lengths finished: `seedsOf(arm)` lists an arm's finished
+ * seeds, `dirOf(arm, seed)` gives a run's folder. Shared by the notebook (runLengthChecks) and the README (readme.ts).
+ */
+export function lengthChecks(seedsOf: (arm: string) => number[], dirOf: (arm: string, seed: number) => string, tolerance = 0.02): LengthRow[] {
   return PILOT_PAIRS.map(([arm, long]) => {
-    const seedsOf = (id: string) => d.results.arms.find((a) => a.arm === id)?.seeds ?? [];
     const seeds = seedsOf(arm).filter((s) => seedsOf(long).includes(s));
     if (seeds.length === 0) return { arm, check: null, missing: `no seed with both ${arm} and ${long} finished` };
-    const curves = (id: string) => armRunDirs(d, id).filter((_, i) => seeds.includes(seedsOf(id)[i])).map(validationCurve);
+    const curves = (id: string) => seeds.map((s) => validationCurve(dirOf(id, s)));
     return { arm, check: checkRunLength(curves(arm), curves(long), tolerance) };
   });
+}
+
+/** The run-length check of every arm pair of an experiment's finished runs. */
+export function runLengthChecks(d: ExperimentData, tolerance = 0.02): LengthRow[] {
+  return lengthChecks((id) => d.results.arms.find((a) => a.arm === id)?.seeds ?? [], (id, s) => runDirFor(d.resultsRoot, d.spec, { id }, s), tolerance);
 }
 
 /** Seed-mean validation curves (NME %) of every arm that has runs, for one line figure. */

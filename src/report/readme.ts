@@ -10,8 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { intervalText, metricText, type ComparisonRow, type ExperimentTables } from './experiment-tables';
 import { toMarkdown, type Row } from './table';
-import { PILOT_PAIRS } from './pilot';
-import { checkRunLength, validationCurve } from '../runs/convergence';
+import { lengthChecks } from './pilot';
 
 export interface ReadmeSources {
   /** The committed results folder (results/). */
@@ -49,16 +48,12 @@ export function runLengthLine(root: string, labels: Record<string, string> = {})
   if (!fs.existsSync(dir)) return null;
   const finishedSeeds = (arm: string) => fs.readdirSync(dir)
     .map((d) => new RegExp(`^${arm}-s(\\d+)$`).exec(d)).filter((m): m is RegExpExecArray => m !== null && fs.existsSync(path.join(dir, m[0], 'summary.json')))
-    .map((m) => Number(m[1]));
-  const parts: string[] = [];
-  for (const [arm, long] of PILOT_PAIRS) {
-    const seeds = finishedSeeds(arm).filter((sd) => finishedSeeds(long).includes(sd)).sort((a, b) => a - b);
-    if (seeds.length === 0) continue;
-    const c = checkRunLength(seeds.map((sd) => validationCurve(path.join(dir, `${arm}-s${sd}`))), seeds.map((sd) => validationCurve(path.join(dir, `${long}-s${sd}`))));
-    parts.push(`${labels[arm] ?? arm} ${(100 * c.best).toFixed(2)}% at step ${c.bestStep.toLocaleString('en')} vs ${(100 * c.bestLong).toFixed(2)}% ` +
+    .map((m) => Number(m[1])).sort((a, b) => a - b);
+  const parts = lengthChecks(finishedSeeds, (arm, seed) => path.join(dir, `${arm}-s${seed}`)).flatMap(({ arm, check: c }) => (c === null ? [] : [
+    `${labels[arm] ?? arm} ${(100 * c.best).toFixed(2)}% at step ${c.bestStep.toLocaleString('en')} vs ${(100 * c.bestLong).toFixed(2)}% ` +
       `at step ${c.bestLongStep.toLocaleString('en')} of the 2.5× run (${c.relativeGap >= 0 ? '+' : ''}${(100 * c.relativeGap).toFixed(2)}%, ` +
-      `${c.seeds} seed${c.seeds === 1 ? '' : 's'}: ${c.converged ? 'within 2%' : 'beyond 2%'})`);
-  }
+      `${c.seeds} seed${c.seeds === 1 ? '' : 's'}: ${c.converged ? 'within 2%' : 'beyond 2%'})`,
+  ]));
   return parts.length ? parts.join('; ') : null;
 }
 
