@@ -12,40 +12,24 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from 'tfjs-wasm-train';
 import { buildHourglass } from '../src/model/hourglass';
 import { modelConfig } from '../src/model/config';
-import { train, type BatchProvider } from '../src/train/trainer';
-import type { Batch } from '../src/data/loader';
+import { train } from '../src/train/trainer';
+import { quietProgress, randomBatches } from './helpers/random-batches';
 import { makeObjective } from '../src/train/objective';
-import { Rng } from '../src/util/random';
 
-function randomBatches(onGet?: (step: number) => void): BatchProvider {
-  const S = 64, N = 98, B = 2;
-  return {
-    async get(step: number): Promise<Batch> {
-      onGet?.(step);
-      const r = Rng.derive(9, step);
-      const images = Float32Array.from({ length: B * S * S * 3 }, () => r.uniform(-1, 1));
-      const targets = Float32Array.from({ length: B * N * 2 }, () => r.uniform(-0.6, 0.6));
-      return { size: B, indices: new Int32Array(B), images, targets, visible: new Float32Array(B * N).fill(1) };
-    },
-    async close() {},
-  };
-}
-
-const quiet = { update() {}, message() {}, done() {} };
 
 test('SIGINT checkpoints and stops; the next call resumes at that step', async () => {
   await initBackend({ quiet: true });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'star-sig-'));
   const model = buildHourglass(modelConfig('cpu-tiny'), { seed: 1 });
   const cfg = { steps: 10, batchSize: 2, checkpointEvery: 100, logEvery: 1, statsEvery: 0, evalEvery: 0 };
-  const r1 = await train(model, makeObjective({ kind: 'star' }), randomBatches((s) => { if (s === 3) process.emit('SIGINT'); }), dir, cfg,
-    { progress: quiet, handleSignals: true });
+  const r1 = await train(model, makeObjective({ kind: 'star' }), randomBatches(9, (s) => { if (s === 3) process.emit('SIGINT'); }), dir, cfg,
+    { progress: quietProgress, handleSignals: true });
   assert.equal(r1.interrupted, true);
   assert.equal(r1.finalStep, 4, 'the step in flight when the signal came is finished');
   const state = JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint', 'state.json'), 'utf8'));
   assert.equal(state.step, 4);
   assert.equal(process.listenerCount('SIGINT'), 0, 'signal handlers are removed after training');
-  const r2 = await train(model, makeObjective({ kind: 'star' }), randomBatches(), dir, cfg, { progress: quiet, handleSignals: false });
+  const r2 = await train(model, makeObjective({ kind: 'star' }), randomBatches(9), dir, cfg, { progress: quietProgress, handleSignals: false });
   assert.equal(r2.interrupted, false);
   assert.equal(r2.finalStep, 10);
   model.params.dispose();
@@ -87,9 +71,9 @@ test('memory stays flat: tensor count after 5 and after 25 steps is the same', a
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'star-mem-'));
   const model = buildHourglass(modelConfig('cpu-tiny'), { seed: 2 });
   const counts: number[] = [];
-  const batches = randomBatches((s) => { if (s === 5 || s === 25) counts.push(tf.memory().numTensors); });
+  const batches = randomBatches(9, (s) => { if (s === 5 || s === 25) counts.push(tf.memory().numTensors); });
   await train(model, makeObjective({ kind: 'star' }), batches, dir, { steps: 26, batchSize: 2, checkpointEvery: 10, logEvery: 5, statsEvery: 0, evalEvery: 0 },
-    { progress: quiet, handleSignals: false });
+    { progress: quietProgress, handleSignals: false });
   assert.equal(counts.length, 2);
   assert.equal(counts[1], counts[0], `tensor count grew from ${counts[0]} to ${counts[1]}`);
   model.params.dispose();
@@ -112,7 +96,7 @@ test('several train() calls in one process leave no tensors behind (optimizer an
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'star-leak-'));
   for (const [name, extra, stopAfter] of runs) {
     const model = buildHourglass(modelConfig('cpu-tiny'), { seed: 5 });
-    await train(model, makeObjective({ kind: 'star' }), randomBatches(), path.join(root, name), { ...cfg, ...extra }, { progress: quiet, handleSignals: false, stopAfter });
+    await train(model, makeObjective({ kind: 'star' }), randomBatches(9), path.join(root, name), { ...cfg, ...extra }, { progress: quietProgress, handleSignals: false, stopAfter });
     model.params.dispose();
     assert.equal(tf.memory().numTensors, start, `${name}${stopAfter ? ' (stopped)' : ''}: ${tf.memory().numTensors - start} tensors left behind`);
   }
