@@ -40,6 +40,12 @@ if [ ! -d "$WT" ]; then
   git worktree add --detach "$WT" "$COMMIT" >/dev/null
   (cd "$WT" && npm ci --no-audit --no-fund >/dev/null)
 fi
+# The pinned commit predates the resume check on kernels, and its install never fails: an `npm ci` that ran before
+# OpenBLAS was installed (e.g. beside a first `npm run setup`) leaves it on the wasm kernels, which would continue the
+# committed checkpoints with other arithmetic. Build the addon if it is missing, and refuse to train without it.
+ADDON="$WT/dist/native/star_native.node"
+[ -f "$ADDON" ] || (cd "$WT" && npm run build:native >/dev/null 2>&1) || true
+[ -f "$ADDON" ] || { echo "run-pilot: the pinned commit's native kernels did not build ($ADDON missing; apt install g++ libopenblas-dev, then run this again): the pilot's runs used them" >&2; exit 1; }
 mkdir -p "$WT/data" "$WT/results/runs" results/local data/cache # data/cache: the link below must not dangle in a fresh clone
 [ -e "$WT/data/cache" ] || ln -s ../../../data/cache "$WT/data/cache"
 # The committed runs go in first (never overwriting the worktree's newer state of a run it is training).
