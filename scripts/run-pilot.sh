@@ -1,23 +1,32 @@
 #!/usr/bin/env bash
 # Resume the regime pilot (experiment regime-pilot, notebook 10) on the commit it started on, across sessions.
 #   bash scripts/run-pilot.sh            train what is missing (two single-threaded workers), syncing results back
-#   bash scripts/run-pilot.sh --sync     only copy the worktree's runs back into results/runs/regime-pilot
+#   bash scripts/run-pilot.sh --sync     only copy the worktree's runs back into results/runs/regime-{pilot,length}
 # The pilot's runs come from commit 5cb5241 (tag pilot-v1; kept in main's history by a merge): a resumed run must
 # continue on that code and its kernels, and that commit predates STAR_RESULTS_ROOT, so this script gives it a worktree
 # of its own (.grid/pilot-v1, git-ignored, with its own npm ci and native build from the same lockfile), copies the
 # committed pilot runs into it — finished ones and the checkpoints of unfinished ones (committed so that a run spans
 # sessions) — and copies every run back into this checkout's results/ every 10 minutes and at the end. Commit
-# results/runs/regime-pilot afterwards; `git add -f results/runs/regime-pilot/*/checkpoint` keeps unfinished runs.
-# Order: A and C at both lengths on seeds 1-2 first (the run-length check), then the clean-label arms (the
-# manipulation check), then B and D.
+# results/runs/regime-{pilot,length} afterwards; `git add -f results/runs/regime-*/*/checkpoint` keeps unfinished runs.
+# Order: A and C at 8,000 and 20,000 steps on seeds 1-2 (the first run-length check: 8,000 failed it), the clean-label
+# arms (the manipulation check), then the second run-length check — 20,000 against 40,000 steps, experiment
+# regime-length (src/experiments/specs/regime-length.json, a spec file the pinned commit reads, so its runs share the
+# pilot's code and kernels) — for A and C, then B and D at 20,000 and 40,000. B and D at 8,000 steps are no longer
+# trained: 8,000 steps is rejected by A and C already, and those runs would serve only comparisons at that length.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MAIN=$(pwd)
 COMMIT=5cb524166d8b3bd646e963d7d443f4d8196350ca
 WT=.grid/pilot-v1
-RUNS=results/runs/regime-pilot
+EXPERIMENTS="regime-pilot regime-length"
+LENGTH_SPEC="$MAIN/src/experiments/specs/regime-length.json"
 
 sync_back() {
+  local RUNS
+  for e in $EXPERIMENTS; do RUNS=results/runs/$e; sync_runs; done
+  return 0
+}
+sync_runs() {
   [ -d "$WT/$RUNS" ] || return 0
   mkdir -p "$RUNS"
   for d in "$WT/$RUNS"/*/; do
@@ -49,12 +58,14 @@ ADDON="$WT/dist/native/star_native.node"
 mkdir -p "$WT/data" "$WT/results/runs" results/local data/cache # data/cache: the link below must not dangle in a fresh clone
 [ -e "$WT/data/cache" ] || ln -s ../../../data/cache "$WT/data/cache"
 # The committed runs go in first (never overwriting the worktree's newer state of a run it is training).
-if [ -d "$RUNS" ]; then
+for e in $EXPERIMENTS; do
+  RUNS=results/runs/$e
+  [ -d "$RUNS" ] || continue
   for d in "$RUNS"/*/; do
     name=$(basename "$d")
     [ -e "$WT/$RUNS/$name" ] || { mkdir -p "$WT/$RUNS"; cp -r "$d" "$WT/$RUNS/"; }
   done
-fi
+done
 
 export STAR_PROFILE=full STAR_BACKEND="${STAR_BACKEND:-wasm-single}" STAR_THREADS="${STAR_THREADS:-1}"
 # OpenBLAS picks its kernels by CPU (SkylakeX on AVX-512 Intel, Haswell-class on AMD Zen), and they round differently:
@@ -67,11 +78,13 @@ fi
 [ -z "${OPENBLAS_CORETYPE:-}" ] || [ "$OPENBLAS_CORETYPE" = Haswell ] || {
   echo "run-pilot: OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE, but the pilot's runs used Haswell kernels (unset it)" >&2; exit 1; }
 export OPENBLAS_CORETYPE=Haswell
-x() { (cd "$WT" && node --import tsx src/cli.ts experiment regime-pilot "$@"); }
+x() { (cd "$WT" && node --import tsx src/cli.ts experiment "$@"); }
 worker() {
-  for s in 1 2; do x --seeds "$s" --only a-coord,c-star,a-coord-long,c-star-long || return $?; done
-  for s in 1 2; do x --seeds "$s" --only a-coord-clean,c-star-clean || return $?; done
-  for s in 1 2; do x --seeds "$s" || return $?; done
+  for s in 1 2; do x regime-pilot --seeds "$s" --only a-coord,c-star,a-coord-long,c-star-long || return $?; done
+  for s in 1 2; do x regime-pilot --seeds "$s" --only a-coord-clean,c-star-clean || return $?; done
+  for s in 1 2; do x "$LENGTH_SPEC" --seeds "$s" --only a-coord-40k,c-star-40k || return $?; done
+  for s in 1 2; do x regime-pilot --seeds "$s" --only b-coord-value-long,d-star-detach-long || return $?; done
+  for s in 1 2; do x "$LENGTH_SPEC" --seeds "$s" --only b-coord-value-40k,d-star-detach-40k || return $?; done
 }
 worker > results/local/pilot-1.log 2>&1 &
 A=$!
@@ -86,5 +99,5 @@ wait $A || rc=$?
 wait $B || rc=$?
 kill $S 2>/dev/null || true
 sync_back
-echo "run-pilot: workers stopped (exit $rc); results in $RUNS — commit them"
+echo "run-pilot: workers stopped (exit $rc); results in results/runs/regime-pilot and results/runs/regime-length — commit them"
 exit $rc
