@@ -1,45 +1,90 @@
 /**
  * The regime pilot's two questions, answered from its run folders (notebook 10): is the chosen run length converged
- * (runs/convergence.ts: within 2% of a 2.5× longer run's best validation NME, seed-mean curves, every arm), and does
+ * (runs/convergence.ts: within 2% of a 2–3× longer run's best validation NME, seed-mean curves, every arm), and does
  * the baseline's clean-truth tangential error on the contour grow with the ambiguity (runs/manipulation.ts)?
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import type { ExperimentData } from './experiment-data';
 import { armRunDirs } from './experiment-data';
-import { runDirFor } from '../runs/folder';
+import { isRunComplete, readProvenance, runDirFor } from '../runs/folder';
+import { provenanceDifferences, provenanceKey } from '../runs/provenance';
 import { checkRunLength, seedMeanCurve, validationCurve, type Curve, type LengthCheck } from '../runs/convergence';
 import { tangentError } from '../runs/manipulation';
 import { pairedT, type PairedT } from '../runs/inference';
 import { WFLW98 } from '../data/schemes';
 import type { Series } from './plot';
 
-/** The pilot's base arms and their 2.5× longer twins (src/experiments/regime.ts REGIME_PILOT). */
-export const PILOT_PAIRS: ReadonlyArray<readonly [string, string]> = [
-  ['a-coord', 'a-coord-long'], ['c-star', 'c-star-long'], ['b-coord-value', 'b-coord-value-long'], ['d-star-detach', 'd-star-detach-long'],
+/** One arm of one experiment (the length checks compare runs of two experiments trained on one commit). */
+export interface ArmRef {
+  experiment: string;
+  arm: string;
+}
+
+/** One run-length check: each arm's runs at the candidate length against its runs `steps[1] / steps[0]`× longer. */
+export interface LengthStage {
+  id: string;
+  steps: readonly [number, number];
+  pairs: ReadonlyArray<{ arm: string; short: ArmRef; long: ArmRef }>;
+}
+
+const ARMS = ['a-coord', 'c-star', 'b-coord-value', 'd-star-detach'] as const;
+const ref = (experiment: string, arm: string): ArmRef => ({ experiment, arm });
+
+/**
+ * The pilot's run-length checks, in the order they ran (src/experiments/regime.ts REGIME_PILOT and
+ * src/experiments/specs/regime-length.json, both trained on the pilot's pinned commit): 8,000 steps against 20,000
+ * (rejected: A +10.7%, C +9.9% on seed 1), then 20,000 against 40,000, declared before its runs.
+ */
+export const LENGTH_STAGES: readonly LengthStage[] = [
+  { id: '8k-vs-20k', steps: [8000, 20000], pairs: ARMS.map((a) => ({ arm: a, short: ref('regime-pilot', a), long: ref('regime-pilot', `${a}-long`) })) },
+  { id: '20k-vs-40k', steps: [20000, 40000], pairs: ARMS.map((a) => ({ arm: a, short: ref('regime-pilot', `${a}-long`), long: ref('regime-length', `${a}-40k`) })) },
 ];
 
 export interface LengthRow {
   arm: string;
   check: LengthCheck | null;
-  /** Why there is no check yet (missing runs). */
+  /** Why there is no check (missing runs, or runs of other code or kernels: never compared). */
   missing?: string;
 }
 
+/** The seeds an arm finished, from its run folders under `root` (results/). */
+export function finishedSeeds(root: string, r: ArmRef): number[] {
+  const dir = path.join(root, 'runs', r.experiment);
+  if (!fs.existsSync(dir)) return [];
+  const prefix = `${r.arm}-s`;
+  return fs.readdirSync(dir)
+    .filter((d) => d.startsWith(prefix) && /^\d+$/.test(d.slice(prefix.length)) && isRunComplete(path.join(dir, d)))
+    .map((d) => Number(d.slice(prefix.length))).sort((a, b) => a - b);
+}
+
 /**
- * The run-length check of every arm pair, on the seeds both lengths finished: `seedsOf(arm)` lists an arm's finished
- * seeds, `dirOf(arm, seed)` gives a run's folder. Shared by the notebook (runLengthChecks) and the README (readme.ts).
+ * One stage's check for every arm pair, on the seeds both lengths finished. Runs of different code or kernels are not
+ * compared (the row says which differ), whatever experiment they belong to.
  */
-export function lengthChecks(seedsOf: (arm: string) => number[], dirOf: (arm: string, seed: number) => string, tolerance = 0.02): LengthRow[] {
-  return PILOT_PAIRS.map(([arm, long]) => {
-    const seeds = seedsOf(arm).filter((s) => seedsOf(long).includes(s));
-    if (seeds.length === 0) return { arm, check: null, missing: `no seed with both ${arm} and ${long} finished` };
-    const curves = (id: string) => seeds.map((s) => validationCurve(dirOf(id, s)));
-    return { arm, check: checkRunLength(curves(arm), curves(long), tolerance) };
+export function lengthChecks(root: string, stage: LengthStage, tolerance = 0.02): LengthRow[] {
+  const dirOf = (r: ArmRef, seed: number) => runDirFor(root, { name: r.experiment }, { id: r.arm }, seed);
+  return stage.pairs.map(({ arm, short, long }) => {
+    const longSeeds = finishedSeeds(root, long);
+    const seeds = finishedSeeds(root, short).filter((s) => longSeeds.includes(s));
+    if (seeds.length === 0) return { arm, check: null, missing: `no seed with both ${short.arm} and ${long.arm} finished` };
+    const dirs = seeds.flatMap((s) => [dirOf(short, s), dirOf(long, s)]);
+    const provs = dirs.map(readProvenance);
+    const keys = new Set(provs.map((p) => (p ? provenanceKey(p) : 'none recorded')));
+    if (keys.size > 1) {
+      const first = provs.find((p) => p !== null);
+      const other = provs.find((p) => p !== null && first && provenanceKey(p) !== provenanceKey(first));
+      const why = first && other ? provenanceDifferences(first, other).join('; ') : 'a run records no provenance';
+      return { arm, check: null, missing: `runs of other code or kernels (${why}): not compared` };
+    }
+    const curves = (r: ArmRef) => seeds.map((s) => validationCurve(dirOf(r, s)));
+    return { arm, check: checkRunLength(curves(short), curves(long), tolerance) };
   });
 }
 
-/** The run-length check of every arm pair of an experiment's finished runs. */
-export function runLengthChecks(d: ExperimentData, tolerance = 0.02): LengthRow[] {
-  return lengthChecks((id) => d.results.arms.find((a) => a.arm === id)?.seeds ?? [], (id, s) => runDirFor(d.resultsRoot, d.spec, { id }, s), tolerance);
+/** Every stage's check from the committed results (notebook 10). */
+export function runLengthChecks(root: string, tolerance = 0.02): Array<{ stage: LengthStage; rows: LengthRow[] }> {
+  return LENGTH_STAGES.map((stage) => ({ stage, rows: lengthChecks(root, stage, tolerance) }));
 }
 
 /** Seed-mean validation curves (NME %) of every arm that has runs, for one line figure. */

@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { intervalText, metricText, type ComparisonRow, type ExperimentTables } from './experiment-tables';
 import { toMarkdown, type Row } from './table';
-import { lengthChecks } from './pilot';
+import { LENGTH_STAGES, lengthChecks } from './pilot';
 
 export interface ReadmeSources {
   /** The committed results folder (results/). */
@@ -40,21 +40,20 @@ function runCount(root: string, name: string): { done: number; started: number }
 }
 
 /**
- * The pilot's run-length rule per arm pair, from the finished runs of both lengths on the same seeds: "A 7.64% at
- * 8,000 steps vs 6.91% 2.5× longer (+10.68%, 1 seed)". Null when no pair has a common finished seed.
+ * The pilot's run-length checks, one sentence per stage that has a pair with common finished seeds: "8,000 vs 20,000
+ * steps: A 7.64% at step 8,000 vs 6.91% at step 20,000 (+10.68%, 2 seeds: beyond 2%); …". Null when none has.
  */
 export function runLengthLine(root: string, labels: Record<string, string> = {}): string | null {
-  const dir = path.join(root, 'runs', 'regime-pilot');
-  if (!fs.existsSync(dir)) return null;
-  const finishedSeeds = (arm: string) => fs.readdirSync(dir)
-    .map((d) => new RegExp(`^${arm}-s(\\d+)$`).exec(d)).filter((m): m is RegExpExecArray => m !== null && fs.existsSync(path.join(dir, m[0], 'summary.json')))
-    .map((m) => Number(m[1])).sort((a, b) => a - b);
-  const parts = lengthChecks(finishedSeeds, (arm, seed) => path.join(dir, `${arm}-s${seed}`)).flatMap(({ arm, check: c }) => (c === null ? [] : [
-    `${labels[arm] ?? arm} ${(100 * c.best).toFixed(2)}% at step ${c.bestStep.toLocaleString('en')} vs ${(100 * c.bestLong).toFixed(2)}% ` +
-      `at step ${c.bestLongStep.toLocaleString('en')} of the 2.5× run (${c.relativeGap >= 0 ? '+' : ''}${(100 * c.relativeGap).toFixed(2)}%, ` +
-      `${c.seeds} seed${c.seeds === 1 ? '' : 's'}: ${c.converged ? 'within 2%' : 'beyond 2%'})`,
-  ]));
-  return parts.length ? parts.join('; ') : null;
+  const steps = (n: number) => n.toLocaleString('en');
+  const stages = LENGTH_STAGES.flatMap((stage) => {
+    const parts = lengthChecks(root, stage).flatMap(({ arm, check: c }) => (c === null ? [] : [
+      `${labels[arm] ?? arm} ${(100 * c.best).toFixed(2)}% at step ${steps(c.bestStep)} vs ${(100 * c.bestLong).toFixed(2)}% ` +
+        `at step ${steps(c.bestLongStep)} (${c.relativeGap >= 0 ? '+' : ''}${(100 * c.relativeGap).toFixed(2)}%, ` +
+        `${c.seeds} seed${c.seeds === 1 ? '' : 's'}: ${c.converged ? 'within 2%' : 'beyond 2%'})`,
+    ]));
+    return parts.length ? [`${steps(stage.steps[0])} vs ${steps(stage.steps[1])} steps: ${parts.join('; ')}`] : [];
+  });
+  return stages.length ? stages.join('. ') : null;
 }
 
 export function regimeBlock(src: ReadmeSources, declaredRuns: { pilot: number; grid: number; gridAll?: number }): string {
@@ -70,7 +69,7 @@ export function regimeBlock(src: ReadmeSources, declaredRuns: { pilot: number; g
   const length = runLengthLine(src.resultsRoot, { 'a-coord': 'A', 'c-star': 'C', 'b-coord-value': 'B', 'd-star-detach': 'D' });
   if (length) {
     lines.push('', `Run-length rule (best seed-mean validation NME, whole split, noisy labels; the chosen length must be within 2% ` +
-      `of a 2.5× longer run on ≥ 2 seeds): ${length}.`);
+      `of a 2–3× longer run on ≥ 2 seeds): ${length}.`);
   }
   const grid = tablesOf(src.resultsRoot, 'regime');
   const gc = runCount(src.resultsRoot, 'regime');
