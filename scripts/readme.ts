@@ -10,7 +10,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { PROJECT_ROOT, resultsDir } from '../src/config/profile';
 import { EXPERIMENTS } from '../src/experiments/ablations';
-import { scaleSpec } from '../src/experiments/spec';
+import { GRID_STEPS, REGIME } from '../src/experiments/regime';
+import { primaryArms } from '../src/report/regime';
+import { readSpecFile, scaleSpec, type ExperimentSpec } from '../src/experiments/spec';
 import { readProvenance, readSummary, runDirFor } from '../src/runs/folder';
 import type { ExperimentTables } from '../src/report/experiment-tables';
 import { fillReadme, originalGridBlock, quickBlock, regimeBlock, speedBlock, type QuickRecord } from '../src/report/readme';
@@ -19,20 +21,26 @@ import { writeJsonAtomic } from '../src/util/files';
 /** The first grid (cpu-tiny, 64 px, symmetric noise), kept for the record. */
 export const ORIGINAL_GRID = ['main', 'ablation-distance', 'ablation-omega', 'ablation-restriction', 'ablation-losses', 'ambiguity-sweep', 'ablation-aam'];
 
-const declared = (name: string): number => {
-  const s = scaleSpec(EXPERIMENTS[name], 'full');
+const declaredRuns = (spec: ExperimentSpec): number => {
+  const s = scaleSpec(spec, 'full');
   return s.arms.length * s.seeds.length;
 };
-/** Runs of a staged grid's first stage (all of them when it declares no stages). */
-const firstStage = (name: string): number => {
-  const s = scaleSpec(EXPERIMENTS[name], 'full');
-  return s.arms.length * Math.min(s.seeds.length, s.analysis?.stages?.[0] ?? s.seeds.length);
+const declared = (name: string): number => declaredRuns(EXPERIMENTS[name]);
+/** The pilot's second run-length check: a spec file, so that the pilot's pinned commit could train it. */
+const LENGTH_CHECK = readSpecFile(path.join(PROJECT_ROOT, 'src', 'experiments', 'specs', 'regime-length.json'));
+/** Seeds of a staged grid's first stage (all of them when it declares no stages). */
+const firstStageSeeds = (spec: ExperimentSpec): number => {
+  const s = scaleSpec(spec, 'full');
+  return Math.min(s.seeds.length, s.analysis?.stages?.[0] ?? s.seeds.length);
 };
+/** Runs of a staged grid's first stage. */
+const firstStage = (name: string): number => scaleSpec(EXPERIMENTS[name], 'full').arms.length * firstStageSeeds(EXPERIMENTS[name]);
 
 export function readmeBlocks(resultsRoot = resultsDir('full')): Record<string, string> {
   const src = { resultsRoot };
   return {
-    regime: regimeBlock(src, { pilot: declared('regime-pilot'), grid: firstStage('regime'), gridAll: declared('regime') }),
+    regime: regimeBlock(src, { pilot: declared('regime-pilot'), lengthCheck: declaredRuns(LENGTH_CHECK), grid: firstStage('regime'), gridAll: declared('regime') },
+      { steps: GRID_STEPS, primaryRuns: primaryArms(REGIME.analysis).length * firstStageSeeds(REGIME) }),
     'original-grid': originalGridBlock(src, ORIGINAL_GRID),
     quick: quickBlock(src),
     speed: speedBlock(src),

@@ -57,3 +57,32 @@ test('run-length line: hand-computed gap from two run folders of each length (a 
   assert.equal(runLengthLine(root, { 'a-coord': 'A' })?.includes('20,000 vs 40,000'), false);
   fs.rmSync(root, { recursive: true });
 });
+
+test('run pace and grid budget: hand-computed from logged wall-clock stamps (resumed steps keep their last stamp, interruptions are left out)', async () => {
+  const os = await import('os');
+  const { runPace } = await import('../src/runs/pace');
+  const { budgetLine } = await import('../src/report/readme');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'star-readme-pace-'));
+  const run = (name: string, lines: Array<[number, number]>) => {
+    const dir = path.join(root, 'runs', 'regime-pilot', name);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'metrics.jsonl'), lines.map(([step, time]) => JSON.stringify({ step, loss: 0.1, lr: 1e-3, time })).join('\n') + '\n');
+    fs.writeFileSync(path.join(dir, 'summary.json'), '{}');
+    return dir;
+  };
+  // 10-step intervals of 2 s (200 ms/step), one of 5 s (a validation pause: kept), one of 2 h (a stop: left out);
+  // step 30 was logged twice (a resume): its last stamp counts.
+  const a = run('a-coord-long-s1', [[10, 0], [20, 2000], [30, 9999], [30, 4000], [40, 9000], [50, 11000], [60, 11000 + 7.2e6], [70, 11000 + 7.2e6 + 2000]]);
+  const p = runPace(a)!;
+  assert.equal(p.medianMsPerStep, 200);
+  assert.equal(p.gaps, 1);
+  assert.equal(p.steps, 50);
+  assert.ok(Math.abs(p.secondsPerStep - 13 / 50) < 1e-12); // (2 + 2 + 5 + 2 + 2) s over 50 steps
+  run('c-star-long-s1', [[10, 0], [20, 1000], [30, 2000]]); // 100 ms/step
+  run('a-coord-s1', [[10, 0], [20, 99000]]); // not a 20,000-step run: not counted
+  // Mean s/step (0.26 + 0.1) / 2 = 0.18; a 10,000-step run = 0.5 h; 4 runs on 2 workers = 1 h, 2 runs 0.5 h.
+  assert.equal(budgetLine(root, { steps: 10000, runs: 4, primaryRuns: 2, workers: 2 }),
+    "Budget, from the pilot's 2 finished 20,000-step runs (two single-threaded workers sharing the 2-core machine; median 150 ms per step, "
+    + '0.180 s per step with validation): 0.50 h per 10,000-step run; stage 1 (4 runs) ≈ 1.0 h on 2 workers, its primary arms alone (2 runs) ≈ 0.5 h.');
+  fs.rmSync(root, { recursive: true });
+});

@@ -11,6 +11,7 @@ import * as path from 'path';
 import { intervalText, metricText, type ComparisonRow, type ExperimentTables } from './experiment-tables';
 import { toMarkdown, type Row } from './table';
 import { LENGTH_STAGES, lengthChecks } from './pilot';
+import { runPace, type RunPace } from '../runs/pace';
 
 export interface ReadmeSources {
   /** The committed results folder (results/). */
@@ -56,11 +57,39 @@ export function runLengthLine(root: string, labels: Record<string, string> = {})
   return stages.length ? stages.join('. ') : null;
 }
 
-export function regimeBlock(src: ReadmeSources, declaredRuns: { pilot: number; grid: number; gridAll?: number }): string {
+/**
+ * The grid's budget from the pilot's runs of the grid's length (their measured pace: two single-threaded workers
+ * sharing the machine, validation included): "≈ 1.0 h per run; stage 1 (64 runs) ≈ 32 h on 2 workers; …".
+ */
+export function budgetLine(root: string, grid: { steps: number; runs: number; primaryRuns: number; workers: number }): string | null {
+  const dir = path.join(root, 'runs', 'regime-pilot');
+  if (!fs.existsSync(dir)) return null;
+  const paces = fs.readdirSync(dir).filter((d) => /-long-s\d+$/.test(d) && fs.existsSync(path.join(dir, d, 'summary.json')))
+    .map((d) => runPace(path.join(dir, d))).filter((p): p is RunPace => p !== null);
+  if (paces.length === 0) return null;
+  const sPerStep = paces.reduce((s, p) => s + p.secondsPerStep, 0) / paces.length;
+  const ms = paces.map((p) => p.medianMsPerStep).sort((a, b) => a - b);
+  const median = ms.length % 2 ? ms[ms.length >> 1] : (ms[ms.length / 2 - 1] + ms[ms.length / 2]) / 2;
+  const runHours = (sPerStep * grid.steps) / 3600;
+  const wall = (runs: number) => { const h = (runs * runHours) / grid.workers; return `${h.toFixed(h < 10 ? 1 : 0)} h`; };
+  return `Budget, from the pilot's ${paces.length} finished 20,000-step runs (two single-threaded workers sharing the 2-core machine; ` +
+    `median ${median.toFixed(0)} ms per step, ${sPerStep.toFixed(3)} s per step with validation): ${runHours.toFixed(2)} h per ` +
+    `${grid.steps.toLocaleString('en')}-step run; stage 1 (${grid.runs} runs) ≈ ${wall(grid.runs)} on ${grid.workers} workers, its primary ` +
+    `arms alone (${grid.primaryRuns} runs) ≈ ${wall(grid.primaryRuns)}.`;
+}
+
+export function regimeBlock(
+  src: ReadmeSources,
+  declaredRuns: { pilot: number; lengthCheck?: number; grid: number; gridAll?: number },
+  budget?: { steps: number; primaryRuns: number },
+): string {
   const lines: string[] = [];
   const pilot = tablesOf(src.resultsRoot, 'regime-pilot');
   const pc = runCount(src.resultsRoot, 'regime-pilot');
-  lines.push(`**Pilot** (\`regime-pilot\`, ${pc.done} of ${declaredRuns.pilot} runs finished, \`results/tables/regime-pilot.md\`):`);
+  const lc = runCount(src.resultsRoot, 'regime-length');
+  const second = declaredRuns.lengthCheck === undefined ? ''
+    : `; its second run-length check, \`regime-length\` (40,000 steps), ${lc.done} of ${declaredRuns.lengthCheck}`;
+  lines.push(`**Pilot** (\`regime-pilot\`, ${pc.done} of ${declaredRuns.pilot} runs finished${second}; \`results/tables/regime-pilot.md\`):`);
   if (pilot && pilot.arms.some((a) => a.seeds > 0)) {
     lines.push('', toMarkdown(pilot.arms.filter((a) => a.seeds > 0).map((a): Row => ({
       arm: a.label, seeds: a.seeds, 'test NME % (clean truth)': metricText(a.nmeClean), 'test NME % (noisy labels)': metricText(a.nme),
@@ -71,6 +100,8 @@ export function regimeBlock(src: ReadmeSources, declaredRuns: { pilot: number; g
     lines.push('', `Run-length rule (best seed-mean validation NME, whole split, noisy labels; the chosen length must be within 2% ` +
       `of a 2–3× longer run on ≥ 2 seeds): ${length}.`);
   }
+  const cost = budget ? budgetLine(src.resultsRoot, { ...budget, runs: declaredRuns.grid, workers: 2 }) : null;
+  if (cost) lines.push('', cost);
   const grid = tablesOf(src.resultsRoot, 'regime');
   const gc = runCount(src.resultsRoot, 'regime');
   const staged = declaredRuns.gridAll !== undefined && declaredRuns.gridAll > declaredRuns.grid;
