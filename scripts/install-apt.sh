@@ -2,7 +2,8 @@
 # Idempotent install of the Debian packages the notebooks, the browser test and the PyTorch benchmark need.
 # Jupyter comes from Debian, not pip (PyPI is unreachable on the project's machines); Chromium renders
 # static figures and drives the browser test; python3-torch is the side-by-side benchmark peer; g++ and
-# libopenblas-dev build the native conv/batch-norm kernels (packages/tfjs-wasm-train/scripts/build-native.sh, run by npm ci);
+# libopenblas-dev build the native conv/batch-norm kernels (packages/tfjs-wasm-train/scripts/build-native.sh, run by npm ci),
+# and libdnnl-dev (oneDNN 2.x) their 3x3 / 7x7 convolutions (optional there: without it they stay on OpenBLAS);
 # slurm-wlm and munge make the one-node Slurm cluster the Slurm executor's test runs against (scripts/slurm-local.sh).
 # Fast path: when every package is already installed, nothing touches apt (no root needed).
 set -euo pipefail
@@ -18,6 +19,7 @@ PACKAGES=(
   python3-scipy
   g++
   libopenblas-dev
+  libdnnl-dev
   slurm-wlm
   munge
 )

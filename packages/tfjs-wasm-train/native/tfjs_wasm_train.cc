@@ -5,8 +5,12 @@
 // Shapes are validated on the JS side (src/native-addon.ts) and again here against the arrays' lengths, so a wrong
 // call throws instead of reading out of bounds.
 //
+// With oneDNN 2.x installed the build adds -DHAVE_DNNL and the 3×3 / 7×7 convolutions (kh·kw > 1) run through its
+// direct kernels instead (native/dnnl_conv.inc, included below); 1×1 convolutions stay on sgemm.
+//
 // Layouts: activations NHWC, filters [kh, kw, Cin, Cout], row-major.
-// Build: scripts/build-native.sh (g++ -O3 -march=native, -lopenblas), run by this package's install script.
+// Build: scripts/build-native.sh (g++ -O3 -march=native, -lopenblas [-DHAVE_DNNL -fopenmp -ldnnl]), run by this
+// package's install script.
 #include <node_api.h>
 #include <cblas.h>
 
@@ -318,6 +322,20 @@ void im2colChunks(const Conv& c, const float* x, int64_t mBegin, int64_t mEnd, F
 
 double convWork(const Conv& c) { return double(c.M()) * double(c.K()) * double(c.Cout); }
 
+// Calls per engine and op (convCounters): which path really ran, for tests and benchmarks.
+enum ConvEngine { kBlas = 0, kDnnl = 1 };
+enum ConvOp { kOpForward = 0, kOpBackwardData = 1, kOpBackwardWeights = 2 };
+std::atomic<uint64_t> gConvCalls[2][3];
+inline void countConv(ConvEngine e, ConvOp op) { gConvCalls[e][op].fetch_add(1, std::memory_order_relaxed); }
+
+}  // namespace
+
+#ifdef HAVE_DNNL
+#include "dnnl_conv.inc"
+#endif
+
+namespace {
+
 // The arguments every conv function takes: three Float32Arrays and the packed dims, each array checked against the
 // size its role needs (the activation input [B,H,W,Cin], the filter [K,Cout], or output-shaped [M,Cout]).
 enum Role { kInput, kFilter, kOutputShaped };
@@ -341,6 +359,13 @@ bool convCall(napi_env env, napi_callback_info info, const char* const names[3],
 
 // y = conv(x, filter) [+ bias per output channel: the rows start as the bias and the GEMM accumulates onto them].
 void convForward(const Conv& c, const float* x, const float* f, const float* bias, float* y) {
+#ifdef HAVE_DNNL
+  if (dnnlconv::run(bias == nullptr ? dnnlconv::kFwd : dnnlconv::kFwdBias, c, x, f, nullptr, bias, y)) {
+    countConv(kDnnl, kOpForward);
+    return;
+  }
+#endif
+  countConv(kBlas, kOpForward);
   if (c.M() == 0 || c.Cout == 0) return;
   const int64_t Cout = c.Cout;
   auto fillRows = [&](int64_t r0, int64_t n) {
@@ -579,6 +604,13 @@ napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
   Arr a[3];
   if (!convCall(env, info, names, roles, a, &c)) return nullptr;
   Arr &x = a[0], &dy = a[1], &df = a[2];
+#ifdef HAVE_DNNL
+  if (dnnlconv::run(dnnlconv::kBwdWeights, c, x.p, nullptr, dy.p, nullptr, df.p)) {
+    countConv(kDnnl, kOpBackwardWeights);
+    return nullptr;
+  }
+#endif
+  countConv(kBlas, kOpBackwardWeights);
   if (c.K() == 0 || c.Cout == 0) return nullptr;
   if (c.M() == 0) { std::memset(df.p, 0, sizeof(float) * c.K() * c.Cout); return nullptr; }
   // dW = Σ over rows of output positions: each chunk sums its range into its own buffer (chunk 0 straight into dW),
@@ -616,6 +648,13 @@ napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
   Arr a[3];
   if (!convCall(env, info, names, roles, a, &c)) return nullptr;
   Arr &dy = a[0], &f = a[1], &dx = a[2];
+#ifdef HAVE_DNNL
+  if (dnnlconv::run(dnnlconv::kBwdData, c, dy.p, f.p, nullptr, nullptr, dx.p)) {
+    countConv(kDnnl, kOpBackwardData);
+    return nullptr;
+  }
+#endif
+  countConv(kBlas, kOpBackwardData);
   const int64_t inPerSample = c.H * c.W * c.Cin;
   if (c.M() == 0 || c.Cout == 0 || c.K() == 0) { std::memset(dx.p, 0, sizeof(float) * c.B * inPerSample); return nullptr; }
   if (c.pointwise()) {
@@ -1073,8 +1112,111 @@ napi_value BlasCoreName(napi_env env, napi_callback_info) {
   return v;
 }
 
+napi_value makeString(napi_env env, const std::string& s) {
+  napi_value v;
+  napi_create_string_utf8(env, s.c_str(), s.size(), &v);
+  return v;
+}
+
+void setProp(napi_env env, napi_value obj, const char* name, napi_value v) { napi_set_named_property(env, obj, name, v); }
+
+napi_value makeBool(napi_env env, bool b) {
+  napi_value v;
+  napi_get_boolean(env, b, &v);
+  return v;
+}
+
+// convEngine() -> { dnnl: built with oneDNN, enabled: 3×3 / 7×7 convolutions run on it now, version, isa (the
+// effective one: what the kernels use), isaSource ('pinned' = capped at AVX2 by us, or the user's variable),
+// disabledBy ('' when enabled, else why not) }. What a run's numbers depend on, next to blasCoreName.
+napi_value ConvEngineInfo(napi_env env, napi_callback_info) {
+  napi_value o;
+  napi_create_object(env, &o);
+#ifdef HAVE_DNNL
+  const auto& s = dnnlconv::settings();
+  setProp(env, o, "dnnl", makeBool(env, true));
+  setProp(env, o, "enabled", makeBool(env, s.enabled.load()));
+  setProp(env, o, "version", makeString(env, dnnlconv::version()));
+  setProp(env, o, "isa", makeString(env, dnnlconv::isaName(dnnl::get_effective_cpu_isa())));
+  setProp(env, o, "isaSource", makeString(env, s.isaSource));
+  setProp(env, o, "disabledBy", makeString(env, s.disabledBy));
+#else
+  setProp(env, o, "dnnl", makeBool(env, false));
+  setProp(env, o, "enabled", makeBool(env, false));
+  setProp(env, o, "version", makeString(env, ""));
+  setProp(env, o, "isa", makeString(env, ""));
+  setProp(env, o, "isaSource", makeString(env, ""));
+  setProp(env, o, "disabledBy", makeString(env, "built without oneDNN"));
+#endif
+  return o;
+}
+
+// setConvEngine(useDnnl) -> the previous setting: turns the oneDNN path on or off for later calls (benchmarks
+// alternate both in one process; TFJS_WASM_TRAIN_DNNL=0 sets the initial value). A no-op without oneDNN.
+napi_value SetConvEngine(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!args(env, info, 1, argv, "setConvEngine")) return nullptr;
+  bool on = false;
+  if (napi_get_value_bool(env, argv[0], &on) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "tfjs-wasm-train: setConvEngine takes a boolean");
+    return nullptr;
+  }
+#ifdef HAVE_DNNL
+  auto& s = dnnlconv::settings();
+  const bool before = s.enabled.exchange(on);
+  s.disabledBy = on ? "" : "setConvEngine(false)";
+  return makeBool(env, before);
+#else
+  (void)on;
+  return makeBool(env, false);
+#endif
+}
+
+// convCounters([reset]) -> calls per engine and op since load (or the last reset): { blas: {forward, backwardData,
+// backwardWeights}, dnnl: {...}, dnnlFallbacks, dnnlLastError }; reset = true zeroes them after reading.
+napi_value ConvCounters(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  bool reset = false;
+  if (argc >= 1) napi_get_value_bool(env, argv[0], &reset);
+  napi_value o;
+  napi_create_object(env, &o);
+  const char* engines[2] = {"blas", "dnnl"};
+  const char* ops[3] = {"forward", "backwardData", "backwardWeights"};
+  for (int e = 0; e < 2; e++) {
+    napi_value per;
+    napi_create_object(env, &per);
+    for (int k = 0; k < 3; k++) {
+      napi_value v;
+      napi_create_double(env, double(reset ? gConvCalls[e][k].exchange(0) : gConvCalls[e][k].load()), &v);
+      setProp(env, per, ops[k], v);
+    }
+    setProp(env, o, engines[e], per);
+  }
+  napi_value fb;
+#ifdef HAVE_DNNL
+  napi_create_double(env, double(reset ? dnnlconv::gFallbacks.exchange(0) : dnnlconv::gFallbacks.load()), &fb);
+  std::string err;
+  {
+    std::lock_guard<std::mutex> lk(dnnlconv::errorMutex());
+    err = dnnlconv::lastError();
+  }
+  setProp(env, o, "dnnlLastError", makeString(env, err));
+#else
+  napi_create_double(env, 0, &fb);
+  setProp(env, o, "dnnlLastError", makeString(env, ""));
+#endif
+  setProp(env, o, "dnnlFallbacks", fb);
+  return o;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
+#ifdef HAVE_DNNL
+  dnnlconv::init();  // the ISA cap must come before the first primitive
+#endif
   const std::pair<const char*, napi_callback> fns[] = {
+      {"convEngine", ConvEngineInfo}, {"setConvEngine", SetConvEngine}, {"convCounters", ConvCounters},
       {"conv2dForward", Conv2dForward}, {"conv2dBiasForward", Conv2dBiasForward}, {"columnSums", ColumnSums}, {"reluGrad", ReluGrad}, {"maxPoolGrad", MaxPoolGrad}, {"addSame", AddSame}, {"upsampleGrad", UpsampleGrad}, {"conv2dBackpropFilter", Conv2dBackpropFilter}, {"conv2dBackpropInput", Conv2dBackpropInput},
       {"bnForward", BnForward},         {"bnGradParams", BnGradParams},                 {"bnGradX", BnGradX},
       {"heatmapMoments", HeatmapMoments}, {"heatmapMomentsGrad", HeatmapMomentsGrad},

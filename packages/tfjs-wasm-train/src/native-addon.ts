@@ -1,8 +1,9 @@
 /**
  * The optional native kernels (native/tfjs_wasm_train.cc, built by scripts/build-native.sh at install time):
- * convolution forward/backward through OpenBLAS and training batch norm, called by the wasm backend's kernels on
- * views of the wasm heap (no copies). Absent addon = the wasm kernels; `TFJS_WASM_TRAIN_NATIVE=0` (or `STAR_NATIVE=0`)
- * turns it off.
+ * convolution forward/backward through OpenBLAS (the 3×3 / 7×7 ones through oneDNN when the build found it,
+ * native/dnnl_conv.inc) and training batch norm, called by the wasm backend's kernels on views of the wasm heap (no
+ * copies). Absent addon = the wasm kernels; `TFJS_WASM_TRAIN_NATIVE=0` (or `STAR_NATIVE=0`) turns it off,
+ * `TFJS_WASM_TRAIN_DNNL=0` only its oneDNN convolutions (read by the addon when it loads).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -11,6 +12,40 @@ import { readEnv } from './env';
 export interface ConvDims {
   B: number; H: number; W: number; Cin: number; kh: number; kw: number; Cout: number;
   sh: number; sw: number; dh: number; dw: number; pt: number; pl: number; oh: number; ow: number;
+}
+
+/**
+ * Which engine the addon's convolutions with kh·kw > 1 run on (convEngine()): oneDNN's direct kernels when built
+ * with it and enabled, else im2col + OpenBLAS sgemm like the 1×1 ones. A run's numbers depend on it.
+ */
+export interface ConvEngineInfo {
+  /** The addon was built with oneDNN. */
+  dnnl: boolean;
+  /** 3×3 / 7×7 convolutions run on oneDNN now. */
+  enabled: boolean;
+  /** oneDNN's version ('2.6.3'), '' without it. */
+  version: string;
+  /** The instruction set its kernels use (dnnl_get_effective_cpu_isa: 'avx2' when pinned), '' without it. */
+  isa: string;
+  /** 'pinned' (capped at AVX2 when the addon loaded) or the user's `ONEDNN_MAX_CPU_ISA=…` / `DNNL_MAX_CPU_ISA=…`. */
+  isaSource: string;
+  /** Why it is off ('TFJS_WASM_TRAIN_DNNL=0', 'built without oneDNN', ...); '' when enabled. */
+  disabledBy: string;
+}
+
+/** Convolution calls per engine and op since the addon loaded or the last reset (which path really ran). */
+export interface ConvCounters {
+  blas: { forward: number; backwardData: number; backwardWeights: number };
+  dnnl: { forward: number; backwardData: number; backwardWeights: number };
+  /** Calls that oneDNN refused (primitive creation or execution failed) and sgemm ran instead. */
+  dnnlFallbacks: number;
+  dnnlLastError: string;
+}
+
+/** The conv engine in a few words for reports: 'oneDNN 2.6.3 avx2 (pinned)' or 'OpenBLAS (oneDNN off: …)'. */
+export function describeConvEngine(e: ConvEngineInfo): string {
+  if (e.enabled) return `oneDNN ${e.version} ${e.isa} (${e.isaSource}) for 3x3/7x7`;
+  return e.dnnl ? `OpenBLAS (oneDNN ${e.version} off: ${e.disabledBy})` : 'OpenBLAS (built without oneDNN)';
 }
 
 export interface NativeKernels {
@@ -56,13 +91,22 @@ export interface NativeKernels {
    */
   setThreads(n: number, minWork?: number): void;
   getThreads(): number;
+  /** The engine of the kh·kw > 1 convolutions (oneDNN or OpenBLAS), its version and ISA. */
+  convEngine(): ConvEngineInfo;
+  /**
+   * Turns the oneDNN path on or off for later calls (benchmarks A/B in one process); returns the previous setting.
+   * A no-op (false) in a build without oneDNN.
+   */
+  setConvEngine(useDnnl: boolean): boolean;
+  /** Convolution calls per engine and op; `reset` zeroes them after reading. */
+  convCounters(reset?: boolean): ConvCounters;
 }
 
 /** Every function of NativeKernels, checked when the addon loads. */
 export const NATIVE_FUNCTIONS: ReadonlyArray<keyof NativeKernels> = [
   'conv2dForward', 'conv2dBiasForward', 'columnSums', 'reluGrad', 'addSame', 'maxPoolGrad', 'upsampleGrad', 'conv2dBackpropFilter',
   'conv2dBackpropInput', 'bnForward', 'bnGradParams', 'bnGradX', 'heatmapMoments', 'heatmapMomentsGrad', 'setThreads', 'getThreads',
-  'blasCoreName',
+  'blasCoreName', 'convEngine', 'setConvEngine', 'convCounters',
 ];
 
 export const NATIVE_ADDON_PATH = path.resolve(__dirname, '..', 'build', 'tfjs_wasm_train.node');
@@ -103,7 +147,7 @@ let cached: { kernels: NativeKernels | null; reason: string; blas: string } | un
 
 /**
  * The addon, or null with the reason (not built, disabled, failed to load); `blas`: the OpenBLAS kernels it runs
- * ('' without the addon). Loaded once.
+ * ('' without the addon). Loaded once. Its conv engine (oneDNN or not): `kernels.convEngine()`.
  */
 export function nativeKernels(): { kernels: NativeKernels | null; reason: string; blas: string } {
   if (cached) return cached;
@@ -127,7 +171,9 @@ export function nativeKernels(): { kernels: NativeKernels | null; reason: string
         const kernels = mod as unknown as NativeKernels;
         const blas = kernels.blasCoreName();
         const how = pinned ? 'pinned' : process.env.OPENBLAS_CORETYPE !== undefined ? `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE}` : 'chosen by OpenBLAS for this CPU';
-        cached = { kernels, reason: `OpenBLAS conv (${blas} kernels, ${how}), batch norm, pooling + up-sampling gradients, add`, blas };
+        const conv = kernels.convEngine();
+        const convs = conv.enabled ? `oneDNN ${conv.version} 3x3/7x7 conv (${conv.isa}, ${conv.isaSource}), ` : '';
+        cached = { kernels, reason: `${convs}OpenBLAS conv (${blas} kernels, ${how}), batch norm, pooling + up-sampling gradients, add`, blas };
       }
     } catch (e) {
       cached = { kernels: null, reason: `failed to load: ${(e as Error).message.split('\n')[0]}`, blas: '' };
