@@ -37,6 +37,12 @@ export interface KernelSet {
    * in runs recorded before it was (their machine's choice is unknown, so they never match a run that records it).
    */
   blas?: string;
+  /**
+   * oneDNN's version and ISA when the native 3×3 / 7×7 convolutions ran on it (BackendInfo.dnnl: '2.6.3 avx2'); ''
+   * or absent when they ran on OpenBLAS (runs recorded before oneDNN existed in the addon all did). Its
+   * backward-weights rounds differently from sgemm: runs with and without it never pair.
+   */
+  dnnl?: string;
 }
 
 export interface Provenance {
@@ -109,7 +115,7 @@ export function provenanceKey(p: Provenance): string {
   const k = p.kernels;
   return JSON.stringify({
     code: p.code.sourceHash ?? `commit ${p.code.commit.slice(0, 7)}`,
-    kernels: [k.backend, k.threads, [...k.customKernels].sort(), k.starLossKernels, k.tfjs, ...(k.blas === undefined ? [] : [k.blas])],
+    kernels: [k.backend, k.threads, [...k.customKernels].sort(), k.starLossKernels, k.tfjs, ...(k.blas === undefined ? [] : [k.blas]), ...(k.dnnl ? [`dnnl ${k.dnnl}`] : [])],
   });
 }
 
@@ -122,7 +128,8 @@ export function describeProvenance(p: Provenance): string {
   const c = p.code;
   const k = p.kernels;
   const code = `commit ${c.commit.slice(0, 7)}${c.dirty ? ' (+ uncommitted edits)' : ''}, ${c.sourceHash ? `sources ${c.sourceHash}` : 'sources not recorded'}`;
-  const extras = [k.starLossKernels ? `STAR ${k.starLossKernels} kernels` : '', k.tfjs ? `tfjs ${k.tfjs}` : '', k.blas ? `OpenBLAS ${k.blas} kernels` : ''].filter(Boolean);
+  const extras = [k.starLossKernels ? `STAR ${k.starLossKernels} kernels` : '', k.tfjs ? `tfjs ${k.tfjs}` : '', k.blas ? `OpenBLAS ${k.blas} kernels` : '',
+    k.dnnl ? `oneDNN ${k.dnnl} convs` : ''].filter(Boolean);
   const custom = k.customKernels.length ? `${k.customKernels.length} custom kernels: ${k.customKernels.join(', ')}` : 'no custom kernels';
   return `${code}; ${k.backend}, ${k.threads} thread${k.threads === 1 ? '' : 's'}${extras.length ? ', ' + extras.join(', ') : ''}; ${custom}`;
 }
@@ -149,5 +156,7 @@ export function provenanceDifferences(a: Provenance, b: Provenance): string[] {
   if (ka.tfjs !== kb.tfjs) d.push(`tfjs ${ka.tfjs || '?'} vs ${kb.tfjs || '?'}`);
   const blas = (b: string | undefined) => (b === undefined ? 'not recorded' : b || 'none');
   if (ka.blas !== kb.blas) d.push(`OpenBLAS kernels ${blas(ka.blas)} vs ${blas(kb.blas)}`);
+  const conv = (x: string | undefined) => (x ? `oneDNN ${x}` : 'OpenBLAS');
+  if ((ka.dnnl || '') !== (kb.dnnl || '')) d.push(`3x3/7x7 convs ${conv(ka.dnnl)} vs ${conv(kb.dnnl)}`);
   return d;
 }
