@@ -37,7 +37,8 @@ const ref = (experiment: string, arm: string): ArmRef => ({ experiment, arm });
  * (rejected: A +10.7%, C +9.9% on seed 1), then 20,000 against 40,000, declared before its runs.
  */
 export const LENGTH_STAGES: readonly LengthStage[] = [
-  { id: '8k-vs-20k', steps: [8000, 20000], pairs: ARMS.map((a) => ({ arm: a, short: ref('regime-pilot', a), long: ref('regime-pilot', `${a}-long`) })) },
+  // B and D were dropped at 8,000 steps once A and C had rejected that length (regime.ts REGIME_PILOT).
+  { id: '8k-vs-20k', steps: [8000, 20000], pairs: ARMS.slice(0, 2).map((a) => ({ arm: a, short: ref('regime-pilot', a), long: ref('regime-pilot', `${a}-long`) })) },
   { id: '20k-vs-40k', steps: [20000, 40000], pairs: ARMS.map((a) => ({ arm: a, short: ref('regime-pilot', `${a}-long`), long: ref('regime-length', `${a}-40k`) })) },
 ];
 
