@@ -39,6 +39,8 @@ const CASES: Case[] = [
   { name: '3x3 s2 valid, batch 5 (chunks of 1 and 2), even 10x8 (unused last row), 32->16', x: [5, 10, 8, 32], k: 3, cout: 16, stride: 2, pad: 'valid' },
   { name: '3x3 s1 valid, batch 3, odd 11x7, 3->32', x: [3, 11, 7, 3], k: 3, cout: 32, stride: 1, pad: 'valid' },
   { name: '7x7 s2 pad 3 (stem), batch 8, 32x32, 3->16', x: [8, 32, 32, 3], k: 7, cout: 16, stride: 2, pad: 3 },
+  { name: '7x7 s2 same on an even 32x32 (tfjs pads 2 above, 3 below), batch 2, 3->16', x: [2, 32, 32, 3], k: 7, cout: 16, stride: 2, pad: 'same' },
+  { name: '3x3 s2 same on an even 16x16 (pads 0 above, 1 below), batch 8, 16->32', x: [8, 16, 16, 16], k: 3, cout: 32, stride: 2, pad: 'same' },
   { name: '7x7 s2 pad 3, batch 1, odd 13x15, 3->32', x: [1, 13, 15, 3], k: 7, cout: 32, stride: 2, pad: 3 },
   { name: '3x3 s1 same, batch 10 (chunks of 2 and 3), 8x8, 32->32', x: [10, 8, 8, 32], k: 3, cout: 32, stride: 1, pad: 'same' },
   { name: '3x3 s1 same, batch 8, 64x64, 16->16 (hg-cpu-128\'s largest: 32,768 positions summed per weight)', x: [8, 64, 64, 16], k: 3, cout: 16, stride: 1, pad: 'same' },
