@@ -1,20 +1,25 @@
 /**
  * Where one training step spends its time, per kernel (tf.profile), for a bench model on the selected backend.
- *   STAR_BACKEND=wasm-single node --import tsx bench/step-profile.ts [convnet|hg-cpu-tiny|hg-cpu-128|hg-cpu-small] [--batch 8] [--ops-adam]
+ *   STAR_BACKEND=wasm-single node --import tsx bench/step-profile.ts [convnet|hg-cpu-tiny|hg-cpu-128|hg-cpu-small|paper] [--batch 8] [--ops-adam]
  *     [--shapes KERNEL]   (also list the slowest calls of KERNEL with their input shapes)
  * Our composite kernels (tfjs-wasm-train src/kernels) call wasm kernel functions directly: their inner work is counted
  * under their own name (Conv2DBackpropFilter, ...), and "Conv2D" is the forward pass only.
+ * `paper`: the paper preset with its AAM heads and the trainer's objective (bench/paper-net.ts, STAR; --loss heatmap-mse),
+ * one warm-up step instead of two (a step takes minutes on the CPU), on the backend the ladder picks for it (host).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { formatBackendInfo, initBackend } from 'tfjs-wasm-train';
 import { buildBenchModel } from './nets';
 import { makeStepper } from './step';
 import { convCallFlops, type KernelShapes } from './flops';
+import { makePaperStepper, paperConfig, type PaperLoss } from './paper-net';
+import { modelWorkload } from '../src/model/footprint';
 
 async function main(): Promise<void> {
   const id = process.argv[2] && !process.argv[2].startsWith('--') ? process.argv[2] : 'hg-cpu-small';
   const bi = process.argv.indexOf('--batch');
   const B = bi > 0 ? Number(process.argv[bi + 1]) : 8;
+  if (id === 'paper') return profilePaper(B);
   const info = await initBackend({ quiet: true });
   console.log(formatBackendInfo(info));
   const model = buildBenchModel(id);
@@ -28,6 +33,26 @@ async function main(): Promise<void> {
   const wall = performance.now() - t0;
   let profTotal = 0;
   const p = await tf.profile(async () => { const t = performance.now(); await s.step(x, y); profTotal = performance.now() - t; });
+  report(p, `${id} batch ${B}, Adam ${adam}: step ${wall.toFixed(0)} ms unprofiled; profiled ${profTotal.toFixed(0)} ms`);
+}
+
+async function profilePaper(B: number): Promise<void> {
+  const li = process.argv.indexOf('--loss');
+  const loss = li > 0 ? (process.argv[li + 1] as PaperLoss) : 'star';
+  const cfg = paperConfig(loss);
+  const info = await initBackend({ quiet: true, workload: modelWorkload(cfg, { trainBatch: B, label: `paper preset, training batch ${B}` }) });
+  console.log(formatBackendInfo(info));
+  const s = makePaperStepper(B, loss);
+  let t = performance.now();
+  await s.step(0);
+  const wall = performance.now() - t;
+  let profTotal = 0;
+  const p = await tf.profile(async () => { t = performance.now(); await s.step(1); profTotal = performance.now() - t; });
+  report(p, `paper (${loss}) batch ${B}: warm-up step ${wall.toFixed(0)} ms unprofiled; profiled step ${profTotal.toFixed(0)} ms, peak ${(p.peakBytes / 2 ** 30).toFixed(2)} GiB of tensors`);
+  await s.dispose();
+}
+
+function report(p: Awaited<ReturnType<typeof tf.profile>>, head: string): void {
   const agg = new Map<string, { ms: number; n: number }>();
   for (const k of p.kernels) {
     const a = agg.get(k.name) ?? { ms: 0, n: 0 };
@@ -36,7 +61,7 @@ async function main(): Promise<void> {
     agg.set(k.name, a);
   }
   const total = [...agg.values()].reduce((a, b) => a + b.ms, 0);
-  console.log(`${id} batch ${B}, Adam ${adam}: step ${wall.toFixed(0)} ms unprofiled; profiled ${profTotal.toFixed(0)} ms, ${total.toFixed(0)} ms in ${p.kernels.length} kernels`);
+  console.log(`${head}, ${total.toFixed(0)} ms in ${p.kernels.length} kernels`);
   for (const [name, a] of [...agg].sort((q, r) => r[1].ms - q[1].ms).slice(0, Number(process.env.TOP ?? 18))) {
     console.log(`  ${name.padEnd(22)} ${a.ms.toFixed(1).padStart(8)} ms  ${(100 * a.ms / total).toFixed(1).padStart(5)}%  x${a.n}`);
   }

@@ -4,10 +4,20 @@ running-stat update), MSE to heatmap targets summed over stacks with weights 2^(
 
   /usr/bin/python3 bench/torch_nets.py --net hg-cpu-small --threads 2 --batch 8 --steps 5 --warmup 2 [--loader 1]
 
---net: convnet | hg-cpu-tiny | hg-cpu-128 | hg-cpu-small. The hourglass mirrors src/model/hourglass.ts for the CPU presets
-(CoordConv x/y/r channels, 7x7/2 stem, pre-activation bottleneck ResBlocks, nearest 2x upsampling, heads
+--net: convnet | hg-cpu-tiny | hg-cpu-128 | hg-cpu-small | paper. The hourglass mirrors src/model/hourglass.ts for the
+CPU presets (CoordConv x/y/r channels, 7x7/2 stem, pre-activation bottleneck ResBlocks, nearest 2x upsampling, heads
 ReLU(InstanceNorm(1x1 conv)), merge x + conv(feature) + conv(heatmap); no AAM, no boundary channels), written here
-from that TypeScript, not from the official code. --loader 1 feeds batches through a torch DataLoader with one
+from that TypeScript, not from the official code.
+
+--net paper is the twin of the `paper` preset (bench/paper-step.ts): 4 stacks of depth 4, 256 channels, 256 px, the
+boundary channels from stack 2 on, and AAM heads (point and edge maps, the fixed edge-to-point 1x1 map, fusion
+heat * (E2H(edge) * point), both merged into the next stack). Its parameter count equals `star model --preset paper`'s
+"ours" (13.48 M; the official code also builds 3.70 M of 1x1 skip convs that its forward never runs, so they get no
+gradient and no Adam update, and cost nothing per step). Its objective is the trainer's for an AAM model
+(src/train/objective.ts): per stack, weight 2^(i-3) x [STAR on the fused map (--loss star, bench/star_loss_torch.py)
+or MSE to the point-map targets (--loss mse) + 10 x (AWing(point maps) + AWing(edge maps))]. The edge-to-point map
+here assigns point p to edge p mod 9 (the WFLW groups differ; a fixed 1x1 conv costs the same either way).
+--steps/--warmup count steps as elsewhere; a paper step takes about a minute on 2 cores. --loader 1 feeds batches through a torch DataLoader with one
 worker process (random tensors: the tfjs side runs the project's augmenting loader in one worker thread).
 Prints one JSON line. Needs Debian's python3-torch (1.13, CPU).
 """
@@ -21,6 +31,8 @@ PRESETS = {
     'hg-cpu-128': dict(stacks=1, depth=3, channels=32, stem=16, size=128, heat=32, points=98),
     'hg-cpu-small': dict(stacks=2, depth=3, channels=64, stem=32, size=128, heat=32, points=98),
 }
+
+PAPER = dict(stacks=4, depth=4, channels=256, stem=64, size=256, heat=64, points=98, edges=9)
 
 CONVNET = [(3, 2, 3, 32, True), (3, 2, 32, 64, True), (3, 1, 64, 64, True),
            (3, 1, 64, 64, True), (3, 1, 64, 88, True), (1, 1, 88, 98, False)]
@@ -113,6 +125,102 @@ class Hourglass(nn.Module):
         return outs
 
 
+def awing(pred, y, omega=14.0, theta=0.5, eps=1.0, alpha=2.1, weight=10.0, thr=0.2):
+    """Adaptive Wing on heatmaps with the dilated-target weight map, as src/loss/baselines.ts adaptiveWing."""
+    diff = (y - pred).abs()
+    expo = alpha - y
+    small = omega * torch.log1p((diff / eps) ** expo)
+    te = theta / eps
+    a = omega * expo * te ** (expo - 1) / eps / (1 + te ** expo)
+    c = theta * a - omega * torch.log1p(te ** expo)
+    large = a * diff - c
+    loss = torch.where(diff < theta, small, large)
+    wmap = (F.max_pool2d(y, 3, stride=1, padding=1) >= thr).float() * weight + 1
+    return (loss * wmap).mean()
+
+
+class Paper(nn.Module):
+    """The `paper` preset of src/model/hourglass.ts (see the module docstring)."""
+
+    def __init__(self, p, head='in-relu'):
+        super().__init__()
+        C, s, N, E = p['channels'], p['stem'], p['points'], p['edges']
+        self.size, self.heat, self.points, self.edges, self.head = p['size'], p['heat'], N, E, head
+        self.stem_conv, self.stem_bn = nn.Conv2d(3 + 3, s, 7, stride=2, padding=3), nn.BatchNorm2d(s)
+        self.stem_res = nn.ModuleList([Res(s, 2 * s), Res(2 * s, 2 * s), Res(2 * s, C)])
+        n = p['stacks']
+        self.entry = nn.ModuleList([nn.Conv2d(C + 3 + (2 if i > 0 else 0), C, 1) for i in range(n)])
+        self.hg = nn.ModuleList([HG(p['depth'], C) for _ in range(n)])
+        self.feat_res = nn.ModuleList([Res(C, C) for _ in range(n)])
+        self.feat_conv = nn.ModuleList([nn.Conv2d(C, C, 1) for _ in range(n)])
+        self.feat_bn = nn.ModuleList([nn.BatchNorm2d(C) for _ in range(n)])
+        self.heat_head = nn.ModuleList([nn.Conv2d(C, N, 1) for _ in range(n)])
+        self.point_head = nn.ModuleList([nn.Conv2d(C, N, 1) for _ in range(n)])
+        self.edge_head = nn.ModuleList([nn.Conv2d(C, E, 1) for _ in range(n)])
+        self.merge_feat = nn.ModuleList([nn.Conv2d(C, C, 1) for _ in range(n - 1)])
+        self.merge_heat = nn.ModuleList([nn.Conv2d(N, C, 1) for _ in range(n - 1)])
+        self.merge_point = nn.ModuleList([nn.Conv2d(N, C, 1) for _ in range(n - 1)])
+        self.merge_edge = nn.ModuleList([nn.Conv2d(E, C, 1) for _ in range(n - 1)])
+        e2h_w = torch.zeros(N, E, 1, 1)
+        for q in range(N):
+            e2h_w[q, q % E] = 1
+        self.register_buffer('e2h_w', e2h_w)
+        self.register_buffer('e2h_b', torch.zeros(N))
+        self.stack_weights = [2.0 ** (i - n + 1) for i in range(n)]
+
+    def forward(self, img):
+        x = F.relu(self.stem_bn(self.stem_conv(coords(img))))
+        x = self.stem_res[0](x)
+        x = F.max_pool2d(x, 2)
+        x = self.stem_res[2](self.stem_res[1](x))
+        outs = []
+        prev_heat = None
+        for i in range(len(self.hg)):
+            inp = coords(x)
+            if prev_heat is not None:
+                # Boundary channels: the x/y grids where the previous stack's last landmark heatmap exceeds 0.05.
+                mask = (prev_heat[:, -1:].clamp(0, 1) > 0.05).float()
+                inp = torch.cat([inp, inp[:, -3:-1] * mask], 1)
+            f = self.hg[i](self.entry[i](inp))
+            f = self.feat_res[i](f)
+            f = F.relu(self.feat_bn[i](self.feat_conv[i](f)))
+            logits = self.heat_head[i](f)
+            heat = F.relu(F.instance_norm(logits)) if self.head == 'in-relu' else logits
+            point = torch.sigmoid(self.point_head[i](f))
+            edge = torch.sigmoid(self.edge_head[i](f))
+            fused = heat * (F.conv2d(edge, self.e2h_w, self.e2h_b) * point)
+            outs.append((fused, point, edge))
+            prev_heat = heat
+            if i < len(self.hg) - 1:
+                x = x + self.merge_feat[i](f) + self.merge_heat[i](heat) + self.merge_point[i](point) + self.merge_edge[i](edge)
+        return outs
+
+
+class PaperBatches(torch.utils.data.Dataset):
+    def __init__(self, n, size, heat, points, edges):
+        self.n, self.size, self.heat, self.points, self.edges = n, size, heat, points, edges
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        g = torch.Generator().manual_seed(i)
+        return (torch.rand(3, self.size, self.size, generator=g) * 2 - 1,
+                torch.rand(self.points, 2, generator=g) * 1.8 - 0.9,
+                torch.rand(self.points, self.heat, self.heat, generator=g),
+                torch.rand(self.edges, self.heat, self.heat, generator=g))
+
+
+def paper_objective(net, outs, batch, loss_kind):
+    from star_loss_torch import star_loss
+    _, gt, pointmaps, edgemaps = batch
+    total = 0
+    for w, (fused, point, edge) in zip(net.stack_weights, outs):
+        main = star_loss(fused, gt) if loss_kind == 'star' else F.mse_loss(fused, pointmaps)
+        total = total + w * (main + 10 * (awing(point, pointmaps) + awing(edge, edgemaps)))
+    return total
+
+
 class RandomBatches(torch.utils.data.Dataset):
     def __init__(self, n, size, heat, points):
         self.n, self.size, self.heat, self.points = n, size, heat, points
@@ -134,10 +242,21 @@ def main():
     ap.add_argument('--steps', type=int, default=5)
     ap.add_argument('--warmup', type=int, default=2)
     ap.add_argument('--loader', type=int, default=1, help='DataLoader worker processes (0 = tensors made once)')
+    ap.add_argument('--loss', choices=['star', 'mse'], default='star', help='paper only: the loss on the fused maps')
+    ap.add_argument('--params-only', action='store_true', help='print the parameter count and exit')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    net = ConvNet() if a.net == 'convnet' else Hourglass(PRESETS[a.net])
+    if a.net == 'paper':
+        net = Paper(PAPER, head='in-relu' if a.loss == 'star' else 'linear')
+    else:
+        net = ConvNet() if a.net == 'convnet' else Hourglass(PRESETS[a.net])
+    params = sum(p.numel() for p in net.parameters())
+    if a.params_only:
+        print(json.dumps({'net': a.net, 'params': params}))
+        return
+    if a.net == 'paper':
+        return run_paper(net, a, params)
     net.train()
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     total = a.warmup + a.steps
@@ -165,6 +284,37 @@ def main():
         'impl': 'pytorch', 'torch': torch.__version__, 'net': a.net, 'threads': a.threads, 'batch': a.batch,
         'size': net.size, 'loader_workers': a.loader, 'params': sum(p.numel() for p in net.parameters()),
         'steps_ms': times, 'median_ms': statistics.median(times),
+    }))
+
+
+def run_paper(net, a, params):
+    """Per-step ms and peak RSS of the paper twin, one JSON line at the end (progress on stderr: steps are slow)."""
+    import resource, sys
+    net.train()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    total = a.warmup + a.steps
+    ds = PaperBatches(total * a.batch, net.size, net.heat, net.points, net.edges)
+    batches = iter(torch.utils.data.DataLoader(ds, batch_size=a.batch, num_workers=a.loader, prefetch_factor=2) if a.loader > 0
+                   else torch.utils.data.DataLoader(ds, batch_size=a.batch))
+    times, rss = [], []
+    for i in range(total):
+        t0 = time.perf_counter()
+        batch = next(batches)
+        opt.zero_grad()
+        loss = paper_objective(net, net(batch[0]), batch, a.loss)
+        loss.backward()
+        opt.step()
+        value = loss.item()
+        dt = (time.perf_counter() - t0) * 1000
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f'[torch paper] step {i + 1}/{total}: {dt:.0f} ms, loss {value:.4f}, peak RSS {peak:.0f} MB', file=sys.stderr, flush=True)
+        if i >= a.warmup:
+            times.append(dt)
+            rss.append(peak)
+    print(json.dumps({
+        'impl': 'pytorch', 'torch': torch.__version__, 'net': a.net, 'threads': a.threads, 'batch': a.batch, 'loss': a.loss,
+        'size': net.size, 'loader_workers': a.loader, 'params': params, 'steps_ms': times,
+        'median_ms': statistics.median(times), 'peak_rss_mb': rss,
     }))
 
 

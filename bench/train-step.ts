@@ -20,12 +20,11 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type WasmKernelSet } from 'tfjs-wasm-train';
 import { createCodec } from '../src/data/codec';
-import { arrayDataset } from '../src/data/dataset';
 import { WFLW98 } from '../src/data/schemes';
-import type { Sample } from '../src/data/sample';
 import { loaderBatchProvider } from '../src/train/loader-batches';
 import { starLoss } from '../src/loss/star';
 import { settle } from './settle';
+import { randomFaces } from './random-faces';
 import { heatmapMse } from '../src/loss/baselines';
 import { BENCH_MODEL_IDS, buildBenchModel, paramTotal, type BenchModel } from './nets';
 import { makeStepper, type AdamKind } from './step';
@@ -73,24 +72,6 @@ const median = (xs: number[]) => {
 };
 
 // ---------------------------------------------------------------------------------------------- child (tfjs) side
-
-/** Random-noise faces: 98 landmarks scattered in a box, so the loader does real crop/augment/encode work. */
-function randomFaces(n: number, inputSize: number): ReturnType<typeof arrayDataset> {
-  let s = 12345;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  const side = Math.round(inputSize * 1.5);
-  const samples: Sample[] = Array.from({ length: n }, (_, i) => {
-    const data = new Uint8Array(new SharedArrayBuffer(side * side * 3));
-    for (let k = 0; k < data.length; k++) data[k] = (rnd() * 256) | 0;
-    const c = side / 2;
-    return {
-      id: `bench${i}`, scheme: WFLW98.name, pixels: { data, width: side, height: side, channels: 3 },
-      landmarks: Array.from({ length: WFLW98.numPoints }, () => [c + (rnd() - 0.5) * side * 0.5, c + (rnd() - 0.5) * side * 0.5] as [number, number]),
-      box: { center: [c, c], scale: (side * 0.7) / 200 },
-    };
-  });
-  return arrayDataset('bench-random-faces', WFLW98, samples);
-}
 
 function providerFor(model: BenchModel, batch: number, seed = 1) {
   const codec = createCodec(WFLW98, { inputSize: model.inputSize, heatmapSize: model.heatmapSize });

@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { buildHourglass, officialReportedParamCount } from '../src/model/hourglass';
 import { modelConfig, PRESETS } from '../src/model/config';
 import { WFLW98 } from '../src/data/schemes';
-import { initBackend } from 'tfjs-wasm-train';
+import { initBackend, selectBackend } from 'tfjs-wasm-train';
 import { applyBatchNormUpdates, type BatchNormUpdate, type ForwardContext } from '../src/model/layers';
 
 test('presets validate and the paper preset reproduces the official parameter counts', async () => {
@@ -62,8 +62,9 @@ test('the official boundary channels (paper preset quirk) train: every parameter
   m.params.dispose();
 });
 
-for (const backend of ['cpu', 'wasm']) test(`upsample2x is nearest-neighbour x2 (JS reference) with the block-sum gradient on ${backend}`, async () => {
+for (const backend of ['cpu', 'wasm', 'host']) test(`upsample2x is nearest-neighbour x2 (JS reference) with the block-sum gradient on ${backend}`, async () => {
   if (backend === 'wasm') await initBackend({ quiet: true, backend: 'wasm-single' });
+  if (backend === 'host') await selectBackend({ quiet: true, backend: 'host' });
   await tf.setBackend(backend);
   const { upsample2x } = await import('../src/model/layers');
   const [B, H, W, C] = [2, 3, 2, 2];

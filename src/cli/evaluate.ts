@@ -49,8 +49,12 @@ export const evaluate: Command = {
     const opened = source.generated ? undefined : await source.load();
 
     const { initBackend } = await import('tfjs-wasm-train');
-    await initBackend();
-    const { loadTrainedModel } = await import('../model/load');
+    const { checkpointModelConfig, loadTrainedModel } = await import('../model/load');
+    const { modelWorkload } = await import('../model/footprint');
+    const { EVAL_BATCH } = await import('../eval/evaluate');
+    // A model too big for the wasm heap at the evaluation batch (the paper preset) runs on the host backend.
+    const cfg = checkpointModelConfig(checkpoint);
+    await initBackend({ workload: modelWorkload(cfg, { evalBatch: EVAL_BATCH, label: `evaluating a ${cfg.stacks}-stack ${cfg.channels}-channel ${cfg.inputSize} px model, batch ${EVAL_BATCH}` }) });
     const { evaluate: evaluateModel } = await import('../eval/evaluate');
     const { createCodec } = await import('../data/codec');
     const { decoderForHead } = await import('../model/config');

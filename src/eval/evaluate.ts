@@ -100,6 +100,9 @@ async function imageOf(s: Sample): Promise<RawImage> {
 
 const toPairs = (flat: ArrayLike<number>, n: number): number[][] => Array.from({ length: n }, (_, i) => [flat[2 * i], flat[2 * i + 1]]);
 
+/** Faces per forward pass unless EvalOptions.batchSize says otherwise (what the backend's workload estimate assumes). */
+export const EVAL_BATCH = 16;
+
 export async function evaluate(model: HourglassModel, data: FaceDataset, opts: EvalOptions): Promise<EvalResult> {
   const { codec } = opts;
   const S = model.config.inputSize;
@@ -107,7 +110,7 @@ export async function evaluate(model: HourglassModel, data: FaceDataset, opts: E
   if (codec.options.inputSize !== S || codec.options.heatmapSize !== model.config.heatmapSize || codec.numPoints !== N || model.config.numPoints !== N) {
     throw new Error(`evaluate: codec (${codec.options.inputSize}px -> ${codec.options.heatmapSize}, ${codec.numPoints} pts), model (${S}px -> ${model.config.heatmapSize}, ${model.config.numPoints} pts) and dataset ${data.name} (${N} pts) disagree`);
   }
-  const B = opts.batchSize ?? 16;
+  const B = opts.batchSize ?? EVAL_BATCH;
   const norm = normIndices(data.scheme, opts.norm ?? 'default');
   const thr = opts.threshold ?? data.scheme.frThreshold;
   const flipPerm = flipPermutation(data.scheme);

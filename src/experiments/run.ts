@@ -12,6 +12,8 @@ import { resolveSyntheticConfig, type SyntheticConfig, type SyntheticConfigInput
 import { syntheticDataset } from '../data/synthetic/dataset';
 import { WFLW98 } from '../data/schemes';
 import { modelConfig, type HourglassConfig } from '../model/config';
+import { modelWorkload } from '../model/footprint';
+import { EVAL_BATCH } from '../eval/evaluate';
 import { type TrainConfig, TRAIN_DEFAULTS, type ProgressReporterLike } from '../train/trainer';
 import { describeLoss, headFor, canonicalLoss } from '../train/objective';
 import { fit } from '../train/fit';
@@ -108,9 +110,10 @@ export interface RunOptions {
 }
 
 export async function runOne(spec: ScaledSpec, arm: ArmSpec, seed: number, opts: RunOptions): Promise<RunSummary | null> {
-  const info = await initBackend();
   const dir = runDirFor(opts.resultsRoot, spec, arm, seed);
   const { dataCfg, mcfg, trainCfg } = resolveRun(spec, arm, seed);
+  // A model too big for the wasm heap (e.g. the paper preset) trains on the host backend (tfjs-wasm-train).
+  const info = await initBackend({ workload: modelWorkload(mcfg, { trainBatch: trainCfg.batchSize, evalBatch: EVAL_BATCH, label: `${spec.model.preset} preset, training batch ${trainCfg.batchSize}` }) });
   if (dataCfg.imageSize < mcfg.inputSize / 2) throw new Error(`${spec.name}: synthetic images of ${dataCfg.imageSize}px are too small for a ${mcfg.inputSize}px model input`);
 
   const provenance: Provenance = { code: codeVersion(PROJECT_ROOT), kernels: kernelSet(info) };

@@ -1,5 +1,5 @@
 /**
- * The STAR loss as four host kernels (plain loops over the tensors' own memory, cpu and wasm backends):
+ * The STAR loss as four host kernels (plain loops over the tensors' own memory, cpu, wasm and host backends):
  *   StarHeatmapMoments       heatmaps [B,H,W,N]                 -> packed statistics [B,N,7] (distribution.ts order)
  *   StarHeatmapMomentsGrad   dP [B,N,7], heatmaps, P            -> dHeatmaps [B,H,W,N]
  *   StarLandmarkLoss         P [B,N,7], targets [B,N,2]         -> per-landmark loss [B,N]
@@ -365,7 +365,7 @@ function landmarkCount(shapes: number[][], kernel: string): number {
 
 let registered = false;
 
-/** Register the four host kernels on cpu and wasm (idempotent). */
+/** Register the four host kernels on cpu, wasm and host (idempotent). */
 export function registerStarHostKernels(): void {
   if (registered) return;
   registered = true;
@@ -399,7 +399,7 @@ export function registerStarHostKernels(): void {
   }));
 }
 
-/** True when the host kernels serve the active backend (cpu, wasm). */
+/** True when the host kernels serve the active backend (cpu, wasm, host). */
 export function starHostAvailable(): boolean {
   registerStarHostKernels();
   return hostKernelAvailable(STAR_HOST_KERNELS.loss);

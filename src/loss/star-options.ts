@@ -50,7 +50,7 @@ export interface StarLossOptions {
   /** Relative isotropy regularisation of the eigenvector gradient (eigen2x2.ts). Default 1e-3. */
   isotropyEps?: number;
   /**
-   * 'auto' (default): 'host' where the active backend keeps tensors in this process's memory (cpu, wasm), else
+   * 'auto' (default): 'host' where the active backend keeps tensors in this process's memory (cpu, wasm, host), else
    * 'fused'. 'host': four plain-loop kernels for the whole loss (star-host.ts; fastest on CPU backends).
    * 'fused': the same per-landmark expressions as tfjs ops with one hand-written backward (star-kernel.ts; any
    * backend, no host reads). Both have the exact eigenvector gradient at isotropy for the smooth distances.

@@ -169,7 +169,7 @@ export function starLossPerLandmark(heatmaps: tf.Tensor4D, targets: tf.Tensor3D,
   if (o.validate) validateInputs(heatmaps, targets, options.weights);
   const host = o.implementation === 'host' || (o.implementation === 'auto' && starHostAvailable());
   if (host && !starHostAvailable()) {
-    throw new Error(`starLoss: implementation 'host' needs the cpu or wasm backend, the active backend is '${tf.getBackend()}'`);
+    throw new Error(`starLoss: implementation 'host' needs the cpu, wasm or host backend, the active backend is '${tf.getBackend()}'`);
   }
   return tf.tidy(() => {
     const cfg: StarKernelConfig = {

@@ -38,7 +38,7 @@ function convPadding(pad: 'same' | 'valid' | number): 'same' | 'valid' | Pad4 {
 export function conv(
   x: tf.Tensor4D, p: { w: tf.Variable; b: tf.Variable }, stride = 1, pad: 'same' | 'valid' | number = 'same',
 ): tf.Tensor4D {
-  // One kernel with the bias on wasm + native addon (tfjs-wasm-train's convBias); conv2d + add elsewhere.
+  // One kernel with the bias on wasm or host + native addon (tfjs-wasm-train's convBias); conv2d + add elsewhere.
   return convBias(x, p.w as tf.Tensor4D, p.b as tf.Tensor1D, stride, convPadding(pad));
 }
 
@@ -47,7 +47,7 @@ export function batchNorm(x: tf.Tensor4D, p: BatchNormParams, ctx: ForwardContex
     const y = tf.batchNorm4d(x, p.mean as tf.Tensor1D, p.variance as tf.Tensor1D, p.beta as tf.Tensor1D, p.gamma as tf.Tensor1D, BN_EPS);
     return relu ? tf.relu(y) : y;
   }
-  // One fused kernel with an analytic gradient on wasm (1.3-1.8x faster fwd+bwd, bench/bn-ab.ts); tf.moments elsewhere.
+  // One fused kernel with an analytic gradient on wasm and host (1.3-1.8x faster fwd+bwd on wasm, bench/bn-ab.ts); tf.moments elsewhere.
   const { y, mean, variance } = batchNormTrain(x, p.gamma as tf.Tensor1D, p.beta as tf.Tensor1D, BN_EPS, { relu });
   ctx.bnUpdates.push({ params: p, mean: tf.keep(mean), variance: tf.keep(variance), count: x.shape[0] * x.shape[1] * x.shape[2] });
   return y;
@@ -57,12 +57,12 @@ export function batchNorm(x: tf.Tensor4D, p: BatchNormParams, ctx: ForwardContex
  * running = (1 − momentum)·running + momentum·batch, with the unbiased batch variance (n/(n−1)) as PyTorch does (the
  * batch itself is normalised with the biased one). Disposes the batch statistics.
  *
- * On the CPU backends (wasm, cpu) the arithmetic runs on the host in float32 steps (Math.fround after every operation:
+ * On the CPU backends (wasm, cpu, host) the arithmetic runs on the host in float32 steps (Math.fround after every operation:
  * the same bits as the tf ops) — 7 small kernels per batch norm and step (245 in the cpu-tiny hourglass) cost more in
  * per-op overhead than the arithmetic. Elsewhere (GPU) as tf ops, so nothing is read back mid-training.
  */
 export function applyBatchNormUpdates(updates: BatchNormUpdate[], opts: { host?: boolean } = {}): void {
-  const host = opts.host ?? (tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu');
+  const host = opts.host ?? (tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu' || tf.getBackend() === 'host');
   const keep = Math.fround(1 - BN_MOMENTUM);
   const m = Math.fround(BN_MOMENTUM);
   for (const u of updates) {
@@ -97,7 +97,7 @@ function assignValues(v: tf.Variable, data: Float32Array): void {
   t.dispose();
 }
 
-/** relu(batchNorm(x)): one fused kernel in training on wasm (every batch norm of the hourglass is followed by a ReLU). */
+/** relu(batchNorm(x)): one fused kernel in training on wasm and host (every batch norm of the hourglass is followed by a ReLU). */
 export function batchNormRelu(x: tf.Tensor4D, p: BatchNormParams, ctx: ForwardContext): tf.Tensor4D {
   return batchNorm(x, p, ctx, true);
 }
@@ -111,13 +111,14 @@ export function instanceNorm(x: tf.Tensor4D): tf.Tensor4D {
 /**
  * 2x nearest-neighbour up-sampling (PyTorch's nn.Upsample(scale_factor=2, mode='nearest'): output (i, j) reads input
  * (floor(i/2), floor(j/2))). On wasm: the native ResizeNearestNeighbor and its gradient, measured 1.5-2x faster than
- * the concat formulation. Elsewhere: concat + reshape (duplicate columns via the channel axis, then rows via the width
- * axis), because tfjs 4.22's cpu ResizeNearestNeighborGrad returns wrong gradients for this case (measured: max error
- * 2.03 on a 2x3x2x2 input; wasm's is exact). Both paths are tested against a JS reference.
+ * the concat formulation; on the host backend (tfjs-wasm-train) the cpu forward with tfjs-wasm-train's block-sum
+ * gradient. Elsewhere: concat + reshape (duplicate columns via the channel axis, then rows via the width axis), because
+ * tfjs 4.22's cpu ResizeNearestNeighborGrad returns wrong gradients for this case (measured: max error 2.03 on a
+ * 2x3x2x2 input; wasm's is exact). Every path is tested against a JS reference.
  */
 export function upsample2x(x: tf.Tensor4D): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
-  if (tf.getBackend() === 'wasm') return tf.image.resizeNearestNeighbor(x, [2 * h, 2 * w], false, false);
+  if (tf.getBackend() === 'wasm' || tf.getBackend() === 'host') return tf.image.resizeNearestNeighbor(x, [2 * h, 2 * w], false, false);
   const cols = tf.reshape(tf.concat([x, x], 3), [b, h, 2 * w, c]);
   return tf.reshape(tf.concat([cols, cols], 2), [b, 2 * h, 2 * w, c]);
 }

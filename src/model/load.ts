@@ -5,6 +5,7 @@ import { buildHourglass, type HourglassModel } from './hourglass';
 import { validateModelConfig, type HourglassConfig } from './config';
 import { assignVariables, loadCheckpoint, recoverCheckpoint } from './checkpoint';
 import { COFW29, W300_68, WFLW98 } from '../data/schemes';
+import { readJson } from '../util/files';
 
 export function resolveCheckpointDir(p: string): string {
   for (const c of [p, path.join(p, 'best'), path.join(p, 'checkpoint')]) {
@@ -14,12 +15,23 @@ export function resolveCheckpointDir(p: string): string {
   throw new Error(`no checkpoint at ${p} (looked for model.json in it, in best/ and in checkpoint/)`);
 }
 
+function configOf(dir: string, state: Record<string, unknown>): HourglassConfig {
+  const cfg = state.modelConfig as HourglassConfig | undefined;
+  if (!cfg) throw new Error(`${dir}/state.json: field "modelConfig" missing`);
+  validateModelConfig(cfg);
+  return cfg;
+}
+
+/** The model config a checkpoint holds, without reading its weights (no backend needed: it sizes the backend's choice). */
+export function checkpointModelConfig(p: string): HourglassConfig {
+  const dir = resolveCheckpointDir(p);
+  return configOf(dir, readJson<Record<string, unknown>>(path.join(dir, 'state.json')));
+}
+
 export function loadTrainedModel(p: string): HourglassModel {
   const dir = resolveCheckpointDir(p);
   const c = loadCheckpoint(dir);
-  const cfg = c.state.modelConfig as HourglassConfig | undefined;
-  if (!cfg) throw new Error(`${dir}/state.json: field "modelConfig" missing`);
-  validateModelConfig(cfg);
+  const cfg = configOf(dir, c.state);
   // The built-in scheme with this many points (AAM models need its edge groups).
   const scheme = [WFLW98, W300_68, COFW29].find((s) => s.numPoints === cfg.numPoints);
   const model = buildHourglass(cfg, { seed: 0, scheme });

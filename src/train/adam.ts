@@ -18,12 +18,12 @@ export class Adam {
   step = 0;
   readonly m = new Map<string, tf.Variable>();
   readonly v = new Map<string, tf.Variable>();
-  /** One fused kernel per parameter (wasm, cpu) instead of ~10 elementwise ops; same numbers (tested). */
+  /** One fused kernel per parameter (wasm, cpu, host) instead of ~10 elementwise ops; same numbers (tested). */
   readonly fused: boolean;
   constructor(private readonly params: Map<string, tf.Variable>, readonly config: AdamConfig = ADAM_DEFAULTS, opts: { fused?: boolean } = {}) {
     registerAdamKernel();
     const available = tf.getKernel(ADAM_UPDATE_KERNEL, tf.getBackend()) != null;
-    if (opts.fused && !available) throw new Error(`Adam: fused update requested but backend '${tf.getBackend()}' has no ${ADAM_UPDATE_KERNEL} kernel (wasm and cpu only)`);
+    if (opts.fused && !available) throw new Error(`Adam: fused update requested but backend '${tf.getBackend()}' has no ${ADAM_UPDATE_KERNEL} kernel (wasm, cpu and host only)`);
     this.fused = opts.fused ?? available;
     for (const [name, p] of params) {
       this.m.set(name, zerosVariable(p));

@@ -11,7 +11,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { initBackend } from 'tfjs-wasm-train';
+import { initBackend, wasmFits } from 'tfjs-wasm-train';
+import { modelWorkload } from '../model/footprint';
+import { EVAL_BATCH } from '../eval/evaluate';
 import { CPU_AUGMENT, NO_AUGMENT, OFFICIAL_AUGMENT, sampleRng, type AugmentConfig } from '../data/augment';
 import type { FaceDataset } from '../data/dataset';
 import { openDataset, type RealFormat } from '../data/real';
@@ -106,12 +108,15 @@ export interface OwnDataResult {
 
 export async function trainOnOwnData(input: Partial<OwnDataOptions> & Pick<OwnDataOptions, 'data' | 'out' | 'loss'>): Promise<OwnDataResult> {
   const o: OwnDataOptions = { ...OWN_DATA_DEFAULTS, ...input } as OwnDataOptions;
-  const info = await initBackend();
-  if (o.preset === 'paper' && (info.name === 'wasm' || info.name === 'cpu')) {
-    // Measured here: one batch-1 training step takes 4.6 s, then evaluation dies inside the wasm module with "memory access
-    // out of bounds" (the 4 stacks × 256 channels at 64×64 exceed what tfjs-wasm's 32-bit heap can address).
-    throw new Error(`--preset paper needs a native TensorFlow backend (@tensorflow/tfjs-node-gpu or -node, see README "Using a GPU"); ` +
-      `on ${info.name} its activations exceed the WebAssembly heap. Use --preset cpu-small or cpu-tiny here.`);
+  // The scheme (and so the head sizes) is known only once the data is open; the preset's own sizes are close enough to
+  // choose a backend by (src/model/footprint.ts).
+  const workload = modelWorkload(modelConfig(o.preset), { trainBatch: o.batchSize, evalBatch: EVAL_BATCH, label: `${o.preset} preset, training batch ${o.batchSize}` });
+  const info = await initBackend({ workload });
+  if (info.name === 'wasm' && !wasmFits(workload)) {
+    // Measured with the paper preset on wasm: one batch-1 training step took 4.6 s, then evaluation died inside the
+    // wasm module with "memory access out of bounds" (its activations exceed what the 32-bit heap can address).
+    throw new Error(`--preset ${o.preset} does not fit the WebAssembly heap (≈ ${(workload.peakBytes / 2 ** 30).toFixed(1)} GiB of tensors): ` +
+      'let the backend ladder choose (STAR_BACKEND unset or auto: the host backend), or set STAR_BACKEND=host');
   }
   let full: FaceDataset;
   let testSet: FaceDataset | undefined;

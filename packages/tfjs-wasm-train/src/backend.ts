@@ -2,8 +2,9 @@
  * Pick and start the fastest working tfjs backend, and say which and why.
  *
  * Ladder (auto): @tensorflow/tfjs-node-gpu (installed, binding loads, CUDA device visible) → @tensorflow/tfjs-node →
- * wasm multi-threaded → wasm single-threaded → pure-JS cpu. On wasm our training kernels are installed (stock wasm
- * cannot train a conv net: src/kernels). `TFJS_WASM_TRAIN_BACKEND` (or `STAR_BACKEND`, src/env.ts) forces one rung;
+ * [host, when the caller's workload does not fit the wasm heap: src/workload.ts] → wasm multi-threaded → wasm
+ * single-threaded → pure-JS cpu. On wasm our training kernels are installed (stock wasm cannot train a conv net:
+ * src/kernels); 'host' is tfjs's cpu backend again with our native kernels, tensors in JS memory (src/host-backend.ts). `TFJS_WASM_TRAIN_BACKEND` (or `STAR_BACKEND`, src/env.ts) forces one rung;
  * a forced rung that does not start throws (tf.setBackend resolves false on failure instead of throwing: we always
  * check).
  *
@@ -21,16 +22,21 @@ import { registerWasmTrainingKernels, type WasmKernelSet } from './kernels/regis
 import { installLeanSavedTensors } from './lean-tape';
 import { nativeKernels } from './native-addon';
 import { readEnv } from './env';
+import { HOST, startHost } from './host-backend';
+import { checkWorkload, overBudgetReason, wasmFits, type Workload } from './workload';
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'wasm-threaded' | 'wasm-single' | 'cpu';
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'host' | 'cpu';
+export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'wasm-threaded' | 'wasm-single' | 'host' | 'cpu';
 export const BACKEND_CHOICES: readonly BackendChoice[] =
-  ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'wasm-threaded', 'wasm-single', 'cpu'];
+  ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'wasm-threaded', 'wasm-single', 'host', 'cpu'];
 
 export interface BackendInfo {
   /** 'tensorflow-gpu' means tf's 'tensorflow' backend from @tensorflow/tfjs-node-gpu with a CUDA device. */
   name: BackendName;
-  /** Compute threads we control: the wasm XNNPACK pool size; 1 for wasm-single and cpu; 0 = managed by TensorFlow. */
+  /**
+   * Compute threads we control: the native kernels' pool (wasm with them, host), else the wasm XNNPACK pool size; 1 for
+   * wasm-single, cpu and host without the addon; 0 = managed by TensorFlow.
+   */
   threads: number;
   /** Why this rung: what was tried and what failed, in order. */
   reason: string;
@@ -68,6 +74,11 @@ export interface BackendOptions {
   log: (line: string) => void;
   /** Test seam: how threaded wasm is started (default: the shimmed init in src/wasm-threads.ts). */
   startThreaded: (threads: number) => Promise<WasmStart>;
+  /**
+   * What the caller will run, with its estimated peak tensor bytes (optional). 'auto' skips wasm for the host backend
+   * when it does not fit the wasm heap (src/workload.ts); a forced rung is kept (with a note when it is wasm).
+   */
+  workload?: Workload;
 }
 
 /** Resolve options: explicit values win, then environment variables, then defaults. Validates at the boundary. */
@@ -105,6 +116,7 @@ export function resolveBackendOptions(
     cudaVisible: options.cudaVisible ?? (() => defaultCudaVisible(env)),
     log: options.log ?? ((line) => console.log(line)),
     startThreaded: options.startThreaded ?? startWasmThreaded,
+    workload: options.workload == null ? undefined : (checkWorkload(options.workload), options.workload),
   };
 }
 
@@ -142,6 +154,18 @@ export async function selectBackend(options: Partial<BackendOptions> = {}, env: 
     notes.push(p.reason);
     if (forced) fail(p.reason);
   }
+  // The host rung comes before wasm only for a workload that does not fit the wasm heap; forced, it always starts.
+  const tooBigForWasm = o.workload != null && !wasmFits(o.workload);
+  if (o.backend === 'host' || (o.backend === 'auto' && tooBigForWasm)) {
+    if (tooBigForWasm) notes.push(`wasm skipped: ${overBudgetReason(o.workload!)}`);
+    try {
+      return await hostRung(o, notes);
+    } catch (e) {
+      if (forced) fail((e as Error).message);
+      notes.push(`host: ${(e as Error).message}`);
+    }
+  }
+  if (forced && tooBigForWasm && o.backend.startsWith('wasm')) notes.push(`warning: ${overBudgetReason(o.workload!)} (host would hold it)`);
   if (want('wasm', 'wasm-threaded', 'wasm-single')) {
     let started: WasmStart | undefined;
     // With the native kernels the compute threads are theirs (native/tfjs_wasm_train.cc: our pool splits every conv and
@@ -190,12 +214,29 @@ export async function selectBackend(options: Partial<BackendOptions> = {}, env: 
   return { name: 'cpu', threads: 1, reason: notes.join('; '), customKernels: [] };
 }
 
+/** Start the host backend with the native kernels when the addon loads (JS loops and stock cpu kernels otherwise). */
+async function hostRung(o: BackendOptions, notes: string[]): Promise<BackendInfo> {
+  const nat = nativeKernels();
+  const customKernels = await startHost(nat.kernels);
+  nat.kernels?.setThreads(o.threads);
+  installLeanSavedTensors();
+  notes.push(o.backend === 'host' ? 'host requested' : 'host chosen');
+  notes.push(`native kernels: ${nat.reason}${nat.kernels ? `, ${nat.kernels.getThreads()} thread${nat.kernels.getThreads() > 1 ? 's' : ''}` : ' (host runs the pure-JS cpu kernels: slow)'}`);
+  return {
+    name: 'host', threads: nat.kernels ? o.threads : 1, reason: notes.join('; '), customKernels,
+    ...(nat.kernels ? { blas: nat.blas } : {}),
+  };
+}
+
 let pending: Promise<BackendInfo> | undefined;
 let current: BackendInfo | undefined;
 
 /**
  * Start the backend once per process. Later calls return the same info whatever their options (the backend cannot
- * be swapped under live tensors); use withBackend to compare backends in tests.
+ * be swapped under live tensors), with one exception that fails loudly instead: a later call whose `workload` does not
+ * fit the wasm heap when this process already runs wasm (it would fail later, deep inside the module). Such a process
+ * must start on the host backend: pass the workload to the first call, or set TFJS_WASM_TRAIN_BACKEND=host. Use
+ * withBackend to compare backends in tests.
  */
 export function initBackend(options: Partial<BackendOptions> = {}): Promise<BackendInfo> {
   if (pending == null) {
@@ -206,8 +247,16 @@ export function initBackend(options: Partial<BackendOptions> = {}): Promise<Back
       return current;
     });
     pending.catch(() => { pending = undefined; });
+    return pending;
   }
-  return pending;
+  const w = options.workload;
+  return pending.then((info) => {
+    if (w != null && info.name === 'wasm' && !wasmFits(w)) {
+      throw new Error(`initBackend: this process already runs wasm, and ${overBudgetReason(w)}; start it in a new process ` +
+        `(the first initBackend call with this workload picks the '${HOST}' backend), or set TFJS_WASM_TRAIN_BACKEND=${HOST}`);
+    }
+    return info;
+  });
 }
 
 /** The info of the started backend, or undefined before initBackend resolves. */
@@ -217,7 +266,7 @@ export function backendInfo(): BackendInfo | undefined {
 
 /** The full report: the backend, every rung tried and why, and the custom kernels (logs, notebook headers, --verbose). */
 export function formatBackendInfo(info: BackendInfo): string {
-  const threads = info.name === 'wasm' ? ` (${info.threads} thread${info.threads === 1 ? '' : 's'})` : '';
+  const threads = info.name === 'wasm' || info.name === 'host' ? ` (${info.threads} thread${info.threads === 1 ? '' : 's'})` : '';
   const kernels = info.customKernels.length ? `; custom kernels: ${info.customKernels.join(', ')}` : '';
   return `[backend] ${info.name}${threads} — ${info.reason}${kernels}`;
 }
@@ -232,6 +281,12 @@ export function formatBackendSummary(info: BackendInfo): string {
     case 'tensorflow-gpu': return '[backend] tensorflow-gpu (native TensorFlow, CUDA)';
     case 'tensorflow': return '[backend] tensorflow (native TensorFlow on the CPU)';
     case 'cpu': return `[backend] cpu (pure JS, slow: ${info.reason.split('; ').pop()})`;
+    case 'host': {
+      // Why host: the ladder's note on the skipped wasm rung, or that it was requested.
+      const why = info.reason.split('; ').find((n) => n.startsWith('wasm skipped: ') || n === 'host requested') ?? 'host chosen';
+      const kernels = info.customKernels.some((k) => k.endsWith('(native)')) ? `native kernels (OpenBLAS, ${plural(info.threads)})` : 'no native kernels: pure-JS cpu kernels, slow';
+      return `[backend] host (tensors in JS memory) + ${kernels} — ${why.replace(/^wasm skipped: /, '')}`;
+    }
     case 'wasm': return info.customKernels.some((k) => k.endsWith('(native)'))
       ? `[backend] wasm + native kernels (OpenBLAS, ${plural(info.threads)})`
       : `[backend] wasm (${plural(info.threads)}, training kernels${info.customKernels.length ? '' : ' off'})`;

@@ -1,24 +1,19 @@
 /**
- * In-place access to tensor memory on the backends whose tensors live in this process's memory (cpu: a JS typed
- * array per tensor; wasm: the module heap), for kernels written as plain loops (e.g. a loss). No copies, no
+ * In-place access to tensor memory on the backends whose tensors live in this process's memory (cpu and our host
+ * backend: a JS typed array per tensor; wasm: the module heap), for kernels written as plain loops (e.g. a loss). No copies, no
  * engine round trip: on these backends every kernel runs synchronously anyway, so reading a buffer inside a kernel
  * is not a pipeline stall (on a GPU backend it would be, which is why host kernels are registered for cpu and wasm only).
  */
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
+import { tensorMemory } from './kernels/memory';
 
-/** Backends with host memory, i.e. where host kernels are registered. */
-export const HOST_BACKENDS = ['cpu', 'wasm'] as const;
+/**
+ * Backends with host memory, i.e. where host kernels are registered: tfjs's cpu, wasm, and 'host' (src/host-backend.ts,
+ * a second cpu backend carrying our native kernels).
+ */
+export const HOST_BACKENDS = ['cpu', 'wasm', 'host'] as const;
 export type HostBackendName = (typeof HOST_BACKENDS)[number];
-
-interface CpuBackendLike {
-  data: { get(dataId: object): { values?: unknown } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): TensorInfo;
-}
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 /**
  * What a host kernel sees: float32 inputs as views, and outputs to fill. On wasm, making an output can grow (and so
@@ -54,21 +49,10 @@ export function hostKernelConfigs(
     checkFloat(kernelName, inputNames, infos);
     const shapes = infos.map((t) => t.shape);
     const outShapes = outputShapes(shapes, attrs);
-    if (backendName === 'wasm') {
-      const backend = args.backend as WasmBackendLike;
-      const outs = outShapes.map((s) => backend.makeOutput(s, 'float32'));
-      body(infos.map((t) => backend.typedArrayFromHeap(t) as Float32Array), outs.map((t) => backend.typedArrayFromHeap(t) as Float32Array), shapes, attrs);
-      return outs.length === 1 ? outs[0] : outs;
-    }
-    const backend = args.backend as CpuBackendLike;
-    const inputs = infos.map((t) => {
-      const v = backend.data.get(t.dataId).values;
-      if (!(v instanceof Float32Array)) throw new Error(`${kernelName} (cpu): input data is not a Float32Array`);
-      return v;
-    });
-    const outValues = outShapes.map((s) => new Float32Array(tf.util.sizeFromShape(s)));
-    body(inputs, outValues, shapes, attrs);
-    const outs = outShapes.map((s, k) => backend.makeTensorInfo(s, 'float32', outValues[k]));
+    // cpu and host are both tfjs's pure-JS backend class: the same ('host') memory kind.
+    const m = tensorMemory(backendName === 'wasm' ? 'wasm' : 'host', args.backend);
+    const outs = outShapes.map((s) => m.alloc(s));
+    body(infos.map(m.view), outs.map(m.view), shapes, attrs);
     return outs.length === 1 ? outs[0] : outs;
   };
   return HOST_BACKENDS.map((backendName) => ({ kernelName, backendName, kernelFunc: run(backendName) as unknown as KernelFunc }));

@@ -2,7 +2,8 @@
  * tfjs-wasm-train: train TensorFlow.js models on the CPU. Everything a user imports; the modules behind it are internal.
  *
  *   import { initBackend } from 'tfjs-wasm-train';
- *   await initBackend();   // tfjs-node(-gpu) if it works, else wasm + our training kernels (+ native), else cpu
+ *   await initBackend();   // tfjs-node(-gpu) if it works, else wasm + our training kernels (+ native), else cpu;
+ *                          // with { workload } too big for the wasm heap: the host backend
  */
 
 // The backend ladder: start the fastest working backend once, with the training kernels on wasm.
@@ -10,6 +11,11 @@ export {
   BACKEND_CHOICES, backendInfo, formatBackendInfo, formatBackendSummary, initBackend, resolveBackendOptions, selectBackend, withBackend,
   type BackendChoice, type BackendInfo, type BackendName, type BackendOptions,
 } from './backend';
+
+// The host backend: tfjs's cpu backend again, with our native kernels and tensors in JS memory (no 4 GiB heap).
+export { HOST, HOST_POOL_LIMIT, hostPoolStats, registerHostBackend, setHostPoolLimit, startHost } from './host-backend';
+export { registerHostTrainingKernels } from './kernels/register-host';
+export { WASM_TENSOR_BUDGET, wasmFits, type Workload } from './workload';
 
 // The pieces the ladder puts together, for a caller that starts wasm itself.
 export { registerWasmTrainingKernels, WASM_KERNEL_SETS, type WasmKernelSet } from './kernels/register';

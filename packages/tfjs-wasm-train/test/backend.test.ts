@@ -1,14 +1,17 @@
 /**
  * Backend selection: the whole ladder with stand-in modules (no native package can install here), env parsing,
- * forced-backend errors, withBackend. The threaded wasm path runs in child processes (test/backend-threads.test.ts).
+ * forced-backend errors, withBackend, the host rung (forced, and chosen for a workload the wasm heap cannot hold). The threaded wasm path runs in child processes (test/backend-threads.test.ts).
  */
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { formatBackendInfo, formatBackendSummary, resolveBackendOptions, selectBackend, withBackend, type BackendOptions } from '../src/backend';
+import { BACKEND_CHOICES, formatBackendInfo, formatBackendSummary, resolveBackendOptions, selectBackend, withBackend, type BackendOptions } from '../src/backend';
 import { nativeKernels } from '../src/native-addon';
+import { WASM_TENSOR_BUDGET, wasmFits } from '../src/workload';
+import { spawnSync } from 'node:child_process';
 import * as os from 'os';
+import * as path from 'path';
 
 const notFound = (name: string) => Object.assign(new Error(`Cannot find module '${name}'`), { code: 'MODULE_NOT_FOUND' });
 
@@ -200,4 +203,79 @@ test('withBackend switches for the callback and restores after, also on error', 
   await assert.rejects(withBackend('cpu', () => { throw new Error('boom'); }), /boom/);
   assert.equal(tf.getBackend(), 'wasm');
   await assert.rejects(withBackend('no-such-backend', () => 1), /backend 'no-such-backend' did not start/);
+});
+
+// ---------------------------------------------------------------------------------------------- the host rung
+
+const BIG = { label: 'a big model, batch 8', peakBytes: 6 * 2 ** 30 };
+const SMALL = { label: 'a small model, batch 8', peakBytes: 300 * 2 ** 20 };
+
+test('wasmFits: the wasm tensor budget (2 GiB) decides; a workload must be well-formed', () => {
+  assert.equal(WASM_TENSOR_BUDGET, 2 * 2 ** 30);
+  assert.equal(wasmFits(undefined), true);
+  assert.equal(wasmFits(SMALL), true);
+  assert.equal(wasmFits({ label: 'edge', peakBytes: WASM_TENSOR_BUDGET }), true);
+  assert.equal(wasmFits({ label: 'edge', peakBytes: WASM_TENSOR_BUDGET + 1 }), false);
+  assert.throws(() => resolveBackendOptions({ workload: { label: 'x', peakBytes: NaN } }, {}), /workload must be \{ label: string, peakBytes: number >= 0 \}/);
+});
+
+test('forced host (TFJS_WASM_TRAIN_BACKEND or STAR_BACKEND): the host backend with the native kernels, and says so', async () => {
+  const native = nativeKernels();
+  for (const env of [{ TFJS_WASM_TRAIN_BACKEND: 'host' }, { STAR_BACKEND: 'HOST' }]) {
+    const { loader, calls } = loaderOf({});
+    const info = await selectBackend(base({ loader }), env);
+    assert.equal(info.name, 'host');
+    assert.equal(tf.getBackend(), 'host');
+    assert.deepEqual(calls, [], 'a forced rung does not probe native packages');
+    assert.match(info.reason, /host requested/);
+    assert.deepEqual(info.customKernels, native.kernels
+      ? ['Conv2D(native)', 'Conv2DBackpropFilter(native)', 'Conv2DBackpropInput(native)', 'Add(native)', 'Sub', 'Multiply', 'RealDiv', 'Pow',
+        'Abs', 'Neg', 'Relu', 'Sigmoid', 'Square', 'Log1p', 'Step', 'ZerosLike', 'Tile', 'Sum', 'Mean',
+        'MaxPoolGrad(native)', 'ResizeNearestNeighborGrad(native)', 'BatchNormTrain(native)', 'Conv2DBias(native)', 'ReluGrad(native)', 'AdamUpdate',
+        'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)', 'Relu(grad)']
+      : ['Add', 'Sub', 'Multiply', 'RealDiv', 'Pow', 'Abs', 'Neg', 'Relu', 'Sigmoid', 'Square', 'Log1p', 'Step', 'ZerosLike', 'Tile', 'Sum', 'Mean', 'MaxPoolGrad', 'ResizeNearestNeighborGrad', 'BatchNormTrain', 'AdamUpdate',
+        'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)', 'Relu(grad)']);
+    assert.equal(info.threads, native.kernels ? 2 : 1);
+    assert.equal(info.blas, native.kernels ? native.blas : undefined);
+    assert.equal(formatBackendSummary(info), native.kernels
+      ? '[backend] host (tensors in JS memory) + native kernels (OpenBLAS, 2 threads) — host requested'
+      : '[backend] host (tensors in JS memory) + no native kernels: pure-JS cpu kernels, slow — host requested');
+    assert.match(formatBackendInfo(info), /^\[backend\] host \((2 threads|1 thread)\) — host requested; native kernels: /);
+  }
+  assert.ok(BACKEND_CHOICES.includes('host'));
+});
+
+test('auto: a workload too big for the wasm heap goes to host, and the line says why; a small one stays on wasm', async () => {
+  const big = await selectBackend(base({ loader: loaderOf({}).loader, workload: BIG }), {});
+  assert.equal(big.name, 'host');
+  assert.match(big.reason, /@tensorflow\/tfjs-node not installed; wasm skipped: a big model, batch 8 needs ≈ 6\.0 GiB of tensors, over the 2\.0 GiB the wasm heap holds reliably; host chosen/);
+  assert.match(formatBackendSummary(big), /^\[backend\] host \(tensors in JS memory\) \+ .* — a big model, batch 8 needs ≈ 6\.0 GiB of tensors, over the 2\.0 GiB the wasm heap holds reliably$/);
+  const small = await selectBackend(base({ loader: loaderOf({}).loader, workload: SMALL }), {});
+  assert.equal(small.name, 'wasm');
+  assert.doesNotMatch(small.reason, /host/);
+  // A native TensorFlow keeps its place above both: it has no 32-bit heap.
+  const tfNode = await selectBackend(base({ loader: loaderOf({ '@tensorflow/tfjs-node': fakeNative('tfjs-node') }).loader, workload: BIG }), {});
+  assert.equal(tfNode.name, 'tensorflow');
+});
+
+test('forced wasm with a workload too big for it is kept, with a warning in the reason', async () => {
+  const info = await selectBackend(base({ loader: loaderOf({}).loader, workload: BIG }), { TFJS_WASM_TRAIN_BACKEND: 'wasm-single' });
+  assert.equal(info.name, 'wasm');
+  assert.match(info.reason, /warning: a big model, batch 8 needs ≈ 6\.0 GiB of tensors, over the 2\.0 GiB the wasm heap holds reliably \(host would hold it\)/);
+});
+
+test('initBackend: a later call whose workload does not fit the wasm this process runs fails loudly (child process)', () => {
+  const script = `
+    const { initBackend } = require(${JSON.stringify(path.join(__dirname, '..', 'src', 'index.ts'))});
+    (async () => {
+      const first = await initBackend({ backend: 'wasm-single', quiet: true });
+      const again = await initBackend({ quiet: true, workload: { label: 'small', peakBytes: 1e6 } });
+      console.log('same info:', first === again);
+      try { await initBackend({ workload: { label: 'the paper preset, batch 8', peakBytes: 8 * 2 ** 30 } }); console.log('no error'); }
+      catch (e) { console.log('refused:', e.message); }
+    })();`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, TFJS_WASM_TRAIN_BACKEND: '', STAR_BACKEND: '' } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /same info: true/);
+  assert.match(r.stdout, /refused: initBackend: this process already runs wasm, and the paper preset, batch 8 needs ≈ 8\.0 GiB of tensors, over the 2\.0 GiB the wasm heap holds reliably; start it in a new process \(the first initBackend call with this workload picks the 'host' backend\), or set TFJS_WASM_TRAIN_BACKEND=host/);
 });

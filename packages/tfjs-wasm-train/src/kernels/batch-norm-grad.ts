@@ -7,29 +7,29 @@
  *   ∂x = dy·k,   ∂μ = −k·Σdy,   ∂σ² = −½·γ·(σ²+ε)^(−3/2)·Σdy(x−μ),   ∂γ = Σdy(x−μ)/√(σ²+ε),   ∂β = Σdy
  *
  * so the full-size work is one broadcast multiply and two fused reductions (Σdy; Σdy(x−μ) in one pass with float64
- * accumulators, kernel 'WasmTrainChannelDotCentered' on wasm, tf ops elsewhere). Only 4-D x with per-channel [C]
+ * accumulators, kernel 'WasmTrainChannelDotCentered' on wasm and host, tf ops elsewhere). Only 4-D x with per-channel [C]
  * statistics takes this path; anything else uses the saved tfjs-core gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import type { WasmBackendLike } from './wasm-calls';
+import { BACKEND_OF, tensorMemory, type MemoryKind } from './memory';
 
 export const CHANNEL_DOT = 'WasmTrainChannelDotCentered';
 
-/** out[c] = Σ_p dy[p,c]·(x[p,c] − mean[c]) over all leading positions p (wasm, one pass, float64 accumulators). */
-export function makeChannelDotCentered(): KernelConfig {
+/** out[c] = Σ_p dy[p,c]·(x[p,c] − mean[c]) over all leading positions p (one pass, float64 accumulators). */
+export function makeChannelDotCentered(mem: MemoryKind = 'wasm'): KernelConfig {
   const kernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: unknown }) => {
-    const b = args.backend as WasmBackendLike;
+    const b = tensorMemory(mem, args.backend);
     const { dy, x, mean } = args.inputs;
     const C = mean.shape[0];
     if (dy.shape.join() !== x.shape.join() || x.shape[x.shape.length - 1] !== C) {
       throw new Error(`${CHANNEL_DOT}: dy [${dy.shape}], x [${x.shape}] and mean [${mean.shape}] do not match`);
     }
-    const out = b.makeOutput([C], 'float32');
-    const dv = b.typedArrayFromHeap(dy) as Float32Array;
-    const xv = b.typedArrayFromHeap(x) as Float32Array;
-    const mv = b.typedArrayFromHeap(mean) as Float32Array;
-    const ov = b.typedArrayFromHeap(out) as Float32Array;
+    const out = b.alloc([C]);
+    const dv = b.view(dy);
+    const xv = b.view(x);
+    const mv = b.view(mean);
+    const ov = b.view(out);
     const acc = new Float64Array(C);
     const m = Float64Array.from(mv);
     const n = dv.length;
@@ -56,11 +56,11 @@ export function makeChannelDotCentered(): KernelConfig {
     for (let c = 0; c < C; c++) ov[c] = acc[c];
     return out;
   };
-  return { kernelName: CHANNEL_DOT, backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelFunc };
+  return { kernelName: CHANNEL_DOT, backendName: BACKEND_OF[mem], kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
 function channelDotCentered(dy: tf.Tensor, x: tf.Tensor, mean: tf.Tensor): tf.Tensor {
-  if (tf.getBackend() === 'wasm' && tf.getKernel(CHANNEL_DOT, 'wasm') != null) {
+  if (tf.getKernel(CHANNEL_DOT, tf.getBackend()) != null) {
     return tf.engine().runKernel(CHANNEL_DOT, { dy, x, mean }) as tf.Tensor;
   }
   return tf.sum(tf.mul(dy, tf.sub(x, mean)), [0, 1, 2]);

@@ -1,5 +1,6 @@
 /**
- * Correct MaxPoolGrad for the wasm backend. The stock 4.22.0 kernel routes the gradient to the wrong element when a
+ * Correct MaxPoolGrad for the wasm backend, and the same kernel on the host backend (whose stock cpu kernel is right
+ * but slow). The stock 4.22.0 kernel routes the gradient to the wrong element when a
  * whole window is negative. Semantics here match the cpu backend exactly: each window's gradient goes to the first
  * (row-major) strictly largest in-bounds input element; a window of only −∞/NaN passes no gradient.
  * With the native addon (the 'all' kernel set) the same rule runs in C++ over the pool's threads (`maxPoolGrad`: channels
@@ -9,32 +10,33 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import type { NativeKernels } from '../native-addon';
-import type { KernelArgs, WasmBackendLike } from './wasm-calls';
+import type { KernelArgs } from './wasm-calls';
+import { BACKEND_OF, tensorMemory, type MemoryKind } from './memory';
 
-export function makeMaxPoolGrad(nat: NativeKernels | null = null): KernelConfig {
+export function makeMaxPoolGrad(nat: NativeKernels | null = null, mem: MemoryKind = 'wasm'): KernelConfig {
   const kernelFunc = (args: KernelArgs) => {
-    const backend = args.backend as WasmBackendLike;
+    const m = tensorMemory(mem, args.backend);
     const { dy, input } = args.inputs;
     const { filterSize, strides, pad, dimRoundingMode } = (args.attrs ?? {}) as unknown as {
       filterSize: [number, number] | number; strides: [number, number] | number;
       pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil';
     };
-    if (input.shape.length !== 4) throw new Error(`MaxPoolGrad (wasm): expected a 4-D input, got [${input.shape}]`);
+    if (input.shape.length !== 4) throw new Error(`MaxPoolGrad (${mem}): expected a 4-D input, got [${input.shape}]`);
     const info = tf.backend_util.computePool2DInfo(
       input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
     if (dy.shape.join() !== info.outShape.join()) {
-      throw new Error(`MaxPoolGrad (wasm): dy shape [${dy.shape}] does not match the pool output [${info.outShape}]`);
+      throw new Error(`MaxPoolGrad (${mem}): dy shape [${dy.shape}] does not match the pool output [${info.outShape}]`);
     }
     const { batchSize: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW,
       strideHeight: sh, strideWidth: sw, effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info;
     const pt = info.padInfo.top;
     const pl = info.padInfo.left;
 
-    const out = backend.makeOutput(input.shape, 'float32');
-    // Views only after the allocation: makeOutput may grow (and replace) the wasm heap.
-    const dx = backend.typedArrayFromHeap(out) as Float32Array;
-    const xv = backend.typedArrayFromHeap(input) as Float32Array;
-    const g = backend.typedArrayFromHeap(dy) as Float32Array;
+    const out = m.alloc(input.shape);
+    // Views only after the allocation: on wasm it may grow (and replace) the heap.
+    const dx = m.view(out);
+    const xv = m.view(input);
+    const g = m.view(dy);
     if (nat && input.dtype === 'float32' && dy.dtype === 'float32') {
       nat.maxPoolGrad(g, xv, dx, Int32Array.from([B, H, W, C, OH, OW, fh, fw, sh, sw, pt, pl]));
       return out;
@@ -70,5 +72,5 @@ export function makeMaxPoolGrad(nat: NativeKernels | null = null): KernelConfig 
     }
     return out;
   };
-  return { kernelName: tf.MaxPoolGrad, backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelFunc };
+  return { kernelName: tf.MaxPoolGrad, backendName: BACKEND_OF[mem], kernelFunc: kernelFunc as unknown as KernelFunc };
 }

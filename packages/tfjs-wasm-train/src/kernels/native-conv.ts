@@ -1,13 +1,14 @@
 /**
- * Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput for the wasm backend through the native addon
- * (src/native-addon.ts: im2col + OpenBLAS sgemm on the wasm heap, in place). Measured 2.5–6x faster than
- * XNNPACK and our wasm gradient kernels on the hourglass layers (bench/native-conv-ab.ts). Anything the addon does not
- * cover (non-float32, NCHW) goes to the wasm kernel it wraps.
+ * Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput through the native addon (src/native-addon.ts: im2col +
+ * OpenBLAS sgemm in place on the tensors' memory: the wasm heap, or the host backend's typed arrays). Measured
+ * 2.5–6x faster than XNNPACK and our wasm gradient kernels on the hourglass layers (bench/native-conv-ab.ts).
+ * Anything the addon does not cover (non-float32, NCHW) goes to the kernel it wraps (wasm's, or the stock cpu one).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { packConvDims, type NativeKernels } from '../native-addon';
-import type { WasmBackendLike, KernelArgs } from './wasm-calls';
+import type { KernelArgs } from './wasm-calls';
+import { BACKEND_OF, tensorMemory, type MemoryKind } from './memory';
 
 type Kind = 'Conv2D' | 'Conv2DBackpropFilter' | 'Conv2DBackpropInput';
 
@@ -27,28 +28,28 @@ export function conv2dInfo(kind: Kind, xShape: number[], filterShape: number[], 
     dimRoundingMode?: 'floor' | 'round' | 'ceil'; dilations?: [number, number] | number;
   };
   if (xShape.length !== 4 || filterShape.length !== 4) {
-    throw new Error(`${kind} (wasm, native): expected 4-D input and filter, got [${xShape}] and [${filterShape}]`);
+    throw new Error(`${kind} (native): expected 4-D input and filter, got [${xShape}] and [${filterShape}]`);
   }
   return tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number], filterShape as [number, number, number, number],
     strides, kind === 'Conv2D' ? (dilations ?? 1) : 1, pad, dimRoundingMode, false, 'channelsLast');
 }
 
-/** The native version of `kind`, falling back to `fallback` (the wasm kernel) for what the addon does not cover. */
-export function makeNativeConv(kind: Kind, fallback: KernelConfig, nat: NativeKernels): KernelConfig {
+/** The native version of `kind` on `mem`'s backend, falling back to `fallback` for what the addon does not cover. */
+export function makeNativeConv(kind: Kind, fallback: KernelConfig, nat: NativeKernels, mem: MemoryKind = 'wasm'): KernelConfig {
   const fall = fallback.kernelFunc as unknown as (a: KernelArgs) => TensorInfo;
   const kernelFunc = (args: KernelArgs): TensorInfo => {
     const attrs = args.attrs ?? {};
     const format = attrs.dataFormat as string | undefined;
     const ins = Object.values(args.inputs).filter((t) => t != null);
     if ((format != null && format !== 'NHWC') || ins.some((t) => t.dtype !== 'float32')) return fall(args);
-    const backend = args.backend as WasmBackendLike;
-    const view = (t: TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
+    const m = tensorMemory(mem, args.backend);
+    const view = m.view;
     if (kind === 'Conv2D') {
       const { x, filter } = args.inputs;
       const info = conv2dInfo(kind, x.shape, filter.shape, attrs);
-      const out = backend.makeOutput(info.outShape, 'float32');
-      // Views only after makeOutput: allocating may grow (replace) the heap.
+      const out = m.alloc(info.outShape);
+      // Views only after alloc: on wasm allocating may grow (replace) the heap.
       nat.conv2dForward(view(x), view(filter), view(out), dims(info));
       return out;
     }
@@ -59,7 +60,7 @@ export function makeNativeConv(kind: Kind, fallback: KernelConfig, nat: NativeKe
       if (dy.shape.join() !== info.outShape.join()) {
         throw new Error(`Conv2DBackpropFilter (native): dy shape [${dy.shape}] does not match the forward output [${info.outShape}] of x [${x.shape}] with filter [${filterShape}]`);
       }
-      const out = backend.makeOutput(filterShape, 'float32');
+      const out = m.alloc(filterShape);
       nat.conv2dBackpropFilter(view(x), view(dy), view(out), dims(info));
       return out;
     }
@@ -69,9 +70,9 @@ export function makeNativeConv(kind: Kind, fallback: KernelConfig, nat: NativeKe
     if (dy.shape.join() !== info.outShape.join()) {
       throw new Error(`Conv2DBackpropInput (native): dy shape [${dy.shape}] does not match the forward output [${info.outShape}] of input [${inputShape}] with filter [${filter.shape}]`);
     }
-    const out = backend.makeOutput(inputShape, 'float32');
+    const out = m.alloc(inputShape);
     nat.conv2dBackpropInput(view(dy), view(filter), view(out), dims(info));
     return out;
   };
-  return { kernelName: kind, backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelFunc };
+  return { kernelName: kind, backendName: BACKEND_OF[mem], kernelFunc: kernelFunc as unknown as KernelFunc };
 }

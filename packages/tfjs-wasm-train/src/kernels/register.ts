@@ -44,9 +44,9 @@ const MAKERS: Array<[string, Maker]> = [
   [tf.Conv2DBackpropInput, (nat) => withNative(tf.Conv2DBackpropInput, makeConv2DBackpropInput(), nat)],
   [tf.MaxPoolGrad, (nat) => makeMaxPoolGrad(nat)],
   [tf.Identity, makeIdentity],
-  [tf.Tile, makeTile],
-  [tf.Sum, makeSum],
-  [tf.Mean, makeMean],
+  [tf.Tile, () => makeTile()],
+  [tf.Sum, () => makeSum()],
+  [tf.Mean, () => makeMean()],
   [tf.Conv2D, (nat) => (nat ? makeNativeConv(tf.Conv2D, stock.get(tf.Conv2D)!, nat) : undefined)],
   [tf.ResizeNearestNeighborGrad, (nat) => (nat ? makeUpsampleGrad(stock.get(tf.ResizeNearestNeighborGrad)!, nat) : undefined)],
   [tf.Add, (nat) => (nat ? makeNativeAdd(stock.get(tf.Add)!, nat) : undefined)],
@@ -66,6 +66,24 @@ const GRADS: Array<[string, (stock: GradConfig) => GradConfig]> = [
   [tf.Relu, () => leanReluGrad()],
 ];
 const stockGrads = new Map<string, GradConfig>();
+
+/**
+ * Install our lean gradients (`on`) or put tfjs-core's back. Gradients are global, not per backend: the wasm 'all'
+ * set and the host backend both install them; another wasm set removes them for every backend (the stock ones compute
+ * the same partial derivatives, with more kernels).
+ */
+export function useLeanGradients(on: boolean): string[] {
+  for (const [n, lean] of GRADS) {
+    if (!stockGrads.has(n)) {
+      const g = tf.getGradient(n);
+      if (g == null) throw new Error(`lean gradients: no ${n} gradient registered (import register_all_gradients first)`);
+      stockGrads.set(n, g);
+    }
+    const stockGrad = stockGrads.get(n)!;
+    tf.registerGradient(on ? lean(stockGrad) : stockGrad);
+  }
+  return on ? GRADS.map(([n]) => `${n}(grad)`) : [];
+}
 
 function swap(config: KernelConfig | undefined, name: string): void {
   if (tf.getKernel(name, 'wasm') != null) tf.unregisterKernel(name, 'wasm');
@@ -92,16 +110,8 @@ export function registerWasmTrainingKernels(set: WasmKernelSet = 'all', native: 
   if (tf.getKernel(RELU_GRAD, 'wasm') != null) tf.unregisterKernel(RELU_GRAD, 'wasm');
   tf.registerKernel(makeReluGradKernel(nat));
   if (tf.getKernel(CHANNEL_DOT, 'wasm') == null) tf.registerKernel(makeChannelDotCentered());
-  for (const [n, lean] of GRADS) {
-    if (!stockGrads.has(n)) {
-      const g = tf.getGradient(n);
-      if (g == null) throw new Error(`registerWasmTrainingKernels: no ${n} gradient registered (import register_all_gradients first)`);
-      stockGrads.set(n, g);
-    }
-    const stockGrad = stockGrads.get(n)!;
-    tf.registerGradient(set === 'all' ? lean(stockGrad) : stockGrad);
-  }
+  const grads = useLeanGradients(set === 'all');
   const ours = configs.map(([n]) => (nat && NATIVE_NAMES.includes(n) ? `${n}(native)` : n));
   const bn = nat ? ['BatchNormTrain(native)', 'Conv2DBias(native)'] : [];
-  return set === 'all' ? [...ours, ...bn, ...GRADS.map(([n]) => `${n}(grad)`)] : ours;
+  return set === 'all' ? [...ours, ...bn, ...grads] : ours;
 }

@@ -1,29 +1,30 @@
 /**
  * The ReLU's gradient as one kernel. tfjs-core computes it as dy · cast(step(x)): three full-size kernels (Step, Cast,
- * Multiply) and two temporaries per ReLU; with the native addon on wasm it is one pass (`WasmTrainReluGrad`: dy where
- * x > 0, else 0 — the same values: dy·1 and dy·0). Elsewhere the stock formula. Installed with the 'all' set.
+ * Multiply) and two temporaries per ReLU; with the native addon on wasm or host it is one pass (`WasmTrainReluGrad`:
+ * dy where x > 0, else 0 — the same values: dy·1 and dy·0). Elsewhere the stock formula. Installed with the 'all' set
+ * (wasm) and with the host backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeKernels } from '../native-addon';
-import type { WasmBackendLike } from './wasm-calls';
+import { BACKEND_OF, tensorMemory, type MemoryKind } from './memory';
 
 export const RELU_GRAD = 'WasmTrainReluGrad';
 
-let native: NativeKernels | null = null;
+/** The addon each backend's kernel runs on (null or absent: the stock formula on that backend). */
+const nativeOn = new Map<string, NativeKernels | null>();
 
-/** The wasm kernel over the addon; `nat` null leaves the stock formula in the gradient. */
-export function makeReluGradKernel(nat: NativeKernels | null): KernelConfig {
-  native = nat;
+/** The kernel over the addon for `mem`'s backend; `nat` null leaves the stock formula in that backend's gradient. */
+export function makeReluGradKernel(nat: NativeKernels | null, mem: MemoryKind = 'wasm'): KernelConfig {
+  nativeOn.set(BACKEND_OF[mem], nat);
   const kernelFunc = ({ inputs, backend }: { inputs: Record<string, TensorInfo>; backend: unknown }): TensorInfo => {
-    const b = backend as WasmBackendLike;
+    const m = tensorMemory(mem, backend);
     const { dy, x } = inputs;
-    const out = b.makeOutput(x.shape, 'float32');
-    const view = (t: TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
-    native!.reluGrad(view(dy), view(x), view(out), tf.util.sizeFromShape(x.shape));
+    const out = m.alloc(x.shape);
+    nat!.reluGrad(m.view(dy), m.view(x), m.view(out), tf.util.sizeFromShape(x.shape));
     return out;
   };
-  return { kernelName: RELU_GRAD, backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelFunc };
+  return { kernelName: RELU_GRAD, backendName: BACKEND_OF[mem], kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
 export function leanReluGrad(): GradConfig {
@@ -33,7 +34,7 @@ export function leanReluGrad(): GradConfig {
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [x] = saved;
       const g = dy as tf.Tensor;
-      const one = native !== null && tf.getBackend() === 'wasm' && x.dtype === 'float32' && g.dtype === 'float32';
+      const one = nativeOn.get(tf.getBackend()) != null && x.dtype === 'float32' && g.dtype === 'float32';
       return { x: () => (one ? tf.engine().runKernel(RELU_GRAD, { dy: g, x }) as tf.Tensor : tf.mul(g, tf.cast(tf.step(x), 'float32'))) };
     },
   };

@@ -33,6 +33,16 @@ export function stockWasmKernel(name: string): (backend: WasmBackendLike) => Ker
   return (backend) => (inputs, attrs) => fn({ inputs, backend, attrs: attrs ?? {} });
 }
 
+/**
+ * The kernel a kernel of ours leaves a case to: the given stock config (the host backend's copy of a cpu kernel), else
+ * wasm's stock kernel (resolved now).
+ */
+export function fallbackKernel(name: string, stock?: tf.KernelConfig): (args: KernelArgs) => TensorInfo {
+  if (stock) return stock.kernelFunc as unknown as (args: KernelArgs) => TensorInfo;
+  const wasm = stockWasmKernel(name);
+  return (args) => wasm(args.backend as WasmBackendLike)(args.inputs, args.attrs);
+}
+
 /** Free an intermediate produced by a kernel call (refcount-aware: a reshape shares its input's buffer). */
 export function release(backend: WasmBackendLike, ...infos: TensorInfo[]): void {
   for (const t of infos) backend.disposeData(t.dataId);

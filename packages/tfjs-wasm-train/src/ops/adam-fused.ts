@@ -5,11 +5,13 @@
  * Math is PyTorch's torch.optim.Adam (no weight decay), evaluated per element in float64 and stored as float32:
  *   m' = β1·m + (1−β1)·g,  v' = β2·v + (1−β2)·g²,  p' = p − stepSize · m' / (√v' / √(1−β2^t) + ε),  stepSize = lr/(1−β1^t)
  *
- * The kernel 'WasmTrainAdamUpdate' (inputs p, m, v, g; outputs p', m', v') is registered for the 'wasm' and 'cpu' backends.
+ * The kernel 'WasmTrainAdamUpdate' (inputs p, m, v, g; outputs p', m', v') is registered for the 'wasm', 'cpu' and
+ * 'host' backends (cpu and host are both tfjs's pure-JS backend: JS typed arrays, the 'host' memory kind).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { KernelArgs } from '../kernels/wasm-calls';
+import { tensorMemory, type MemoryKind } from '../kernels/memory';
 
 export const ADAM_UPDATE_KERNEL = 'WasmTrainAdamUpdate';
 
@@ -39,39 +41,22 @@ function check(inputs: Record<string, TensorInfo>): void {
   }
 }
 
-interface WasmLike { makeOutput(shape: number[], dtype: tf.DataType): TensorInfo; typedArrayFromHeap(t: TensorInfo): Float32Array }
-interface CpuLike { data: { get(id: object): { values: Float32Array } }; makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): TensorInfo }
-
-const wasmKernel = (args: KernelArgs) => {
+const kernel = (mem: MemoryKind) => (args: KernelArgs) => {
   check(args.inputs);
-  const b = args.backend as WasmLike;
+  const b = tensorMemory(mem, args.backend);
   const { p } = args.inputs;
-  const outs = [b.makeOutput(p.shape, 'float32'), b.makeOutput(p.shape, 'float32'), b.makeOutput(p.shape, 'float32')];
-  // Views after all allocations: makeOutput may grow (replace) the heap.
-  const [pv, mv, vv, gv] = (['p', 'm', 'v', 'g'] as const).map((k) => b.typedArrayFromHeap(args.inputs[k]));
-  update(pv, mv, vv, gv, b.typedArrayFromHeap(outs[0]), b.typedArrayFromHeap(outs[1]), b.typedArrayFromHeap(outs[2]),
-    args.attrs as unknown as AdamAttrs);
+  const outs = [b.alloc(p.shape), b.alloc(p.shape), b.alloc(p.shape)];
+  // Views after all allocations: on wasm allocating may grow (replace) the heap.
+  const [pv, mv, vv, gv] = (['p', 'm', 'v', 'g'] as const).map((k) => b.view(args.inputs[k]));
+  update(pv, mv, vv, gv, b.view(outs[0]), b.view(outs[1]), b.view(outs[2]), args.attrs as unknown as AdamAttrs);
   return outs;
 };
 
-const cpuKernel = (args: KernelArgs) => {
-  check(args.inputs);
-  const b = args.backend as CpuLike;
-  const [pv, mv, vv, gv] = (['p', 'm', 'v', 'g'] as const).map((k) => b.data.get(args.inputs[k].dataId).values);
-  const n = pv.length;
-  const po = new Float32Array(n);
-  const mo = new Float32Array(n);
-  const vo = new Float32Array(n);
-  update(pv, mv, vv, gv, po, mo, vo, args.attrs as unknown as AdamAttrs);
-  const shape = args.inputs.p.shape;
-  return [b.makeTensorInfo(shape, 'float32', po), b.makeTensorInfo(shape, 'float32', mo), b.makeTensorInfo(shape, 'float32', vo)];
-};
-
-/** Register the kernel for wasm and cpu (idempotent). */
+/** Register the kernel for wasm, cpu and host (idempotent). */
 export function registerAdamKernel(): void {
-  for (const [backendName, fn] of [['wasm', wasmKernel], ['cpu', cpuKernel]] as const) {
+  for (const [backendName, mem] of [['wasm', 'wasm'], ['cpu', 'host'], ['host', 'host']] as const) {
     if (tf.getKernel(ADAM_UPDATE_KERNEL, backendName) == null) {
-      tf.registerKernel({ kernelName: ADAM_UPDATE_KERNEL, backendName, kernelFunc: fn as unknown as KernelFunc } as KernelConfig);
+      tf.registerKernel({ kernelName: ADAM_UPDATE_KERNEL, backendName, kernelFunc: kernel(mem) as unknown as KernelFunc } as KernelConfig);
     }
   }
 }

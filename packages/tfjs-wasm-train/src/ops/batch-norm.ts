@@ -8,7 +8,8 @@
  *   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/√(σ²+ε) · (dy − Σdy/n − x̂·Σ(dy·x̂)/n) + dμ/n + dσ²·2(x − μ)/n
  *
  * (dμ, dσ² are the gradients reaching the returned statistics; zero in training, where they only feed the running
- * averages.) On backends other than wasm the same function falls back to the tf-ops composition.
+ * averages.) On wasm and host this is our kernel (native with the addon, else JS loops); on other backends the same
+ * function falls back to the tf-ops composition.
  *
  *   const { y, mean, variance } = batchNormTrain(x, gamma, beta, 1e-5);
  */
@@ -16,34 +17,37 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeKernels } from '../native-addon';
 import type { KernelArgs } from '../kernels/wasm-calls';
+import { BACKEND_OF, memoryKindOf, tensorMemory, type MemoryKind } from '../kernels/memory';
 
 export const BN_TRAIN = 'WasmTrainBatchNorm';
 const BN_GRAD_X = 'WasmTrainBatchNormGradX';
 const BN_GRAD_PARAMS = 'WasmTrainBatchNormGradParams';
-
-interface WasmLike { makeOutput(shape: number[], dtype: tf.DataType): TensorInfo; typedArrayFromHeap(t: TensorInfo): Float32Array }
 
 function dims(x: TensorInfo, C: number, what: string): number {
   if (x.shape.length !== 4 || x.shape[3] !== C) throw new Error(`${what}: expected [B,H,W,${C}], got [${x.shape}]`);
   return x.shape[0] * x.shape[1] * x.shape[2];
 }
 
-/** Native loops (native/tfjs_wasm_train.cc, same formulas) when the addon is in use; else the JS loops below. */
-let native: NativeKernels | null = null;
-export function useNativeBatchNorm(nat: NativeKernels | null): void {
-  native = nat;
+/**
+ * Native loops (native/tfjs_wasm_train.cc, same formulas) on the backends whose registration passed the addon; else
+ * the JS loops below. Per backend name: the wasm kernel set and the host backend choose independently.
+ */
+const nativeOn = new Map<string, NativeKernels | null>();
+export function useNativeBatchNorm(nat: NativeKernels | null, mem: MemoryKind = 'wasm'): void {
+  nativeOn.set(BACKEND_OF[mem], nat);
 }
 
-const forward = (args: KernelArgs) => {
-  const b = args.backend as WasmLike;
+const forward = (mem: MemoryKind) => (args: KernelArgs) => {
+  const b = tensorMemory(mem, args.backend);
+  const native = nativeOn.get(BACKEND_OF[mem]) ?? null;
   const { x, gamma, beta } = args.inputs;
   const { eps, relu } = args.attrs as { eps: number; relu?: boolean };
   const C = gamma.shape[0];
   const n = dims(x, C, BN_TRAIN);
-  const y = b.makeOutput(x.shape, 'float32');
-  const mean = b.makeOutput([C], 'float32');
-  const variance = b.makeOutput([C], 'float32');
-  const [xv, g, be, yv, mv, vv] = [x, gamma, beta, y, mean, variance].map((t) => b.typedArrayFromHeap(t));
+  const y = b.alloc(x.shape);
+  const mean = b.alloc([C]);
+  const variance = b.alloc([C]);
+  const [xv, g, be, yv, mv, vv] = [x, gamma, beta, y, mean, variance].map(b.view);
   if (native) {
     native.bnForward(xv, g, be, yv, mv, vv, n, C, eps, relu ? 1 : 0);
     return [y, mean, variance];
@@ -89,16 +93,17 @@ function sums(xv: Float32Array, dyv: Float32Array, mv: Float32Array, rstd: Float
   return { sdy, sdyx };
 }
 
-const gradParams = (args: KernelArgs) => {
-  const b = args.backend as WasmLike;
+const gradParams = (mem: MemoryKind) => (args: KernelArgs) => {
+  const b = tensorMemory(mem, args.backend);
+  const native = nativeOn.get(BACKEND_OF[mem]) ?? null;
   const { x, mean, variance, dy, y } = args.inputs;
   const { eps, relu } = args.attrs as { eps: number; relu?: boolean };
   const C = mean.shape[0];
   const n = dims(x, C, BN_GRAD_PARAMS);
-  const dg = b.makeOutput([C], 'float32');
-  const db = b.makeOutput([C], 'float32');
-  const [xv, mv, vv, dyv, dgv, dbv] = [x, mean, variance, dy, dg, db].map((t) => b.typedArrayFromHeap(t));
-  const yv = relu ? b.typedArrayFromHeap(y) : undefined;
+  const dg = b.alloc([C]);
+  const db = b.alloc([C]);
+  const [xv, mv, vv, dyv, dgv, dbv] = [x, mean, variance, dy, dg, db].map(b.view);
+  const yv = relu ? b.view(y) : undefined;
   if (native) {
     native.bnGradParams(xv, mv, vv, dyv, dgv, dbv, n, C, eps, yv ?? null);
     return [dg, db];
@@ -109,15 +114,16 @@ const gradParams = (args: KernelArgs) => {
   return [dg, db];
 };
 
-const gradX = (args: KernelArgs) => {
-  const b = args.backend as WasmLike;
+const gradX = (mem: MemoryKind) => (args: KernelArgs) => {
+  const b = tensorMemory(mem, args.backend);
+  const native = nativeOn.get(BACKEND_OF[mem]) ?? null;
   const { x, gamma, mean, variance, dy, dmean, dvariance, y } = args.inputs;
   const { eps, relu } = args.attrs as { eps: number; relu?: boolean };
   const C = mean.shape[0];
   const n = dims(x, C, BN_GRAD_X);
-  const dx = b.makeOutput(x.shape, 'float32');
-  const [xv, g, mv, vv, dyRaw, dmv, dvv, dxv] = [x, gamma, mean, variance, dy, dmean, dvariance, dx].map((t) => b.typedArrayFromHeap(t));
-  const yv = relu ? b.typedArrayFromHeap(y) : undefined;
+  const dx = b.alloc(x.shape);
+  const [xv, g, mv, vv, dyRaw, dmv, dvv, dxv] = [x, gamma, mean, variance, dy, dmean, dvariance, dx].map(b.view);
+  const yv = relu ? b.view(y) : undefined;
   if (native) {
     native.bnGradX(xv, g, mv, vv, dyRaw, dmv, dvv, dxv, n, C, eps, yv ?? null);
     return dx;
@@ -140,14 +146,15 @@ const gradX = (args: KernelArgs) => {
   return dx;
 };
 
-let registered = false;
-/** Register the wasm kernels and the gradient (idempotent). */
-export function registerBatchNormTrain(): void {
-  if (registered) return;
-  registered = true;
+const registered = new Set<MemoryKind>();
+/** Register the kernels for `mem`'s backend, and the (global) gradient (idempotent). */
+export function registerBatchNormTrain(mem: MemoryKind = 'wasm'): void {
+  if (registered.has(mem)) return;
+  registered.add(mem);
   for (const [kernelName, fn] of [[BN_TRAIN, forward], [BN_GRAD_X, gradX], [BN_GRAD_PARAMS, gradParams]] as const) {
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: fn as unknown as KernelFunc });
+    tf.registerKernel({ kernelName, backendName: BACKEND_OF[mem], kernelFunc: fn(mem) as unknown as KernelFunc });
   }
+  if (tf.getGradient(BN_TRAIN) != null) return;
   tf.registerGradient({
     kernelName: BN_TRAIN,
     inputsToSave: ['x', 'gamma'],
@@ -180,12 +187,14 @@ export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
   if (x.rank !== 4 || gamma.shape.join() !== `${C}` || beta.shape.join() !== `${C}`) {
     throw new Error(`batchNormTrain: x must be [B,H,W,C] with gamma and beta [C]; got x [${x.shape}], gamma [${gamma.shape}], beta [${beta.shape}]`);
   }
-  if (tf.getBackend() !== 'wasm') {
+  const mem = memoryKindOf(tf.getBackend());
+  if (mem == null) {
     const { mean, variance } = tf.moments(x, [0, 1, 2]);
     const y = tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, eps);
     return { y: relu ? tf.relu(y) : y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
   }
-  registerBatchNormTrain();
+  registerBatchNormTrain(mem);
+  const native = nativeOn.get(BACKEND_OF[mem]) ?? null;
   // The ReLU is fused only into the native kernels; the JS loops would run it with data-dependent branches (measured
   // 1.4-1.7x slower than the JS batch norm followed by wasm's SIMD ReLU, bench/bn-ab.ts with TFJS_WASM_TRAIN_NATIVE=0).
   const fuse = relu && native !== null;

@@ -3,10 +3,10 @@
  *
  * Why: every convolution of the hourglass has a bias. As two tfjs ops it costs a broadcasting Add in the forward pass
  * (wasm's broadcast add runs at ~0.2-0.4 ms per hourglass layer) and a Sum over [B,H,W] + Reshape in the backward
- * pass, plus the engine's per-op bookkeeping. With the native addon (src/native-addon.ts) on wasm this is one
+ * pass, plus the engine's per-op bookkeeping. With the native addon (src/native-addon.ts) on wasm or host this is one
  * kernel (`WasmTrainConv2DBias`: the GEMM accumulates onto rows pre-filled with the bias) whose gradient is the two conv
- * gradient kernels and one native column sum. Elsewhere (cpu, tfjs-node, wasm without the addon) it is exactly
- * tf.add(tf.conv2d(...), b).
+ * gradient kernels and one native column sum. Elsewhere (cpu, tfjs-node, wasm or host without the addon) it is
+ * exactly tf.add(tf.conv2d(...), b).
  *
  *   const y = convBias(x, w, b, 1, 'same');
  */
@@ -14,48 +14,56 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeKernels } from '../native-addon';
 import { conv2dInfo, dims } from '../kernels/native-conv';
-import type { KernelArgs, WasmBackendLike } from '../kernels/wasm-calls';
+import type { KernelArgs } from '../kernels/wasm-calls';
+import { BACKEND_OF, tensorMemory, type MemoryKind } from '../kernels/memory';
 
 export const CONV_BIAS = 'WasmTrainConv2DBias';
 const BIAS_GRAD = 'WasmTrainBiasGrad';
 
 export type ConvPad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
-
-let native: NativeKernels | null = null;
-/** Called by registerWasmTrainingKernels: the addon when the 'all' kernel set runs with it, else null (plain ops). */
-export function useNativeConvBias(nat: NativeKernels | null): void {
-  native = nat;
-  if (nat) register();
+/** The addon per backend name, for the backends whose kernels are registered with it. */
+const nativeOn = new Map<string, NativeKernels>();
+/**
+ * Called by the kernel registration of each backend kind (registerWasmTrainingKernels, the host backend): the addon
+ * when it serves that backend, else null (plain ops there).
+ */
+export function useNativeConvBias(nat: NativeKernels | null, mem: MemoryKind = 'wasm'): void {
+  if (nat) {
+    nativeOn.set(BACKEND_OF[mem], nat);
+    register(mem);
+  } else {
+    nativeOn.delete(BACKEND_OF[mem]);
+  }
 }
 
-const view = (b: WasmBackendLike, t: TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
-
-const forward = (args: KernelArgs): TensorInfo => {
-  const b = args.backend as WasmBackendLike;
+const forward = (mem: MemoryKind) => (args: KernelArgs): TensorInfo => {
+  const m = tensorMemory(mem, args.backend);
   const { x, filter, bias } = args.inputs;
   const ci = conv2dInfo(tf.Conv2D, x.shape, filter.shape, args.attrs ?? {});
-  const out = b.makeOutput(ci.outShape, 'float32');
-  // Heap views only after makeOutput: allocating may grow (replace) the wasm heap.
-  native!.conv2dBiasForward(view(b, x), view(b, filter), view(b, out), dims(ci), view(b, bias));
+  const out = m.alloc(ci.outShape);
+  // Views only after alloc: on wasm allocating may grow (replace) the heap.
+  nativeOn.get(BACKEND_OF[mem])!.conv2dBiasForward(m.view(x), m.view(filter), m.view(out), dims(ci), m.view(bias));
   return out;
 };
 
-const biasGrad = (args: KernelArgs): TensorInfo => {
-  const b = args.backend as WasmBackendLike;
+const biasGrad = (mem: MemoryKind) => (args: KernelArgs): TensorInfo => {
+  const m = tensorMemory(mem, args.backend);
   const { dy } = args.inputs;
   const C = dy.shape[dy.shape.length - 1];
-  const out = b.makeOutput([C], 'float32');
-  native!.columnSums(view(b, dy), view(b, out), tf.util.sizeFromShape(dy.shape) / C, C);
+  const out = m.alloc([C]);
+  nativeOn.get(BACKEND_OF[mem])!.columnSums(m.view(dy), m.view(out), tf.util.sizeFromShape(dy.shape) / C, C);
   return out;
 };
 
-let registered = false;
-function register(): void {
-  if (registered) return;
-  registered = true;
-  tf.registerKernel({ kernelName: CONV_BIAS, backendName: 'wasm', kernelFunc: forward as unknown as KernelFunc });
-  tf.registerKernel({ kernelName: BIAS_GRAD, backendName: 'wasm', kernelFunc: biasGrad as unknown as KernelFunc });
+const registered = new Set<MemoryKind>();
+function register(mem: MemoryKind): void {
+  if (registered.has(mem)) return;
+  registered.add(mem);
+  tf.registerKernel({ kernelName: CONV_BIAS, backendName: BACKEND_OF[mem], kernelFunc: forward(mem) as unknown as KernelFunc });
+  tf.registerKernel({ kernelName: BIAS_GRAD, backendName: BACKEND_OF[mem], kernelFunc: biasGrad(mem) as unknown as KernelFunc });
+  // The gradient is global (not per backend): registered once.
+  if (tf.getGradient(CONV_BIAS) != null) return;
   tf.registerGradient({
     kernelName: CONV_BIAS,
     inputsToSave: ['x', 'filter'],
@@ -73,9 +81,9 @@ function register(): void {
   });
 }
 
-/** conv2d(x, w, stride, pad) + b, as one kernel on wasm with the native addon (see the module comment). */
+/** conv2d(x, w, stride, pad) + b, as one kernel on wasm or host with the native addon (see the module comment). */
 export function convBias(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, stride: number, pad: ConvPad): tf.Tensor4D {
-  if (native === null || tf.getBackend() !== 'wasm' || x.dtype !== 'float32' || w.dtype !== 'float32' || b.dtype !== 'float32') {
+  if (!nativeOn.has(tf.getBackend()) || x.dtype !== 'float32' || w.dtype !== 'float32' || b.dtype !== 'float32') {
     return tf.add(tf.conv2d(x, w, stride, pad), b);
   }
   if (x.rank !== 4 || w.rank !== 4 || x.shape[3] !== w.shape[2] || b.rank !== 1 || b.shape[0] !== w.shape[3]) {
