@@ -20,7 +20,7 @@ import { defaultCudaVisible, defaultLoader, tryNative, type ModuleLoader } from 
 import { startWasmSingle, startWasmThreaded, type WasmStart } from './wasm-threads';
 import { registerWasmTrainingKernels, type WasmKernelSet } from './kernels/register';
 import { installLeanSavedTensors } from './lean-tape';
-import { nativeKernels } from './native-addon';
+import { nativeKernels, type NativeKernels } from './native-addon';
 import { readEnv } from './env';
 import { HOST, startHost } from './host-backend';
 import { checkWorkload, overBudgetReason, wasmFits, type Workload } from './workload';
@@ -44,6 +44,18 @@ export interface BackendInfo {
   customKernels: string[];
   /** The OpenBLAS kernels the native convolutions run ('Haswell' when pinned, see native-addon.ts); absent without them. */
   blas?: string;
+  /**
+   * oneDNN's version and ISA ('2.6.3 avx2') when the native 3×3 / 7×7 convolutions run on it (an addon built with
+   * oneDNN, not turned off by TFJS_WASM_TRAIN_DNNL=0); absent when they run on OpenBLAS. A run's numbers depend on it.
+   */
+  dnnl?: string;
+}
+
+/** The native-kernel fields of a BackendInfo: OpenBLAS's kernels, and oneDNN's version and ISA when it serves the convs. */
+function nativeFields(nat: { kernels: NativeKernels | null; blas: string }): Pick<BackendInfo, 'blas' | 'dnnl'> {
+  if (!nat.kernels) return {};
+  const e = nat.kernels.convEngine();
+  return { blas: nat.blas, ...(e.enabled ? { dnnl: `${e.version} ${e.isa}` } : {}) };
 }
 
 export interface BackendOptions {
@@ -203,7 +215,7 @@ export async function selectBackend(options: Partial<BackendOptions> = {}, env: 
       if (o.wasmKernels === 'all') notes.push(`native kernels: ${nat.reason}${nat.kernels ? `, ${nat.kernels.getThreads()} thread${nat.kernels.getThreads() > 1 ? 's' : ''}` : ''}`);
       const threads = nativeThreads ? o.threads : started.threads;
       const usesBlas = nat.kernels != null && customKernels.some((k) => k.endsWith('(native)'));
-      return { name: 'wasm', threads, reason: notes.join('; '), customKernels, ...(usesBlas ? { blas: nat.blas } : {}) };
+      return { name: 'wasm', threads, reason: notes.join('; '), customKernels, ...(usesBlas ? nativeFields(nat) : {}) };
     }
   }
   // Last rung: pure JS. Always present, ~500x slower than patched wasm for conv training.
@@ -224,7 +236,7 @@ async function hostRung(o: BackendOptions, notes: string[]): Promise<BackendInfo
   notes.push(`native kernels: ${nat.reason}${nat.kernels ? `, ${nat.kernels.getThreads()} thread${nat.kernels.getThreads() > 1 ? 's' : ''}` : ' (host runs the pure-JS cpu kernels: slow)'}`);
   return {
     name: 'host', threads: nat.kernels ? o.threads : 1, reason: notes.join('; '), customKernels,
-    ...(nat.kernels ? { blas: nat.blas } : {}),
+    ...nativeFields(nat),
   };
 }
 
@@ -277,6 +289,7 @@ export function formatBackendInfo(info: BackendInfo): string {
  */
 export function formatBackendSummary(info: BackendInfo): string {
   const plural = (n: number) => `${n} thread${n === 1 ? '' : 's'}`;
+  const engines = `OpenBLAS${info.dnnl ? ` + oneDNN ${info.dnnl}` : ''}`;
   switch (info.name) {
     case 'tensorflow-gpu': return '[backend] tensorflow-gpu (native TensorFlow, CUDA)';
     case 'tensorflow': return '[backend] tensorflow (native TensorFlow on the CPU)';
@@ -284,11 +297,11 @@ export function formatBackendSummary(info: BackendInfo): string {
     case 'host': {
       // Why host: the ladder's note on the skipped wasm rung, or that it was requested.
       const why = info.reason.split('; ').find((n) => n.startsWith('wasm skipped: ') || n === 'host requested') ?? 'host chosen';
-      const kernels = info.customKernels.some((k) => k.endsWith('(native)')) ? `native kernels (OpenBLAS, ${plural(info.threads)})` : 'no native kernels: pure-JS cpu kernels, slow';
+      const kernels = info.customKernels.some((k) => k.endsWith('(native)')) ? `native kernels (${engines}, ${plural(info.threads)})` : 'no native kernels: pure-JS cpu kernels, slow';
       return `[backend] host (tensors in JS memory) + ${kernels} — ${why.replace(/^wasm skipped: /, '')}`;
     }
     case 'wasm': return info.customKernels.some((k) => k.endsWith('(native)'))
-      ? `[backend] wasm + native kernels (OpenBLAS, ${plural(info.threads)})`
+      ? `[backend] wasm + native kernels (${engines}, ${plural(info.threads)})`
       : `[backend] wasm (${plural(info.threads)}, training kernels${info.customKernels.length ? '' : ' off'})`;
   }
 }

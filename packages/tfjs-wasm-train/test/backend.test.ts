@@ -13,6 +13,14 @@ import { spawnSync } from 'node:child_process';
 import * as os from 'os';
 import * as path from 'path';
 
+/** oneDNN's version and ISA as BackendInfo.dnnl records them: absent when the convs run on OpenBLAS. */
+function dnnlField(): string | undefined {
+  const e = nativeKernels().kernels?.convEngine();
+  return e?.enabled ? `${e.version} ${e.isa}` : undefined;
+}
+/** The engines in the summary line: 'OpenBLAS', or 'OpenBLAS + oneDNN 2.6.3 avx2'. */
+const engines = () => `OpenBLAS${dnnlField() ? ` + oneDNN ${dnnlField()}` : ''}`;
+
 const notFound = (name: string) => Object.assign(new Error(`Cannot find module '${name}'`), { code: 'MODULE_NOT_FOUND' });
 
 /** A fake native package: loading it registers a working 'tensorflow' backend, as the real one does. */
@@ -79,7 +87,8 @@ test('nothing native installed: auto lands on wasm, and says why for each rung',
   assert.match(formatBackendInfo(info), native.kernels ? /^\[backend\] wasm \(2 threads\) — / : /^\[backend\] wasm \(1 thread\) — /);
   // The default line is short and does not read as "2 threads ... single-threaded": the threads are the native pool's.
   const summary = formatBackendSummary(info);
-  assert.equal(summary, native.kernels ? '[backend] wasm + native kernels (OpenBLAS, 2 threads)' : '[backend] wasm (1 thread, training kernels)');
+  assert.equal(summary, native.kernels ? `[backend] wasm + native kernels (${engines()}, 2 threads)` : '[backend] wasm (1 thread, training kernels)');
+  assert.equal(info.dnnl, dnnlField());
   assert.ok(summary.length < 80 && formatBackendInfo(info).length > 3 * summary.length, summary);
 });
 
@@ -237,8 +246,9 @@ test('forced host (TFJS_WASM_TRAIN_BACKEND or STAR_BACKEND): the host backend wi
         'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)', 'Relu(grad)']);
     assert.equal(info.threads, native.kernels ? 2 : 1);
     assert.equal(info.blas, native.kernels ? native.blas : undefined);
+    assert.equal(info.dnnl, dnnlField());
     assert.equal(formatBackendSummary(info), native.kernels
-      ? '[backend] host (tensors in JS memory) + native kernels (OpenBLAS, 2 threads) — host requested'
+      ? `[backend] host (tensors in JS memory) + native kernels (${engines()}, 2 threads) — host requested`
       : '[backend] host (tensors in JS memory) + no native kernels: pure-JS cpu kernels, slow — host requested');
     assert.match(formatBackendInfo(info), /^\[backend\] host \((2 threads|1 thread)\) — host requested; native kernels: /);
   }

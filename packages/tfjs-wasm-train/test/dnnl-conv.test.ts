@@ -187,7 +187,7 @@ test('no OpenMP team starts: oneDNN runs single-threaded inside our pool (a fres
     for (let i = 0; i < 3; i++) { nat.conv2dBiasForward(x, w, y, d, b); nat.conv2dBackpropInput(y, w, x, d); nat.conv2dBackpropFilter(x, y, dw, d); }
     const c = nat.convCounters();
     console.log(JSON.stringify({ before, after: tasks(), dnnl: c.dnnl }));`;
-  const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, ADDON: NATIVE_ADDON_PATH, OMP_NUM_THREADS: '4' }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, ADDON: NATIVE_ADDON_PATH, OMP_NUM_THREADS: '4', TFJS_WASM_TRAIN_DNNL: '1' }, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const got = JSON.parse(r.stdout.trim().split('\n').pop()!) as { before: number; after: number; dnnl: Record<string, number> };
   assert.deepEqual(got.dnnl, { forward: 3, backwardData: 3, backwardWeights: 3 });
