@@ -190,8 +190,10 @@ async function runChild(cfg: ChildConfig): Promise<void> {
   process.stdout.write(`@@RESULT ${JSON.stringify(out)}\n`);
 }
 
-function describe(info: { name: string; threads: number; customKernels: string[] }): string {
-  return `${info.name} threads=${info.threads} kernels=${info.customKernels.join('+') || 'stock'}`;
+function describe(info: { name: string; threads: number; customKernels: string[]; blas?: string; dnnl?: string }): string {
+  // The engines decide the numbers (OpenBLAS Haswell when pinned vs SkylakeX, oneDNN's ISA): a table must say which ran.
+  const engines = info.blas ? ` engines=OpenBLAS ${info.blas}${info.dnnl ? ` + oneDNN ${info.dnnl}` : ''}` : '';
+  return `${info.name} threads=${info.threads}${engines} kernels=${info.customKernels.join('+') || 'stock'}`;
 }
 
 // ----------------------------------------------------------------------------------------------- parent side

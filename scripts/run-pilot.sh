@@ -83,6 +83,9 @@ worker() {
   for s in 1 2; do x regime-pilot --seeds "$s" --only a-coord,c-star,a-coord-long,c-star-long || return $?; done
   for s in 1 2; do x regime-pilot --seeds "$s" --only a-coord-clean,c-star-clean || return $?; done
   for s in 1 2; do x "$LENGTH_SPEC" --seeds "$s" --only a-coord-40k,c-star-40k || return $?; done
+  # B and D at 20,000 and 40,000 steps only if A and C both pass (src/experiments/regime.ts, GRID_STEPS: one failing
+  # arm decides the rule, so their runs could not change it). PILOT_BD=1 trains them regardless.
+  [ "${PILOT_BD:-0}" = 1 ] || return 0
   for s in 1 2; do x regime-pilot --seeds "$s" --only b-coord-value-long,d-star-detach-long || return $?; done
   for s in 1 2; do x "$LENGTH_SPEC" --seeds "$s" --only b-coord-value-40k,d-star-detach-40k || return $?; done
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { checkRunLength, seedMeanCurve, validationCurve } from '../src/runs/convergence';
+import { checkFlatness, checkRunLength, seedMeanCurve, validationCurve } from '../src/runs/convergence';
 
 test('seed-mean curve keeps the steps every seed evaluated', () => {
   const m = seedMeanCurve([{ step: [1, 2, 3], nme: [0.3, 0.2, 0.1] }, { step: [2, 3], nme: [0.4, 0.3] }]);
@@ -40,4 +40,25 @@ test('manipulation check reads the clean-truth tangent error of chosen landmarks
   fs.writeFileSync(path.join(dir, 'distribution-stats.json'), JSON.stringify({ ...stats, errTangent: [1, 3, null, 10], errNormal: [0.5, 1.5, null, 9] }));
   assert.deepEqual(tangentError(dir, [0, 1, 2]), { tangent: 2, normal: 1, landmarks: 2 });
   assert.throws(() => tangentError(fs.mkdtempSync(path.join(os.tmpdir(), 'manip-')), [0]), /no distribution-stats\.json/);
+});
+
+test('flatness check: best up to 3/4 of the run against the run\'s best, hand-computed', () => {
+  // Seed means at steps 10..40: 0.20, 0.110, 0.1040, 0.1000 -> up to step 30 the best is 0.104: gain 4% (not flat);
+  // with the last point at 0.1030 instead the run's best is 0.103, early best 0.104: gain 0.971% (flat at 2%).
+  const steps = [10, 20, 30, 40];
+  const a = { step: steps, nme: [0.21, 0.12, 0.100, 0.098] };
+  const b = { step: steps, nme: [0.19, 0.10, 0.108, 0.102] };
+  const r = checkFlatness([a, b], 0.75);
+  assert.equal(r.upTo, 30);
+  assert.ok(Math.abs(r.bestEarly - 0.104) < 1e-12 && Math.abs(r.best - 0.1) < 1e-12 && r.bestStep === 40);
+  assert.ok(Math.abs(r.relativeGain - 0.04) < 1e-9);
+  assert.equal(r.flat, false);
+  const c = { step: steps, nme: [0.21, 0.12, 0.100, 0.104] };
+  const d = { step: steps, nme: [0.19, 0.10, 0.108, 0.102] };
+  const f = checkFlatness([c, d], 0.75);
+  assert.ok(Math.abs(f.relativeGain - (0.104 - 0.103) / 0.103) < 1e-9);
+  assert.equal(f.flat, true);
+  assert.equal(f.seeds, 2);
+  assert.throws(() => checkFlatness([a], 1), /upToFraction/);
+  assert.throws(() => checkFlatness([{ step: [50], nme: [0.1] }], 0.5), /no evaluation at or before/);
 });

@@ -86,3 +86,43 @@ test('run pace and grid budget: hand-computed from logged wall-clock stamps (res
     + '0.180 s per step with validation): 0.50 h per 10,000-step run; stage 1 (4 runs) ≈ 1.0 h on 2 workers, its primary arms alone (2 runs) ≈ 0.5 h.');
   fs.rmSync(root, { recursive: true });
 });
+
+test('speed block: repeats of one configuration give median and range; another engine is not a repeat; paper line from its file', async () => {
+  const os = await import('os');
+  const { benchRepeats, paperLine, speedBlock } = await import('../src/report/readme');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'star-readme-speed-'));
+  const dir = path.join(root, 'bench');
+  fs.mkdirSync(dir, { recursive: true });
+  const line = (dnnl: string) => `wasm threads=1 engines=OpenBLAS Haswell${dnnl} kernels=Conv2D(native)`;
+  const bench = (stamp: string, tfjsMs: number, torchMs: number, dnnl = ' + oneDNN 2.6.3 avx2', load = 0.1) =>
+    fs.writeFileSync(path.join(dir, `train-step-${stamp}.json`), JSON.stringify({
+      date: stamp, host: { cpus: 2, model: 'Test CPU', loadavg: [load, 0, 0] }, batch: 8,
+      summary: [{ net: 'hg-cpu-tiny', threads: 1, tfjsMs, torchMs, ratio: tfjsMs / torchMs }],
+      results: [{ net: 'hg-cpu-tiny', threads: 1, backendLine: line(dnnl), flopsPerStep: 0.5e9, sgemmGflops: 100, medianMs: tfjsMs }],
+    }));
+  bench('2026-01-01T00-00-00', 50, 40, ''); // OpenBLAS only: another configuration
+  bench('2026-01-02T00-00-00', 30, 40, undefined, 0.2);
+  bench('2026-01-02T01-00-00', 36, 40, undefined, 0.4);
+  bench('2026-01-02T02-00-00', 40, 32, undefined, 0.3);
+  const reps = benchRepeats(dir);
+  assert.deepEqual(reps.map((r) => r.file), ['train-step-2026-01-02T00-00-00.json', 'train-step-2026-01-02T01-00-00.json', 'train-step-2026-01-02T02-00-00.json']);
+  const block = speedBlock({ resultsRoot: root });
+  // tfjs ms 30, 36, 40 -> median 36; PyTorch 40, 40, 32 -> 40; ratios 0.75, 0.90, 1.25 -> median 0.90, range 0.75-1.25;
+  // GFLOP/s of the newest file: 0.5 GFLOP / 0.040 s = 12.5 -> "13 (100)".
+  assert.match(block, /\| hg-cpu-tiny \| 1 \| 36 \(30–40\) \| 40 \(32–40\) \| 0\.90 \(0\.75–1\.25\) \| 13 \(100\) \|/);
+  assert.match(block, /3 repeats/);
+  assert.match(block, /load average 0\.20–0\.40/);
+  assert.match(block, /OpenBLAS Haswell \+ oneDNN 2\.6\.3 avx2/);
+  assert.match(paperLine(dir), /no committed CPU measurement/);
+  const rows = [45000, 16000, 17000, 15000].map((ms, i) => ({ step: i + 1, ms, rssMB: 12000 + i, numTensors: 2732, load1: 1 + i / 10, loaderWaitMs: 0, loss: 1 }));
+  fs.writeFileSync(path.join(dir, 'paper-2026-01-03T00-00-00.json'), JSON.stringify({
+    date: 'x', host: { cpus: 2, model: 'Test CPU' }, args: { batch: 8, threads: 2 },
+    tfjs: { backendLine: '[backend] host + native', params: 13476468, rows }, torch: { median_ms: 32000, torch: '1.13' },
+  }));
+  const paper = paperLine(dir);
+  // Steps 2-4: 16, 17, 15 s -> median 16.0; PyTorch 32.0 -> 0.50; RSS 12001 at step 2, 12003 at step 4.
+  assert.match(paper, /4 training steps on host \+ native; median 16\.0 s per step after the first \(45\.0 s\)/);
+  assert.match(paper, /PyTorch 1\.13's 32\.0 s .*tfjs \/ PyTorch 0\.50/);
+  assert.match(paper, /RSS 12001 MB at step 2 and 12003 MB at step 4, live tensors 2732 at every step/);
+  assert.match(paper, /13\.48 M parameters/);
+});

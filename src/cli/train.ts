@@ -37,7 +37,7 @@ export const train: Command = {
   --val-fraction F         hold-out fraction in (0, 1) (default 0.05, at least 8 faces)
   --test <path>            test set, evaluated with the selected weights at the end
   --preset cpu-small|cpu-128|cpu-tiny|paper   model size (default cpu-small for your own data, the profile's for
-                           --data synthetic; paper needs a native TensorFlow backend; star model --preset P describes each)
+                           --data synthetic; paper trains on the CPU's host backend, ≈ 16 s per step on 2 cores (npm run bench:paper); star model --preset P describes each)
   --steps N (default 2000)  --batch N (default 8)  --seed N (default 1)  --lr LR (default 3e-3, the peak Adam rate)
                            (--steps, --batch: the profile's for --data synthetic)
   --augment official|cpu|none   (default cpu)

@@ -49,7 +49,10 @@ export function decoderForHead(head: HourglassConfig['heatmapHead']): DecodeMeth
 }
 
 export const PRESETS = {
-  /** The released configuration (for GPU users). Parameter count printed by `star model --preset paper`. */
+  /**
+   * The released configuration. Parameter count printed by `star model --preset paper`. On the CPU it trains on
+   * tfjs-wasm-train's host backend (its tensors do not fit the wasm heap), ≈ 16 s per step at batch 8 on 2 cores, 2.4× PyTorch: for GPU users in practice.
+   */
   paper: {
     stacks: 4, depth: 4, channels: 256, stemChannels: 64, inputSize: 256, heatmapSize: 64,
     numPoints: 98, numEdges: 9, coordConv: true, boundaryChannels: true, aam: true,

@@ -155,22 +155,91 @@ export function quickBlock(src: ReadmeSources): string {
 }
 
 interface BenchSummaryRow { net: string; threads: number; tfjsMs: number; torchMs?: number; ratio?: number }
-interface BenchFile { date: string; host: { cpus: number; model: string; loadavg?: number[] }; batch: number; summary: BenchSummaryRow[] }
+interface BenchResult { net: string; threads: number; backendLine: string; flopsPerStep?: number; sgemmGflops?: number; medianMs: number }
+interface BenchFile { date: string; host: { cpus: number; model: string; loadavg?: number[] }; batch: number; summary: BenchSummaryRow[]; results?: BenchResult[] }
+interface PaperRow { step: number; ms: number; rssMB: number; numTensors: number; load1: number }
+interface PaperFile {
+  date: string; host?: { cpus: number; model: string }; args: { batch: number; threads: number };
+  tfjs?: { backendLine: string; params: number; rows: PaperRow[]; error?: string };
+  torch?: { median_ms?: number; steps_ms?: number[]; params?: number; torch?: string; error?: string };
+}
+
+const median = (xs: number[]): number => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+const backendsOf = (b: BenchFile): string => [...new Set((b.results ?? []).map((r) => r.backendLine))].sort().join('; ');
+
+/**
+ * The committed training-step benchmarks that repeat the newest one: same CPU model, same nets and threads, same
+ * engines and kernels (the backend lines), so their spread is run-to-run noise, not a configuration change.
+ */
+export function benchRepeats(dir: string): Array<{ file: string; bench: BenchFile }> {
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^train-step-.*\.json$/.test(f)).sort() : [];
+  const all = files.map((file) => ({ file, bench: JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as BenchFile }));
+  if (!all.length) return [];
+  const last = all[all.length - 1].bench;
+  const shape = (b: BenchFile) => b.summary.map((r) => `${r.net}/${r.threads}`).join(',');
+  return all.filter(({ bench: b }) => b.host.model === last.host.model && b.batch === last.batch && shape(b) === shape(last)
+    && backendsOf(b) === backendsOf(last) && backendsOf(b) !== '');
+}
+
+/** The paper preset's CPU training measurement (bench/paper-step.ts): tfjs step time and memory over its steps, PyTorch's. */
+export function paperLine(dir: string): string {
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^paper-.*\.json$/.test(f)).sort() : [];
+  if (!files.length) return 'The paper preset has no committed CPU measurement.';
+  const file = files[files.length - 1];
+  const p = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as PaperFile;
+  const rows = p.tfjs?.rows ?? [];
+  if (rows.length < 2) return `\`results/bench/${file}\`: the paper preset's tfjs run recorded ${rows.length} step(s)${p.tfjs?.error ? ` (${p.tfjs.error})` : ''}.`;
+  const later = rows.slice(1); // step 1 builds kernels and pools
+  const tf = median(later.map((r) => r.ms)) / 1000;
+  const torch = p.torch?.median_ms !== undefined ? p.torch.median_ms / 1000 : undefined;
+  const [r1, rN] = [rows[1], rows[rows.length - 1]];
+  const tensors = new Set(later.map((r) => r.numTensors));
+  return [
+    `**Paper preset on the CPU** (\`results/bench/${file}\`, ${p.host?.model ?? 'CPU'}, ${p.host?.cpus ?? '?'} cores, ${p.args.threads} threads; batch ${p.args.batch} at 256 px with the AAM heads,`,
+    `${(p.tfjs!.params / 1e6).toFixed(2)} M parameters; \`npm run bench:paper\`): ${rows.length} training steps on ${p.tfjs!.backendLine.replace(/^\[backend\] /, '')};`,
+    `median ${tf.toFixed(1)} s per step after the first (${(rows[0].ms / 1000).toFixed(1)} s)`,
+    torch !== undefined ? `against PyTorch ${p.torch!.torch ?? ''}'s ${torch.toFixed(1)} s on the same network and objective (tfjs / PyTorch ${(tf / torch).toFixed(2)});` : '(PyTorch not measured);',
+    `RSS ${Math.round(r1.rssMB)} MB at step 2 and ${Math.round(rN.rssMB)} MB at step ${rows.length},`,
+    `live tensors ${tensors.size === 1 ? `${[...tensors][0]} at every step` : `between ${Math.min(...tensors)} and ${Math.max(...tensors)}`} after the first;`,
+    `1-min load average ${Math.min(...rows.map((r) => r.load1)).toFixed(1)}–${Math.max(...rows.map((r) => r.load1)).toFixed(1)} during the steps.`,
+  ].join(' ');
+}
 
 export function speedBlock(src: ReadmeSources): string {
   const dir = path.join(src.resultsRoot, 'bench');
-  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^train-step-.*\.json$/.test(f)).sort() : [];
-  if (!files.length) return 'No benchmark is committed.';
-  const file = files[files.length - 1];
-  const b = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as BenchFile;
-  const load = b.host.loadavg ? `, load average ${b.host.loadavg.map((v) => v.toFixed(2)).join(' / ')} at start` : '';
+  const reps = benchRepeats(dir);
+  if (!reps.length) return 'No benchmark is committed.';
+  const last = reps[reps.length - 1];
+  const b = last.bench;
+  const loads = reps.map((r) => r.bench.host.loadavg?.[0]).filter((v): v is number => v !== undefined);
+  const load = loads.length ? `, 1-min load average ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)} at start${reps.length > 1 ? ' (repeats run back to back: it carries the previous repeat\'s own load)' : ''}` : '';
+  const cell = (xs: number[], digits: number) => (xs.length > 1 ? `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})` : xs[0].toFixed(digits));
+  const rows = b.summary.map((r): Row => {
+    const same = reps.map((x) => x.bench.summary.find((y) => y.net === r.net && y.threads === r.threads)!);
+    const ratios = same.map((x) => x.ratio).filter((v): v is number => v !== undefined);
+    const res = b.results?.find((x) => x.net === r.net && x.threads === r.threads);
+    const gflops = res?.flopsPerStep ? res.flopsPerStep / 1e9 / (r.tfjsMs / 1000) : undefined;
+    return {
+      net: r.net, threads: r.threads,
+      'tfjs ms/step': cell(same.map((x) => x.tfjsMs), 0),
+      'PyTorch ms/step': r.torchMs === undefined ? null : cell(same.map((x) => x.torchMs!).filter((v) => v !== undefined), 0),
+      'tfjs / PyTorch': ratios.length ? cell(ratios, 2) : null,
+      'tfjs GFLOP/s (sgemm)': gflops === undefined ? null : `${gflops.toFixed(0)} (${res!.sgemmGflops!.toFixed(0)})`,
+    };
+  });
+  const engines = [...new Set((b.results ?? []).map((r) => r.backendLine.match(/engines=([^k]*?) kernels=/)?.[1]).filter(Boolean))];
   return [
-    `\`results/bench/${file}\` (${b.host.model}, ${b.host.cpus} cores${load}; batch ${b.batch}, median ms per training step incl. the data loader):`,
+    `${reps.length === 1 ? `\`results/bench/${last.file}\`` : `${reps.length} repeats, \`results/bench/${reps[0].file}\` … \`${last.file}\``}`
+      + ` (${b.host.model}, ${b.host.cpus} cores${load}; batch ${b.batch}; median ms per training step incl. the data loader`
+      + `${reps.length > 1 ? ', median of the repeats with their range' : ''}; tfjs on ${engines.length ? engines.join(', ') : 'the engines the file does not record'};`
+      + ' GFLOP/s from the convolution and matrix-product FLOPs of a step, next to an sgemm on the same backend and threads):',
     '',
-    toMarkdown(b.summary.map((r): Row => ({
-      net: r.net, threads: r.threads, 'tfjs ms/step': Math.round(r.tfjsMs), 'PyTorch ms/step': r.torchMs === undefined ? null : Math.round(r.torchMs),
-      'tfjs / PyTorch': r.ratio === undefined ? null : Number(r.ratio.toFixed(2)),
-    }))),
+    toMarkdown(rows).trimEnd(),
+    '',
+    paperLine(dir),
   ].join('\n');
 }
 

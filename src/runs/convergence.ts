@@ -54,3 +54,40 @@ export function checkRunLength(chosen: Curve[], longer: Curve[], tolerance = 0.0
     converged: relativeGap <= tolerance, seeds: Math.min(chosen.length, longer.length),
   };
 }
+
+export interface FlatnessCheck {
+  /** Best seed-mean validation NME up to `upTo` steps, and over the whole run. */
+  bestEarly: number;
+  best: number;
+  bestStep: number;
+  upTo: number;
+  /** (bestEarly − best) / best: what the last part of the run still gained, relative. */
+  relativeGain: number;
+  flat: boolean;
+  seeds: number;
+}
+
+/**
+ * The weaker check for a length no longer pilot certifies (src/experiments/regime.ts GRID_FLATNESS): on the seed-mean
+ * curve, the best up to `upToFraction` of the run is within `tolerance` of the run's best. Weaker because the
+ * learning-rate steps sit at fractions of the run, so the early part is not a shorter run's curve.
+ */
+export function checkFlatness(curves: Curve[], upToFraction: number, tolerance = 0.02): FlatnessCheck {
+  if (curves.length === 0) throw new Error('checkFlatness: needs at least one finished run');
+  if (!(upToFraction > 0 && upToFraction < 1)) throw new Error(`checkFlatness: upToFraction must lie in (0, 1), got ${upToFraction}`);
+  const c = seedMeanCurve(curves);
+  if (c.step.length === 0) throw new Error('checkFlatness: the curves share no evaluated step across seeds');
+  const upTo = upToFraction * c.step[c.step.length - 1];
+  let best = 0;
+  let early = -1;
+  c.nme.forEach((v, i) => {
+    if (v < c.nme[best]) best = i;
+    if (c.step[i] <= upTo && (early < 0 || v < c.nme[early])) early = i;
+  });
+  if (early < 0) throw new Error(`checkFlatness: no evaluation at or before step ${upTo}`);
+  const relativeGain = (c.nme[early] - c.nme[best]) / c.nme[best];
+  return {
+    bestEarly: c.nme[early], best: c.nme[best], bestStep: c.step[best], upTo, relativeGain,
+    flat: relativeGain <= tolerance, seeds: curves.length,
+  };
+}
