@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { PROJECT_ROOT, resultsDir } from '../src/config/profile';
 import { EXPERIMENTS } from '../src/experiments/ablations';
-import { GRID_STEPS, REGIME } from '../src/experiments/regime';
+import { GRID_FLATNESS, GRID_STEPS, REGIME } from '../src/experiments/regime';
 import { primaryArms } from '../src/report/regime';
 import { readSpecFile, scaleSpec, type ExperimentSpec } from '../src/experiments/spec';
 import { readProvenance, readSummary, runDirFor } from '../src/runs/folder';
@@ -40,7 +40,9 @@ export function readmeBlocks(resultsRoot = resultsDir('full')): Record<string, s
   const src = { resultsRoot };
   return {
     regime: regimeBlock(src, { pilot: declared('regime-pilot'), lengthCheck: declaredRuns(LENGTH_CHECK), grid: firstStage('regime'), gridAll: declared('regime') },
-      { steps: GRID_STEPS, primaryRuns: primaryArms(REGIME.analysis).length * firstStageSeeds(REGIME) }),
+      { steps: GRID_STEPS, primaryRuns: primaryArms(REGIME.analysis).length * firstStageSeeds(REGIME) },
+      // A 40,000-step grid (the length rule's fallback) is judged by its own curves' flatness.
+      GRID_STEPS > 20000 ? { arms: primaryArms(REGIME.analysis), rule: GRID_FLATNESS } : undefined),
     'original-grid': originalGridBlock(src, ORIGINAL_GRID),
     quick: quickBlock(src),
     speed: speedBlock(src),

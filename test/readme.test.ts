@@ -126,3 +126,34 @@ test('speed block: repeats of one configuration give median and range; another e
   assert.match(paper, /RSS 12001 MB at step 2 and 12003 MB at step 4, live tensors 2732 at every step/);
   assert.match(paper, /13\.48 M parameters/);
 });
+
+test('grid flatness: per arm from its finished runs, hand-computed; mixed code refused; shown in the regime block', async () => {
+  const os = await import('os');
+  const { flatnessChecks } = await import('../src/report/pilot');
+  const { regimeBlock } = await import('../src/report/readme');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'star-readme-flat-'));
+  const run = (name: string, vals: [number, number][], commit = 'abc1234') => {
+    const dir = path.join(root, 'runs', 'regime', name);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'metrics.jsonl'), vals.map(([step, nme]) => JSON.stringify({ step, val: { nme, fr: 0, auc: 0 } })).join('\n') + '\n');
+    fs.writeFileSync(path.join(dir, 'env.json'), JSON.stringify({ gitCommit: commit, backend: 'wasm', threads: 1, customKernels: [], starLossKernels: 'host', tfjs: '4.22.0' }));
+    fs.writeFileSync(path.join(dir, 'summary.json'), '{}');
+  };
+  // A: seed means 0.2, 0.11, 0.104, 0.100 at 10k..40k -> up to 30k best 0.104 vs 0.100: +4% (still improving).
+  run('a-s1', [[10000, 0.21], [20000, 0.12], [30000, 0.100], [40000, 0.098]]);
+  run('a-s2', [[10000, 0.19], [20000, 0.10], [30000, 0.108], [40000, 0.102]]);
+  // C: one seed, 0.103 at 30k vs 0.102 at 40k: +0.98% (flat).
+  run('c-s1', [[10000, 0.2], [20000, 0.11], [30000, 0.103], [40000, 0.102]]);
+  // D: two seeds of different commits: refused.
+  run('d-s1', [[10000, 0.2], [40000, 0.1]]);
+  run('d-s2', [[10000, 0.2], [40000, 0.1]], 'def5678');
+  const rule = { upToFraction: 0.75, tolerance: 0.02 };
+  const rows = flatnessChecks(root, 'regime', ['a', 'c', 'd', 'e'], rule);
+  assert.ok(Math.abs(rows[0].flatness!.relativeGain - 0.04) < 1e-9 && rows[0].flatness!.flat === false && rows[0].flatness!.seeds === 2);
+  assert.ok(Math.abs(rows[1].flatness!.relativeGain - (0.103 - 0.102) / 0.102) < 1e-9 && rows[1].flatness!.flat === true);
+  assert.match(rows[2].missing!, /other code or kernels/);
+  assert.equal(rows[3].missing, 'no finished run');
+  const block = regimeBlock({ resultsRoot: root }, { pilot: 16, grid: 40 }, undefined, { arms: ['a', 'c', 'd', 'e'], rule });
+  assert.match(block, /Grid flatness .*a 10\.40% up to step 30,000 vs 10\.00% at step 40,000 \(\+4\.00%, 2 seeds: still improving\); c 10\.30% .*\(\+0\.98%, 1 seed: flat\); d: runs of other code or kernels: not compared\./);
+  assert.doesNotMatch(regimeBlock({ resultsRoot: root }, { pilot: 16, grid: 40 }), /Grid flatness/);
+});

@@ -9,7 +9,7 @@ import type { ExperimentData } from './experiment-data';
 import { armRunDirs } from './experiment-data';
 import { isRunComplete, readProvenance, runDirFor } from '../runs/folder';
 import { provenanceDifferences, provenanceKey } from '../runs/provenance';
-import { checkRunLength, seedMeanCurve, validationCurve, type Curve, type LengthCheck } from '../runs/convergence';
+import { checkFlatness, checkRunLength, seedMeanCurve, validationCurve, type Curve, type FlatnessCheck, type LengthCheck } from '../runs/convergence';
 import { tangentError } from '../runs/manipulation';
 import { pairedT, type PairedT } from '../runs/inference';
 import { WFLW98 } from '../data/schemes';
@@ -47,6 +47,8 @@ export interface LengthRow {
   check: LengthCheck | null;
   /** Why there is no check (missing runs, or runs of other code or kernels: never compared). */
   missing?: string;
+  /** The flatness check instead of a length pair (flatnessChecks). */
+  flatness?: FlatnessCheck;
 }
 
 /** The seeds an arm finished, from its run folders under `root` (results/). */
@@ -86,6 +88,21 @@ export function lengthChecks(root: string, stage: LengthStage, tolerance = 0.02)
 /** Every stage's check from the committed results (notebook 10). */
 export function runLengthChecks(root: string, tolerance = 0.02): Array<{ stage: LengthStage; rows: LengthRow[] }> {
   return LENGTH_STAGES.map((stage) => ({ stage, rows: lengthChecks(root, stage, tolerance) }));
+}
+
+/**
+ * The flatness check of a grid no longer pilot certifies (src/experiments/regime.ts GRID_FLATNESS), per arm over the
+ * seeds it finished; arms with runs of more than one code version or kernel set are refused as in the length checks.
+ */
+export function flatnessChecks(root: string, experiment: string, arms: readonly string[], rule: { upToFraction: number; tolerance: number }): LengthRow[] {
+  return arms.map((arm): LengthRow => {
+    const seeds = finishedSeeds(root, { experiment, arm });
+    if (seeds.length === 0) return { arm, check: null, missing: 'no finished run' };
+    const dirs = seeds.map((s) => runDirFor(root, { name: experiment }, { id: arm }, s));
+    const keys = new Set(dirs.map(readProvenance).map((p) => (p ? provenanceKey(p) : 'none recorded')));
+    if (keys.size > 1) return { arm, check: null, missing: 'runs of other code or kernels: not compared' };
+    return { arm, check: null, flatness: checkFlatness(dirs.map(validationCurve), rule.upToFraction, rule.tolerance) };
+  });
 }
 
 /** Seed-mean validation curves (NME %) of every arm that has runs, for one line figure. */

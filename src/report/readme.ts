@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { intervalText, metricText, type ComparisonRow, type ExperimentTables } from './experiment-tables';
 import { toMarkdown, type Row } from './table';
-import { LENGTH_STAGES, lengthChecks } from './pilot';
+import { flatnessChecks, LENGTH_STAGES, lengthChecks } from './pilot';
 import { runPace, type RunPace } from '../runs/pace';
 
 export interface ReadmeSources {
@@ -82,6 +82,7 @@ export function regimeBlock(
   src: ReadmeSources,
   declaredRuns: { pilot: number; lengthCheck?: number; grid: number; gridAll?: number },
   budget?: { steps: number; primaryRuns: number },
+  flatness?: { arms: readonly string[]; rule: { upToFraction: number; tolerance: number } },
 ): string {
   const lines: string[] = [];
   const pilot = tablesOf(src.resultsRoot, 'regime-pilot');
@@ -104,6 +105,16 @@ export function regimeBlock(
   if (cost) lines.push('', cost);
   const grid = tablesOf(src.resultsRoot, 'regime');
   const gc = runCount(src.resultsRoot, 'regime');
+  if (flatness && gc.done > 0) {
+    const parts = flatnessChecks(src.resultsRoot, 'regime', flatness.arms, flatness.rule).flatMap(({ arm, flatness: f, missing }) =>
+      (f ? [`${arm} ${(100 * f.bestEarly).toFixed(2)}% up to step ${f.upTo.toLocaleString('en')} vs ${(100 * f.best).toFixed(2)}% at step ` +
+        `${f.bestStep.toLocaleString('en')} (${f.relativeGain >= 0 ? '+' : ''}${(100 * f.relativeGain).toFixed(2)}%, ${f.seeds} seed${f.seeds === 1 ? '' : 's'}: ` +
+        `${f.flat ? 'flat' : 'still improving'})`] : missing && missing !== 'no finished run' ? [`${arm}: ${missing}`] : []));
+    if (parts.length) {
+      lines.push('', `Grid flatness (declared for a length no longer pilot certifies: the seed-mean best validation NME up to ` +
+        `${Math.round(100 * flatness.rule.upToFraction)}% of the run within ${Math.round(100 * flatness.rule.tolerance)}% of the run's best; weaker than a longer pilot): ${parts.join('; ')}.`);
+    }
+  }
   const staged = declaredRuns.gridAll !== undefined && declaredRuns.gridAll > declaredRuns.grid;
   lines.push('', `**Grid** (\`regime\`, ${gc.done} of ${declaredRuns.grid} ${staged ? 'stage-1 ' : ''}runs finished` +
     `${staged ? `; ${declaredRuns.gridAll} with the pre-registered stage 2` : ''}):`);
