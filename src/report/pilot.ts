@@ -11,7 +11,7 @@ import { isRunComplete, readProvenance, runDirFor } from '../runs/folder';
 import { provenanceDifferences, provenanceKey } from '../runs/provenance';
 import { checkFlatness, checkRunLength, seedMeanCurve, validationCurve, type Curve, type FlatnessCheck, type LengthCheck } from '../runs/convergence';
 import { tangentError } from '../runs/manipulation';
-import { pairedT, type PairedT } from '../runs/inference';
+import { minimumDetectableEffect, pairedT, type PairedT } from '../runs/inference';
 import { WFLW98 } from '../data/schemes';
 import type { Series } from './plot';
 
@@ -127,17 +127,61 @@ export interface ManipulationCheck {
 
 /** The baseline's contour tangent error with clean labels vs with the ambiguous ones (same seeds, same images). */
 export function manipulationCheck(d: ExperimentData, cleanArm = 'a-coord-clean', ambiguousArm = 'a-coord'): ManipulationCheck | null {
-  const seedsOf = (id: string) => d.results.arms.find((a) => a.arm === id)?.seeds ?? [];
-  const seeds = seedsOf(cleanArm).filter((s) => seedsOf(ambiguousArm).includes(s));
+  return manipulationCheckAt(d.resultsRoot, d.spec.name, cleanArm, ambiguousArm);
+}
+
+/** The same check from the run folders alone (the README's line): seeds both arms finished under `root`. */
+export function manipulationCheckAt(root: string, experiment: string, cleanArm: string, ambiguousArm: string): ManipulationCheck | null {
+  const longSeeds = finishedSeeds(root, { experiment, arm: ambiguousArm });
+  const seeds = finishedSeeds(root, { experiment, arm: cleanArm }).filter((s) => longSeeds.includes(s));
   if (seeds.length === 0) return null;
   const contour = WFLW98.parts.contour;
-  const errs = (id: string) => {
-    const dirs = armRunDirs(d, id);
-    return seeds.map((s) => tangentError(dirs[seedsOf(id).indexOf(s)], contour));
-  };
+  const errs = (id: string) => seeds.map((s) => tangentError(runDirFor(root, { name: experiment }, { id }, s), contour));
   const [c, a] = [errs(cleanArm), errs(ambiguousArm)];
   return {
     seeds, clean: c.map((e) => e.tangent), ambiguous: a.map((e) => e.tangent), cleanNormal: c.map((e) => e.normal), ambiguousNormal: a.map((e) => e.normal),
     test: pairedT(c.map((e) => e.tangent), a.map((e) => e.tangent)),
   };
+}
+
+const signed = (v: number, digits = 3) => `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`;
+
+/**
+ * The manipulation check's verdict. It passes on significant growth (paired t over seeds, two-sided `alpha`); a
+ * non-significant growth is inconclusive, with the minimum detectable effect at 80% power beside it (the project's rule
+ * for every "no difference"), not a failure; it fails when the tangent error did not grow at all.
+ */
+export function manipulationVerdict(m: ManipulationCheck | null, alpha = 0.05): string {
+  if (!m) return 'not measured yet.';
+  const perSeed = m.seeds.map((s, i) => `seed ${s} ${signed(m.ambiguous[i] - m.clean[i])}`).join(', ');
+  const normal = m.seeds.reduce((sum, _s, i) => sum + m.ambiguousNormal[i] - m.cleanNormal[i], 0) / m.seeds.length;
+  const contrast = `the normal-direction error changes by ${signed(normal)} px`;
+  if (m.test.n < 2) return `one seed only (ambiguous − clean ${signed(m.test.mean)} crop px): not testable yet.`;
+  if (m.test.mean > 0 && m.test.p < alpha) {
+    return `passes: the baseline's clean tangent error grows by ${signed(m.test.mean)} crop px with the ambiguity (${perSeed}; p = ${m.test.p.toPrecision(2)}); ${contrast}.`;
+  }
+  const mde = minimumDetectableEffect(m.test.sd, m.test.n, alpha);
+  if (m.test.mean <= 0) {
+    return `FAILS: the baseline's clean tangent error does not grow with the ambiguity (${signed(m.test.mean)} crop px; ${perSeed}; ` +
+      `minimum detectable effect ${mde.toFixed(2)} px): the benchmark would give STAR nothing to fix.`;
+  }
+  return `inconclusive: the tangent error grows by ${signed(m.test.mean)} crop px (${perSeed}; p = ${m.test.p.toPrecision(2)}), ` +
+    `below what ${m.test.n} seeds detect (minimum detectable effect at 80% power ${mde.toFixed(2)} px); ${contrast}.`;
+}
+
+/** One run-length stage's verdict line (notebook 10). */
+export function lengthStageVerdict(stage: LengthStage, rows: LengthRow[]): string {
+  const steps = (n: number) => n.toLocaleString('en');
+  const done = rows.filter((r) => r.check);
+  const name = `${steps(stage.steps[0])} vs ${steps(stage.steps[1])} steps`;
+  if (done.length === 0) return `${name}: no arm has both lengths finished yet.`;
+  if (done.length === rows.length && done.every((r) => r.check!.converged && r.check!.seeds >= 2)) {
+    return `${name}: ${steps(stage.steps[0])} is within 2% of the longer run for every arm (largest gap ${Math.max(...done.map((r) => 100 * r.check!.relativeGap)).toFixed(2)}%).`;
+  }
+  return `${name}: ` + [
+    `within 2%: ${done.filter((r) => r.check!.converged).map((r) => r.arm).join(', ') || 'none'}`,
+    `beyond it: ${done.filter((r) => !r.check!.converged).map((r) => `${r.arm} (${(100 * r.check!.relativeGap).toFixed(2)}%)`).join(', ') || 'none'}`,
+    ...(rows.some((r) => !r.check) ? [`not yet measured: ${rows.filter((r) => !r.check).map((r) => r.arm).join(', ')}`] : []),
+    `seeds per measured arm: ${done.map((r) => r.check!.seeds).join('/')}`,
+  ].join('; ') + '.';
 }

@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { intervalText, metricText, type ComparisonRow, type ExperimentTables } from './experiment-tables';
 import { toMarkdown, type Row } from './table';
-import { flatnessChecks, LENGTH_STAGES, lengthChecks } from './pilot';
+import { flatnessChecks, LENGTH_STAGES, lengthChecks, manipulationCheckAt, manipulationVerdict } from './pilot';
 import { runPace, type RunPace } from '../runs/pace';
 
 export interface ReadmeSources {
@@ -100,6 +100,11 @@ export function regimeBlock(
   if (length) {
     lines.push('', `Run-length rule (best seed-mean validation NME, whole split, noisy labels; the chosen length must be within 2% ` +
       `of a 2–3× longer run on ≥ 2 seeds): ${length}.`);
+  }
+  const manip = manipulationCheckAt(src.resultsRoot, 'regime-pilot', 'a-coord-clean', 'a-coord');
+  if (manip) {
+    lines.push('', `Manipulation check (baseline A at 8,000 steps, RMS error against the clean truth along the contour tangent, ` +
+      `ambiguous − clean labels; notebook 10): ${manipulationVerdict(manip)}`);
   }
   const cost = budget ? budgetLine(src.resultsRoot, { ...budget, runs: declaredRuns.grid, workers: 2 }) : null;
   if (cost) lines.push('', cost);
