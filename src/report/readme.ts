@@ -123,6 +123,11 @@ export function regimeBlock(
   const staged = declaredRuns.gridAll !== undefined && declaredRuns.gridAll > declaredRuns.grid;
   lines.push('', `**Grid** (\`regime\`, ${gc.done} of ${declaredRuns.grid} ${staged ? 'stage-1 ' : ''}runs finished` +
     `${staged ? `; ${declaredRuns.gridAll} with the pre-registered stage 2` : ''}):`);
+  const gridManip = manipulationCheckAt(src.resultsRoot, 'regime', 'a-coord-clean', 'a-coord-high');
+  if (gridManip) {
+    lines.push('', `Manipulation check on the grid's paired seeds (A at high ambiguity vs A with clean labels, contour tangent ` +
+      `error against the clean truth): ${manipulationVerdict(gridManip)}`);
+  }
   if (grid && cleanRows(grid, 'primary').length) {
     lines.push('', toMarkdown(grid.arms.map((a): Row => ({ arm: a.label, seeds: a.seeds, 'test NME % (clean truth)': metricText(a.nmeClean) }))));
     lines.push('', 'Primary comparisons (pre-registered, Holm family, NME points, negative = STAR better):', '');
