@@ -82,8 +82,14 @@ test('run pace and grid budget: hand-computed from logged wall-clock stamps (res
   run('a-coord-s1', [[10, 0], [20, 99000]]); // not a 20,000-step run: not counted
   // Mean s/step (0.26 + 0.1) / 2 = 0.18; a 10,000-step run = 0.5 h; 4 runs on 2 workers = 1 h, 2 runs 0.5 h.
   assert.equal(budgetLine(root, { steps: 10000, runs: 4, primaryRuns: 2, workers: 2 }),
-    "Budget, from the pilot's 2 finished 20,000-step runs (two single-threaded workers sharing the 2-core machine; median 150 ms per step, "
-    + '0.180 s per step with validation): 0.50 h per 10,000-step run; stage 1 (4 runs) ≈ 1.0 h on 2 workers, its primary arms alone (2 runs) ≈ 0.5 h.');
+    "Budget, from the pilot's 2 finished runs of 20,000 and 40,000 steps (two single-threaded workers sharing the 2-core machine; median 150 ms per step, "
+    + '0.180 s per step with validation, 0.100–0.260 across runs and machines): 0.50 h per 10,000-step run; stage 1 (4 runs) ≈ 1.0 h on 2 workers, its primary arms alone (2 runs) ≈ 0.5 h.');
+  // A 40,000-step run of the second check counts too (regime-length): 0.12 s/step -> mean (0.26 + 0.1 + 0.12) / 3 = 0.16.
+  const l = path.join(root, 'runs', 'regime-length', 'a-coord-40k-s1');
+  fs.mkdirSync(l, { recursive: true });
+  fs.writeFileSync(path.join(l, 'metrics.jsonl'), [[10, 0], [20, 1200], [30, 2400]].map(([step, time]) => JSON.stringify({ step, loss: 0.1, lr: 1e-3, time })).join('\n') + '\n');
+  fs.writeFileSync(path.join(l, 'summary.json'), '{}');
+  assert.match(budgetLine(root, { steps: 10000, runs: 4, primaryRuns: 2, workers: 2 })!, /pilot's 3 finished runs .*median 120 ms per step, 0\.160 s per step with validation, 0\.100–0\.260 .*: 0\.44 h per 10,000-step run/);
   fs.rmSync(root, { recursive: true });
 });
 

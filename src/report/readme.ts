@@ -62,18 +62,24 @@ export function runLengthLine(root: string, labels: Record<string, string> = {})
  * sharing the machine, validation included): "≈ 1.0 h per run; stage 1 (64 runs) ≈ 32 h on 2 workers; …".
  */
 export function budgetLine(root: string, grid: { steps: number; runs: number; primaryRuns: number; workers: number }): string | null {
-  const dir = path.join(root, 'runs', 'regime-pilot');
-  if (!fs.existsSync(dir)) return null;
-  const paces = fs.readdirSync(dir).filter((d) => /-long-s\d+$/.test(d) && fs.existsSync(path.join(dir, d, 'summary.json')))
-    .map((d) => runPace(path.join(dir, d))).filter((p): p is RunPace => p !== null);
+  // The pilot's long runs: 20,000 steps (regime-pilot *-long) and 40,000 (regime-length *-40k), same code and setting.
+  const sources: Array<[string, RegExp]> = [['regime-pilot', /-long-s\d+$/], ['regime-length', /-40k-s\d+$/]];
+  const paces = sources.flatMap(([experiment, re]) => {
+    const dir = path.join(root, 'runs', experiment);
+    if (!fs.existsSync(dir)) return [];
+    return fs.readdirSync(dir).filter((d) => re.test(d) && fs.existsSync(path.join(dir, d, 'summary.json'))).sort()
+      .map((d) => runPace(path.join(dir, d))).filter((p): p is RunPace => p !== null);
+  });
   if (paces.length === 0) return null;
   const sPerStep = paces.reduce((s, p) => s + p.secondsPerStep, 0) / paces.length;
   const ms = paces.map((p) => p.medianMsPerStep).sort((a, b) => a - b);
   const median = ms.length % 2 ? ms[ms.length >> 1] : (ms[ms.length / 2 - 1] + ms[ms.length / 2]) / 2;
+  const each = paces.map((p) => p.secondsPerStep);
   const runHours = (sPerStep * grid.steps) / 3600;
   const wall = (runs: number) => { const h = (runs * runHours) / grid.workers; return `${h.toFixed(h < 10 ? 1 : 0)} h`; };
-  return `Budget, from the pilot's ${paces.length} finished 20,000-step runs (two single-threaded workers sharing the 2-core machine; ` +
-    `median ${median.toFixed(0)} ms per step, ${sPerStep.toFixed(3)} s per step with validation): ${runHours.toFixed(2)} h per ` +
+  return `Budget, from the pilot's ${paces.length} finished runs of 20,000 and 40,000 steps (two single-threaded workers sharing the 2-core machine; ` +
+    `median ${median.toFixed(0)} ms per step, ${sPerStep.toFixed(3)} s per step with validation, ${Math.min(...each).toFixed(3)}–${Math.max(...each).toFixed(3)} ` +
+    `across runs and machines): ${runHours.toFixed(2)} h per ` +
     `${grid.steps.toLocaleString('en')}-step run; stage 1 (${grid.runs} runs) ≈ ${wall(grid.runs)} on ${grid.workers} workers, its primary ` +
     `arms alone (${grid.primaryRuns} runs) ≈ ${wall(grid.primaryRuns)}.`;
 }
