@@ -36,3 +36,39 @@ test('run-length stage verdict: every arm within 2% on 2 seeds, else the arms ea
     '20,000 vs 40,000 steps: within 2%: c; beyond it: a (6.49%); not yet measured: b; seeds per measured arm: 1/1.');
   assert.equal(lengthStageVerdict(stage, [{ arm: 'a', check: null }]), '20,000 vs 40,000 steps: no arm has both lengths finished yet.');
 });
+
+test('grid length decision: one arm beyond 2% on two seeds decides 40,000; all within gives 20,000; otherwise undecided', async () => {
+  const fs = await import('fs');
+  const os = await import('os');
+  const path = await import('path');
+  const { gridLengthDecision } = await import('../src/report/pilot');
+  const make = () => fs.mkdtempSync(path.join(os.tmpdir(), 'star-grid-length-'));
+  const run = (root: string, experiment: string, name: string, best: number) => {
+    const dir = path.join(root, 'runs', experiment, name);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'metrics.jsonl'), [[10000, 0.2], [20000, best]].map(([step, nme]) => JSON.stringify({ step, val: { nme, fr: 0, auc: 0 } })).join('\n') + '\n');
+    fs.writeFileSync(path.join(dir, 'env.json'), JSON.stringify({ gitCommit: 'abc1234', backend: 'wasm', threads: 1, customKernels: [], starLossKernels: 'host', tfjs: '4.22.0' }));
+    fs.writeFileSync(path.join(dir, 'summary.json'), '{}');
+  };
+  const pair = (root: string, arm: string, short: number, long: number, seeds = [1, 2]) => {
+    for (const s of seeds) { run(root, 'regime-pilot', `${arm}-long-s${s}`, short); run(root, 'regime-length', `${arm}-40k-s${s}`, long); }
+  };
+  // A: 0.069 vs 0.0648 -> +6.48% on 2 seeds: decides 40,000 even with B and D missing.
+  const r1 = make();
+  pair(r1, 'a-coord', 0.069, 0.0648);
+  pair(r1, 'c-star', 0.0665, 0.0660);
+  const d1 = gridLengthDecision(r1);
+  assert.equal(d1.steps, 40000);
+  assert.match(d1.reason, /^a-coord \+6\.48% beyond 2% on seeds 1–2$/);
+  // A beyond 2% on one seed only: undecided (the rule is on seeds 1-2).
+  const r2 = make();
+  pair(r2, 'a-coord', 0.069, 0.0648, [1]);
+  pair(r2, 'c-star', 0.0665, 0.0660);
+  const d2 = gridLengthDecision(r2);
+  assert.equal(d2.steps, null);
+  assert.match(d2.reason, /undecided: a-coord, b-coord-value, d-star-detach .*within so far: c-star/);
+  // Every arm within 2% on both seeds: 20,000.
+  const r3 = make();
+  for (const a of ['a-coord', 'c-star', 'b-coord-value', 'd-star-detach']) pair(r3, a, 0.0665, 0.0660);
+  assert.deepEqual(gridLengthDecision(r3), { steps: 20000, reason: 'every arm within 2% on seeds 1–2' });
+});

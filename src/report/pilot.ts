@@ -185,3 +185,29 @@ export function lengthStageVerdict(stage: LengthStage, rows: LengthRow[]): strin
     `seeds per measured arm: ${done.map((r) => r.check!.seeds).join('/')}`,
   ].join('; ') + '.';
 }
+
+export interface GridLengthDecision {
+  /** The grid's run length by the declared rule (src/experiments/regime.ts GRID_STEPS), or null while undecided. */
+  steps: 20000 | 40000 | null;
+  reason: string;
+}
+
+/**
+ * The second run-length check's outcome as declared (regime.ts): 20,000 steps if every arm's seeds 1–2 are within 2%
+ * of its 40,000-step runs, 40,000 as soon as one arm with both seeds is beyond it (one failing arm decides the rule),
+ * undecided otherwise. Runs of other code or kernels never count (lengthChecks refuses them).
+ */
+export function gridLengthDecision(root: string, tolerance = 0.02): GridLengthDecision {
+  const stage = LENGTH_STAGES.find((s) => s.steps[0] === 20000 && s.steps[1] === 40000);
+  if (!stage) throw new Error('gridLengthDecision: no 20,000 vs 40,000-step stage in LENGTH_STAGES');
+  const rows = lengthChecks(root, stage, tolerance);
+  const decided = rows.filter((r) => r.check && r.check.seeds >= 2);
+  const pct = (v: number) => `${v >= 0 ? '+' : ''}${(100 * v).toFixed(2)}%`;
+  const failing = decided.filter((r) => !r.check!.converged);
+  if (failing.length) {
+    return { steps: 40000, reason: `${failing.map((r) => `${r.arm} ${pct(r.check!.relativeGap)}`).join(', ')} beyond ${100 * tolerance}% on seeds 1–2` };
+  }
+  if (decided.length === rows.length) return { steps: 20000, reason: `every arm within ${100 * tolerance}% on seeds 1–2` };
+  const open = rows.filter((r) => !(r.check && r.check.seeds >= 2)).map((r) => r.arm);
+  return { steps: null, reason: `undecided: ${open.join(', ')} without both seeds at both lengths${decided.length ? `; within so far: ${decided.map((r) => r.arm).join(', ')}` : ''}` };
+}
