@@ -104,7 +104,7 @@ test('speed block: repeats of one configuration give median and range; another e
     fs.writeFileSync(path.join(dir, `train-step-${stamp}.json`), JSON.stringify({
       date: stamp, host: { cpus: 2, model: 'Test CPU', loadavg: [load, 0, 0] }, batch: 8,
       summary: [{ net: 'hg-cpu-tiny', threads: 1, tfjsMs, torchMs, ratio: tfjsMs / torchMs }],
-      results: [{ net: 'hg-cpu-tiny', threads: 1, backendLine: line(dnnl), flopsPerStep: 0.5e9, sgemmGflops: 100, medianMs: tfjsMs }],
+      results: [{ net: 'hg-cpu-tiny', threads: 1, backendLine: line(dnnl), flopsPerStep: 0.5e9, sgemmGflops: 100, medianMs: tfjsMs, loss: { starShare: tfjsMs / 1000 } }],
     }));
   bench('2026-01-01T00-00-00', 50, 40, ''); // OpenBLAS only: another configuration
   bench('2026-01-02T00-00-00', 30, 40, undefined, 0.2);
@@ -115,7 +115,7 @@ test('speed block: repeats of one configuration give median and range; another e
   const block = speedBlock({ resultsRoot: root });
   // tfjs ms 30, 36, 40 -> median 36; PyTorch 40, 40, 32 -> 40; ratios 0.75, 0.90, 1.25 -> median 0.90, range 0.75-1.25;
   // GFLOP/s of the newest file: 0.5 GFLOP / 0.040 s = 12.5 -> "13 (100)".
-  assert.match(block, /\| hg-cpu-tiny \| 1 \| 36 \(30–40\) \| 40 \(32–40\) \| 0\.90 \(0\.75–1\.25\) \| 13 \(100\) \|/);
+  assert.match(block, /\| hg-cpu-tiny \| 1 \| 36 \(30–40\) \| 40 \(32–40\) \| 0\.90 \(0\.75–1\.25\) \| 13 \(100\) \| 4\.0% \|/);
   assert.match(block, /3 repeats/);
   assert.match(block, /load average 0\.20–0\.40/);
   assert.match(block, /OpenBLAS Haswell \+ oneDNN 2\.6\.3 avx2/);

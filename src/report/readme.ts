@@ -182,7 +182,7 @@ export function quickBlock(src: ReadmeSources): string {
 }
 
 interface BenchSummaryRow { net: string; threads: number; tfjsMs: number; torchMs?: number; ratio?: number }
-interface BenchResult { net: string; threads: number; backendLine: string; flopsPerStep?: number; sgemmGflops?: number; medianMs: number }
+interface BenchResult { net: string; threads: number; backendLine: string; flopsPerStep?: number; sgemmGflops?: number; medianMs: number; loss?: { starShare?: number } }
 interface BenchFile { date: string; host: { cpus: number; model: string; loadavg?: number[] }; batch: number; summary: BenchSummaryRow[]; results?: BenchResult[] }
 interface PaperRow { step: number; ms: number; rssMB: number; numTensors: number; load1: number }
 interface PaperFile {
@@ -255,6 +255,7 @@ export function speedBlock(src: ReadmeSources): string {
       'PyTorch ms/step': r.torchMs === undefined ? null : cell(same.map((x) => x.torchMs!).filter((v) => v !== undefined), 0),
       'tfjs / PyTorch': ratios.length ? cell(ratios, 2) : null,
       'tfjs GFLOP/s (sgemm)': gflops === undefined ? null : `${gflops.toFixed(0)} (${res!.sgemmGflops!.toFixed(0)})`,
+      'STAR share of a step': res?.loss?.starShare === undefined ? null : `${(100 * res.loss.starShare).toFixed(1)}%`,
     };
   });
   const engines = [...new Set((b.results ?? []).map((r) => r.backendLine.match(/engines=([^k]*?) kernels=/)?.[1]).filter(Boolean))];
@@ -262,7 +263,7 @@ export function speedBlock(src: ReadmeSources): string {
     `${reps.length === 1 ? `\`results/bench/${last.file}\`` : `${reps.length} repeats, \`results/bench/${reps[0].file}\` … \`${last.file}\``}`
       + ` (${b.host.model}, ${b.host.cpus} cores${load}; batch ${b.batch}; median ms per training step incl. the data loader`
       + `${reps.length > 1 ? ', median of the repeats with their range' : ''}; tfjs on ${engines.length ? engines.join(', ') : 'the engines the file does not record'};`
-      + ' GFLOP/s from the convolution and matrix-product FLOPs of a step, next to an sgemm on the same backend and threads):',
+      + ' GFLOP/s from the convolution and matrix-product FLOPs of a step, next to an sgemm on the same backend and threads; STAR share: the STAR loss\'s forward + backward over the step, newest repeat):',
     '',
     toMarkdown(rows).trimEnd(),
     '',
