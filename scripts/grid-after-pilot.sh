@@ -21,9 +21,12 @@ mkdir -p results/local
 LOG=results/local/grid-after-pilot.log
 say() { echo "[$(date -u +%FT%TZ)] $*" | tee -a "$LOG"; }
 
-if pgrep -f "scripts/run-pilot.sh" >/dev/null; then
+# A run-pilot.sh already running (started by hand) is waited for; its exit status is not ours to see, so the decision
+# below reads what it left (an unfinished pilot is "undecided" and starts nothing).
+if pgrep -f "bash scripts/run-pilot.sh" >/dev/null; then
   say "waiting for the running scripts/run-pilot.sh"
-  while pgrep -f "scripts/run-pilot.sh" >/dev/null; do sleep 60; done
+  while pgrep -f "bash scripts/run-pilot.sh" >/dev/null; do sleep 60; done
+  bash scripts/run-pilot.sh --sync
 else
   say "running scripts/run-pilot.sh"
   bash scripts/run-pilot.sh || { say "run-pilot.sh failed: no grid"; exit 1; }
@@ -33,7 +36,7 @@ DECISION=$(node --import tsx -e "
   const { gridLengthDecision } = require('./src/report/pilot');
   const d = gridLengthDecision('results');
   console.log((d.steps ?? 'none') + ' ' + d.reason);
-")
+" 2>>"$LOG") || { say "the decision failed (see above): no grid started"; exit 1; }
 STEPS=${DECISION%% *}
 say "run-length rule: $DECISION"
 case "$STEPS" in
@@ -43,7 +46,8 @@ case "$STEPS" in
 esac
 [ -n "$TAG" ] || { say "no tag given for $STEPS steps: no grid started"; exit 1; }
 git rev-parse --verify --quiet "refs/tags/$TAG^{commit}" >/dev/null || { say "no tag $TAG: no grid started"; exit 1; }
-git show "$TAG:src/experiments/regime.ts" | grep -q "^export const GRID_STEPS = $STEPS;" || {
+REGIME_AT_TAG=$(git show "$TAG:src/experiments/regime.ts")
+grep -q "^export const GRID_STEPS = $STEPS;" <<< "$REGIME_AT_TAG" || {
   say "tag $TAG does not declare GRID_STEPS = $STEPS: no grid started"; exit 1; }
 say "starting the grid: tag $TAG ($(git rev-parse --short "$TAG^{commit}")), stage 1 seeds 1-8, primary arms $PRIMARY"
 rc=0

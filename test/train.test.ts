@@ -110,6 +110,28 @@ test('the runner executes missing runs only; the paired tables are built from it
   const original = readJson<{ test: { labels: { nme: number } } }>(summaryFile);
   assert.equal(reused.reusedFrom, path.join('runs', 'test-train', 'star-s7'));
   assert.equal(reused.test.labels.nme, original.test.labels.nme);
+  // The same key from other code (or a run recorded before provenance) is not reused: it is trained here instead —
+  // a grid at a tagged commit must not take in a pilot's runs of another commit that share its keys.
+  // Both finished runs of that key (the original and its copy) are made to record other code, then none.
+  const envFiles = [path.dirname(summaryFile), runDirFor(root, other, other.arms[0], 7)].map((d) => path.join(d, 'env.json'));
+  const env = readJson<{ provenance: { code: { sourceHash: string | null } } }>(envFiles[0]);
+  for (const [name, hash] of [['test-other-code', 'another-source-hash'], ['test-no-provenance', null]] as const) {
+    const changed = hash === null ? { ...env, provenance: undefined } : { ...env, provenance: { ...env.provenance, code: { ...env.provenance.code, sourceHash: hash } } };
+    for (const f of envFiles) fs.writeFileSync(f, JSON.stringify(changed));
+    const third: ExperimentSpec = { ...other, name };
+    await runExperiment(third, 'smoke', { resultsRoot: root, progress: quiet, handleSignals: false, workers: 0 });
+    const trained = readJson<{ reusedFrom?: string }>(path.join(runDirFor(root, third, third.arms[0], 7), 'summary.json'));
+    assert.equal(trained.reusedFrom, undefined, `${name}: a run of other code was reused`);
+    // Trained here, with this process's code: a fourth experiment now reuses that run, not the altered ones.
+    if (hash !== null) {
+      const fourth: ExperimentSpec = { ...other, name: `${name}-again` };
+      await runExperiment(fourth, 'smoke', { resultsRoot: root, progress: quiet, handleSignals: false, workers: 0 });
+      assert.equal(readJson<{ reusedFrom?: string }>(path.join(runDirFor(root, fourth, fourth.arms[0], 7), 'summary.json')).reusedFrom, path.join('runs', name, 'star-again-s7'));
+      fs.rmSync(path.join(root, 'runs', name), { recursive: true });
+      fs.rmSync(path.join(root, 'runs', `${name}-again`), { recursive: true });
+    }
+  }
+  for (const f of envFiles) fs.writeFileSync(f, JSON.stringify(env));
 });
 
 test('AAM (official combination): point and edge targets reach the loss, the loss falls, the AAM heads are trained', async () => {

@@ -5,7 +5,7 @@
  * first `recordFaces` test faces committed, all of them local). Checkpoints stay git-ignored.
  */
 import { createHash } from 'crypto';
-import { initBackend, backendInfo } from 'tfjs-wasm-train';
+import { initBackend, backendInfo, type BackendInfo } from 'tfjs-wasm-train';
 import { OFFICIAL_AUGMENT } from '../data/augment';
 import type { FaceDataset } from '../data/dataset';
 import { resolveSyntheticConfig, type SyntheticConfig, type SyntheticConfigInput } from '../data/synthetic/config';
@@ -23,7 +23,7 @@ import {
   copyRun, describeWrittenRecords, discardTrainingState, findFinishedRunByKey, readProvenance, runDirFor, trainingLog, writeRunResults, writeRunStart,
 } from '../runs/folder';
 import { thisProcess } from '../runs/lock';
-import { codeVersion, describeProvenance, provenanceDifferences, sameProvenance, type Provenance } from '../runs/provenance';
+import { codeVersion, describeProvenance, provenanceDifferences, sameProvenance, type KernelSet, type Provenance } from '../runs/provenance';
 import type { RunStartRecord, RunSummary } from '../runs/records';
 import type { ArmSpec, ScaledSpec } from './spec';
 import { PROJECT_ROOT, type Profile } from '../config/profile';
@@ -51,9 +51,19 @@ export function runKey(spec: ScaledSpec, arm: ArmSpec, seed: number): string {
 }
 
 /** Copy a finished run with the same key from another experiment, if one exists. Returns the folder it was copied from. */
-export function reuseEquivalentRun(resultsRoot: string, spec: ScaledSpec, arm: ArmSpec, seed: number): string | null {
+export function reuseEquivalentRun(resultsRoot: string, spec: ScaledSpec, arm: ArmSpec, seed: number, kernels?: KernelSet): string | null {
   const target = runDirFor(resultsRoot, spec, arm, seed);
-  const source = findFinishedRunByKey(resultsRoot, runKey(spec, arm, seed), target);
+  // The run key says what a run trains, not which code and kernels trained it: a finished run of the same key is
+  // copied only when this process would have trained it with the same code (and the same kernels, when the caller
+  // knows them), or a grid from a tagged commit would take in runs of another commit (the pilot's 40,000-step runs
+  // share the grid's keys). Runs recorded before provenance existed are never reused.
+  const code = codeVersion(PROJECT_ROOT);
+  const accept = (dir: string): boolean => {
+    const p = readProvenance(dir);
+    if (!p || p.code.sourceHash === null || p.code.sourceHash !== code.sourceHash) return false;
+    return !kernels || sameProvenance(p, { code, kernels });
+  };
+  const source = findFinishedRunByKey(resultsRoot, runKey(spec, arm, seed), target, accept);
   if (source) copyRun(resultsRoot, source, target, { experiment: spec.name, arm: arm.id, armLabel: arm.label });
   return source;
 }
@@ -109,11 +119,17 @@ export interface RunOptions {
   restart?: boolean;
 }
 
+/** The backend a run of this arm trains on (started on first use), sized by its model: the kernels it would record. */
+export async function runBackend(spec: ScaledSpec, arm: ArmSpec, seed: number): Promise<BackendInfo> {
+  const { mcfg, trainCfg } = resolveRun(spec, arm, seed);
+  // A model too big for the wasm heap (e.g. the paper preset) trains on the host backend (tfjs-wasm-train).
+  return initBackend({ workload: modelWorkload(mcfg, { trainBatch: trainCfg.batchSize, evalBatch: EVAL_BATCH, label: `${spec.model.preset} preset, training batch ${trainCfg.batchSize}` }) });
+}
+
 export async function runOne(spec: ScaledSpec, arm: ArmSpec, seed: number, opts: RunOptions): Promise<RunSummary | null> {
   const dir = runDirFor(opts.resultsRoot, spec, arm, seed);
   const { dataCfg, mcfg, trainCfg } = resolveRun(spec, arm, seed);
-  // A model too big for the wasm heap (e.g. the paper preset) trains on the host backend (tfjs-wasm-train).
-  const info = await initBackend({ workload: modelWorkload(mcfg, { trainBatch: trainCfg.batchSize, evalBatch: EVAL_BATCH, label: `${spec.model.preset} preset, training batch ${trainCfg.batchSize}` }) });
+  const info = await runBackend(spec, arm, seed);
   if (dataCfg.imageSize < mcfg.inputSize / 2) throw new Error(`${spec.name}: synthetic images of ${dataCfg.imageSize}px are too small for a ${mcfg.inputSize}px model input`);
 
   const provenance: Provenance = { code: codeVersion(PROJECT_ROOT), kernels: kernelSet(info) };

@@ -3,7 +3,8 @@
  * It only trains: the tables and figures are built from the run folders afterwards (src/report/), so they can be
  * rebuilt without retraining.
  */
-import { reuseEquivalentRun, runOne, type RunOptions } from './run';
+import { reuseEquivalentRun, runBackend, runOne, type RunOptions } from './run';
+import { kernelSet } from '../runs/environment';
 import { scaleSpec, validateSpec, type ExperimentSpec, type ScaledSpec } from './spec';
 import { isRunComplete, runDirFor } from '../runs/folder';
 import { acquireRunLock, describeHolder } from '../runs/lock';
@@ -41,7 +42,7 @@ export async function runExperiment(
       console.error(`[${k}/${todo.length}] ${spec.name}/${arm.id} s${seed}: done already (${dir})`);
       continue;
     }
-    const reused = reuseEquivalentRun(opts.resultsRoot, spec, arm, seed);
+    const reused = reuseEquivalentRun(opts.resultsRoot, spec, arm, seed, kernelSet(await runBackend(spec, arm, seed)));
     if (reused) {
       console.error(`[${k}/${todo.length}] ${spec.name}/${arm.id} s${seed}: identical run found in ${reused}; reused`);
       continue;

@@ -317,7 +317,7 @@ function truncateJsonl(file: string, step: number): void {
 }
 
 /** A finished run under `resultsRoot` whose key is `key`, other than `except`; null when there is none. */
-export function findFinishedRunByKey(resultsRoot: string, key: string, except: string): string | null {
+export function findFinishedRunByKey(resultsRoot: string, key: string, except: string, accept: (dir: string) => boolean = () => true): string | null {
   const runsRoot = path.join(resultsRoot, 'runs');
   if (!fs.existsSync(runsRoot)) return null;
   for (const exp of fs.readdirSync(runsRoot)) {
@@ -326,7 +326,7 @@ export function findFinishedRunByKey(resultsRoot: string, key: string, except: s
     for (const run of fs.readdirSync(expDir)) {
       const dir = path.join(expDir, run);
       if (dir === except) continue;
-      if (readRunKey(dir) === key && isRunComplete(dir)) return dir;
+      if (readRunKey(dir) === key && isRunComplete(dir) && accept(dir)) return dir;
     }
   }
   return null;
