@@ -17,7 +17,7 @@ gradient and no Adam update, and cost nothing per step). Its objective is the tr
 (src/train/objective.ts): per stack, weight 2^(i-3) x [STAR on the fused map (--loss star, bench/star_loss_torch.py)
 or MSE to the point-map targets (--loss mse) + 10 x (AWing(point maps) + AWing(edge maps))]. The edge-to-point map
 here assigns point p to edge p mod 9 (the WFLW groups differ; a fixed 1x1 conv costs the same either way).
---steps/--warmup count steps as elsewhere; a paper step takes about a minute on 2 cores. --loader 1 feeds batches through a torch DataLoader with one
+--steps/--warmup count steps as elsewhere; a paper step takes several seconds on 2 cores (bench/README.md). --loader 1 feeds batches through a torch DataLoader with one
 worker process (random tensors: the tfjs side runs the project's augmenting loader in one worker thread).
 Prints one JSON line. Needs Debian's python3-torch (1.13, CPU).
 """
