@@ -61,6 +61,16 @@ export function finishedSeeds(root: string, r: ArmRef): number[] {
     .map((d) => Number(d.slice(prefix.length))).sort((a, b) => a - b);
 }
 
+/** Why these runs may not be compared (they record different code or kernels), or null when they may. */
+function mixedProvenance(dirs: string[]): string | null {
+  const provs = dirs.map(readProvenance);
+  if (new Set(provs.map((p) => (p ? provenanceKey(p) : 'none recorded'))).size <= 1) return null;
+  const first = provs.find((p) => p !== null);
+  const other = provs.find((p) => p !== null && first && provenanceKey(p) !== provenanceKey(first));
+  const why = first && other ? provenanceDifferences(first, other).join('; ') : 'a run records no provenance';
+  return `runs of other code or kernels (${why}): not compared`;
+}
+
 /**
  * One stage's check for every arm pair, on the seeds both lengths finished. Runs of different code or kernels are not
  * compared (the row says which differ), whatever experiment they belong to.
@@ -72,14 +82,8 @@ export function lengthChecks(root: string, stage: LengthStage, tolerance = 0.02)
     const seeds = finishedSeeds(root, short).filter((s) => longSeeds.includes(s));
     if (seeds.length === 0) return { arm, check: null, missing: `no seed with both ${short.arm} and ${long.arm} finished` };
     const dirs = seeds.flatMap((s) => [dirOf(short, s), dirOf(long, s)]);
-    const provs = dirs.map(readProvenance);
-    const keys = new Set(provs.map((p) => (p ? provenanceKey(p) : 'none recorded')));
-    if (keys.size > 1) {
-      const first = provs.find((p) => p !== null);
-      const other = provs.find((p) => p !== null && first && provenanceKey(p) !== provenanceKey(first));
-      const why = first && other ? provenanceDifferences(first, other).join('; ') : 'a run records no provenance';
-      return { arm, check: null, missing: `runs of other code or kernels (${why}): not compared` };
-    }
+    const mixed = mixedProvenance(dirs);
+    if (mixed) return { arm, check: null, missing: mixed };
     const curves = (r: ArmRef) => seeds.map((s) => validationCurve(dirOf(r, s)));
     return { arm, check: checkRunLength(curves(short), curves(long), tolerance) };
   });
@@ -99,8 +103,8 @@ export function flatnessChecks(root: string, experiment: string, arms: readonly 
     const seeds = finishedSeeds(root, { experiment, arm });
     if (seeds.length === 0) return { arm, check: null, missing: 'no finished run' };
     const dirs = seeds.map((s) => runDirFor(root, { name: experiment }, { id: arm }, s));
-    const keys = new Set(dirs.map(readProvenance).map((p) => (p ? provenanceKey(p) : 'none recorded')));
-    if (keys.size > 1) return { arm, check: null, missing: 'runs of other code or kernels: not compared' };
+    const mixed = mixedProvenance(dirs);
+    if (mixed) return { arm, check: null, missing: mixed };
     return { arm, check: null, flatness: checkFlatness(dirs.map(validationCurve), rule.upToFraction, rule.tolerance) };
   });
 }
