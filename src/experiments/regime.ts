@@ -56,7 +56,9 @@ const PILOT_FULL: Partial<ProfileScale> = {
  * the best over the whole run): a weaker check than a longer pilot, because the learning-rate steps move with the
  * run's length, and reported as such.
  */
-export const GRID_STEPS = 20000;
+// The rule's outcome (gridLengthDecision on the committed pilot runs): 40,000 steps; the grid trains from tag
+// grid-regime-40k-r2 (commit dadd1e4), which declares the same.
+export const GRID_STEPS = 40000;
 
 /** The flatness check for a 40,000-step grid (declared above): best up to 3/4 of the run within 2% of the run's best. */
 export const GRID_FLATNESS = { upToFraction: 0.75, tolerance: 0.02 } as const;
