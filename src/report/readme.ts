@@ -96,9 +96,12 @@ export function regimeBlock(
   const lc = runCount(src.resultsRoot, 'regime-length');
   const second = declaredRuns.lengthCheck === undefined ? ''
     : `; its second run-length check, \`regime-length\` (40,000 steps), ${lc.done} of ${declaredRuns.lengthCheck}`;
-  lines.push(`**Pilot** (\`regime-pilot\`, ${pc.done} of ${declaredRuns.pilot} runs finished${second}; \`results/tables/regime-pilot.md\`):`);
-  if (pilot && pilot.arms.some((a) => a.seeds > 0)) {
-    lines.push('', toMarkdown(pilot.arms.filter((a) => a.seeds > 0).map((a): Row => ({
+  lines.push(`**Pilot** (\`regime-pilot\`, ${pc.done} of ${declaredRuns.pilot} runs finished${second}; \`results/tables/regime-pilot.md\`${second ? ', \`regime-length.md\`' : ''}):`);
+  // The second run-length check's finished arms (40,000 steps) belong in the same table: they are the pilot's longest runs.
+  const longest = tablesOf(src.resultsRoot, 'regime-length');
+  const pilotArms = [...(pilot?.arms ?? []), ...(longest?.arms ?? [])].filter((a) => a.seeds > 0);
+  if (pilotArms.length) {
+    lines.push('', toMarkdown(pilotArms.map((a): Row => ({
       arm: a.label, seeds: a.seeds, 'test NME % (clean truth)': metricText(a.nmeClean), 'test NME % (noisy labels)': metricText(a.nme),
     }))));
   } else lines.push('', 'no finished pilot run is committed yet.');
