@@ -32,7 +32,7 @@ import { profiledFlops, sgemmGflops } from './flops';
 import { exitWithError, nameList, numberList, numberOption, oneOf, parseOptions, UsageError, wantsHelp } from '../src/cli/args';
 import { outputFolder } from '../src/cli/paths';
 import { LOCAL_RESULTS } from '../src/config/profile';
-import { WASM_KERNEL_SETS } from 'tfjs-wasm-train';
+import { ENGINE_CHOICES, WASM_KERNEL_SETS, type EnginesChoice } from 'tfjs-wasm-train';
 
 interface ChildConfig {
   mode: 'step' | 'rss';
@@ -45,11 +45,14 @@ interface ChildConfig {
   star: boolean;
   rssEvery: number;
   adam: AdamKind;
+  /** TFJS_WASM_TRAIN_ENGINES of the child: 'pinned' (AVX2 kernels everywhere, the default) or 'fastest' (this CPU's). */
+  engines?: EnginesChoice;
 }
 
 interface StepResult {
   net: string;
   threads: number;
+  engines?: EnginesChoice;
   backendLine: string;
   params: number;
   medianMs: number;
@@ -63,7 +66,12 @@ interface StepResult {
   error?: string;
 }
 
-interface TorchResult { net: string; threads: number; median_ms?: number; steps_ms?: number[]; params?: number; torch?: string; error?: string }
+/**
+ * isa 'default': PyTorch as installed (its oneDNN picks this CPU's best ISA, AVX-512 where there is one); 'avx2': with
+ * ONEDNN_MAX_CPU_ISA=AVX2, the cap our pinned engines run under (ATen's own kernels are AVX2 in this build anyway), so
+ * that ratio compares frameworks on the same instruction set.
+ */
+interface TorchResult { net: string; threads: number; isa?: 'default' | 'avx2'; median_ms?: number; steps_ms?: number[]; params?: number; torch?: string; error?: string }
 
 const median = (xs: number[]) => {
   if (xs.length === 0) return NaN;
@@ -184,7 +192,7 @@ async function runChild(cfg: ChildConfig): Promise<void> {
   tf.dispose([probeImages, probeTarget]);
   const peak = await sgemmGflops();
   const out: StepResult = {
-    net: cfg.net, threads: cfg.threads, backendLine: describe(info), params: paramTotal(model.params),
+    net: cfg.net, threads: cfg.threads, engines: cfg.engines ?? 'pinned', backendLine: describe(info), params: paramTotal(model.params),
     medianMs: median(times), stepsMs: times, loaderWaitMs: median(waits), loss, flopsPerStep, sgemmGflops: peak,
   };
   process.stdout.write(`@@RESULT ${JSON.stringify(out)}\n`);
@@ -207,6 +215,9 @@ const USAGE = `usage: npm run bench -- [options]   (the same: npm run star -- be
   --batch N            batch size (default 8)
   --kernels ${WASM_KERNEL_SETS.join('|')}   our wasm training kernel set (default all)
   --adam trainer|ops|fused   the Adam update (default trainer: as training picks it)
+  --engines a,b        pinned (AVX2 kernels on every machine: what training uses by default), fastest (this CPU's best,
+                       TFJS_WASM_TRAIN_ENGINES=fastest); default pinned,fastest. With pinned, PyTorch also runs capped
+                       at AVX2 (ONEDNN_MAX_CPU_ISA=AVX2), so one ratio compares the frameworks on the same ISA
   --no-torch           skip PyTorch                --no-star    skip the STAR vs MSE loss timing
   --rss                memory over a long run instead, with --steps N (default 1000), --net NAME (default hg-cpu-tiny),
                        --threads N (default 1), --every N (default 100), --batch, --kernels, --adam
@@ -216,15 +227,15 @@ const USAGE = `usage: npm run bench -- [options]   (the same: npm run star -- be
 const OPTIONS = {
   quick: { type: 'boolean' }, nets: { type: 'string' }, threads: { type: 'string' }, steps: { type: 'string' }, warmup: { type: 'string' },
   batch: { type: 'string' }, kernels: { type: 'string' }, adam: { type: 'string' }, 'no-torch': { type: 'boolean' }, 'no-star': { type: 'boolean' },
-  rss: { type: 'boolean' }, net: { type: 'string' }, every: { type: 'string' }, out: { type: 'string' },
+  engines: { type: 'string' }, rss: { type: 'boolean' }, net: { type: 'string' }, every: { type: 'string' }, out: { type: 'string' },
 } as const;
 const ADAM_KINDS: readonly AdamKind[] = ['trainer', 'ops', 'fused'];
 // Options of one mode only: naming one in the other mode is an error, not a silent no-op.
-const STEP_ONLY = ['quick', 'nets', 'warmup', 'no-torch', 'no-star'] as const;
+const STEP_ONLY = ['quick', 'nets', 'warmup', 'no-torch', 'no-star', 'engines'] as const;
 const RSS_ONLY = ['net', 'every'] as const;
 
 type BenchArgs =
-  | { mode: 'step'; out: string; quick: boolean; nets: string[]; threads: number[]; steps: number; warmup: number; batch: number; kernels: WasmKernelSet; adam: AdamKind; torch: boolean; star: boolean }
+  | { mode: 'step'; out: string; quick: boolean; nets: string[]; threads: number[]; steps: number; warmup: number; batch: number; kernels: WasmKernelSet; adam: AdamKind; torch: boolean; star: boolean; engines: EnginesChoice[] }
   | { mode: 'rss'; out: string; net: string; threads: number; steps: number; every: number; batch: number; kernels: WasmKernelSet; adam: AdamKind };
 
 /** Parse and check the command line (UsageError naming the option); nothing runs before it passes. */
@@ -258,12 +269,14 @@ function parseBenchArgs(argv: string[]): BenchArgs {
     // steady state is what to compare; both frameworks get the same warm-up.
     warmup: numberOption(v.warmup, 'warmup', { integer: true, min: 0 }) ?? (quick ? 1 : 20),
     batch, kernels, adam, torch: v['no-torch'] !== true, star: v['no-star'] !== true,
+    engines: nameList(v.engines, 'engines', ENGINE_CHOICES, 'engine choice') ?? [...ENGINE_CHOICES],
   };
 }
 
 function spawnChild(cfg: ChildConfig, timeoutMs: number): { result?: unknown; error?: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--child', JSON.stringify(cfg)], {
-    encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, STAR_BACKEND: '', STAR_THREADS: '', TFJS_WASM_TRAIN_BACKEND: '', TFJS_WASM_TRAIN_THREADS: '' },
+    encoding: 'utf8', timeout: timeoutMs,
+    env: { ...process.env, STAR_BACKEND: '', STAR_THREADS: '', TFJS_WASM_TRAIN_BACKEND: '', TFJS_WASM_TRAIN_THREADS: '', STAR_ENGINES: '', TFJS_WASM_TRAIN_ENGINES: cfg.engines ?? 'pinned' },
     stdio: ['ignore', 'pipe', cfg.mode === 'rss' ? 'inherit' : 'pipe'],
   });
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('@@RESULT '));
@@ -278,11 +291,15 @@ function torchAvailable(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8', timeout: 120_000 }).status === 0;
 }
 
-function runTorch(net: string, threads: number, batch: number, steps: number, warmup: number): TorchResult {
+function runTorch(net: string, threads: number, batch: number, steps: number, warmup: number, isa: 'default' | 'avx2'): TorchResult {
+  const env = { ...process.env };
+  delete env.ONEDNN_MAX_CPU_ISA;
+  delete env.DNNL_MAX_CPU_ISA;
+  if (isa === 'avx2') env.ONEDNN_MAX_CPU_ISA = 'AVX2';
   const r = spawnSync('/usr/bin/python3', [path.join(__dirname, 'torch_nets.py'), '--net', net, '--threads', String(threads),
-    '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--loader', '1'], { encoding: 'utf8', timeout: 30 * 60_000 });
-  if (r.status !== 0) return { net, threads, error: (r.stderr ?? '').trim().split('\n').pop() ?? `exit ${r.status}` };
-  return { net, threads, ...JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') } as TorchResult;
+    '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--loader', '1'], { encoding: 'utf8', timeout: 30 * 60_000, env });
+  if (r.status !== 0) return { net, threads, isa, error: (r.stderr ?? '').trim().split('\n').pop() ?? `exit ${r.status}` };
+  return { net, threads, isa, ...JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') } as TorchResult;
 }
 
 function table(rows: string[][]): string {
@@ -333,53 +350,77 @@ async function main(argv: string[]): Promise<void> {
   const a = parseBenchArgs(argv);
   console.error(`[bench] reports go to ${a.out}`);
   if (a.mode === 'rss') return mainRss(a);
-  const { steps, warmup, batch, nets, threads, kernels, star, adam } = a;
+  const { steps, warmup, batch, nets, threads, kernels, star, adam, engines } = a;
   const wantTorch = a.torch && torchAvailable();
+  // PyTorch capped at AVX2 beside our pinned engines: the same-ISA comparison.
+  const torchIsas: Array<'default' | 'avx2'> = engines.includes('pinned') ? ['default', 'avx2'] : ['default'];
 
-  const results: Array<StepResult | (Partial<StepResult> & { net: string; threads: number; error: string })> = [];
+  type AnyResult = StepResult | (Partial<StepResult> & { net: string; threads: number; engines: EnginesChoice; error: string });
+  const results: AnyResult[] = [];
   const torch: TorchResult[] = [];
   for (const net of nets) {
     for (const t of threads) {
-      process.stderr.write(`[bench] tfjs ${net}, ${t} thread(s) ...\n`);
-      const r = spawnChild({ mode: 'step', net, threads: t, kernels, batch, steps, warmup, star, rssEvery: 0, adam }, 30 * 60_000);
-      results.push(r.error ? { net, threads: t, error: r.error } : (r.result as StepResult));
+      for (const e of engines) {
+        process.stderr.write(`[bench] tfjs ${net}, ${t} thread(s), ${e} engines ...\n`);
+        // The STAR timing once per configuration (it does not depend on the conv engines).
+        const r = spawnChild({ mode: 'step', net, threads: t, kernels, batch, steps, warmup, star: star && e === engines[0], rssEvery: 0, adam, engines: e }, 30 * 60_000);
+        results.push(r.error ? { net, threads: t, engines: e, error: r.error } : (r.result as StepResult));
+      }
       if (wantTorch) {
-        process.stderr.write(`[bench] pytorch ${net}, ${t} thread(s) ...\n`);
-        torch.push(runTorch(net, t, batch, steps, warmup));
+        for (const isa of torchIsas) {
+          process.stderr.write(`[bench] pytorch ${net}, ${t} thread(s), ${isa === 'avx2' ? 'oneDNN capped at AVX2' : 'as installed'} ...\n`);
+          torch.push(runTorch(net, t, batch, steps, warmup, isa));
+        }
       }
     }
   }
 
   const load = os.loadavg()[0];
-  const rows = [['net', 'params', 'threads', 'tfjs ms/step median (min)', 'PyTorch ms/step median (min)', 'tfjs / PyTorch median (min)', '≤ 2x', 'loader wait ms']];
-  const summary: Array<{ net: string; threads: number; tfjsMs: number; torchMs: number; ratio: number; tfjsMinMs: number; torchMinMs: number; ratioMin: number }> = [];
+  const rows = [['net', 'params', 'threads', 'tfjs engines', 'tfjs ms/step median (min)', 'PyTorch ms/step median (min)', 'tfjs / PyTorch median (min)', 'same ISA: PyTorch AVX2 ms', 'same-ISA ratio', 'loader wait ms']];
+  /**
+   * Per net and threads: tfjs on its first engine choice (pinned by default) vs PyTorch as installed (`ratio`, the
+   * headline), tfjs fastest vs PyTorch as installed (`ratioFastest`: each framework at its best on this CPU), tfjs
+   * pinned vs PyTorch capped at AVX2 (`ratioSameIsa`: the frameworks on one instruction set).
+   */
+  const summary: Array<{ net: string; threads: number; tfjsMs: number; torchMs: number; ratio: number; tfjsMinMs: number; torchMinMs: number; ratioMin: number;
+    tfjsFastestMs?: number; ratioFastest?: number; torchAvx2Ms?: number; ratioSameIsa?: number }> = [];
   // A side whose median is > 1.5x its fastest step was disturbed by other load: its ratio says nothing.
   const unstable = (xs?: number[]) => xs != null && xs.length > 0 && median(xs) > 1.5 * Math.min(...xs);
   const fmt = (med: number, min: number) => `${med.toFixed(0)} (${min.toFixed(0)})`;
+  const minOf = (xs?: number[]) => (xs?.length ? Math.min(...xs) : NaN);
+  const torchOf = (net: string, threads: number, isa: 'default' | 'avx2') => torch.find((x) => x.net === net && x.threads === threads && (x.isa ?? 'default') === isa);
   for (const r of results) {
-    const t = torch.find((x) => x.net === r.net && x.threads === r.threads);
-    const tfjsMin = r.stepsMs?.length ? Math.min(...r.stepsMs) : NaN;
-    const torchMin = t?.steps_ms?.length ? Math.min(...t.steps_ms) : NaN;
+    const t = torchOf(r.net, r.threads, 'default');
+    const eng = r.engines ?? 'pinned';
+    const t2 = eng === 'pinned' ? torchOf(r.net, r.threads, 'avx2') : undefined;
+    const tfjsMin = minOf(r.stepsMs);
     const ratio = r.medianMs != null && t?.median_ms != null ? r.medianMs / t.median_ms : NaN;
-    const ratioMin = tfjsMin / torchMin;
-    summary.push({ net: r.net, threads: r.threads, tfjsMs: r.medianMs ?? NaN, torchMs: t?.median_ms ?? NaN, ratio, tfjsMinMs: tfjsMin, torchMinMs: torchMin, ratioMin });
-    rows.push([r.net, String(r.params ?? ''), String(r.threads), r.error ? `ERROR: ${r.error}` : fmt(r.medianMs!, tfjsMin),
-      t == null ? '-' : t.error ? `ERROR: ${t.error}` : fmt(t.median_ms!, torchMin),
-      Number.isFinite(ratio) ? `${ratio.toFixed(2)} (${ratioMin.toFixed(2)})` : '-',
-      !Number.isFinite(ratio) ? '-' : unstable(r.stepsMs) || unstable(t?.steps_ms) ? 'unstable' : ratio <= 2 ? 'yes' : 'no',
+    const ratioMin = tfjsMin / minOf(t?.steps_ms);
+    const sameIsa = r.medianMs != null && t2?.median_ms != null ? r.medianMs / t2.median_ms : NaN;
+    const first = eng === engines[0];
+    const row = summary.find((x) => x.net === r.net && x.threads === r.threads);
+    if (first) {
+      summary.push({ net: r.net, threads: r.threads, tfjsMs: r.medianMs ?? NaN, torchMs: t?.median_ms ?? NaN, ratio, tfjsMinMs: tfjsMin, torchMinMs: minOf(t?.steps_ms), ratioMin,
+        ...(t2 ? { torchAvx2Ms: t2.median_ms ?? NaN, ratioSameIsa: sameIsa } : {}) });
+    } else if (row && eng === 'fastest') Object.assign(row, { tfjsFastestMs: r.medianMs ?? NaN, ratioFastest: ratio });
+    rows.push([r.net, String(r.params ?? ''), String(r.threads), eng, r.error ? `ERROR: ${r.error}` : fmt(r.medianMs!, tfjsMin),
+      t == null ? '-' : t.error ? `ERROR: ${t.error}` : fmt(t.median_ms!, minOf(t.steps_ms)),
+      Number.isFinite(ratio) ? `${ratio.toFixed(2)} (${ratioMin.toFixed(2)})${unstable(r.stepsMs) || unstable(t?.steps_ms) ? ' unstable' : ''}` : '-',
+      t2 == null ? '-' : t2.error ? `ERROR: ${t2.error}` : fmt(t2.median_ms!, minOf(t2.steps_ms)),
+      Number.isFinite(sameIsa) ? sameIsa.toFixed(2) : '-',
       r.loaderWaitMs != null ? r.loaderWaitMs.toFixed(1) : '-']);
   }
   const lossRows = [['net', 'threads', 'stacks', 'STAR fwd+bwd ms', 'MSE fwd+bwd ms', 'STAR share of a step']];
   for (const r of results) {
     if (r.loss) lossRows.push([r.net, String(r.threads), String(r.loss.stacks), r.loss.starMs.toFixed(1), r.loss.mseMs.toFixed(1), `${(100 * r.loss.starShare).toFixed(1)}%`]);
   }
-  const limitRows = [['net', 'threads', 'GFLOP per step', 'tfjs GFLOP/s', 'PyTorch GFLOP/s', 'sgemm GFLOP/s (same threads)', 'tfjs % of sgemm']];
+  const limitRows = [['net', 'threads', 'tfjs engines', 'GFLOP per step', 'tfjs GFLOP/s', 'PyTorch GFLOP/s', 'sgemm GFLOP/s (same threads, engines)', 'tfjs % of sgemm']];
   for (const r of results) {
     if (!r.flopsPerStep || !r.medianMs) continue;
-    const t = torch.find((x) => x.net === r.net && x.threads === r.threads);
+    const t = torchOf(r.net, r.threads, 'default');
     const g = r.flopsPerStep / 1e9;
     const rate = g / (r.medianMs / 1e3);
-    limitRows.push([r.net, String(r.threads), g.toFixed(2), rate.toFixed(1), t?.median_ms ? (g / (t.median_ms / 1e3)).toFixed(1) : '-',
+    limitRows.push([r.net, String(r.threads), r.engines ?? 'pinned', g.toFixed(2), rate.toFixed(1), t?.median_ms ? (g / (t.median_ms / 1e3)).toFixed(1) : '-',
       r.sgemmGflops ? r.sgemmGflops.toFixed(1) : '-', r.sgemmGflops ? `${((100 * rate) / r.sgemmGflops).toFixed(0)}%` : '-']);
   }
   const backendLines = [...new Set(results.map((r) => r.backendLine).filter(Boolean))];
@@ -388,7 +429,10 @@ async function main(argv: string[]): Promise<void> {
       'columns are less affected; 2-thread PyTorch suffers most, its OpenMP threads spin while descheduled; rerun on a quiet machine)' : '') + '.';
   const md = [
     `# Training step: tfjs vs PyTorch (batch ${batch}, median of ${steps} steps after ${warmup} warm-up)`, '',
-    'One step = next batch from the data loader (1 worker) + forward + backward + Adam + BN statistics; MSE to heatmap targets.', '',
+    'One step = next batch from the data loader (1 worker) + forward + backward + Adam + BN statistics; MSE to heatmap targets. ' +
+    'tfjs engines: pinned = OpenBLAS Haswell + oneDNN capped at AVX2 (what training uses unless told otherwise: the same bits on every AVX2 machine), ' +
+    'fastest = each library\'s choice for this CPU (TFJS_WASM_TRAIN_ENGINES=fastest). PyTorch as installed picks this CPU\'s best ISA for its oneDNN convolutions; ' +
+    '"same ISA" reruns it with ONEDNN_MAX_CPU_ISA=AVX2 beside the pinned row.', '',
     table(rows), '',
     ...(limitRows.length > 1 ? ['How close to the machine\'s limit: convolution (forward and gradients) and matrix-product FLOPs of a profiled step ' +
       '(counted from the kernels\' shapes; bench/flops.ts) over the median step, next to a 1024³ sgemm run as a 1×1 convolution on the same backend and threads:', '',
@@ -397,7 +441,7 @@ async function main(argv: string[]): Promise<void> {
     `tfjs: ${backendLines.join('; ')}; Adam: ${adam === 'ops' ? 'op by op (src/train/adam.ts, fused: false)' : adam === 'fused' ? 'fused kernel (tfjs-wasm-train src/ops/adam-fused.ts)' : 'as training picks it (src/train/adam.ts: fused kernel on wasm/cpu)'}. PyTorch: ${torch.find((t) => t.torch)?.torch ?? 'n/a'} (torch.set_num_threads).`, '', note,
   ].join('\n');
   console.log(md);
-  writeResults(a.out, 'train-step', { date: new Date().toISOString(), host: hostInfo(), batch, steps, warmup, kernels, adam, summary, results, torch, note }, md);
+  writeResults(a.out, 'train-step', { date: new Date().toISOString(), host: hostInfo(), batch, steps, warmup, kernels, adam, engines, summary, results, torch, note }, md);
 }
 
 main(process.argv.slice(2)).catch((e) => exitWithError('bench', e, 'npm run bench -- --help'));

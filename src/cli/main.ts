@@ -20,7 +20,7 @@ function help(): string {
   const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
   return `star — STAR loss research CLI\n\nusage: npm run star -- <command> [options] [--verbose]   (each command has --help)\n\n${Object.entries(COMMANDS)
     .map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`).join('\n')}\n\n--verbose (any command): the backend's full report (every rung tried and why, the kernels in use) instead of one line\n` +
-    'env: STAR_PROFILE=smoke|quick|full, STAR_BACKEND=auto|wasm|wasm-threaded|wasm-single|host|cpu|tensorflow|tensorflow-gpu, STAR_THREADS=n, STAR_VERBOSE=1 (= --verbose), STAR_DEBUG=1 (stack traces)';
+    'env: STAR_PROFILE=smoke|quick|full, STAR_BACKEND=auto|wasm|wasm-threaded|wasm-single|host|cpu|tensorflow|tensorflow-gpu, STAR_THREADS=n, STAR_ENGINES=pinned|fastest, STAR_VERBOSE=1 (= --verbose), STAR_DEBUG=1 (stack traces)';
 }
 
 /** `--verbose` (before a `--`) is the whole CLI's: removed here and passed on as STAR_VERBOSE=1 (read by initBackend). */

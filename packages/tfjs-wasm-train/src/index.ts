@@ -21,7 +21,7 @@ export { WASM_TENSOR_BUDGET, wasmFits, type Workload } from './workload';
 export { registerWasmTrainingKernels, WASM_KERNEL_SETS, type WasmKernelSet } from './kernels/register';
 export { startWasmSingle, startWasmThreaded, wasmIsThreaded, type WasmStart } from './wasm-threads';
 export { installLeanSavedTensors, leanSavedTensorsInstalled, uninstallLeanSavedTensors } from './lean-tape';
-export { nativeKernels, packConvDims, type ConvDims, type NativeKernels } from './native-addon';
+export { ENGINE_CHOICES, enginesChoice, nativeKernels, packConvDims, type ConvDims, type EnginesChoice, type NativeKernels } from './native-addon';
 
 // Fused training ops (one kernel where tfjs runs several; plain tf ops on backends without them).
 export { convBias, type ConvPad } from './ops/conv-bias';

@@ -130,7 +130,7 @@ function notBuiltReason(): string {
  * value or a library already loaded would otherwise be recorded as pinned. Returns whether the variable was set here.
  */
 function pinOpenBlasCore(): boolean {
-  if (process.env.OPENBLAS_CORETYPE !== undefined) return false;
+  if (process.env.OPENBLAS_CORETYPE !== undefined || enginesChoice() === 'fastest') return false;
   let flags = '';
   try {
     flags = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
@@ -140,6 +140,34 @@ function pinOpenBlasCore(): boolean {
   const has = (f: string) => new RegExp(`\\b${f}\\b`).test(flags);
   if (!(has('avx2') && has('fma'))) return false;
   process.env.OPENBLAS_CORETYPE = 'Haswell';
+  return true;
+}
+
+export const ENGINE_CHOICES = ['pinned', 'fastest'] as const;
+export type EnginesChoice = (typeof ENGINE_CHOICES)[number];
+
+/**
+ * TFJS_WASM_TRAIN_ENGINES: 'pinned' (default; AVX2 kernels everywhere, the same bits on every AVX2 machine) or
+ * 'fastest' (each library's own choice for this CPU: faster on AVX-512 machines, but a seed's numbers then depend on
+ * the machine type, and a run's recorded kernel set says so, so the runner will not resume it on other kernels).
+ * A user's own OPENBLAS_CORETYPE / ONEDNN_MAX_CPU_ISA still wins over either.
+ */
+export function enginesChoice(env: NodeJS.ProcessEnv = process.env): EnginesChoice {
+  const e = readEnv('engines', env);
+  if (e === undefined) return 'pinned';
+  const v = e.value.trim().toLowerCase();
+  if ((ENGINE_CHOICES as readonly string[]).includes(v)) return v as EnginesChoice;
+  throw new Error(`${e.name}="${e.value}": expected one of ${ENGINE_CHOICES.join(', ')}`);
+}
+
+/**
+ * With 'fastest', lift oneDNN's AVX2 cap (the addon caps it when it loads unless one of these variables is set):
+ * ONEDNN_MAX_CPU_ISA=ALL for the load only. Returns whether the variable was set here.
+ */
+function uncapDnnl(): boolean {
+  if (enginesChoice() !== 'fastest') return false;
+  if (['ONEDNN_MAX_CPU_ISA', 'DNNL_MAX_CPU_ISA'].some((n) => (process.env[n] ?? '').trim() !== '')) return false;
+  process.env.ONEDNN_MAX_CPU_ISA = 'ALL';
   return true;
 }
 
@@ -157,12 +185,14 @@ export function nativeKernels(): { kernels: NativeKernels | null; reason: string
   else {
     try {
       const pinned = pinOpenBlasCore();
+      const uncapped = uncapDnnl();
       let mod: Record<string, unknown>;
       try {
         mod = require(NATIVE_ADDON_PATH) as Record<string, unknown>;
       } finally {
-        // OpenBLAS read it while loading; child processes (Python, Slurm tasks) should not inherit our choice.
+        // The libraries read them while loading; child processes (Python, Slurm tasks) should not inherit our choice.
         if (pinned) delete process.env.OPENBLAS_CORETYPE;
+        if (uncapped) delete process.env.ONEDNN_MAX_CPU_ISA;
       }
       // A build from an older checkout (e.g. after a pull without `npm ci`) lacks newer functions: use none of it.
       const missing = NATIVE_FUNCTIONS.filter((f) => typeof mod[f] !== 'function');
@@ -172,7 +202,8 @@ export function nativeKernels(): { kernels: NativeKernels | null; reason: string
         const blas = kernels.blasCoreName();
         const how = pinned ? 'pinned' : process.env.OPENBLAS_CORETYPE !== undefined ? `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE}` : 'chosen by OpenBLAS for this CPU';
         const conv = kernels.convEngine();
-        const convs = conv.enabled ? `oneDNN ${conv.version} 3x3/7x7 conv (${conv.isa}, ${conv.isaSource}), ` : '';
+        const isaHow = uncapped ? 'fastest for this CPU' : conv.isaSource;
+        const convs = conv.enabled ? `oneDNN ${conv.version} 3x3/7x7 conv (${conv.isa}, ${isaHow}), ` : '';
         cached = { kernels, reason: `${convs}OpenBLAS conv (${blas} kernels, ${how}), batch norm, pooling + up-sampling gradients, add`, blas };
       }
     } catch (e) {

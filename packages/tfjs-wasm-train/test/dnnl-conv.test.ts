@@ -201,3 +201,44 @@ test('repeat calls reuse the cached primitives and give the same bits', { skip }
   const b = addon(c);
   for (const k of ['yb', 'y', 'dx', 'dw'] as const) assert.ok(same(a[k], b[k]), k);
 });
+
+test('TFJS_WASM_TRAIN_ENGINES=fastest lifts both pins for this CPU, leaks no variable to children, and stays within float error of pinned', { skip }, () => {
+  // The choice is read when the addon loads: each setting in a fresh process, through nativeKernels() as training loads it.
+  const script = `
+    const { nativeKernels } = require(process.env.ADDON_TS);
+    const n = nativeKernels();
+    const nat = n.kernels;
+    nat.setThreads(1, 0);
+    const d = Int32Array.from([4, 16, 16, 16, 3, 3, 32, 1, 1, 1, 1, 1, 1, 16, 16]);
+    let s = 7; const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+    const x = Float32Array.from({ length: 4 * 16 * 16 * 16 }, rnd), w = Float32Array.from({ length: 3 * 3 * 16 * 32 }, rnd);
+    const y = new Float32Array(4 * 16 * 16 * 32);
+    nat.conv2dForward(x, w, y, d);
+    console.log(JSON.stringify({ blas: n.blas, reason: n.reason, isa: nat.convEngine().isa, leaked: [process.env.OPENBLAS_CORETYPE ?? null, process.env.ONEDNN_MAX_CPU_ISA ?? null], y: Array.from(y) }));`;
+  const run = (engines: string) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, ADDON_TS: require.resolve('../src/native-addon'), TFJS_WASM_TRAIN_ENGINES: engines };
+    for (const k of ['OPENBLAS_CORETYPE', 'ONEDNN_MAX_CPU_ISA', 'DNNL_MAX_CPU_ISA', 'STAR_ENGINES']) delete env[k];
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { blas: string; reason: string; isa: string; leaked: Array<string | null>; y: number[] };
+  };
+  const pinned = run('pinned');
+  const fastest = run('fastest');
+  assert.deepEqual(pinned.leaked, [null, null]);
+  assert.deepEqual(fastest.leaked, [null, null], 'the load-time variables are removed again');
+  const flags = require('fs').readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+  if (/\bavx2\b/.test(flags) && /\bfma\b/.test(flags)) {
+    assert.equal(pinned.blas, 'Haswell');
+    assert.equal(pinned.isa, 'avx2');
+  }
+  assert.match(fastest.reason, /fastest for this CPU/);
+  if (/\bavx512f\b/.test(flags)) {
+    assert.match(fastest.isa, /^avx512/, `oneDNN on an AVX-512 CPU with the cap lifted: ${fastest.isa}`);
+    assert.notEqual(fastest.blas, 'Haswell', 'OpenBLAS picks its own kernels');
+  }
+  assert.ok(relErr(Float32Array.from(fastest.y), Float32Array.from(pinned.y)) <= 1e-5);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', `require(${JSON.stringify(require.resolve('../src/native-addon'))}).enginesChoice()`],
+    { env: { ...process.env, TFJS_WASM_TRAIN_ENGINES: 'fast' }, encoding: 'utf8' });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /TFJS_WASM_TRAIN_ENGINES="fast": expected one of pinned, fastest/);
+});
