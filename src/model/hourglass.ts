@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { HourglassConfig, validateModelConfig } from './config';
 import { ParamStore, BatchNormParams } from './params';
-import { batchNormRelu, conv, coordChannels, coordConv, ForwardContext, instanceNorm, maxPool2x, upsample2x } from './layers';
+import { batchNormRelu, conv, coordChannels, coordConv, ForwardContext, instanceNormRelu, maxPool2x, upsample2x } from './layers';
 import { Rng } from '../util/random';
 import type { LandmarkScheme } from '../data/schemes';
 
@@ -153,7 +153,7 @@ export function buildHourglass(config: HourglassConfig, opts: { seed: number; sc
       f = res(f, st.featRes, ctx);
       f = batchNormRelu(conv(f, st.featConv), st.featBn, ctx);
       const logits = conv(f, st.heatHead);
-      const heat = config.heatmapHead === 'linear' ? logits : tf.relu(instanceNorm(logits));
+      const heat = config.heatmapHead === 'linear' ? logits : instanceNormRelu(logits);
       let fused = heat;
       let point: tf.Tensor4D | undefined;
       let edge: tf.Tensor4D | undefined;

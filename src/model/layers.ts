@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; every module that trains imports this once.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { BatchNormParams } from './params';
-import { batchNormTrain, convBias } from 'tfjs-wasm-train';
+import { batchNormTrain, convBias, instanceNormTrain } from 'tfjs-wasm-train';
 
 export const BN_EPS = 1e-5;
 /** PyTorch's BatchNorm momentum 0.1 (running = 0.9 running + 0.1 batch). */
@@ -104,8 +104,15 @@ export function batchNormRelu(x: tf.Tensor4D, p: BatchNormParams, ctx: ForwardCo
 
 /** Instance norm without affine parameters (PyTorch F.instance_norm defaults), over H and W per sample and channel. */
 export function instanceNorm(x: tf.Tensor4D): tf.Tensor4D {
-  const { mean, variance } = tf.moments(x, [1, 2], true);
-  return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, IN_EPS))) as tf.Tensor4D;
+  return instanceNormTrain(x, IN_EPS);
+}
+
+/**
+ * relu(instanceNorm(x)), the heatmap head's: one kernel with its gradient on wasm and host (tfjs-wasm-train; the
+ * moments composition was ~20 kernels per call), the same composition elsewhere.
+ */
+export function instanceNormRelu(x: tf.Tensor4D): tf.Tensor4D {
+  return instanceNormTrain(x, IN_EPS, { relu: true });
 }
 
 /**

@@ -898,10 +898,13 @@ __attribute__((noinline)) void bnGradXBlock(int64_t len, const float* __restrict
 }
 
 // bnGradX(x, gamma, mean, variance, dy, dmean, dvariance, dx, n, C, eps, reluOut|null)
-napi_value BnGradX(napi_env env, napi_callback_info info) {
-  napi_value argv[12];
-  if (!args(env, info, 12, argv, "bnGradX")) return nullptr;
-  Arr x, g, mean, var, dy, dm, dv, dx, mask;
+// bnGrad(..., the same 12, dgamma, dbeta): also writes dγ = Σdy·x̂ and dβ = Σdy, the sums dx needs anyway, so one pass
+// over x and dy less than bnGradParams + bnGradX (the same values and bits as those two).
+napi_value bnGradImpl(napi_env env, napi_callback_info info, bool params) {
+  const size_t argc = params ? 14 : 12;
+  napi_value argv[14];
+  if (!args(env, info, argc, argv, params ? "bnGrad" : "bnGradX")) return nullptr;
+  Arr x, g, mean, var, dy, dm, dv, dx, mask, dg, db;
   int64_t n, C;
   double eps;
   if (!getFloats(env, argv[0], &x, "x") || !getFloats(env, argv[1], &g, "gamma") || !getFloats(env, argv[2], &mean, "mean") ||
@@ -912,9 +915,18 @@ napi_value BnGradX(napi_env env, napi_callback_info info) {
       !need(env, mean, C, "mean") || !need(env, var, C, "variance") || !need(env, dm, C, "dmean") || !need(env, dv, C, "dvariance") ||
       !getMask(env, argv[11], n * C, &mask))
     return nullptr;
+  if (params && (!getFloats(env, argv[12], &dg, "dgamma") || !getFloats(env, argv[13], &db, "dbeta") || !need(env, dg, C, "dgamma") ||
+                 !need(env, db, C, "dbeta")))
+    return nullptr;
   std::vector<double> r(C), sdy, sdyx;
   for (int64_t c = 0; c < C; c++) r[c] = 1.0 / std::sqrt(double(var.p[c]) + eps);
   bnSums(x.p, dy.p, mask.p, mean.p, r, n, C, &sdy, &sdyx);
+  if (params) {
+    for (int64_t c = 0; c < C; c++) {
+      dg.p[c] = float(sdyx[c]);
+      db.p[c] = float(sdy[c]);
+    }
+  }
   std::vector<float> k(C), a(C), c0(C), mu(C);
   for (int64_t c = 0; c < C; c++) {
     const double kc = g.p[c] * r[c];
@@ -936,6 +948,9 @@ napi_value BnGradX(napi_env env, napi_callback_info info) {
   });
   return nullptr;
 }
+
+napi_value BnGradX(napi_env env, napi_callback_info info) { return bnGradImpl(env, info, false); }
+napi_value BnGrad(napi_env env, napi_callback_info info) { return bnGradImpl(env, info, true); }
 
 // ------------------------------------------------------------------------------------------------ host reductions
 // Not tfjs kernels: plain functions for a caller's own host kernels (src/host-memory.ts), e.g. a loss on the
@@ -1218,7 +1233,7 @@ napi_value Init(napi_env env, napi_value exports) {
   const std::pair<const char*, napi_callback> fns[] = {
       {"convEngine", ConvEngineInfo}, {"setConvEngine", SetConvEngine}, {"convCounters", ConvCounters},
       {"conv2dForward", Conv2dForward}, {"conv2dBiasForward", Conv2dBiasForward}, {"columnSums", ColumnSums}, {"reluGrad", ReluGrad}, {"maxPoolGrad", MaxPoolGrad}, {"addSame", AddSame}, {"upsampleGrad", UpsampleGrad}, {"conv2dBackpropFilter", Conv2dBackpropFilter}, {"conv2dBackpropInput", Conv2dBackpropInput},
-      {"bnForward", BnForward},         {"bnGradParams", BnGradParams},                 {"bnGradX", BnGradX},
+      {"bnForward", BnForward},         {"bnGradParams", BnGradParams},                 {"bnGradX", BnGradX}, {"bnGrad", BnGrad},
       {"heatmapMoments", HeatmapMoments}, {"heatmapMomentsGrad", HeatmapMomentsGrad},
       {"setThreads", SetThreads}, {"getThreads", GetThreads}, {"blasCoreName", BlasCoreName},
   };

@@ -26,6 +26,7 @@ export { ENGINE_CHOICES, enginesChoice, nativeKernels, packConvDims, type ConvDi
 // Fused training ops (one kernel where tfjs runs several; plain tf ops on backends without them).
 export { convBias, type ConvPad } from './ops/conv-bias';
 export { batchNormTrain, useNativeBatchNorm, type BatchNormTrainResult } from './ops/batch-norm';
+export { instanceNormOps, instanceNormTrain } from './ops/instance-norm';
 export { ADAM_UPDATE_KERNEL, registerAdamKernel } from './ops/adam-fused';
 
 // Kernels of your own as plain loops over tensor memory on cpu and wasm.

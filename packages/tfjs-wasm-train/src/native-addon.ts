@@ -69,6 +69,8 @@ export interface NativeKernels {
   /** reluOut: the fused-ReLU output, whose zeros mask dy (null without ReLU). */
   bnGradParams(x: Float32Array, mean: Float32Array, variance: Float32Array, dy: Float32Array, dgamma: Float32Array, dbeta: Float32Array, n: number, C: number, eps: number, reluOut: Float32Array | null): void;
   bnGradX(x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, dy: Float32Array, dmean: Float32Array, dvariance: Float32Array, dx: Float32Array, n: number, C: number, eps: number, reluOut: Float32Array | null): void;
+  /** bnGradX + bnGradParams in one call (their sums are computed once): dx, and dγ, dβ with the same bits as bnGradParams. */
+  bnGrad(x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, dy: Float32Array, dmean: Float32Array, dvariance: Float32Array, dx: Float32Array, n: number, C: number, eps: number, reluOut: Float32Array | null, dgamma: Float32Array, dbeta: Float32Array): void;
   /** The kernels OpenBLAS picked when it loaded (openblas_get_corename: "Haswell", "SkylakeX", ...). */
   blasCoreName(): string;
   // Host reductions: not tfjs kernels but plain functions on Float32Arrays, for a caller's own host kernels
@@ -105,7 +107,7 @@ export interface NativeKernels {
 /** Every function of NativeKernels, checked when the addon loads. */
 export const NATIVE_FUNCTIONS: ReadonlyArray<keyof NativeKernels> = [
   'conv2dForward', 'conv2dBiasForward', 'columnSums', 'reluGrad', 'addSame', 'maxPoolGrad', 'upsampleGrad', 'conv2dBackpropFilter',
-  'conv2dBackpropInput', 'bnForward', 'bnGradParams', 'bnGradX', 'heatmapMoments', 'heatmapMomentsGrad', 'setThreads', 'getThreads',
+  'conv2dBackpropInput', 'bnForward', 'bnGradParams', 'bnGradX', 'bnGrad', 'heatmapMoments', 'heatmapMomentsGrad', 'setThreads', 'getThreads',
   'blasCoreName', 'convEngine', 'setConvEngine', 'convCounters',
 ];
 

@@ -78,3 +78,29 @@ test('fused batch norm: clear shape error; no tensor or buffer leaks over 10 gra
   assert.equal(ids(), d0, 'backend buffers leaked');
   tf.dispose([x, g, b]);
 });
+
+test('native bnGrad (one call) = bnGradParams + bnGradX bit for bit, with and without the ReLU mask, at 1 and 2 threads', { skip: NATIVE.kernels ? false : `native addon unavailable: ${NATIVE.reason}` }, () => {
+  const nat = NATIVE.kernels!;
+  const before = nat.getThreads();
+  try {
+    const n = 8 * 9 * 7, C = 24;
+    const x = values(n * C, 31, 1.5, 0.5), dy = values(n * C, 32), y = values(n * C, 33);
+    const g = values(C, 34, 0.5, 1), mean = values(C, 35, 0.2), variance = values(C, 36, 0.3, 0.6);
+    const dm = values(C, 37, 0.1), dv = values(C, 38, 0.1);
+    for (const threads of [1, 2]) for (const mask of [null, y]) {
+      nat.setThreads(threads);
+      const [dx1, dg1, db1] = [new Float32Array(n * C), new Float32Array(C), new Float32Array(C)];
+      nat.bnGradParams(x, mean, variance, dy, dg1, db1, n, C, 1e-5, mask);
+      nat.bnGradX(x, g, mean, variance, dy, dm, dv, dx1, n, C, 1e-5, mask);
+      const [dx2, dg2, db2] = [new Float32Array(n * C), new Float32Array(C), new Float32Array(C)];
+      nat.bnGrad(x, g, mean, variance, dy, dm, dv, dx2, n, C, 1e-5, mask, dg2, db2);
+      const bits = (a: Float32Array) => Buffer.from(a.buffer);
+      assert.ok(bits(dx1).equals(bits(dx2)), `dx, ${threads} thread(s), mask ${mask !== null}`);
+      assert.ok(bits(dg1).equals(bits(dg2)) && bits(db1).equals(bits(db2)), `dγ, dβ, ${threads} thread(s), mask ${mask !== null}`);
+    }
+    assert.throws(() => nat.bnGrad(x, g, mean, variance, dy, dm, dv, new Float32Array(n * C), n, C, 1e-5, null, new Float32Array(C - 1), new Float32Array(C)),
+      /dgamma/);
+  } finally {
+    nat.setThreads(before);
+  }
+});

@@ -22,6 +22,8 @@ import { BACKEND_OF, memoryKindOf, tensorMemory, type MemoryKind } from '../kern
 export const BN_TRAIN = 'WasmTrainBatchNorm';
 const BN_GRAD_X = 'WasmTrainBatchNormGradX';
 const BN_GRAD_PARAMS = 'WasmTrainBatchNormGradParams';
+/** dx, dγ and dβ from one kernel: one pass over x and dy fewer than GradParams + GradX (their sums are shared). */
+const BN_GRAD = 'WasmTrainBatchNormGrad';
 
 function dims(x: TensorInfo, C: number, what: string): number {
   if (x.shape.length !== 4 || x.shape[3] !== C) throw new Error(`${what}: expected [B,H,W,${C}], got [${x.shape}]`);
@@ -37,6 +39,11 @@ export function useNativeBatchNorm(nat: NativeKernels | null, mem: MemoryKind = 
   nativeOn.set(BACKEND_OF[mem], nat);
 }
 
+/** The addon the batch-norm kernels of `mem`'s backend use (null: the JS loops). Instance norm shares the choice. */
+export function nativeBatchNorm(mem: MemoryKind): NativeKernels | null {
+  return nativeOn.get(BACKEND_OF[mem]) ?? null;
+}
+
 const forward = (mem: MemoryKind) => (args: KernelArgs) => {
   const b = tensorMemory(mem, args.backend);
   const native = nativeOn.get(BACKEND_OF[mem]) ?? null;
@@ -48,9 +55,19 @@ const forward = (mem: MemoryKind) => (args: KernelArgs) => {
   const mean = b.alloc([C]);
   const variance = b.alloc([C]);
   const [xv, g, be, yv, mv, vv] = [x, gamma, beta, y, mean, variance].map(b.view);
+  bnForwardOn(native, xv, g, be, yv, mv, vv, n, C, eps, relu ?? false);
+  return [y, mean, variance];
+};
+
+/**
+ * Training batch norm over n rows of C channels on plain arrays (native when given, else JS loops): y, and the
+ * per-channel mean and biased variance. Instance norm calls it once per sample.
+ */
+export function bnForwardOn(native: NativeKernels | null, xv: Float32Array, g: Float32Array, be: Float32Array, yv: Float32Array,
+  mv: Float32Array, vv: Float32Array, n: number, C: number, eps: number, relu: boolean): void {
   if (native) {
     native.bnForward(xv, g, be, yv, mv, vv, n, C, eps, relu ? 1 : 0);
-    return [y, mean, variance];
+    return;
   }
   const s = new Float64Array(C);
   for (let p = 0; p < n * C; p += C) for (let c = 0; c < C; c++) s[c] += xv[p + c];
@@ -68,8 +85,7 @@ const forward = (mem: MemoryKind) => (args: KernelArgs) => {
   }
   for (let p = 0; p < n * C; p += C) for (let c = 0; c < C; c++) yv[p + c] = xv[p + c] * scale[c] + shift[c];
   if (relu) for (let p = 0; p < n * C; p++) if (!(yv[p] > 0)) yv[p] = 0;
-  return [y, mean, variance];
-};
+}
 
 /** With the fused ReLU, the gradient reaching the batch norm is dy where the output is positive, else 0. */
 function maskedDy(dyv: Float32Array, yv: Float32Array | undefined): Float32Array {
@@ -124,9 +140,16 @@ const gradX = (mem: MemoryKind) => (args: KernelArgs) => {
   const dx = b.alloc(x.shape);
   const [xv, g, mv, vv, dyRaw, dmv, dvv, dxv] = [x, gamma, mean, variance, dy, dmean, dvariance, dx].map(b.view);
   const yv = relu ? b.view(y) : undefined;
+  bnGradXOn(native, xv, g, mv, vv, dyRaw, dmv, dvv, dxv, n, C, eps, yv);
+  return dx;
+};
+
+/** dx of the training batch norm on plain arrays (native when given, else JS loops); `yv`: the ReLU's output when fused. */
+export function bnGradXOn(native: NativeKernels | null, xv: Float32Array, g: Float32Array, mv: Float32Array, vv: Float32Array,
+  dyRaw: Float32Array, dmv: Float32Array, dvv: Float32Array, dxv: Float32Array, n: number, C: number, eps: number, yv: Float32Array | undefined): void {
   if (native) {
     native.bnGradX(xv, g, mv, vv, dyRaw, dmv, dvv, dxv, n, C, eps, yv ?? null);
-    return dx;
+    return;
   }
   const dyv = maskedDy(dyRaw, yv);
   const rstd = Float64Array.from(vv, (v) => 1 / Math.sqrt(v + eps));
@@ -143,7 +166,29 @@ const gradX = (mem: MemoryKind) => (args: KernelArgs) => {
   for (let p = 0; p < n * C; p += C) {
     for (let c = 0; c < C; c++) dxv[p + c] = k[c] * dyv[p + c] + a[c] * (xv[p + c] - mv[c]) + c0[c];
   }
-  return dx;
+}
+
+const gradAll = (mem: MemoryKind) => (args: KernelArgs) => {
+  const b = tensorMemory(mem, args.backend);
+  const native = nativeOn.get(BACKEND_OF[mem]) ?? null;
+  const { x, gamma, mean, variance, dy, dmean, dvariance, y } = args.inputs;
+  const { eps, relu } = args.attrs as { eps: number; relu?: boolean };
+  const C = mean.shape[0];
+  const n = dims(x, C, BN_GRAD);
+  const dx = b.alloc(x.shape);
+  const dg = b.alloc([C]);
+  const db = b.alloc([C]);
+  const [xv, g, mv, vv, dyRaw, dmv, dvv, dxv, dgv, dbv] = [x, gamma, mean, variance, dy, dmean, dvariance, dx, dg, db].map(b.view);
+  const yv = relu ? b.view(y) : undefined;
+  if (native) {
+    native.bnGrad(xv, g, mv, vv, dyRaw, dmv, dvv, dxv, n, C, eps, yv ?? null, dgv, dbv);
+    return [dx, dg, db];
+  }
+  const rstd = Float64Array.from(vv, (v) => 1 / Math.sqrt(v + eps));
+  const { sdy, sdyx } = sums(xv, maskedDy(dyRaw, yv), mv, rstd, n, C);
+  for (let c = 0; c < C; c++) { dgv[c] = sdyx[c]; dbv[c] = sdy[c]; }
+  bnGradXOn(null, xv, g, mv, vv, dyRaw, dmv, dvv, dxv, n, C, eps, yv);
+  return [dx, dg, db];
 };
 
 const registered = new Set<MemoryKind>();
@@ -151,7 +196,7 @@ const registered = new Set<MemoryKind>();
 export function registerBatchNormTrain(mem: MemoryKind = 'wasm'): void {
   if (registered.has(mem)) return;
   registered.add(mem);
-  for (const [kernelName, fn] of [[BN_TRAIN, forward], [BN_GRAD_X, gradX], [BN_GRAD_PARAMS, gradParams]] as const) {
+  for (const [kernelName, fn] of [[BN_TRAIN, forward], [BN_GRAD_X, gradX], [BN_GRAD_PARAMS, gradParams], [BN_GRAD, gradAll]] as const) {
     tf.registerKernel({ kernelName, backendName: BACKEND_OF[mem], kernelFunc: fn(mem) as unknown as KernelFunc });
   }
   if (tf.getGradient(BN_TRAIN) != null) return;
@@ -163,13 +208,11 @@ export function registerBatchNormTrain(mem: MemoryKind = 'wasm'): void {
     gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: NamedAttrMap) => {
       const [dy, dmean, dvariance] = dys as tf.Tensor[];
       const [x, gamma, y, mean, variance] = saved;
-      // dγ and dβ come from one kernel (with the ReLU mask applied to dy); computed once, outside the per-input closures.
-      const [dgamma, dbeta] = tf.engine().runKernel(BN_GRAD_PARAMS, { x, mean, variance, dy, y }, attrs) as tf.Tensor[];
-      return {
-        x: () => tf.engine().runKernel(BN_GRAD_X, { x, gamma, mean, variance, dy, dmean, dvariance, y }, attrs) as tf.Tensor,
-        gamma: () => dgamma,
-        beta: () => dbeta,
-      };
+      // dx, dγ and dβ from one kernel (the ReLU mask applied to dy), computed once outside the per-input closures: x
+      // is an activation and always needs its gradient in a network. (GradParams and GradX stay registered: the
+      // instance norm calls the dx loops alone, and bench/bn-ab.ts compares.)
+      const [dx, dgamma, dbeta] = tf.engine().runKernel(BN_GRAD, { x, gamma, mean, variance, dy, dmean, dvariance, y }, attrs) as tf.Tensor[];
+      return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
     },
   });
 }
