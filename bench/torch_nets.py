@@ -18,7 +18,8 @@ gradient and no Adam update, and cost nothing per step). Its objective is the tr
 or MSE to the point-map targets (--loss mse) + 10 x (AWing(point maps) + AWing(edge maps))]. The edge-to-point map
 here assigns point p to edge p mod 9 (the WFLW groups differ; a fixed 1x1 conv costs the same either way).
 --steps/--warmup count steps as elsewhere; a paper step takes several seconds on 2 cores (bench/README.md). --loader 1 feeds batches through a torch DataLoader with one
-worker process (random tensors: the tfjs side runs the project's augmenting loader in one worker thread).
+worker process; --loader-work augment (default) makes it do the tfjs side's per-sample loader work (AugmentedBatches), random
+only draws random tensors (the paper twin always does).
 Prints one JSON line. Needs Debian's python3-torch (1.13, CPU).
 """
 import argparse, json, statistics, time
@@ -221,6 +222,75 @@ def paper_objective(net, outs, batch, loss_kind):
     return total
 
 
+class AugmentedBatches(torch.utils.data.Dataset):
+    """The work a real loader does per sample, as the tfjs side's loader does it (src/data/augment.ts with its official
+    settings, over random-noise faces of side 1.5·S like bench/random-faces.ts): flip p=0.5, rotation ~ N(0, 18°), zoom
+    ~ N(1, 0.1), shift ~ N(0, 0.05·S), one bilinear warp to S×S (grid_sample), occlusion p=0.4, box blur p=0.3 (k up
+    to 0.05·S), gamma p=0.2, uniform-noise blend p=0.2, grayscale p=0.2, scaling to [-1, 1], the landmarks through the
+    same transform, and Gaussian heatmap targets (σ = 1 heatmap px, every landmark, vectorised). Random tensors alone
+    (RandomBatches) cost PyTorch's loader almost nothing while ours did this work, which at 2 threads on 2 cores
+    competes with the step."""
+    def __init__(self, n, size, heat, points, sources=32):
+        self.n, self.size, self.heat, self.points = n, size, heat, points
+        side = round(size * 1.5)
+        g = torch.Generator().manual_seed(12345)
+        self.images = torch.randint(0, 256, (sources, 3, side, side), generator=g, dtype=torch.uint8)
+        self.landmarks = (torch.rand(sources, points, 2, generator=g) - 0.5) * side * 0.5 + side / 2
+        self.side = side
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        import math
+        g = torch.Generator().manual_seed(i)
+        u = lambda: float(torch.rand((), generator=g))
+        nrm = lambda: float(torch.randn((), generator=g))
+        k = i % self.images.shape[0]
+        S, side = self.size, self.side
+        img = self.images[k].float().unsqueeze(0)
+        pts = self.landmarks[k].clone()
+        if u() < 0.5:
+            img = img.flip(3)
+            pts[:, 0] = side - 1 - pts[:, 0]
+        rot = nrm() * 18 * math.pi / 180
+        zoom = 1 + nrm() * 0.1
+        sx, sy = nrm() * 0.05 * S, nrm() * 0.05 * S
+        # Output pixel (crop coordinates about the centre) -> source pixel: rotate and zoom (the crop spans
+        # 0.7·side/zoom source pixels), shifted.
+        span = side * 0.7 / zoom
+        c, s_ = math.cos(rot), math.sin(rot)
+        a = torch.tensor([[c, -s_], [s_, c]]) * (span / S)
+        ys, xs = torch.meshgrid(torch.arange(S, dtype=torch.float32) - S / 2 + sy, torch.arange(S, dtype=torch.float32) - S / 2 + sx, indexing='ij')
+        src = torch.stack([xs, ys], -1) @ a.T + side / 2
+        grid = (src / (side - 1)) * 2 - 1
+        crop = F.grid_sample(img, grid.unsqueeze(0), mode='bilinear', align_corners=True)[0]
+        pts_crop = (pts - side / 2) @ torch.linalg.inv(a).T - torch.tensor([sx, sy]) + S / 2
+        if u() < 0.4:
+            rh = 0.2 + 0.6 * u()
+            h, w = int(rh * S / 2), int((rh - 0.2 + 0.4 * u()) * S / 2)
+            y0, x0 = int(u() * (S - h)), int(u() * (S - w))
+            crop[:, y0:y0 + h, x0:x0 + w] = 0
+        if u() < 0.3:
+            kk = int(S * 0.05 * u())
+            if kk > 1:
+                crop = F.avg_pool2d(crop.unsqueeze(0), kk, stride=1, padding=kk // 2, count_include_pad=False)[0][:, :S, :S]
+        if u() < 0.2:
+            crop = 255 * (crop / 255).clamp(min=0) ** (0.5 + u())
+        if u() < 0.2:
+            alpha = 0.5 * u()
+            crop = (1 - alpha) * crop + alpha * torch.rand(crop.shape, generator=g) * 255
+        if u() < 0.2:
+            crop = (0.299 * crop[0] + 0.587 * crop[1] + 0.114 * crop[2]).expand(3, S, S)
+        x = crop / 127.5 - 1
+        hm = pts_crop * (self.heat / S)
+        axis = torch.arange(self.heat, dtype=torch.float32)
+        gx = torch.exp(-((axis[None, :] - hm[:, 0:1]) ** 2) / 2)
+        gy = torch.exp(-((axis[None, :] - hm[:, 1:2]) ** 2) / 2)
+        y = gy[:, :, None] * gx[:, None, :]
+        return x.contiguous(), y
+
+
 class RandomBatches(torch.utils.data.Dataset):
     def __init__(self, n, size, heat, points):
         self.n, self.size, self.heat, self.points = n, size, heat, points
@@ -242,6 +312,8 @@ def main():
     ap.add_argument('--steps', type=int, default=5)
     ap.add_argument('--warmup', type=int, default=2)
     ap.add_argument('--loader', type=int, default=1, help='DataLoader worker processes (0 = tensors made once)')
+    ap.add_argument('--loader-work', choices=['augment', 'random'], default='augment',
+                    help='augment: the per-sample work of the tfjs side\'s loader (AugmentedBatches); random: random tensors')
     ap.add_argument('--loss', choices=['star', 'mse'], default='star', help='paper only: the loss on the fused maps')
     ap.add_argument('--params-only', action='store_true', help='print the parameter count and exit')
     a = ap.parse_args()
@@ -261,7 +333,7 @@ def main():
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     total = a.warmup + a.steps
     if a.loader > 0:
-        ds = RandomBatches(total * a.batch, net.size, net.heat, net.points)
+        ds = (AugmentedBatches if a.loader_work == 'augment' else RandomBatches)(total * a.batch, net.size, net.heat, net.points)
         batches = iter(torch.utils.data.DataLoader(ds, batch_size=a.batch, num_workers=a.loader, prefetch_factor=2))
     else:
         x = torch.rand(a.batch, 3, net.size, net.size) * 2 - 1
@@ -282,7 +354,7 @@ def main():
             times.append(dt)
     print(json.dumps({
         'impl': 'pytorch', 'torch': torch.__version__, 'net': a.net, 'threads': a.threads, 'batch': a.batch,
-        'size': net.size, 'loader_workers': a.loader, 'params': sum(p.numel() for p in net.parameters()),
+        'size': net.size, 'loader_workers': a.loader, 'loader_work': a.loader_work if a.loader > 0 else None, 'params': sum(p.numel() for p in net.parameters()),
         'steps_ms': times, 'median_ms': statistics.median(times),
     }))
 

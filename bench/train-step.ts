@@ -429,7 +429,7 @@ async function main(argv: string[]): Promise<void> {
       'columns are less affected; 2-thread PyTorch suffers most, its OpenMP threads spin while descheduled; rerun on a quiet machine)' : '') + '.';
   const md = [
     `# Training step: tfjs vs PyTorch (batch ${batch}, median of ${steps} steps after ${warmup} warm-up)`, '',
-    'One step = next batch from the data loader (1 worker) + forward + backward + Adam + BN statistics; MSE to heatmap targets. ' +
+    'One step = next batch from the data loader (1 worker, the same augmentation and heatmap work on both sides) + forward + backward + Adam + BN statistics; MSE to heatmap targets. ' +
     'tfjs engines: pinned = OpenBLAS Haswell + oneDNN capped at AVX2 (what training uses unless told otherwise: the same bits on every AVX2 machine), ' +
     'fastest = each library\'s choice for this CPU (TFJS_WASM_TRAIN_ENGINES=fastest). PyTorch as installed picks this CPU\'s best ISA for its oneDNN convolutions; ' +
     '"same ISA" reruns it with ONEDNN_MAX_CPU_ISA=AVX2 beside the pinned row.', '',
