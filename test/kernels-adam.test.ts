@@ -78,3 +78,31 @@ test('fused Adam: bad input gets a clear error; tensor count flat over 20 steps'
   opt.dispose();
   tf.dispose([p, bad, g]);
 });
+
+test('all parameters in one kernel (what Adam runs) = one kernel per parameter, bit for bit, with m and v; a missing or misshapen input is named', async () => {
+  const { ADAM_UPDATE_ALL_KERNEL } = await import('tfjs-wasm-train');
+  for (const backend of ['wasm', 'cpu']) {
+    await withBackend(backend, async () => {
+      const shapes = [[3, 4], [5], [2, 2, 3]];
+      const mk = (seed: number) => shapes.map((s, i) => tf.tensor(values(s.reduce((a, b) => a * b, 1), seed + i), s));
+      const [p, m, v, g] = [mk(1), mk(10), mk(20).map((t) => tf.abs(t)), mk(30)];
+      const attrs = { beta1: 0.9, beta2: 0.999, eps: 1e-8, stepSize: 1e-3 / (1 - 0.9 ** 3), sqrtBc2: Math.sqrt(1 - 0.999 ** 3) };
+      const one = shapes.map((_, i) => tf.engine().runKernel(ADAM_UPDATE_KERNEL, { p: p[i], m: m[i], v: v[i], g: g[i] }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[]);
+      const inputs: Record<string, tf.Tensor> = {};
+      shapes.forEach((_, i) => Object.assign(inputs, { [`p${i}`]: p[i], [`m${i}`]: m[i], [`v${i}`]: v[i], [`g${i}`]: g[i] }));
+      const all = tf.engine().runKernel(ADAM_UPDATE_ALL_KERNEL, inputs as unknown as tf.NamedTensorMap, { ...attrs, count: 3 } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      assert.equal(all.length, 9);
+      for (let i = 0; i < 3; i++) for (let k = 0; k < 3; k++) {
+        const a = one[i][k].dataSync() as Float32Array, b = all[3 * i + k].dataSync() as Float32Array;
+        assert.ok(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength)), `${backend}: parameter ${i}, output ${k}`);
+        assert.deepEqual(all[3 * i + k].shape, shapes[i]);
+      }
+      assert.throws(() => tf.engine().runKernel(ADAM_UPDATE_ALL_KERNEL, { ...inputs, g1: tf.zeros([4]) } as unknown as tf.NamedTensorMap, { ...attrs, count: 3 } as unknown as tf.NamedAttrMap),
+        /WasmTrainAdamUpdateAll: "g1" has shape \[4\], parameter has \[5\]/);
+      const { v2: _drop, ...missing } = inputs;
+      assert.throws(() => tf.engine().runKernel(ADAM_UPDATE_ALL_KERNEL, missing as unknown as tf.NamedTensorMap, { ...attrs, count: 3 } as unknown as tf.NamedAttrMap),
+        /input "v2" is missing/);
+      tf.dispose([...p, ...m, ...v, ...g, ...one.flat(), ...all]);
+    });
+  }
+});

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
-import { ADAM_UPDATE_KERNEL, registerAdamKernel } from 'tfjs-wasm-train';
+import { ADAM_UPDATE_ALL_KERNEL, ADAM_UPDATE_KERNEL, registerAdamKernel } from 'tfjs-wasm-train';
 
 export interface AdamConfig {
   beta1: number;
@@ -40,19 +40,21 @@ export class Adam {
     const stepSize = lr / bc1;
     const sqrtBc2 = Math.sqrt(bc2);
     if (this.fused) {
-      const attrs = { beta1: b1, beta2: b2, eps, stepSize, sqrtBc2 } as unknown as NamedAttrMap;
+      // Every parameter in one kernel (one dispatch instead of one per parameter; the same arithmetic per element).
+      const inputs: Record<string, tf.Tensor> = {};
+      const targets: tf.Variable[] = [];
       for (const [name, p] of this.params) {
         const g = grads.get(name);
         if (!g) continue;
         if (g.shape.join() !== p.shape.join()) throw new Error(`Adam: gradient of "${name}" has shape [${g.shape}], parameter has [${p.shape}]`);
-        const m = this.m.get(name)!;
-        const v = this.v.get(name)!;
-        const [p1, m1, v1] = tf.engine().runKernel(ADAM_UPDATE_KERNEL, { p, m, v, g }, attrs) as tf.Tensor[];
-        p.assign(p1);
-        m.assign(m1);
-        v.assign(v1);
-        tf.dispose([p1, m1, v1]);
+        const i = targets.length / 3;
+        Object.assign(inputs, { [`p${i}`]: p, [`m${i}`]: this.m.get(name)!, [`v${i}`]: this.v.get(name)!, [`g${i}`]: g });
+        targets.push(p, this.m.get(name)!, this.v.get(name)!);
       }
+      const attrs = { beta1: b1, beta2: b2, eps, stepSize, sqrtBc2, count: targets.length / 3 } as unknown as NamedAttrMap;
+      const outs = tf.engine().runKernel(ADAM_UPDATE_ALL_KERNEL, inputs as unknown as tf.NamedTensorMap, attrs) as tf.Tensor[];
+      targets.forEach((t, k) => t.assign(outs[k]));
+      tf.dispose(outs);
       return;
     }
     tf.tidy(() => {

@@ -27,7 +27,7 @@ export { ENGINE_CHOICES, enginesChoice, nativeKernels, packConvDims, type ConvDi
 export { convBias, type ConvPad } from './ops/conv-bias';
 export { batchNormTrain, useNativeBatchNorm, type BatchNormTrainResult } from './ops/batch-norm';
 export { instanceNormOps, instanceNormTrain } from './ops/instance-norm';
-export { ADAM_UPDATE_KERNEL, registerAdamKernel } from './ops/adam-fused';
+export { ADAM_UPDATE_ALL_KERNEL, ADAM_UPDATE_KERNEL, registerAdamKernel } from './ops/adam-fused';
 
 // Kernels of your own as plain loops over tensor memory on cpu and wasm.
 export {
