@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { HourglassConfig, validateModelConfig } from './config';
 import { ParamStore, BatchNormParams } from './params';
-import { batchNormRelu, conv, coordChannels, coordConv, ForwardContext, instanceNormRelu, maxPool2x, upsample2x } from './layers';
+import { batchNormRelu, conv, convAdd, coordChannels, coordConv, ForwardContext, instanceNormRelu, maxPool2x, upsample2x } from './layers';
 import { Rng } from '../util/random';
 import type { LandmarkScheme } from '../data/schemes';
 
@@ -55,8 +55,7 @@ export function buildHourglass(config: HourglassConfig, opts: { seed: number; sc
   const res = (x: tf.Tensor4D, p: ResBlock, ctx: ForwardContext): tf.Tensor4D => {
     let y = conv(batchNormRelu(x, p.bn1, ctx), p.c1);
     y = conv(batchNormRelu(y, p.bn2, ctx), p.c2);
-    y = conv(batchNormRelu(y, p.bn3, ctx), p.c3);
-    return tf.add(y, p.skip ? conv(x, p.skip) : x);
+    return convAdd(batchNormRelu(y, p.bn3, ctx), p.c3, p.skip ? conv(x, p.skip) : x);
   };
 
   // Stem.
@@ -168,9 +167,10 @@ export function buildHourglass(config: HourglassConfig, opts: { seed: number; sc
       out.heatmaps.push(fused as tf.Tensor4D);
       prevHeat = heat;
       if (i < config.stacks - 1) {
-        let merged: tf.Tensor4D = tf.add(tf.add(x, conv(f, st.mergeFeat!)), conv(heat, st.mergeHeat!));
-        if (config.aam) merged = tf.add(tf.add(merged, conv(point!, st.mergePoint!)), conv(edge!, st.mergeEdge!));
-        x = merged as tf.Tensor4D;
+        // x + conv(f) + conv(heat) [+ conv(point) + conv(edge)]: each sum rides on its convolution's GEMM.
+        let merged = convAdd(heat, st.mergeHeat!, convAdd(f, st.mergeFeat!, x));
+        if (config.aam) merged = convAdd(edge!, st.mergeEdge!, convAdd(point!, st.mergePoint!, merged));
+        x = merged;
       }
     });
     return out;

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; every module that trains imports this once.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { BatchNormParams } from './params';
-import { batchNormTrain, convBias, instanceNormTrain } from 'tfjs-wasm-train';
+import { batchNormTrain, convBias, convBiasAdd, instanceNormTrain } from 'tfjs-wasm-train';
 
 export const BN_EPS = 1e-5;
 /** PyTorch's BatchNorm momentum 0.1 (running = 0.9 running + 0.1 batch). */
@@ -40,6 +40,16 @@ export function conv(
 ): tf.Tensor4D {
   // One kernel with the bias on wasm or host + native addon (tfjs-wasm-train's convBias); conv2d + add elsewhere.
   return convBias(x, p.w as tf.Tensor4D, p.b as tf.Tensor1D, stride, convPadding(pad));
+}
+
+/**
+ * conv(x) + residual, the end of a residual block or a merge: one kernel on wasm or host with the addon (the sum rides
+ * on the convolution's GEMM), conv + add elsewhere.
+ */
+export function convAdd(
+  x: tf.Tensor4D, p: { w: tf.Variable; b: tf.Variable }, residual: tf.Tensor4D, stride = 1, pad: 'same' | 'valid' | number = 'same',
+): tf.Tensor4D {
+  return convBiasAdd(x, p.w as tf.Tensor4D, p.b as tf.Tensor1D, stride, convPadding(pad), residual);
 }
 
 export function batchNorm(x: tf.Tensor4D, p: BatchNormParams, ctx: ForwardContext, relu = false): tf.Tensor4D {

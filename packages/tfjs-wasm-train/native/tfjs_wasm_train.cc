@@ -341,8 +341,8 @@ namespace {
 enum Role { kInput, kFilter, kOutputShaped };
 
 bool convCall(napi_env env, napi_callback_info info, const char* const names[3], const Role roles[3], Arr arr[3], Conv* c, size_t nargs = 4) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   if (argc != nargs) {
     napi_throw_type_error(env, nullptr, "tfjs-wasm-train: conv functions take (a, b, out, dims)");
@@ -357,11 +357,20 @@ bool convCall(napi_env env, napi_callback_info info, const char* const names[3],
   return true;
 }
 
-// y = conv(x, filter) [+ bias per output channel: the rows start as the bias and the GEMM accumulates onto them].
-void convForward(const Conv& c, const float* x, const float* f, const float* bias, float* y) {
+// y = conv(x, filter) [+ bias per output channel] [+ res, same shape as y]: on sgemm the rows start as bias (+ res)
+// and the GEMM accumulates onto them; oneDNN's result gets res added in place (a residual connection's sum).
+void convForward(const Conv& c, const float* x, const float* f, const float* bias, float* y, const float* res = nullptr) {
 #ifdef HAVE_DNNL
   if (dnnlconv::run(bias == nullptr ? dnnlconv::kFwd : dnnlconv::kFwdBias, c, x, f, nullptr, bias, y)) {
     countConv(kDnnl, kOpForward);
+    if (res != nullptr) {
+      const int64_t Cout = c.Cout;
+      const int parts = partsFor(double(c.M()) * double(Cout), c.M());
+      pool().run(parts, [&](int p) {
+        const int64_t j1 = splitAt(c.M(), parts, p + 1) * Cout;
+        for (int64_t j = splitAt(c.M(), parts, p) * Cout; j < j1; j++) y[j] += res[j];
+      });
+    }
     return;
   }
 #endif
@@ -370,12 +379,20 @@ void convForward(const Conv& c, const float* x, const float* f, const float* bia
   const int64_t Cout = c.Cout;
   auto fillRows = [&](int64_t r0, int64_t n) {
     float* out = y + r0 * Cout;
+    if (res != nullptr) {
+      const float* rp = res + r0 * Cout;
+      if (bias == nullptr) std::memcpy(out, rp, sizeof(float) * n * Cout);
+      else
+        for (int64_t i = 0; i < n; i++)
+          for (int64_t k = 0; k < Cout; k++) out[i * Cout + k] = rp[i * Cout + k] + bias[k];
+      return;
+    }
     if (bias == nullptr) return;
     for (int64_t i = 0; i < n; i++) std::memcpy(out + i * Cout, bias, sizeof(float) * Cout);
   };
-  const float beta = bias == nullptr ? 0.f : 1.f;
+  const float beta = bias == nullptr && res == nullptr ? 0.f : 1.f;
   if (c.K() == 0) {
-    if (bias == nullptr) std::memset(y, 0, sizeof(float) * c.M() * Cout);
+    if (bias == nullptr && res == nullptr) std::memset(y, 0, sizeof(float) * c.M() * Cout);
     else fillRows(0, c.M());
     return;
   }
@@ -421,6 +438,30 @@ napi_value Conv2dBiasForward(napi_env env, napi_callback_info info) {
   }
   if (!convCall(env, info, names, roles, a, &c, 5) || !getFloats(env, argv[4], &bias, "bias") || !need(env, bias, c.Cout, "bias")) return nullptr;
   convForward(c, a[0].p, a[1].p, bias.p, a[2].p);
+  return nullptr;
+}
+
+// conv2dBiasAddForward(x, filter, y, dims, bias [Cout], res [like y]): y = conv + bias + res (a residual block's end).
+napi_value Conv2dBiasAddForward(napi_env env, napi_callback_info info) {
+  static const char* const names[3] = {"x", "filter", "y"};
+  static const Role roles[3] = {kInput, kFilter, kOutputShaped};
+  Conv c;
+  Arr a[3], bias, res;
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 6) {
+    napi_throw_type_error(env, nullptr, "tfjs-wasm-train: conv2dBiasAddForward takes (x, filter, y, dims, bias, residual)");
+    return nullptr;
+  }
+  if (!convCall(env, info, names, roles, a, &c, 6) || !getFloats(env, argv[4], &bias, "bias") || !need(env, bias, c.Cout, "bias") ||
+      !getFloats(env, argv[5], &res, "residual") || !need(env, res, c.M() * c.Cout, "residual"))
+    return nullptr;
+  if (res.p == a[2].p) {
+    napi_throw_range_error(env, nullptr, "tfjs-wasm-train: conv2dBiasAddForward: residual must not be the output");
+    return nullptr;
+  }
+  convForward(c, a[0].p, a[1].p, bias.p, a[2].p, res.p);
   return nullptr;
 }
 
@@ -1232,7 +1273,7 @@ napi_value Init(napi_env env, napi_value exports) {
 #endif
   const std::pair<const char*, napi_callback> fns[] = {
       {"convEngine", ConvEngineInfo}, {"setConvEngine", SetConvEngine}, {"convCounters", ConvCounters},
-      {"conv2dForward", Conv2dForward}, {"conv2dBiasForward", Conv2dBiasForward}, {"columnSums", ColumnSums}, {"reluGrad", ReluGrad}, {"maxPoolGrad", MaxPoolGrad}, {"addSame", AddSame}, {"upsampleGrad", UpsampleGrad}, {"conv2dBackpropFilter", Conv2dBackpropFilter}, {"conv2dBackpropInput", Conv2dBackpropInput},
+      {"conv2dForward", Conv2dForward}, {"conv2dBiasForward", Conv2dBiasForward}, {"conv2dBiasAddForward", Conv2dBiasAddForward}, {"columnSums", ColumnSums}, {"reluGrad", ReluGrad}, {"maxPoolGrad", MaxPoolGrad}, {"addSame", AddSame}, {"upsampleGrad", UpsampleGrad}, {"conv2dBackpropFilter", Conv2dBackpropFilter}, {"conv2dBackpropInput", Conv2dBackpropInput},
       {"bnForward", BnForward},         {"bnGradParams", BnGradParams},                 {"bnGradX", BnGradX}, {"bnGrad", BnGrad},
       {"heatmapMoments", HeatmapMoments}, {"heatmapMomentsGrad", HeatmapMomentsGrad},
       {"setThreads", SetThreads}, {"getThreads", GetThreads}, {"blasCoreName", BlasCoreName},

@@ -24,7 +24,7 @@ export { installLeanSavedTensors, leanSavedTensorsInstalled, uninstallLeanSavedT
 export { ENGINE_CHOICES, enginesChoice, nativeKernels, packConvDims, type ConvDims, type EnginesChoice, type NativeKernels } from './native-addon';
 
 // Fused training ops (one kernel where tfjs runs several; plain tf ops on backends without them).
-export { convBias, type ConvPad } from './ops/conv-bias';
+export { convBias, convBiasAdd, type ConvPad } from './ops/conv-bias';
 export { batchNormTrain, useNativeBatchNorm, type BatchNormTrainResult } from './ops/batch-norm';
 export { instanceNormOps, instanceNormTrain } from './ops/instance-norm';
 export { ADAM_UPDATE_ALL_KERNEL, ADAM_UPDATE_KERNEL, registerAdamKernel } from './ops/adam-fused';

@@ -52,6 +52,8 @@ export interface NativeKernels {
   conv2dForward(x: Float32Array, filter: Float32Array, y: Float32Array, dims: Int32Array): void;
   /** conv2dForward + bias[Cout] on every output position, in the same pass. */
   conv2dBiasForward(x: Float32Array, filter: Float32Array, y: Float32Array, dims: Int32Array, bias: Float32Array): void;
+  /** conv2dBiasForward + residual (same shape as y, not y itself) in the same call: the end of a residual block. */
+  conv2dBiasAddForward(x: Float32Array, filter: Float32Array, y: Float32Array, dims: Int32Array, bias: Float32Array, residual: Float32Array): void;
   /** out[c] = Σ over rows of dy[r, c] (a bias gradient). */
   columnSums(dy: Float32Array, out: Float32Array, rows: number, C: number): void;
   /** out = dy where x > 0, else 0. */
@@ -106,7 +108,7 @@ export interface NativeKernels {
 
 /** Every function of NativeKernels, checked when the addon loads. */
 export const NATIVE_FUNCTIONS: ReadonlyArray<keyof NativeKernels> = [
-  'conv2dForward', 'conv2dBiasForward', 'columnSums', 'reluGrad', 'addSame', 'maxPoolGrad', 'upsampleGrad', 'conv2dBackpropFilter',
+  'conv2dForward', 'conv2dBiasForward', 'conv2dBiasAddForward', 'columnSums', 'reluGrad', 'addSame', 'maxPoolGrad', 'upsampleGrad', 'conv2dBackpropFilter',
   'conv2dBackpropInput', 'bnForward', 'bnGradParams', 'bnGradX', 'bnGrad', 'heatmapMoments', 'heatmapMomentsGrad', 'setThreads', 'getThreads',
   'blasCoreName', 'convEngine', 'setConvEngine', 'convCounters',
 ];

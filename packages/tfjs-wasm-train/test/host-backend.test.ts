@@ -12,7 +12,7 @@ import { nativeKernels, type NativeKernels } from '../src/native-addon';
 import { HOST, registerHostBackend } from '../src/host-backend';
 import { registerHostTrainingKernels } from '../src/kernels/register-host';
 import { broadcastRuns } from '../src/kernels/broadcast';
-import { convBias } from '../src/ops/conv-bias';
+import { convBias, convBiasAdd } from '../src/ops/conv-bias';
 import { batchNormTrain } from '../src/ops/batch-norm';
 import { ADAM_UPDATE_KERNEL } from '../src/ops/adam-fused';
 import { RELU_GRAD } from '../src/kernels/relu-grad';
@@ -112,7 +112,19 @@ for (const [name, xs, ws, s, pad] of CONVS) {
       () => withGrads([xs, ws, [ws[3]]], (x, w, b) => tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, pad), b)));
     for (const fn of ['conv2dBiasForward', 'columnSums', 'conv2dBackpropInput', 'conv2dBackpropFilter']) assert.ok(ran.get(fn), `${fn} did not run`);
   });
+  test(`convBiasAdd (native, residual on the GEMM or after oneDNN) on host = conv2d + add + add on cpu, all four gradients: ${name}`, { skip }, async () => {
+    const outShape = tf.tidy(() => tf.conv2d(tf.zeros(xs) as tf.Tensor4D, tf.zeros(ws) as tf.Tensor4D, s, pad).shape);
+    const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, r: tf.Tensor) => convBiasAdd(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D, s, pad, r as tf.Tensor4D);
+    const ran = await compareWithCpu('convBiasAdd', () => withGrads([xs, ws, [ws[3]], outShape], f), 1e-5,
+      () => withGrads([xs, ws, [ws[3]], outShape], (x, w, b, r) => tf.add(tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, pad), b), r)));
+    for (const fn of ['conv2dBiasAddForward', 'columnSums', 'conv2dBackpropInput', 'conv2dBackpropFilter']) assert.ok(ran.get(fn), `${fn} did not run`);
+  });
 }
+
+test('convBiasAdd: a residual of another shape is refused with both shapes named', { skip }, () => {
+  assert.throws(() => convBiasAdd(tf.zeros([1, 4, 4, 2]) as tf.Tensor4D, tf.zeros([1, 1, 2, 3]) as tf.Tensor4D, tf.zeros([3]) as tf.Tensor1D, 1, 'same', tf.zeros([1, 4, 4, 2]) as tf.Tensor4D),
+    /convBiasAdd: residual \[1,4,4,2\] must have the convolution's output shape \[1,4,4,3\]/);
+});
 
 for (const relu of [false, true]) {
   test(`batchNormTrain${relu ? ' + ReLU' : ''} (native) on host = tf.moments + batchNorm on cpu`, { skip }, async () => {

@@ -18,6 +18,8 @@ import type { KernelArgs } from '../kernels/wasm-calls';
 import { BACKEND_OF, tensorMemory, type MemoryKind } from '../kernels/memory';
 
 export const CONV_BIAS = 'WasmTrainConv2DBias';
+/** conv + bias + residual (a residual block's last convolution and its sum) as one kernel; gradient: CONV_BIAS's + dy. */
+export const CONV_BIAS_ADD = 'WasmTrainConv2DBiasAdd';
 const BIAS_GRAD = 'WasmTrainBiasGrad';
 
 export type ConvPad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -47,6 +49,18 @@ const forward = (mem: MemoryKind) => (args: KernelArgs): TensorInfo => {
   return out;
 };
 
+const forwardAdd = (mem: MemoryKind) => (args: KernelArgs): TensorInfo => {
+  const m = tensorMemory(mem, args.backend);
+  const { x, filter, bias, residual } = args.inputs;
+  const ci = conv2dInfo(tf.Conv2D, x.shape, filter.shape, args.attrs ?? {});
+  if (residual.shape.join() !== ci.outShape.join()) {
+    throw new Error(`convBiasAdd: residual [${residual.shape}] must have the convolution's output shape [${ci.outShape}]`);
+  }
+  const out = m.alloc(ci.outShape);
+  nativeOn.get(BACKEND_OF[mem])!.conv2dBiasAddForward(m.view(x), m.view(filter), m.view(out), dims(ci), m.view(bias), m.view(residual));
+  return out;
+};
+
 const biasGrad = (mem: MemoryKind) => (args: KernelArgs): TensorInfo => {
   const m = tensorMemory(mem, args.backend);
   const { dy } = args.inputs;
@@ -62,23 +76,40 @@ function register(mem: MemoryKind): void {
   registered.add(mem);
   tf.registerKernel({ kernelName: CONV_BIAS, backendName: BACKEND_OF[mem], kernelFunc: forward(mem) as unknown as KernelFunc });
   tf.registerKernel({ kernelName: BIAS_GRAD, backendName: BACKEND_OF[mem], kernelFunc: biasGrad(mem) as unknown as KernelFunc });
-  // The gradient is global (not per backend): registered once.
+  tf.registerKernel({ kernelName: CONV_BIAS_ADD, backendName: BACKEND_OF[mem], kernelFunc: forwardAdd(mem) as unknown as KernelFunc });
+  // The gradients are global (not per backend): registered once.
   if (tf.getGradient(CONV_BIAS) != null) return;
+  const convGrads = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: NamedAttrMap) => {
+    const g = dy as tf.Tensor4D;
+    const [x, filter] = saved as tf.Tensor4D[];
+    const { strides, pad } = attrs as unknown as { strides: [number, number]; pad: ConvPad };
+    const common = { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+    return {
+      x: () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: g, filter }, { ...common, inputShape: x.shape } as unknown as NamedAttrMap) as tf.Tensor,
+      filter: () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: g }, { ...common, filterShape: filter.shape } as unknown as NamedAttrMap) as tf.Tensor,
+      bias: () => tf.engine().runKernel(BIAS_GRAD, { dy: g }) as tf.Tensor,
+    };
+  };
+  tf.registerGradient({ kernelName: CONV_BIAS, inputsToSave: ['x', 'filter'], gradFunc: convGrads });
   tf.registerGradient({
-    kernelName: CONV_BIAS,
+    kernelName: CONV_BIAS_ADD,
     inputsToSave: ['x', 'filter'],
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: NamedAttrMap) => {
-      const g = dy as tf.Tensor4D;
-      const [x, filter] = saved as tf.Tensor4D[];
-      const { strides, pad } = attrs as unknown as { strides: [number, number]; pad: ConvPad };
-      const common = { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
-      return {
-        x: () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: g, filter }, { ...common, inputShape: x.shape } as unknown as NamedAttrMap) as tf.Tensor,
-        filter: () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: g }, { ...common, filterShape: filter.shape } as unknown as NamedAttrMap) as tf.Tensor,
-        bias: () => tf.engine().runKernel(BIAS_GRAD, { dy: g }) as tf.Tensor,
-      };
-    },
+    gradFunc: (dy, saved, attrs) => ({ ...convGrads(dy, saved, attrs), residual: () => dy as tf.Tensor }),
   });
+}
+
+/**
+ * conv2d(x, w, stride, pad) + b + residual, as one kernel on wasm or host with the native addon (the residual sum
+ * rides on the GEMM's accumulation: one Add kernel less per residual block); convBias + tf.add elsewhere.
+ */
+export function convBiasAdd(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, stride: number, pad: ConvPad, residual: tf.Tensor4D): tf.Tensor4D {
+  if (!nativeOn.has(tf.getBackend()) || x.dtype !== 'float32' || w.dtype !== 'float32' || b.dtype !== 'float32' || residual.dtype !== 'float32') {
+    return tf.add(convBias(x, w, b, stride, pad), residual);
+  }
+  if (x.rank !== 4 || w.rank !== 4 || x.shape[3] !== w.shape[2] || b.rank !== 1 || b.shape[0] !== w.shape[3]) {
+    throw new Error(`convBiasAdd: x [B,H,W,Cin], w [kh,kw,Cin,Cout], b [Cout] expected; got x [${x.shape}], w [${w.shape}], b [${b.shape}]`);
+  }
+  return tf.engine().runKernel(CONV_BIAS_ADD, { x, filter: w, bias: b, residual }, { strides: [stride, stride], pad } as unknown as NamedAttrMap) as tf.Tensor4D;
 }
 
 /** conv2d(x, w, stride, pad) + b, as one kernel on wasm or host with the native addon (see the module comment). */
