@@ -339,10 +339,11 @@ def main():
         x = torch.rand(a.batch, 3, net.size, net.size) * 2 - 1
         y = torch.rand(a.batch, net.points, net.heat, net.heat)
         batches = iter([(x, y)] * total)
-    times = []
+    times, waits = [], []
     for i in range(total):
         t0 = time.perf_counter()
         x, y = next(batches)
+        waited = (time.perf_counter() - t0) * 1000
         opt.zero_grad()
         outs = net(x)
         loss = sum(w * F.mse_loss(o, y) for w, o in zip(net.stack_weights, outs))
@@ -352,10 +353,11 @@ def main():
         dt = (time.perf_counter() - t0) * 1000
         if i >= a.warmup:
             times.append(dt)
+            waits.append(waited)
     print(json.dumps({
         'impl': 'pytorch', 'torch': torch.__version__, 'net': a.net, 'threads': a.threads, 'batch': a.batch,
         'size': net.size, 'loader_workers': a.loader, 'loader_work': a.loader_work if a.loader > 0 else None, 'params': sum(p.numel() for p in net.parameters()),
-        'steps_ms': times, 'median_ms': statistics.median(times),
+        'steps_ms': times, 'median_ms': statistics.median(times), 'loader_wait_ms': statistics.median(waits),
     }))
 
 
