@@ -120,15 +120,21 @@ const gradParams = (mem: MemoryKind) => (args: KernelArgs) => {
   const db = b.alloc([C]);
   const [xv, mv, vv, dyv, dgv, dbv] = [x, mean, variance, dy, dg, db].map(b.view);
   const yv = relu ? b.view(y) : undefined;
+  bnGradParamsOn(native, xv, mv, vv, dyv, dgv, dbv, n, C, eps, yv);
+  return [dg, db];
+};
+
+/** dγ = Σdy·x̂ and dβ = Σdy on plain arrays (native when given, else JS loops); `yv`: the ReLU's output when fused. */
+function bnGradParamsOn(native: NativeKernels | null, xv: Float32Array, mv: Float32Array, vv: Float32Array, dyv: Float32Array,
+  dgv: Float32Array, dbv: Float32Array, n: number, C: number, eps: number, yv: Float32Array | undefined): void {
   if (native) {
     native.bnGradParams(xv, mv, vv, dyv, dgv, dbv, n, C, eps, yv ?? null);
-    return [dg, db];
+    return;
   }
   const rstd = Float64Array.from(vv, (v) => 1 / Math.sqrt(v + eps));
   const { sdy, sdyx } = sums(xv, maskedDy(dyv, yv), mv, rstd, n, C);
   for (let c = 0; c < C; c++) { dgv[c] = sdyx[c]; dbv[c] = sdy[c]; }
-  return [dg, db];
-};
+}
 
 const gradX = (mem: MemoryKind) => (args: KernelArgs) => {
   const b = tensorMemory(mem, args.backend);
@@ -184,9 +190,7 @@ const gradAll = (mem: MemoryKind) => (args: KernelArgs) => {
     native.bnGrad(xv, g, mv, vv, dyRaw, dmv, dvv, dxv, n, C, eps, yv ?? null, dgv, dbv);
     return [dx, dg, db];
   }
-  const rstd = Float64Array.from(vv, (v) => 1 / Math.sqrt(v + eps));
-  const { sdy, sdyx } = sums(xv, maskedDy(dyRaw, yv), mv, rstd, n, C);
-  for (let c = 0; c < C; c++) { dgv[c] = sdyx[c]; dbv[c] = sdy[c]; }
+  bnGradParamsOn(null, xv, mv, vv, dyRaw, dgv, dbv, n, C, eps, yv);
   bnGradXOn(null, xv, g, mv, vv, dyRaw, dmv, dvv, dxv, n, C, eps, yv);
   return [dx, dg, db];
 };
