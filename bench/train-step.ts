@@ -45,7 +45,7 @@ interface ChildConfig {
   star: boolean;
   rssEvery: number;
   adam: AdamKind;
-  /** TFJS_WASM_TRAIN_ENGINES of the child: 'pinned' (AVX2 kernels everywhere, the default) or 'fastest' (this CPU's). */
+  /** TFJS_WASM_TRAIN_ENGINES of the child: 'pinned' (AVX2 kernels everywhere, what grids use) or 'fastest' (this CPU's, the default). */
   engines?: EnginesChoice;
 }
 
@@ -430,8 +430,8 @@ async function main(argv: string[]): Promise<void> {
   const md = [
     `# Training step: tfjs vs PyTorch (batch ${batch}, median of ${steps} steps after ${warmup} warm-up)`, '',
     'One step = next batch from the data loader (1 worker, the same augmentation and heatmap work on both sides) + forward + backward + Adam + BN statistics; MSE to heatmap targets. ' +
-    'tfjs engines: pinned = OpenBLAS Haswell + oneDNN capped at AVX2 (what training uses unless told otherwise: the same bits on every AVX2 machine), ' +
-    'fastest = each library\'s choice for this CPU (TFJS_WASM_TRAIN_ENGINES=fastest). PyTorch as installed picks this CPU\'s best ISA for its oneDNN convolutions; ' +
+    'tfjs engines: fastest = each library\'s choice for this CPU (the default), pinned = OpenBLAS Haswell + oneDNN capped at AVX2 ' +
+    '(TFJS_WASM_TRAIN_ENGINES=pinned, what the grid scripts use: the same bits on every AVX2 machine). PyTorch as installed picks this CPU\'s best ISA for its oneDNN convolutions; ' +
     '"same ISA" reruns it with ONEDNN_MAX_CPU_ISA=AVX2 beside the pinned row.', '',
     table(rows), '',
     ...(limitRows.length > 1 ? ['How close to the machine\'s limit: convolution (forward and gradients) and matrix-product FLOPs of a profiled step ' +

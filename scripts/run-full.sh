@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # One compute thread per process: two processes already fill the two cores (the native pool would oversubscribe them).
-export STAR_PROFILE=full STAR_BACKEND="${STAR_BACKEND:-wasm-single}" STAR_THREADS="${STAR_THREADS:-1}"
+# Pinned kernels (AVX2 everywhere): the grid resumes and pairs on any machine type (STAR_ENGINES=fastest for speed).
+export STAR_PROFILE=full STAR_BACKEND="${STAR_BACKEND:-wasm-single}" STAR_THREADS="${STAR_THREADS:-1}" STAR_ENGINES="${STAR_ENGINES:-pinned}"
 mkdir -p results/local
 star() { node --import tsx src/cli/main.ts "$@"; }
 star generate --profile full

@@ -14,7 +14,8 @@
 # - data/cache is shared with this checkout (generated data depends only on its config);
 # - [workers] single-threaded training processes (default 2, one per core) work through the grid seed by seed, as
 #   scripts/run-full.sh does; run locks make each skip the run another holds.
-# Environment: STAR_PROFILE (default full), STAR_BACKEND (default wasm-single), STAR_THREADS (default 1), GRID_SEEDS
+# Environment: STAR_PROFILE (default full), STAR_BACKEND (default wasm-single), STAR_THREADS (default 1), STAR_ENGINES
+# (default pinned), GRID_SEEDS
 # (train only these of the profile's seeds, e.g. one stage of a staged design).
 # Logs: results/local/grid-<tag>-<worker>.log. Tables at the end: results/tables/ (the profile's results folder).
 set -euo pipefail
@@ -65,7 +66,9 @@ fi
 mkdir -p "$WT/data"
 [ -e "$WT/data/cache" ] || ln -s ../../../data/cache "$WT/data/cache"
 
-export STAR_PROFILE="${STAR_PROFILE:-full}" STAR_BACKEND="${STAR_BACKEND:-wasm-single}" STAR_THREADS="${STAR_THREADS:-1}"
+# A grid pins its kernels (AVX2 on every machine: the same bits on Intel and AMD), so that it resumes, and its runs
+# pair, on whatever machine type the next session or node has; STAR_ENGINES=fastest trades that for speed.
+export STAR_PROFILE="${STAR_PROFILE:-full}" STAR_BACKEND="${STAR_BACKEND:-wasm-single}" STAR_THREADS="${STAR_THREADS:-1}" STAR_ENGINES="${STAR_ENGINES:-pinned}"
 export STAR_RESULTS_ROOT="$MAIN/results"
 mkdir -p results/local
 star() { node --import tsx "$WT/src/cli/main.ts" "$@"; }

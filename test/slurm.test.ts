@@ -14,9 +14,11 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 
-// The tasks inherit this environment through sbatch (--export=ALL): the same kernels as the local reference run.
+// The tasks inherit this environment through sbatch (--export=ALL): the same kernels as the local reference run
+// (the tasks pin their engines unless STAR_ENGINES is set; the local run would otherwise take this CPU's own).
 process.env.STAR_BACKEND = 'wasm-single';
 process.env.STAR_THREADS = '1';
+process.env.STAR_ENGINES = 'pinned';
 
 import { initBackend } from 'tfjs-wasm-train';
 import { loadCheckpoint } from '../src/model/checkpoint';

@@ -99,6 +99,8 @@ read -r ARM SEED <<< "\${RUNS[$SLURM_ARRAY_TASK_ID]}"
 echo "star-slurm: task \${SLURM_ARRAY_JOB_ID}_\${SLURM_ARRAY_TASK_ID} trains $ARM seed $SEED on $(hostname) at $(date -u +%FT%T.%3NZ)"
 # One compute thread per allocated CPU (the native kernels' pool, or wasm's).
 export STAR_THREADS="\${STAR_THREADS:-\${SLURM_CPUS_PER_TASK:-1}}"
+# Pinned kernels (AVX2 on every node): a grid's tasks pair, and a requeued task resumes, on Intel and AMD nodes alike.
+export STAR_ENGINES="\${STAR_ENGINES:-pinned}"
 trap 'echo "star-slurm: SIGTERM: the run checkpoints and stops"' TERM
 ${starCommand(p, experimentArg, 'experiment')} --only "$ARM" --seeds "$SEED" --train-only${p.restart ? ' --restart' : ''} &
 CHILD=$!

@@ -186,12 +186,12 @@ export function quickBlock(src: ReadmeSources): string {
 
 interface BenchSummaryRow {
   net: string; threads: number; tfjsMs: number; torchMs?: number; ratio?: number;
-  /** tfjs on TFJS_WASM_TRAIN_ENGINES=fastest, and its ratio to PyTorch as installed. */
+  /** tfjs on the default engines (fastest), and its ratio to PyTorch as installed; tfjsMs / ratio are tfjs pinned's. */
   tfjsFastestMs?: number; ratioFastest?: number;
   /** PyTorch with its oneDNN capped at AVX2, and tfjs pinned (AVX2) over it. */
   torchAvx2Ms?: number; ratioSameIsa?: number;
 }
-interface BenchResult { net: string; threads: number; backendLine: string; flopsPerStep?: number; sgemmGflops?: number; medianMs: number; loss?: { starShare?: number } }
+interface BenchResult { net: string; threads: number; engines?: string; backendLine: string; flopsPerStep?: number; sgemmGflops?: number; medianMs: number; loss?: { starShare?: number; starMs?: number } | null }
 interface BenchFile { date: string; host: { cpus: number; model: string; loadavg?: number[] }; batch: number; summary: BenchSummaryRow[]; results?: BenchResult[] }
 interface PaperRow { step: number; ms: number; rssMB: number; numTensors: number; load1: number }
 interface PaperFile {
@@ -244,6 +244,14 @@ export function paperLine(dir: string): string {
   ].join(' ');
 }
 
+/** The STAR loss's forward + backward over a step of `stepMs`, from the result that timed it (the loss kernels are the engines'-independent host ones). */
+function starShareText(results: BenchResult[], net: string, threads: number, stepMs: number | undefined): string | null {
+  const timed = results.find((x) => x.net === net && x.threads === threads && x.loss != null);
+  if (timed?.loss?.starMs !== undefined) return `${(100 * timed.loss.starMs / (stepMs ?? timed.medianMs)).toFixed(1)}%`;
+  // Older files keep only the share of their own step.
+  return timed?.loss?.starShare === undefined ? null : `${(100 * timed.loss.starShare).toFixed(1)}%`;
+}
+
 export function speedBlock(src: ReadmeSources): string {
   const dir = path.join(src.resultsRoot, 'bench');
   const reps = benchRepeats(dir);
@@ -253,37 +261,40 @@ export function speedBlock(src: ReadmeSources): string {
   const loads = reps.map((r) => r.bench.host.loadavg?.[0]).filter((v): v is number => v !== undefined);
   const load = loads.length ? `, 1-min load average ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)} at start${reps.length > 1 ? ' (repeats run back to back: it carries the previous repeat\'s own load)' : ''}` : '';
   const cell = (xs: number[], digits: number) => (xs.length > 1 ? `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})` : xs[0].toFixed(digits));
-  // Columns of the newer bench (engines and ISA-matched PyTorch), shown when the files have them.
+  // Columns of the newer bench (engines and ISA-matched PyTorch), shown when the files have them. The headline columns
+  // are the default engines' (fastest: each library's kernels for this CPU, as PyTorch as installed has); files from
+  // before that default have only pinned rows, and then those are the headline.
   const sameIsa = b.summary.some((r) => r.ratioSameIsa !== undefined);
   const fastest = b.summary.some((r) => r.ratioFastest !== undefined);
   const rows = b.summary.map((r): Row => {
     const same = reps.map((x) => x.bench.summary.find((y) => y.net === r.net && y.threads === r.threads)!);
-    const ratios = same.map((x) => x.ratio).filter((v): v is number => v !== undefined);
-    const res = b.results?.find((x) => x.net === r.net && x.threads === r.threads);
-    const gflops = res?.flopsPerStep ? res.flopsPerStep / 1e9 / (r.tfjsMs / 1000) : undefined;
+    const res = b.results?.find((x) => x.net === r.net && x.threads === r.threads && (x.engines ?? 'pinned') === (fastest ? 'fastest' : 'pinned'));
+    const headMs = fastest ? r.tfjsFastestMs : r.tfjsMs;
+    const gflops = res?.flopsPerStep && headMs ? res.flopsPerStep / 1e9 / (headMs / 1000) : undefined;
     const opt = (k: keyof BenchSummaryRow, digits: number) => {
       const xs = same.map((x) => x[k]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
       return xs.length ? cell(xs, digits) : null;
     };
     return {
       net: r.net, threads: r.threads,
-      'tfjs ms/step': cell(same.map((x) => x.tfjsMs), 0),
-      'PyTorch ms/step': r.torchMs === undefined ? null : cell(same.map((x) => x.torchMs!).filter((v) => v !== undefined), 0),
-      'tfjs / PyTorch': ratios.length ? cell(ratios, 2) : null,
+      'tfjs ms/step': fastest ? opt('tfjsFastestMs', 0) : opt('tfjsMs', 0),
+      'PyTorch ms/step': r.torchMs === undefined ? null : opt('torchMs', 0),
+      'tfjs / PyTorch': fastest ? opt('ratioFastest', 2) : opt('ratio', 2),
+      ...(fastest ? { 'tfjs pinned ms': opt('tfjsMs', 0), 'pinned / PyTorch': opt('ratio', 2) } : {}),
       ...(sameIsa ? { 'PyTorch at AVX2 ms': opt('torchAvx2Ms', 0), 'same-ISA ratio': opt('ratioSameIsa', 2) } : {}),
-      ...(fastest ? { 'tfjs fastest ms': opt('tfjsFastestMs', 0), 'fastest / PyTorch': opt('ratioFastest', 2) } : {}),
       'tfjs GFLOP/s (sgemm)': gflops === undefined ? null : `${gflops.toFixed(0)} (${res!.sgemmGflops!.toFixed(0)})`,
-      'STAR share of a step': res?.loss?.starShare === undefined ? null : `${(100 * res.loss.starShare).toFixed(1)}%`,
+      // The loss is timed once per net and threads, beside the first engines' step; its kernels are the same on both.
+      'STAR share of a step': starShareText(b.results ?? [], r.net, r.threads, headMs),
     };
   });
-  const engines = [...new Set((b.results ?? []).map((r) => r.backendLine.match(/engines=([^k]*?) kernels=/)?.[1]).filter(Boolean))];
+  const engines = [...new Set((b.results ?? []).map((r) => r.backendLine.match(/engines=(.*?) kernels=/)?.[1]).filter(Boolean))];
   return [
     `${reps.length === 1 ? `\`results/bench/${last.file}\`` : `${reps.length} repeats, \`results/bench/${reps[0].file}\` … \`${last.file}\``}`
       + ` (${b.host.model}, ${b.host.cpus} cores${load}; batch ${b.batch}; median ms per training step incl. the data loader`
       + `${reps.length > 1 ? ', median of the repeats with their range' : ''}; tfjs on ${engines.length ? engines.join(', ') : 'the engines the file does not record'};`
       + ' GFLOP/s from the convolution and matrix-product FLOPs of a step, next to an sgemm on the same backend and threads; STAR share: the STAR loss\'s forward + backward over the step, newest repeat'
-      + `${sameIsa ? '; same-ISA ratio: tfjs pinned (AVX2) over PyTorch with its oneDNN capped at AVX2 (ONEDNN_MAX_CPU_ISA=AVX2)' : ''}`
-      + `${fastest ? '; fastest: tfjs with TFJS_WASM_TRAIN_ENGINES=fastest (each library\'s kernels for this CPU) over PyTorch as installed' : ''}):`,
+      + `${fastest ? '; tfjs: the default engines (fastest: each library\'s kernels for this CPU, as PyTorch as installed picks its own); pinned: OpenBLAS Haswell + oneDNN capped at AVX2, what the grids use (STAR_ENGINES=pinned)' : ''}`
+      + `${sameIsa ? '; same-ISA ratio: tfjs pinned (AVX2) over PyTorch with its oneDNN capped at AVX2 (ONEDNN_MAX_CPU_ISA=AVX2)' : ''}):`,
     '',
     toMarkdown(rows).trimEnd(),
     '',

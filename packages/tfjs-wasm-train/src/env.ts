@@ -11,8 +11,8 @@ export const ENV_NAMES = {
   /** '0' = do not load (or, at install time, build) the native addon. */
   native: ['TFJS_WASM_TRAIN_NATIVE', 'STAR_NATIVE'],
   /**
-   * 'pinned' (default): OpenBLAS and oneDNN run AVX2 kernels on every machine, so a seed trains to the same bits on
-   * Intel and AMD; 'fastest': each library picks the fastest kernels for this CPU (AVX-512 where there is one).
+   * 'fastest' (default): each library picks the fastest kernels for this CPU (AVX-512 where there is one); 'pinned':
+   * OpenBLAS and oneDNN run AVX2 kernels on every machine, so a seed trains to the same bits on Intel and AMD.
    */
   engines: ['TFJS_WASM_TRAIN_ENGINES', 'STAR_ENGINES'],
   /** '1' = initBackend reports the full ladder (formatBackendInfo) instead of the one-line summary. */

@@ -128,8 +128,8 @@ function notBuiltReason(): string {
  * OpenBLAS picks its sgemm kernels by CPU when it loads (SkylakeX on AVX-512 Intel, Zen or Haswell on others), and
  * they round differently: the same seed then trains to other numbers on another machine type (measured: a run's loss
  * at step 10, 0.72815 on an AMD machine, was 0.7306 on an AVX-512 Xeon, and 0.72815 again there with Haswell kernels).
- * So on every x86 machine with AVX2 and FMA the kernels are pinned to Haswell's, which all of them run, before the
- * addon loads the library (a user's own OPENBLAS_CORETYPE wins, e.g. SkylakeX for speed). What a run records is what
+ * So with TFJS_WASM_TRAIN_ENGINES=pinned, on every x86 machine with AVX2 and FMA the kernels are pinned to Haswell's,
+ * which all of them run, before the addon loads the library (a user's own OPENBLAS_CORETYPE wins, e.g. SkylakeX for speed). What a run records is what
  * OpenBLAS reports it loaded (openblas_get_corename), not this wish: a build without runtime kernel choice, a misspelt
  * value or a library already loaded would otherwise be recorded as pinned. Returns whether the variable was set here.
  */
@@ -151,14 +151,15 @@ export const ENGINE_CHOICES = ['pinned', 'fastest'] as const;
 export type EnginesChoice = (typeof ENGINE_CHOICES)[number];
 
 /**
- * TFJS_WASM_TRAIN_ENGINES: 'pinned' (default; AVX2 kernels everywhere, the same bits on every AVX2 machine) or
- * 'fastest' (each library's own choice for this CPU: faster on AVX-512 machines, but a seed's numbers then depend on
- * the machine type, and a run's recorded kernel set says so, so the runner will not resume it on other kernels).
- * A user's own OPENBLAS_CORETYPE / ONEDNN_MAX_CPU_ISA still wins over either.
+ * TFJS_WASM_TRAIN_ENGINES: 'fastest' (default; each library's own choice for this CPU, as PyTorch does: AVX-512 kernels
+ * where there are some, but a seed's numbers then depend on the machine type, and a run's recorded kernel set says so,
+ * so the runner will not resume or pair it with runs on other kernels) or 'pinned' (AVX2 kernels everywhere: the same
+ * bits on every AVX2 machine, Intel or AMD; what a grid that may span machine types needs, and what the project's grid
+ * scripts set). A user's own OPENBLAS_CORETYPE / ONEDNN_MAX_CPU_ISA still wins over either.
  */
 export function enginesChoice(env: NodeJS.ProcessEnv = process.env): EnginesChoice {
   const e = readEnv('engines', env);
-  if (e === undefined) return 'pinned';
+  if (e === undefined) return 'fastest';
   const v = e.value.trim().toLowerCase();
   if ((ENGINE_CHOICES as readonly string[]).includes(v)) return v as EnginesChoice;
   throw new Error(`${e.name}="${e.value}": expected one of ${ENGINE_CHOICES.join(', ')}`);

@@ -64,12 +64,12 @@ if (process.env.TFJS_WASM_TRAIN_TEST_CHILD === '1') {
     assert.equal(again.hash, auto.hash, 'same thread count, same numbers');
   });
 
-  test('OpenBLAS kernels are pinned to Haswell\'s on AVX2 machines: the same bits as an explicit OPENBLAS_CORETYPE=Haswell; what OpenBLAS loaded is recorded', () => {
+  test('with TFJS_WASM_TRAIN_ENGINES=pinned, OpenBLAS kernels are Haswell\'s on AVX2 machines: the same bits as an explicit OPENBLAS_CORETYPE=Haswell; what OpenBLAS loaded is recorded', () => {
     const cpuinfo = require('node:fs').readFileSync('/proc/cpuinfo', 'utf8') as string;
     const flags = cpuinfo.match(/^flags\s*:(.*)$/m)?.[1] ?? '';
     const avx2 = /\bavx2\b/.test(flags) && /\bfma\b/.test(flags);
     if (!nativeKernels().kernels) assert.fail(`the native addon is not built here (${nativeKernels().reason}): npm run build:native`);
-    const env = { TFJS_WASM_TRAIN_BACKEND: 'wasm-single', TFJS_WASM_TRAIN_THREADS: '1' };
+    const env = { TFJS_WASM_TRAIN_BACKEND: 'wasm-single', TFJS_WASM_TRAIN_THREADS: '1', TFJS_WASM_TRAIN_ENGINES: 'pinned', STAR_ENGINES: undefined };
     const pinned = runChild({ ...env, OPENBLAS_CORETYPE: undefined });
     const explicit = runChild({ ...env, OPENBLAS_CORETYPE: 'Haswell' });
     const bogus = runChild({ ...env, OPENBLAS_CORETYPE: 'NoSuchCore' });

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, withBackend } from '../src/backend';
 import { spawnSync } from 'node:child_process';
-import { NATIVE_ADDON_PATH, nativeKernels, packConvDims, type NativeKernels } from '../src/native-addon';
+import { enginesChoice, NATIVE_ADDON_PATH, nativeKernels, packConvDims, type NativeKernels } from '../src/native-addon';
 import { relErr, values } from './helpers/numeric';
 
 const NATIVE = nativeKernels();
@@ -95,14 +95,22 @@ async function reference(c: Case) {
 
 const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
-test('the addon reports oneDNN 2.x with its ISA (AVX2 pinned unless ONEDNN_MAX_CPU_ISA is set)', { skip }, () => {
+test('the addon reports oneDNN 2.x with its ISA (this CPU\'s by default, AVX2 when pinned, the user\'s ONEDNN_MAX_CPU_ISA when set)', { skip }, () => {
   assert.equal(engine.dnnl, true);
   assert.match(engine.version, /^2\.\d+\.\d+$/);
   assert.ok(engine.isa.length > 0);
   if (process.env.ONEDNN_MAX_CPU_ISA === undefined && process.env.DNNL_MAX_CPU_ISA === undefined) {
-    assert.equal(engine.isaSource, 'pinned');
-    if (/\bavx2\b/.test(require('fs').readFileSync('/proc/cpuinfo', 'utf8'))) assert.equal(engine.isa, 'avx2');
+    if (enginesChoice() === 'pinned') {
+      assert.equal(engine.isaSource, 'pinned');
+      if (/\bavx2\b/.test(require('fs').readFileSync('/proc/cpuinfo', 'utf8'))) assert.equal(engine.isa, 'avx2');
+    } else assert.equal(engine.isaSource, 'ONEDNN_MAX_CPU_ISA=ALL', 'the default lifts the cap for the load only');
   }
+});
+
+test('the engines default to each library\'s choice for this CPU (fastest); pinned is asked for', () => {
+  assert.equal(enginesChoice({}), 'fastest');
+  assert.equal(enginesChoice({ STAR_ENGINES: 'pinned' }), 'pinned');
+  assert.equal(enginesChoice({ TFJS_WASM_TRAIN_ENGINES: 'Pinned ', STAR_ENGINES: 'fastest' }), 'pinned', 'the package\'s own name wins');
 });
 
 for (const c of CASES) {
