@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { softArgmaxFromMeans } from '../geometry/decode';
 import { EMPTY_MASS, heatmapDistribution, heatmapMoments } from '../geometry/distribution';
 import { tidyObject } from '../util/tidy';
+import { adaptiveWingHost, awingHostAvailable } from './awing-host';
 import { DistanceName, distance, wing, WING_DEFAULTS } from './distances';
 
 function sameShape(a: tf.Tensor, b: tf.Tensor, where: string): void {
@@ -31,10 +32,15 @@ export interface AdaptiveWingOptions {
   /** Weight map 1 + weight·[maxpool3x3(target) >= weightThreshold]; official weight 10, threshold 0.2. */
   weight?: number;
   weightThreshold?: number;
+  /**
+   * 'auto' (default): one fused kernel on the CPU backends (cpu, wasm, host; src/loss/awing-host.ts), tfjs ops elsewhere
+   * (GPU); 'ops': always the tfjs ops; 'host': the fused kernel, an error where it is not registered.
+   */
+  implementation?: 'auto' | 'ops' | 'host';
 }
 
 export const ADAPTIVE_WING_DEFAULTS: Required<AdaptiveWingOptions> = {
-  omega: 14, theta: 0.5, epsilon: 1, alpha: 2.1, weight: 10, weightThreshold: 0.2,
+  omega: 14, theta: 0.5, epsilon: 1, alpha: 2.1, weight: 10, weightThreshold: 0.2, implementation: 'auto',
 };
 
 /**
@@ -44,6 +50,13 @@ export const ADAPTIVE_WING_DEFAULTS: Required<AdaptiveWingOptions> = {
 export function adaptiveWing(heatmaps: tf.Tensor4D, targets: tf.Tensor4D, options: AdaptiveWingOptions = {}): tf.Scalar {
   sameShape(heatmaps, targets, 'adaptiveWing');
   const o = { ...ADAPTIVE_WING_DEFAULTS, ...options };
+  if (!['auto', 'ops', 'host'].includes(o.implementation)) throw new Error(`adaptiveWing: implementation must be auto, ops or host, got "${o.implementation}"`);
+  const host = o.implementation === 'host' || (o.implementation === 'auto' && awingHostAvailable());
+  if (host && !awingHostAvailable()) throw new Error(`adaptiveWing: the fused kernel has no implementation on the "${tf.getBackend()}" backend (use implementation 'ops')`);
+  if (host) {
+    const { omega, theta, epsilon, alpha, weight, weightThreshold } = o;
+    return adaptiveWingHost(heatmaps, targets, { omega, theta, epsilon, alpha, weight, weightThreshold });
+  }
   return tf.tidy(() => {
     const y = targets;
     const diff = tf.abs(tf.sub(y, heatmaps));
