@@ -8,12 +8,14 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { selectBackend } from 'tfjs-wasm-train';
+import { nativeKernels, selectBackend } from 'tfjs-wasm-train';
+import { useNativeAwing } from '../src/loss/awing-host';
 import { adaptiveWing, type AdaptiveWingOptions } from '../src/loss/baselines';
 import { relErr, values } from '../packages/tfjs-wasm-train/test/helpers/numeric';
 import { assertNoLeaks } from '../packages/tfjs-wasm-train/test/helpers/leaks';
 
-after(async () => { await tf.setBackend('cpu'); });
+const NATIVE = nativeKernels().kernels;
+after(async () => { useNativeAwing(NATIVE); await tf.setBackend('cpu'); });
 
 const SHAPE: [number, number, number, number] = [2, 9, 11, 5];
 const size = SHAPE.reduce((a, b) => a * b, 1);
@@ -55,9 +57,14 @@ const OPTIONS: Array<[string, AdaptiveWingOptions]> = [
   ['other parameters', { omega: 10, theta: 0.3, epsilon: 2, alpha: 2.3, weight: 5, weightThreshold: 0.4 }],
 ];
 
+// The kernel's loop in the native addon (where built: CI builds it) and in JS.
+const PATHS = [['native', NATIVE], ['JS', null]] as const;
+
 for (const backend of ['cpu', 'wasm-single'] as const) {
-  for (const [label, o] of OPTIONS) {
-    test(`fused Adaptive Wing = tfjs ops on ${backend}, ${label}: loss and gradient`, async () => {
+  for (const [label, o] of OPTIONS) for (const [path, nat] of PATHS) {
+    test(`fused Adaptive Wing (${path} loop) = tfjs ops on ${backend}, ${label}: loss and gradient`, async () => {
+      if (path === 'native') assert.ok(NATIVE, `the native addon is not built here (${nativeKernels().reason}): npm run build:native`);
+      useNativeAwing(nat);
       await selectBackend({ backend, quiet: true });
       const t = targets();
       const p = predictions(t);
@@ -88,7 +95,27 @@ test('fused Adaptive Wing: the weight map\'s threshold compares in float32, as t
   }
 });
 
-test('fused Adaptive Wing: a NaN prediction gives a NaN loss and a NaN gradient there, not a silent number', async () => {
+test('fused Adaptive Wing: the native loop gives the JS loop\'s numbers, and the same bits at 1 and 2 threads', async () => {
+  assert.ok(NATIVE, `the native addon is not built here (${nativeKernels().reason}): npm run build:native`);
+  await selectBackend({ backend: 'wasm-single', quiet: true });
+  const t = targets();
+  const p = predictions(t);
+  useNativeAwing(null);
+  const js = lossAndGrad(p, t, { implementation: 'host' });
+  useNativeAwing(NATIVE);
+  NATIVE.setThreads(1);
+  const one = lossAndGrad(p, t, { implementation: 'host' });
+  NATIVE.setThreads(2, 0); // no minimum work per thread: both samples' parts really split
+  const two = lossAndGrad(p, t, { implementation: 'host' });
+  NATIVE.setThreads(1);
+  assert.ok(Math.abs(one.loss - js.loss) <= 1e-6 * Math.abs(js.loss), `loss ${one.loss} vs JS ${js.loss}`);
+  assert.ok(relErr(one.grad, js.grad) <= 1e-6, `gradient vs JS ${relErr(one.grad, js.grad)}`);
+  assert.equal(two.loss, one.loss);
+  assert.deepEqual(Array.from(two.grad), Array.from(one.grad));
+});
+
+for (const [path, nat] of PATHS) test(`fused Adaptive Wing (${path} loop): a NaN prediction gives a NaN loss and a NaN gradient there, not a silent number`, async () => {
+  useNativeAwing(nat);
   await selectBackend({ backend: 'cpu', quiet: true });
   const t = targets();
   const p = predictions(t);

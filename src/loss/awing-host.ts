@@ -3,7 +3,7 @@
  * and host backends):
  *   AdaptiveWingLoss   heatmaps [B,H,W,N], targets [B,H,W,N] -> [Σ w·AWing] as [1], and d(mean)/d(heatmaps) [B,H,W,N]
  *
- * Why: as tfjs ops (baselines.ts adaptiveWingOps) the loss is ~20 element-wise kernels over the whole map each way,
+ * Why: as tfjs ops (baselines.ts, implementation 'ops') the loss is ~20 element-wise kernels over the whole map each way,
  * with three Pow and a 3×3 max pool; on the paper preset's [8,64,64,98] AAM maps they were ~30% of a CPU training step
  * (a 1-thread step profile: Pow alone 13%, x32 calls), single-threaded on the host backend while the convolutions
  * run on every core. Here one pass computes the loss and its gradient together (the gradient is kept for the
@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
-import { hostKernelAvailable, hostKernelConfigs, registerOnce } from 'tfjs-wasm-train';
+import { hostKernelAvailable, hostKernelConfigs, nativeKernels, registerOnce, type NativeKernels } from 'tfjs-wasm-train';
 
 export const AWING_HOST_KERNEL = 'AdaptiveWingLoss';
 
@@ -59,7 +59,25 @@ function boostMask(y: Float32Array, off: number, H: number, W: number, N: number
   }
 }
 
+/**
+ * The pass runs in the native addon when it is built (the same expressions in C++, samples split over its threads;
+ * the per-sample sums added in sample order, so the bits do not depend on the thread count), else in JS.
+ * Switchable for tests and benchmarks.
+ */
+let native: NativeKernels | null = nativeKernels().kernels;
+export function useNativeAwing(nat: NativeKernels | null): void {
+  native = nat;
+}
+
 function awingForward(h: Float32Array, y: Float32Array, sumOut: Float32Array, grad: Float32Array, shape: number[], a: AwingAttrs): void {
+  if (native) {
+    const sums = new Float32Array(shape[0]);
+    native.adaptiveWing(h, y, grad, sums, Int32Array.from(shape), Float64Array.from([a.omega, a.theta, a.epsilon, a.alpha, a.weight, a.weightThreshold]));
+    let total = 0;
+    for (let b = 0; b < sums.length; b++) total += sums[b];
+    sumOut[0] = total;
+    return;
+  }
   const [B, H, W, N] = shape;
   const count = B * H * W * N;
   const { omega, theta, epsilon, alpha, weight, weightThreshold } = a;

@@ -50,6 +50,19 @@ bool getFloats(napi_env env, napi_value v, Arr* out, const char* what) {
   return true;
 }
 
+bool getDoubles(napi_env env, napi_value v, double** out, size_t want, const char* what) {
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t n, off;
+  void* data;
+  if (napi_get_typedarray_info(env, v, &type, &n, &data, &ab, &off) != napi_ok || type != napi_float64_array || n != want) {
+    napi_throw_type_error(env, nullptr, (std::string("tfjs-wasm-train: ") + what + " must be a Float64Array of " + std::to_string(want)).c_str());
+    return false;
+  }
+  *out = static_cast<double*>(data);
+  return true;
+}
+
 bool getInts(napi_env env, napi_value v, std::vector<int64_t>* out, size_t want, const char* what) {
   napi_typedarray_type type;
   napi_value ab;
@@ -596,6 +609,45 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// maxPoolForward(x, y, dims Int32Array[12] = B,H,W,C,OH,OW,fh,fw,sh,sw,padTop,padLeft): each output is the largest
+// in-bounds input of its window, per channel, a value taken only when strictly larger (the cpu backend's rule: NaN is
+// passed over, a window of only NaN/−∞ gives −∞). Channels are the inner loop (C contiguous compares, branch-free);
+// output rows are split across threads (disjoint parts of y).
+napi_value MaxPoolForward(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!args(env, info, 3, argv, "maxPoolForward")) return nullptr;
+  Arr x, y;
+  std::vector<int64_t> d;
+  if (!getFloats(env, argv[0], &x, "x") || !getFloats(env, argv[1], &y, "y") || !getInts(env, argv[2], &d, 12, "maxPoolForward dims"))
+    return nullptr;
+  const int64_t B = d[0], H = d[1], W = d[2], C = d[3], OH = d[4], OW = d[5], fh = d[6], fw = d[7], sh = d[8], sw = d[9], pt = d[10], pl = d[11];
+  int64_t nY, nX;
+  if (!product(env, {B, OH, OW, C}, &nY, "maxPoolForward y") || !product(env, {B, H, W, C}, &nX, "maxPoolForward x")) return nullptr;
+  if (!need(env, x, nX, "x") || !need(env, y, nY, "y")) return nullptr;
+  const int64_t rows = B * OH;
+  const int parts = partsFor(double(nY) * fh * fw, rows);
+  pool().run(parts, [&](int part) {
+    const int64_t r1 = splitAt(rows, parts, part + 1);
+    for (int64_t r = splitAt(rows, parts, part); r < r1; r++) {
+      const int64_t b = r / OH, oy = r % OH;
+      const float* xb = x.p + b * H * W * C;
+      const int64_t y0 = oy * sh - pt, ys = std::max<int64_t>(0, y0), ye = std::min(H, y0 + fh);
+      for (int64_t ox = 0; ox < OW; ox++) {
+        const int64_t x0 = ox * sw - pl, xs = std::max<int64_t>(0, x0), xe = std::min(W, x0 + fw);
+        float* out = y.p + (r * OW + ox) * C;
+        for (int64_t c = 0; c < C; c++) out[c] = -INFINITY;
+        for (int64_t yy = ys; yy < ye; yy++) {
+          for (int64_t xx = xs; xx < xe; xx++) {
+            const float* v = xb + (yy * W + xx) * C;
+            for (int64_t c = 0; c < C; c++) out[c] = v[c] > out[c] ? v[c] : out[c];
+          }
+        }
+      }
+    }
+  });
+  return nullptr;
+}
+
 // upsampleGrad(dy, dx, dims Int32Array[5] = B,H,W,C,k): the gradient of k×k nearest-neighbour up-sampling where
 // output (i, j) reads input (⌊i/k⌋, ⌊j/k⌋) (wasm's forward does for power-of-two k, upsample-grad.ts):
 // dx[b,y,x,c] = Σ over the k×k block of dy, added in row-major order of the block (float accumulator). Split by rows
@@ -1012,6 +1064,92 @@ bool getShape4(napi_env env, napi_value v, int64_t* B, int64_t* H, int64_t* W, i
 }
 
 // heatmapMoments(h, out [B,N,7], shape Int32Array[4], xs [W], ys [H])
+// adaptiveWing(heatmaps, targets, grad, sums, shape Int32Array[4] = B,H,W,N, params Float64Array[6] = ω,θ,ε,α,weight,
+// threshold): Adaptive Wing with the official weight map (1 + weight·[3×3 max of the target >= threshold], the
+// threshold compared in float32), in float64: grad = d(mean of w·AWing)/d(heatmaps), 0 where p = y (tf.abs's gradient),
+// NaN where p or y is NaN; sums[b] = Σ over sample b of w·AWing (the caller adds them in sample order, so the total has
+// the same bits at any thread count). The same expressions as the STAR project's src/loss/awing-host.ts JS loop.
+napi_value AdaptiveWing(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  if (!args(env, info, 6, argv, "adaptiveWing")) return nullptr;
+  Arr h, y, grad, sums;
+  int64_t B, H, W, N;
+  double* prm;
+  if (!getFloats(env, argv[0], &h, "heatmaps") || !getFloats(env, argv[1], &y, "targets") || !getFloats(env, argv[2], &grad, "grad") ||
+      !getFloats(env, argv[3], &sums, "sums") || !getShape4(env, argv[4], &B, &H, &W, &N) || !getDoubles(env, argv[5], &prm, 6, "adaptiveWing params"))
+    return nullptr;
+  int64_t n;
+  if (!product(env, {B, H, W, N}, &n, "adaptiveWing heatmaps")) return nullptr;
+  if (!need(env, h, n, "heatmaps") || !need(env, y, n, "targets") || !need(env, grad, n, "grad") || !need(env, sums, B, "sums")) return nullptr;
+  const double omega = prm[0], theta = prm[1], eps = prm[2], alpha = prm[3], weight = prm[4];
+  const float threshold = float(prm[5]);
+  const double te = theta / eps, count = double(n);
+  const int64_t row = W * N, plane = H * row;
+  const int parts = partsFor(double(n) * 20, B);
+  pool().run(parts, [&](int part) {
+    std::vector<float> colMax(plane);
+    std::vector<uint8_t> mask(plane);
+    const int64_t b1 = splitAt(B, parts, part + 1);
+    for (int64_t b = splitAt(B, parts, part); b < b1; b++) {
+      const float* yb = y.p + b * plane;
+      const float* hb = h.p + b * plane;
+      float* gb = grad.p + b * plane;
+      for (int64_t i = 0; i < H; i++) {
+        const float* up = yb + (i > 0 ? i - 1 : 0) * row;
+        const float* mid = yb + i * row;
+        const float* down = yb + (i < H - 1 ? i + 1 : H - 1) * row;
+        float* cm = colMax.data() + i * row;
+        for (int64_t q = 0; q < row; q++) {
+          float m = up[q];
+          m = mid[q] > m ? mid[q] : m;
+          cm[q] = down[q] > m ? down[q] : m;
+        }
+      }
+      for (int64_t i = 0; i < H; i++) {
+        const float* cm = colMax.data() + i * row;
+        uint8_t* mk = mask.data() + i * row;
+        for (int64_t j = 0; j < W; j++) {
+          const float* l = cm + (j > 0 ? j - 1 : 0) * N;
+          const float* c = cm + j * N;
+          const float* r = cm + (j < W - 1 ? j + 1 : W - 1) * N;
+          for (int64_t k = 0; k < N; k++) {
+            float m = l[k];
+            m = c[k] > m ? c[k] : m;
+            m = r[k] > m ? r[k] : m;
+            mk[j * N + k] = m >= threshold ? 1 : 0;
+          }
+        }
+      }
+      double sum = 0, lastY = NAN, A = 0, C = 0;
+      for (int64_t q = 0; q < plane; q++) {
+        const double t = yb[q], p = hb[q];
+        const double w = mask[q] ? 1 + weight : 1;
+        const double e = alpha - t, diff = t - p, d = std::fabs(diff);
+        double loss, dd;
+        if (d < theta) {
+          const double r = d / eps, rp = std::pow(r, e);
+          loss = omega * std::log1p(rp);
+          dd = d > 0 ? (omega * e * (rp / r)) / (eps * (1 + rp)) : 0;
+        } else {
+          if (!(t == lastY)) {
+            const double teP = std::pow(te, e);
+            A = (omega * e * (teP / te)) / (eps * (1 + teP));
+            C = theta * A - omega * std::log1p(teP);
+            lastY = t;
+          }
+          loss = A * d - C;
+          dd = A;
+        }
+        sum += w * loss;
+        const double g = (w * dd) / count;
+        gb[q] = float(diff > 0 ? -g : diff < 0 ? g : (std::isnan(p) || std::isnan(t)) ? NAN : 0.0);
+      }
+      sums.p[b] = float(sum);
+    }
+  });
+  return nullptr;
+}
+
 napi_value HeatmapMoments(napi_env env, napi_callback_info info) {
   napi_value argv[5];
   if (!args(env, info, 5, argv, "heatmapMoments")) return nullptr;
@@ -1273,7 +1411,7 @@ napi_value Init(napi_env env, napi_value exports) {
 #endif
   const std::pair<const char*, napi_callback> fns[] = {
       {"convEngine", ConvEngineInfo}, {"setConvEngine", SetConvEngine}, {"convCounters", ConvCounters},
-      {"conv2dForward", Conv2dForward}, {"conv2dBiasForward", Conv2dBiasForward}, {"conv2dBiasAddForward", Conv2dBiasAddForward}, {"columnSums", ColumnSums}, {"reluGrad", ReluGrad}, {"maxPoolGrad", MaxPoolGrad}, {"addSame", AddSame}, {"upsampleGrad", UpsampleGrad}, {"conv2dBackpropFilter", Conv2dBackpropFilter}, {"conv2dBackpropInput", Conv2dBackpropInput},
+      {"conv2dForward", Conv2dForward}, {"conv2dBiasForward", Conv2dBiasForward}, {"conv2dBiasAddForward", Conv2dBiasAddForward}, {"columnSums", ColumnSums}, {"reluGrad", ReluGrad}, {"maxPoolGrad", MaxPoolGrad}, {"maxPoolForward", MaxPoolForward}, {"adaptiveWing", AdaptiveWing}, {"addSame", AddSame}, {"upsampleGrad", UpsampleGrad}, {"conv2dBackpropFilter", Conv2dBackpropFilter}, {"conv2dBackpropInput", Conv2dBackpropInput},
       {"bnForward", BnForward},         {"bnGradParams", BnGradParams},                 {"bnGradX", BnGradX}, {"bnGrad", BnGrad},
       {"heatmapMoments", HeatmapMoments}, {"heatmapMomentsGrad", HeatmapMomentsGrad},
       {"setThreads", SetThreads}, {"getThreads", GetThreads}, {"blasCoreName", BlasCoreName},

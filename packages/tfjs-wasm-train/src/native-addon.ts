@@ -62,6 +62,13 @@ export interface NativeKernels {
   addSame(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;
   /** Max-pool gradient, cpu-backend rule (first strictly largest in-bounds input); dims B,H,W,C,OH,OW,fh,fw,sh,sw,padTop,padLeft. */
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, dims: Int32Array): void;
+  /** y = max over each window (B,H,W,C,OH,OW,fh,fw,sh,sw,padTop,padLeft), NaN passed over as on the cpu backend. */
+  maxPoolForward(x: Float32Array, y: Float32Array, dims: Int32Array): void;
+  /**
+   * Adaptive Wing with the official weight map: grad = d(mean of w·AWing)/d(heatmaps), sums[b] = Σ over sample b of
+   * w·AWing; shape [B,H,W,N], params [ω, θ, ε, α, weight, threshold] (the STAR project's src/loss/awing-host.ts).
+   */
+  adaptiveWing(heatmaps: Float32Array, targets: Float32Array, grad: Float32Array, sums: Float32Array, shape: Int32Array, params: Float64Array): void;
   /** Gradient of k×k nearest-neighbour up-sampling (block sums of dy); dims B,H,W,C,k of the input. */
   upsampleGrad(dy: Float32Array, dx: Float32Array, dims: Int32Array): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, dims: Int32Array): void;
@@ -108,7 +115,7 @@ export interface NativeKernels {
 
 /** Every function of NativeKernels, checked when the addon loads. */
 export const NATIVE_FUNCTIONS: ReadonlyArray<keyof NativeKernels> = [
-  'conv2dForward', 'conv2dBiasForward', 'conv2dBiasAddForward', 'columnSums', 'reluGrad', 'addSame', 'maxPoolGrad', 'upsampleGrad', 'conv2dBackpropFilter',
+  'conv2dForward', 'conv2dBiasForward', 'conv2dBiasAddForward', 'columnSums', 'reluGrad', 'addSame', 'maxPoolGrad', 'maxPoolForward', 'adaptiveWing', 'upsampleGrad', 'conv2dBackpropFilter',
   'conv2dBackpropInput', 'bnForward', 'bnGradParams', 'bnGradX', 'bnGrad', 'heatmapMoments', 'heatmapMomentsGrad', 'setThreads', 'getThreads',
   'blasCoreName', 'convEngine', 'setConvEngine', 'convCounters',
 ];

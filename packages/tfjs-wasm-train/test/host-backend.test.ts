@@ -146,6 +146,27 @@ test('MaxPoolGrad (native) on host = cpu, windows of only negative values includ
   assert.ok(ran.get('maxPoolGrad'));
 });
 
+test('MaxPool forward (native) on host = cpu bit for bit: 2x2/2, 3x3/1 same, 3x3/2 with odd sizes, NaN passed over, all-NaN window -> -Inf', { skip }, async () => {
+  const cases: Array<{ shape: Shape4; f: number; s: number; pad: 'valid' | 'same' }> = [
+    { shape: [2, 8, 6, 3], f: 2, s: 2, pad: 'valid' },
+    { shape: [3, 7, 9, 5], f: 3, s: 1, pad: 'same' },
+    { shape: [2, 9, 11, 4], f: 3, s: 2, pad: 'same' },
+  ];
+  for (const c of cases) {
+    const n = c.shape.reduce((a, b) => a * b, 1);
+    const xv = values(n, 8, 1, -0.6);
+    xv[5] = NaN; // one NaN in a window: the others decide
+    if (c.f === 2) for (const k of [0, 1, 3, 6 * 3 + 0, 6 * 3 + 3]) xv[k] = NaN; // channel 0 of the first 2x2 window: all NaN
+    const run = () => tf.tidy(() => ({ y: tf.maxPool(tf.tensor4d(xv, c.shape), c.f, c.s, c.pad).dataSync() as Float32Array }));
+    assert.equal(tf.getBackend(), HOST);
+    const { result, ran } = await counting(run);
+    const want = await withBackend('cpu', async () => run());
+    assert.ok(ran.get('maxPoolForward'), 'maxPoolForward did not run');
+    assert.deepEqual(Array.from(result.y), Array.from(want.y), `${c.shape} ${c.f}x${c.f}/${c.s} ${c.pad}`);
+    if (c.f === 2) assert.equal(result.y[0], -Infinity, 'a window of only NaN gives -Inf, as on cpu');
+  }
+});
+
 test('ResizeNearestNeighborGrad (native, 2x and 4x) on host = block sums of dy', { skip }, async () => {
   for (const k of [2, 4]) {
     const [B, H, W, C] = [2, 3, 5, 4];

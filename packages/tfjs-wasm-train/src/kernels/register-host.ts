@@ -11,6 +11,7 @@ import type { KernelConfig } from '@tensorflow/tfjs-core';
 import type { NativeKernels } from '../native-addon';
 import { makeNativeConv } from './native-conv';
 import { makeMaxPoolGrad } from './max-pool-grad';
+import { makeNativeMaxPool } from './max-pool';
 import { makeUpsampleGrad } from './upsample-grad';
 import { nativeSameShapeAdd } from './add';
 import { BROADCAST_OPS, makeBroadcastKernel } from './broadcast';
@@ -67,6 +68,8 @@ export function registerHostTrainingKernels(nat: NativeKernels | null): string[]
   put(tf.Sum, (s) => makeSum('host', s), false);
   put(tf.Mean, (s) => makeMean('host', s), false);
   put(tf.MaxPoolGrad, () => makeMaxPoolGrad(nat, 'host'), nat != null);
+  if (nat) put(tf.MaxPool, (s) => makeNativeMaxPool(s, nat, 'host'), true);
+  else if (stock.has(tf.MaxPool)) replace(tf.MaxPool, stock.get(tf.MaxPool)!);
   put(tf.ResizeNearestNeighborGrad, (s) => makeUpsampleGrad(s, nat, 'host'), nat != null);
   useNativeBatchNorm(nat, 'host');
   registerBatchNormTrain('host');
