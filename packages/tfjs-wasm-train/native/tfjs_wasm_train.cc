@@ -690,6 +690,39 @@ napi_value UpsampleGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// upsampleForward(x, y, dims Int32Array[5] = B,H,W,C,k): nearest-neighbour up-sampling by k on both axes, output
+// (i, j) reading input (⌊i/k⌋, ⌊j/k⌋) (the forward upsampleGrad inverts). Split by output rows across threads.
+napi_value UpsampleForward(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!args(env, info, 3, argv, "upsampleForward")) return nullptr;
+  Arr x, y;
+  std::vector<int64_t> d;
+  if (!getFloats(env, argv[0], &x, "x") || !getFloats(env, argv[1], &y, "y") || !getInts(env, argv[2], &d, 5, "upsampleForward dims"))
+    return nullptr;
+  const int64_t B = d[0], H = d[1], W = d[2], C = d[3], k = d[4];
+  if (k < 1) {
+    napi_throw_range_error(env, nullptr, "tfjs-wasm-train: upsampleForward needs a factor k >= 1");
+    return nullptr;
+  }
+  int64_t OW, nY, nX;
+  if (!product(env, {W, k}, &OW, "upsampleForward width") || !product(env, {B, H, k, OW, C}, &nY, "upsampleForward y") ||
+      !product(env, {B, H, W, C}, &nX, "upsampleForward x"))
+    return nullptr;
+  if (!need(env, x, nX, "x") || !need(env, y, nY, "y")) return nullptr;
+  const int64_t rows = B * H * k;  // output rows
+  const int parts = partsFor(double(nY), rows);
+  pool().run(parts, [&](int part) {
+    const int64_t r1 = splitAt(rows, parts, part + 1);
+    for (int64_t r = splitAt(rows, parts, part); r < r1; r++) {
+      const float* in = x.p + (r / k) * W * C;  // input row ⌊r/k⌋ of the same sample (b·H·k + i ↦ b·H + ⌊i/k⌋)
+      float* out = y.p + r * OW * C;
+      for (int64_t xx = 0; xx < W; xx++)
+        for (int64_t e = 0; e < k; e++) std::memcpy(out + (xx * k + e) * C, in + xx * C, sizeof(float) * C);
+    }
+  });
+  return nullptr;
+}
+
 napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
   static const char* const names[3] = {"x", "dy", "dfilter"};
   static const Role roles[3] = {kInput, kOutputShaped, kFilter};
@@ -1411,7 +1444,7 @@ napi_value Init(napi_env env, napi_value exports) {
 #endif
   const std::pair<const char*, napi_callback> fns[] = {
       {"convEngine", ConvEngineInfo}, {"setConvEngine", SetConvEngine}, {"convCounters", ConvCounters},
-      {"conv2dForward", Conv2dForward}, {"conv2dBiasForward", Conv2dBiasForward}, {"conv2dBiasAddForward", Conv2dBiasAddForward}, {"columnSums", ColumnSums}, {"reluGrad", ReluGrad}, {"maxPoolGrad", MaxPoolGrad}, {"maxPoolForward", MaxPoolForward}, {"adaptiveWing", AdaptiveWing}, {"addSame", AddSame}, {"upsampleGrad", UpsampleGrad}, {"conv2dBackpropFilter", Conv2dBackpropFilter}, {"conv2dBackpropInput", Conv2dBackpropInput},
+      {"conv2dForward", Conv2dForward}, {"conv2dBiasForward", Conv2dBiasForward}, {"conv2dBiasAddForward", Conv2dBiasAddForward}, {"columnSums", ColumnSums}, {"reluGrad", ReluGrad}, {"maxPoolGrad", MaxPoolGrad}, {"maxPoolForward", MaxPoolForward}, {"adaptiveWing", AdaptiveWing}, {"addSame", AddSame}, {"upsampleGrad", UpsampleGrad}, {"upsampleForward", UpsampleForward}, {"conv2dBackpropFilter", Conv2dBackpropFilter}, {"conv2dBackpropInput", Conv2dBackpropInput},
       {"bnForward", BnForward},         {"bnGradParams", BnGradParams},                 {"bnGradX", BnGradX}, {"bnGrad", BnGrad},
       {"heatmapMoments", HeatmapMoments}, {"heatmapMomentsGrad", HeatmapMomentsGrad},
       {"setThreads", SetThreads}, {"getThreads", GetThreads}, {"blasCoreName", BlasCoreName},

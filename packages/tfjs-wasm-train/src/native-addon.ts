@@ -64,6 +64,8 @@ export interface NativeKernels {
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, dims: Int32Array): void;
   /** y = max over each window (B,H,W,C,OH,OW,fh,fw,sh,sw,padTop,padLeft), NaN passed over as on the cpu backend. */
   maxPoolForward(x: Float32Array, y: Float32Array, dims: Int32Array): void;
+  /** Nearest-neighbour up-sampling by k (B,H,W,C,k): output (i, j) reads input (⌊i/k⌋, ⌊j/k⌋). */
+  upsampleForward(x: Float32Array, y: Float32Array, dims: Int32Array): void;
   /**
    * Adaptive Wing with the official weight map: grad = d(mean of w·AWing)/d(heatmaps), sums[b] = Σ over sample b of
    * w·AWing; shape [B,H,W,N], params [ω, θ, ε, α, weight, threshold] (the STAR project's src/loss/awing-host.ts).
@@ -115,7 +117,7 @@ export interface NativeKernels {
 
 /** Every function of NativeKernels, checked when the addon loads. */
 export const NATIVE_FUNCTIONS: ReadonlyArray<keyof NativeKernels> = [
-  'conv2dForward', 'conv2dBiasForward', 'conv2dBiasAddForward', 'columnSums', 'reluGrad', 'addSame', 'maxPoolGrad', 'maxPoolForward', 'adaptiveWing', 'upsampleGrad', 'conv2dBackpropFilter',
+  'conv2dForward', 'conv2dBiasForward', 'conv2dBiasAddForward', 'columnSums', 'reluGrad', 'addSame', 'maxPoolGrad', 'maxPoolForward', 'adaptiveWing', 'upsampleForward', 'upsampleGrad', 'conv2dBackpropFilter',
   'conv2dBackpropInput', 'bnForward', 'bnGradParams', 'bnGradX', 'bnGrad', 'heatmapMoments', 'heatmapMomentsGrad', 'setThreads', 'getThreads',
   'blasCoreName', 'convEngine', 'setConvEngine', 'convCounters',
 ];

@@ -240,7 +240,7 @@ test('forced host (TFJS_WASM_TRAIN_BACKEND or STAR_BACKEND): the host backend wi
     assert.deepEqual(info.customKernels, native.kernels
       ? ['Conv2D(native)', 'Conv2DBackpropFilter(native)', 'Conv2DBackpropInput(native)', 'Add(native)', 'Sub', 'Multiply', 'RealDiv', 'Pow',
         'Abs', 'Neg', 'Relu', 'Sigmoid', 'Square', 'Log1p', 'Step', 'ZerosLike', 'Tile', 'Sum', 'Mean',
-        'MaxPoolGrad(native)', 'MaxPool(native)', 'ResizeNearestNeighborGrad(native)', 'BatchNormTrain(native)', 'Conv2DBias(native)', 'ReluGrad(native)', 'AdamUpdate',
+        'MaxPoolGrad(native)', 'MaxPool(native)', 'ResizeNearestNeighbor(native)', 'ResizeNearestNeighborGrad(native)', 'BatchNormTrain(native)', 'Conv2DBias(native)', 'ReluGrad(native)', 'AdamUpdate',
         'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)', 'Relu(grad)']
       : ['Add', 'Sub', 'Multiply', 'RealDiv', 'Pow', 'Abs', 'Neg', 'Relu', 'Sigmoid', 'Square', 'Log1p', 'Step', 'ZerosLike', 'Tile', 'Sum', 'Mean', 'MaxPoolGrad', 'ResizeNearestNeighborGrad', 'BatchNormTrain', 'AdamUpdate',
         'FusedBatchNorm(grad)', 'Mean(grad)', 'Sum(grad)', 'Relu(grad)']);

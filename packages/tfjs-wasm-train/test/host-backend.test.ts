@@ -167,6 +167,19 @@ test('MaxPool forward (native) on host = cpu bit for bit: 2x2/2, 3x3/1 same, 3x3
   }
 });
 
+test('ResizeNearestNeighbor forward (native, 2x and 4x, with and without half-pixel centres) on host = cpu bit for bit; 3x goes to the stock kernel', { skip }, async () => {
+  for (const [k, half] of [[2, false], [4, false], [2, true], [3, false]] as const) {
+    const [B, H, W, C] = [2, 3, 5, 4];
+    const xv = values(B * H * W * C, 9);
+    const run = () => tf.tidy(() => ({ y: tf.image.resizeNearestNeighbor(tf.tensor4d(xv, [B, H, W, C]), [H * k, W * k], false, half).dataSync() as Float32Array }));
+    assert.equal(tf.getBackend(), HOST);
+    const { result, ran } = await counting(run);
+    const want = await withBackend('cpu', async () => run());
+    assert.equal(ran.get('upsampleForward') ?? 0, k === 3 ? 0 : 1, `k=${k}: the native path ran for powers of two only`);
+    assert.deepEqual(Array.from(result.y), Array.from(want.y), `k=${k} halfPixelCenters=${half}`);
+  }
+});
+
 test('ResizeNearestNeighborGrad (native, 2x and 4x) on host = block sums of dy', { skip }, async () => {
   for (const k of [2, 4]) {
     const [B, H, W, C] = [2, 3, 5, 4];

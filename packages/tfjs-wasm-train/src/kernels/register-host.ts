@@ -12,6 +12,7 @@ import type { NativeKernels } from '../native-addon';
 import { makeNativeConv } from './native-conv';
 import { makeMaxPoolGrad } from './max-pool-grad';
 import { makeNativeMaxPool } from './max-pool';
+import { makeNativeUpsample } from './upsample';
 import { makeUpsampleGrad } from './upsample-grad';
 import { nativeSameShapeAdd } from './add';
 import { BROADCAST_OPS, makeBroadcastKernel } from './broadcast';
@@ -68,8 +69,10 @@ export function registerHostTrainingKernels(nat: NativeKernels | null): string[]
   put(tf.Sum, (s) => makeSum('host', s), false);
   put(tf.Mean, (s) => makeMean('host', s), false);
   put(tf.MaxPoolGrad, () => makeMaxPoolGrad(nat, 'host'), nat != null);
-  if (nat) put(tf.MaxPool, (s) => makeNativeMaxPool(s, nat, 'host'), true);
-  else if (stock.has(tf.MaxPool)) replace(tf.MaxPool, stock.get(tf.MaxPool)!);
+  for (const [name, make] of [[tf.MaxPool, makeNativeMaxPool], [tf.ResizeNearestNeighbor, makeNativeUpsample]] as const) {
+    if (nat) put(name, (s) => make(s, nat, 'host'), true);
+    else if (stock.has(name)) replace(name, stock.get(name)!);
+  }
   put(tf.ResizeNearestNeighborGrad, (s) => makeUpsampleGrad(s, nat, 'host'), nat != null);
   useNativeBatchNorm(nat, 'host');
   registerBatchNormTrain('host');
