@@ -192,7 +192,7 @@ async function runChild(cfg: ChildConfig): Promise<void> {
   tf.dispose([probeImages, probeTarget]);
   const peak = await sgemmGflops();
   const out: StepResult = {
-    net: cfg.net, threads: cfg.threads, engines: cfg.engines ?? 'pinned', backendLine: describe(info), params: paramTotal(model.params),
+    net: cfg.net, threads: cfg.threads, engines: cfg.engines ?? 'fastest', backendLine: describe(info), params: paramTotal(model.params),
     medianMs: median(times), stepsMs: times, loaderWaitMs: median(waits), loss, flopsPerStep, sgemmGflops: peak,
   };
   process.stdout.write(`@@RESULT ${JSON.stringify(out)}\n`);
@@ -215,8 +215,8 @@ const USAGE = `usage: npm run bench -- [options]   (the same: npm run star -- be
   --batch N            batch size (default 8)
   --kernels ${WASM_KERNEL_SETS.join('|')}   our wasm training kernel set (default all)
   --adam trainer|ops|fused   the Adam update (default trainer: as training picks it)
-  --engines a,b        pinned (AVX2 kernels on every machine: what training uses by default), fastest (this CPU's best,
-                       TFJS_WASM_TRAIN_ENGINES=fastest); default pinned,fastest. With pinned, PyTorch also runs capped
+  --engines a,b        pinned (AVX2 kernels on every machine: what the grid scripts use), fastest (this CPU's best:
+                       the default for training); default pinned,fastest. With pinned, PyTorch also runs capped
                        at AVX2 (ONEDNN_MAX_CPU_ISA=AVX2), so one ratio compares the frameworks on the same ISA
   --no-torch           skip PyTorch                --no-star    skip the STAR vs MSE loss timing
   --rss                memory over a long run instead, with --steps N (default 1000), --net NAME (default hg-cpu-tiny),
@@ -276,7 +276,7 @@ function parseBenchArgs(argv: string[]): BenchArgs {
 function spawnChild(cfg: ChildConfig, timeoutMs: number): { result?: unknown; error?: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--child', JSON.stringify(cfg)], {
     encoding: 'utf8', timeout: timeoutMs,
-    env: { ...process.env, STAR_BACKEND: '', STAR_THREADS: '', TFJS_WASM_TRAIN_BACKEND: '', TFJS_WASM_TRAIN_THREADS: '', STAR_ENGINES: '', TFJS_WASM_TRAIN_ENGINES: cfg.engines ?? 'pinned' },
+    env: { ...process.env, STAR_BACKEND: '', STAR_THREADS: '', TFJS_WASM_TRAIN_BACKEND: '', TFJS_WASM_TRAIN_THREADS: '', STAR_ENGINES: '', TFJS_WASM_TRAIN_ENGINES: cfg.engines ?? 'fastest' },
     stdio: ['ignore', 'pipe', cfg.mode === 'rss' ? 'inherit' : 'pipe'],
   });
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('@@RESULT '));

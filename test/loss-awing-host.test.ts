@@ -81,7 +81,8 @@ for (const backend of ['cpu', 'wasm-single'] as const) {
   }
 }
 
-test('fused Adaptive Wing: the weight map\'s threshold compares in float32, as the ops do (0.7 rounds down in float32)', async () => {
+for (const [path, nat] of PATHS) test(`fused Adaptive Wing (${path} loop): the weight map's threshold compares in float32, as the ops do (0.7 rounds down in float32)`, async () => {
+  useNativeAwing(nat);
   await selectBackend({ backend: 'cpu', quiet: true });
   for (const thr of [0.7, 0.2]) {
     const t = new Float32Array(size);
@@ -112,6 +113,22 @@ test('fused Adaptive Wing: the native loop gives the JS loop\'s numbers, and the
   assert.ok(relErr(one.grad, js.grad) <= 1e-6, `gradient vs JS ${relErr(one.grad, js.grad)}`);
   assert.equal(two.loss, one.loss);
   assert.deepEqual(Array.from(two.grad), Array.from(one.grad));
+});
+
+for (const [path, nat] of PATHS) test(`fused Adaptive Wing (${path} loop): a NaN target leaves its neighbours' weight map as the ops' (max pooling passes NaN over)`, async () => {
+  useNativeAwing(nat);
+  await selectBackend({ backend: 'cpu', quiet: true });
+  const t = targets();
+  const [, H, W, N] = SHAPE;
+  const at = (b: number, i: number, j: number, n: number) => ((b * H + i) * W + j) * N + n;
+  t[at(1, 4, 5, 3)] = 0.9; // a peak (boosts its 3×3 neighbourhood) ...
+  t[at(1, 3, 4, 3)] = NaN; // ... with a NaN target as the first neighbour of the pixels to its lower right
+  const p = predictions(t);
+  const fused = lossAndGrad(p, t, { implementation: 'host' });
+  const ops = lossAndGrad(p, t, { implementation: 'ops' });
+  assert.ok(Number.isNaN(fused.loss) && Number.isNaN(ops.loss), 'a NaN target makes the loss NaN');
+  const finite = (g: Float32Array) => Array.from(g, (v) => (Number.isFinite(v) ? v : 0));
+  assert.ok(relErr(finite(fused.grad), finite(ops.grad)) <= 1e-5, `gradient away from the NaN: rel err ${relErr(finite(fused.grad), finite(ops.grad))}`);
 });
 
 for (const [path, nat] of PATHS) test(`fused Adaptive Wing (${path} loop): a NaN prediction gives a NaN loss and a NaN gradient there, not a silent number`, async () => {

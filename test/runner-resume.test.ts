@@ -166,6 +166,10 @@ test('a checkpoint written by other code or kernels is not resumed: a clear erro
     /will not resume the checkpoint at step 10: it was written by other code or kernels than this process runs \(sources 0123456789abcdef vs [0-9a-f]{16}\)[\s\S]*checkpoint: +commit aaaaaaa[\s\S]*--restart to discard the checkpoint/);
   fs.writeFileSync(envFile, JSON.stringify({ ...env, provenance: { ...env.provenance!, kernels: { ...env.provenance!.kernels, threads: 2 } } }));
   await assert.rejects(runExperiment(spec, 'smoke', { ...opts, resultsRoot: other, only: ['coord'] }), /threads 2 vs 1/);
+  // Other BLAS kernels (a checkpoint of pinned engines met by this CPU's own, or the reverse): the error says which setting.
+  fs.writeFileSync(envFile, JSON.stringify({ ...env, provenance: { ...env.provenance!, kernels: { ...env.provenance!.kernels, blas: 'NoSuchCore' } } }));
+  await assert.rejects(runExperiment(spec, 'smoke', { ...opts, resultsRoot: other, only: ['coord'] }),
+    /OpenBLAS kernels NoSuchCore vs [\s\S]*The engines differ: STAR_ENGINES=pinned runs AVX2 kernels on every machine/);
   // Asked to restart: the checkpoint and the logs go, training starts at step 0 (stopped again at 3 to keep this short).
   await runExperiment(spec, 'smoke', { ...opts, resultsRoot: other, only: ['coord'], restart: true, stopAfter: 3 });
   assert.equal(readJson<{ step: number }>(path.join(dirOf(other), 'checkpoint', 'state.json')).step, 3);

@@ -90,7 +90,11 @@ function startEvent(dir: string, now: Provenance, restart: boolean): Pick<RunSta
     : 'nothing records which code and kernels wrote it (no env.json):';
   throw new Error(`${dir}: will not resume the checkpoint at step ${step}: ${what}\n  this process: ${describeProvenance(now)}\n`
     + 'Resume it with the code and settings that wrote it (a worktree at that commit, e.g. scripts/run-grid.sh <tag>, and the same '
-    + 'STAR_BACKEND / STAR_THREADS), or pass --restart to discard the checkpoint and train this run from step 0.');
+    + 'STAR_BACKEND / STAR_THREADS / STAR_ENGINES), or pass --restart to discard the checkpoint and train this run from step 0.'
+    + (before && provenanceDifferences(before, now).some((x) => /^OpenBLAS kernels|^3x3\/7x7 convs/.test(x))
+      ? '\n  The engines differ: STAR_ENGINES=pinned runs AVX2 kernels on every machine (what the grid scripts and Slurm tasks '
+        + 'use); fastest, the default, runs this CPU\'s own.'
+      : ''));
 }
 
 /** Datasets are cached per resolved config, so arms sharing data share one generation. */

@@ -10,7 +10,9 @@
  * backward, which then only scales it): per element one power and one log1p, the constants A and C reused while the
  * target value repeats (the background is 0). Same expressions as the ops version, evaluated in float64.
  *
- * Gradient: d|y − p|/dp = sign(p − y), 0 at p = y (as tf.abs's gradient); the weight map depends on the target only.
+ * Gradient: d|y − p|/dp = sign(p − y), and 0 at p = y. The ops version's is 0 there too while α − y > 1 (the power's
+ * derivative vanishes at 0; tf.abs's own gradient at 0 is −1): always with the official α = 2.1 and targets ≤ 1.1;
+ * for α − y ≤ 1 it is finite or ±∞ there, this kernel's 0. The weight map depends on the target only.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
@@ -33,9 +35,12 @@ function boostMask(y: Float32Array, off: number, H: number, W: number, N: number
     const down = off + (i < H - 1 ? i + 1 : H - 1) * row;
     const o = i * row;
     for (let q = 0; q < row; q++) {
-      let m = y[up + q];
+      // From −∞, taking a value only when larger: NaN is passed over, as the cpu backend's max pool does.
+      let m = -Infinity;
+      const a = y[up + q];
       const b = y[mid + q];
       const c = y[down + q];
+      if (a > m) m = a;
       if (b > m) m = b;
       if (c > m) m = c;
       colMax[o + q] = m;
@@ -48,9 +53,11 @@ function boostMask(y: Float32Array, off: number, H: number, W: number, N: number
       const c = o + j * N;
       const r = o + (j < W - 1 ? j + 1 : W - 1) * N;
       for (let n = 0; n < N; n++) {
-        let m = colMax[l + n];
+        let m = -Infinity;
+        const a = colMax[l + n];
         const b = colMax[c + n];
         const d = colMax[r + n];
+        if (a > m) m = a;
         if (b > m) m = b;
         if (d > m) m = d;
         mask[c + n] = m >= threshold ? 1 : 0;

@@ -1096,11 +1096,10 @@ bool getShape4(napi_env env, napi_value v, int64_t* B, int64_t* H, int64_t* W, i
   return true;
 }
 
-// heatmapMoments(h, out [B,N,7], shape Int32Array[4], xs [W], ys [H])
 // adaptiveWing(heatmaps, targets, grad, sums, shape Int32Array[4] = B,H,W,N, params Float64Array[6] = ω,θ,ε,α,weight,
 // threshold): Adaptive Wing with the official weight map (1 + weight·[3×3 max of the target >= threshold], the
-// threshold compared in float32), in float64: grad = d(mean of w·AWing)/d(heatmaps), 0 where p = y (tf.abs's gradient),
-// NaN where p or y is NaN; sums[b] = Σ over sample b of w·AWing (the caller adds them in sample order, so the total has
+// threshold compared in float32), in float64: grad = d(mean of w·AWing)/d(heatmaps), 0 where p = y (the ops version's
+// value there while α − y > 1, where the power's derivative vanishes), NaN where p or y is NaN; sums[b] = Σ over sample b of w·AWing (the caller adds them in sample order, so the total has
 // the same bits at any thread count). The same expressions as the STAR project's src/loss/awing-host.ts JS loop.
 napi_value AdaptiveWing(napi_env env, napi_callback_info info) {
   napi_value argv[6];
@@ -1133,7 +1132,9 @@ napi_value AdaptiveWing(napi_env env, napi_callback_info info) {
         const float* down = yb + (i < H - 1 ? i + 1 : H - 1) * row;
         float* cm = colMax.data() + i * row;
         for (int64_t q = 0; q < row; q++) {
-          float m = up[q];
+          // From −∞, taking a value only when larger: NaN is passed over, as the cpu backend's max pool does.
+          float m = -INFINITY;
+          m = up[q] > m ? up[q] : m;
           m = mid[q] > m ? mid[q] : m;
           cm[q] = down[q] > m ? down[q] : m;
         }
@@ -1146,7 +1147,8 @@ napi_value AdaptiveWing(napi_env env, napi_callback_info info) {
           const float* c = cm + j * N;
           const float* r = cm + (j < W - 1 ? j + 1 : W - 1) * N;
           for (int64_t k = 0; k < N; k++) {
-            float m = l[k];
+            float m = -INFINITY;
+            m = l[k] > m ? l[k] : m;
             m = c[k] > m ? c[k] : m;
             m = r[k] > m ? r[k] : m;
             mk[j * N + k] = m >= threshold ? 1 : 0;
@@ -1183,6 +1185,7 @@ napi_value AdaptiveWing(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// heatmapMoments(h, out [B,N,7], shape Int32Array[4], xs [W], ys [H])
 napi_value HeatmapMoments(napi_env env, napi_callback_info info) {
   napi_value argv[5];
   if (!args(env, info, 5, argv, "heatmapMoments")) return nullptr;

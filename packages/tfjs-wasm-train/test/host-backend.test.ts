@@ -165,6 +165,12 @@ test('MaxPool forward (native) on host = cpu bit for bit: 2x2/2, 3x3/1 same, 3x3
     assert.deepEqual(Array.from(result.y), Array.from(want.y), `${c.shape} ${c.f}x${c.f}/${c.s} ${c.pad}`);
     if (c.f === 2) assert.equal(result.y[0], -Infinity, 'a window of only NaN gives -Inf, as on cpu');
   }
+  // A 1×1 window of stride 1 is cpu's identity (NaN kept): the stock kernel, not the addon.
+  const xv = values(2 * 3 * 4 * 2, 10);
+  xv[3] = NaN;
+  const { result: id, ran } = await counting(() => tf.tidy(() => tf.maxPool(tf.tensor4d(xv, [2, 3, 4, 2]), 1, 1, 'valid').dataSync() as Float32Array));
+  assert.equal(ran.get('maxPoolForward') ?? 0, 0);
+  assert.ok(Number.isNaN(id[3]));
 });
 
 test('ResizeNearestNeighbor forward (native, 2x and 4x, with and without half-pixel centres) on host = cpu bit for bit; 3x goes to the stock kernel', { skip }, async () => {

@@ -21,6 +21,8 @@ export function makeNativeMaxPool(stock: KernelConfig, nat: NativeKernels, mem: 
     };
     if (x.shape.length !== 4 || x.dtype !== 'float32') return stockFunc(args);
     const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    // A 1×1 window of stride 1 is the identity on cpu (NaN kept): leave it to the stock kernel.
+    if (info.filterHeight === 1 && info.filterWidth === 1 && tf.util.arraysEqual(info.inShape, info.outShape)) return stockFunc(args);
     const m = tensorMemory(mem, args.backend);
     const out = m.alloc(info.outShape);
     nat.maxPoolForward(m.view(x), m.view(out), Int32Array.from([info.batchSize, info.inHeight, info.inWidth, info.inChannels,
