@@ -191,7 +191,7 @@ interface BenchSummaryRow {
   /** PyTorch with its oneDNN capped at AVX2, and tfjs pinned (AVX2) over it. */
   torchAvx2Ms?: number; ratioSameIsa?: number;
 }
-interface BenchResult { net: string; threads: number; engines?: string; backendLine: string; flopsPerStep?: number; sgemmGflops?: number; medianMs: number; loss?: { starShare?: number; starMs?: number } | null }
+interface BenchResult { net: string; threads: number; engines?: string; backendLine: string; flopsPerStep?: number; sgemmGflops?: number; medianMs: number; loss?: { starShare?: number; starMs?: number; mseMs?: number } | null }
 interface BenchFile { date: string; host: { cpus: number; model: string; loadavg?: number[] }; batch: number; summary: BenchSummaryRow[]; results?: BenchResult[] }
 interface PaperRow { step: number; ms: number; rssMB: number; numTensors: number; load1: number }
 interface PaperFile {
@@ -244,10 +244,18 @@ export function paperLine(dir: string): string {
   ].join(' ');
 }
 
-/** The STAR loss's forward + backward over a step of `stepMs`, from the result that timed it (the loss kernels are the engines'-independent host ones). */
+/**
+ * The STAR loss's forward + backward over a STAR training step built from a step of `stepMs` (timed with heatmap MSE):
+ * star / (step − mse + star), the bench's own definition (bench/train-step.ts), from the result that timed the losses
+ * (their kernels are the engines'-independent host ones).
+ */
 function starShareText(results: BenchResult[], net: string, threads: number, stepMs: number | undefined): string | null {
   const timed = results.find((x) => x.net === net && x.threads === threads && x.loss != null);
-  if (timed?.loss?.starMs !== undefined) return `${(100 * timed.loss.starMs / (stepMs ?? timed.medianMs)).toFixed(1)}%`;
+  const l = timed?.loss;
+  if (l?.starMs !== undefined && l.mseMs !== undefined) {
+    const step = stepMs ?? timed!.medianMs;
+    return `${(100 * l.starMs / (step - l.mseMs + l.starMs)).toFixed(1)}%`;
+  }
   // Older files keep only the share of their own step.
   return timed?.loss?.starShare === undefined ? null : `${(100 * timed.loss.starShare).toFixed(1)}%`;
 }
