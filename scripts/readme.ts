@@ -14,7 +14,8 @@ import { GRID_FLATNESS, GRID_STEPS, REGIME } from '../src/experiments/regime';
 import { primaryArms } from '../src/report/regime';
 import { readSpecFile, scaleSpec, type ExperimentSpec } from '../src/experiments/spec';
 import { readProvenance, readSummary, runDirFor } from '../src/runs/folder';
-import type { ExperimentTables } from '../src/report/experiment-tables';
+import { experimentTables, type ExperimentTables } from '../src/report/experiment-tables';
+import { aggregateExperiment } from '../src/runs/aggregate';
 import { fillReadme, originalGridBlock, quickBlock, regimeBlock, speedBlock, type QuickRecord } from '../src/report/readme';
 import { writeJsonAtomic } from '../src/util/files';
 
@@ -36,13 +37,25 @@ const firstStageSeeds = (spec: ExperimentSpec): number => {
 /** Runs of a staged grid's first stage. */
 const firstStage = (name: string): number => scaleSpec(EXPERIMENTS[name], 'full').arms.length * firstStageSeeds(EXPERIMENTS[name]);
 
+/**
+ * The regime grid's tables straight from its committed runs (nothing written): the README then depends on the runs
+ * alone, not on whichever process last wrote results/tables/regime.json. Null while no run of it has finished.
+ * Runs of mixed code or kernels throw (aggregateExperiment), as `star tables` refuses them.
+ */
+function regimeTables(resultsRoot: string): ExperimentTables | null {
+  const spec = scaleSpec(EXPERIMENTS.regime, 'full');
+  const results = aggregateExperiment(resultsRoot, spec);
+  return results.arms.some((a) => a.seeds.length > 0) ? experimentTables(spec, 'full', results) : null;
+}
+
 export function readmeBlocks(resultsRoot = resultsDir('full')): Record<string, string> {
   const src = { resultsRoot };
   return {
     regime: regimeBlock(src, { pilot: declared('regime-pilot'), lengthCheck: declaredRuns(LENGTH_CHECK), grid: firstStage('regime'), gridAll: declared('regime') },
       { steps: GRID_STEPS, primaryRuns: primaryArms(REGIME.analysis).length * firstStageSeeds(REGIME) },
       // A 40,000-step grid (the length rule's fallback) is judged by its own curves' flatness.
-      GRID_STEPS > 20000 ? { arms: primaryArms(REGIME.analysis), rule: GRID_FLATNESS } : undefined),
+      GRID_STEPS > 20000 ? { arms: primaryArms(REGIME.analysis), rule: GRID_FLATNESS } : undefined,
+      regimeTables(resultsRoot)),
     'original-grid': originalGridBlock(src, ORIGINAL_GRID),
     quick: quickBlock(src),
     speed: speedBlock(src),

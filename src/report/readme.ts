@@ -89,6 +89,12 @@ export function regimeBlock(
   declaredRuns: { pilot: number; lengthCheck?: number; grid: number; gridAll?: number },
   budget?: { steps: number; primaryRuns: number },
   flatness?: { arms: readonly string[]; rule: { upToFraction: number; tolerance: number } },
+  /**
+   * The grid's tables, computed from its committed runs by the caller (scripts/readme.ts); without them, the tables file
+   * `results/tables/regime.json`. From the runs, the README cannot disagree with them because a notebook or
+   * `star tables` rewrote the file (the notebooks write it whenever the grid has finished runs).
+   */
+  gridTables?: ExperimentTables | null,
 ): string {
   const lines: string[] = [];
   const pilot = tablesOf(src.resultsRoot, 'regime-pilot');
@@ -117,7 +123,7 @@ export function regimeBlock(
   }
   const cost = budget ? budgetLine(src.resultsRoot, { ...budget, runs: declaredRuns.grid, workers: 2 }) : null;
   if (cost) lines.push('', cost);
-  const grid = tablesOf(src.resultsRoot, 'regime');
+  const grid = gridTables !== undefined ? gridTables : tablesOf(src.resultsRoot, 'regime');
   const gc = runCount(src.resultsRoot, 'regime');
   if (flatness && gc.done > 0) {
     const parts = flatnessChecks(src.resultsRoot, 'regime', flatness.arms, flatness.rule).flatMap(({ arm, flatness: f, missing }) =>

@@ -218,7 +218,7 @@ export function nativeKernels(): { kernels: NativeKernels | null; reason: string
         const conv = kernels.convEngine();
         const isaHow = uncapped ? 'fastest for this CPU' : conv.isaSource;
         const convs = conv.enabled ? `oneDNN ${conv.version} 3x3/7x7 conv (${conv.isa}, ${isaHow}), ` : '';
-        cached = { kernels, reason: `${convs}OpenBLAS conv (${blas} kernels, ${how}), batch norm, pooling + up-sampling (host forward, gradients), add, Adaptive Wing`, blas };
+        cached = { kernels, reason: `${convs}OpenBLAS conv (${blas} kernels, ${how}), batch norm, max pool + up-sampling and their gradients, add, Adaptive Wing`, blas };
       }
     } catch (e) {
       cached = { kernels: null, reason: `failed to load: ${(e as Error).message.split('\n')[0]}`, blas: '' };
