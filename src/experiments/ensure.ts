@@ -24,6 +24,11 @@ export interface LocatedExperiment {
   source: string;
   /** Only these arms were asked for (undefined: all). */
   only?: string[];
+  /**
+   * The committed full results: read only. A notebook shows them without rewriting their tables (a notebook's tables
+   * list only the arms with runs and allow mixed provenance; the committed ones are `star tables`').
+   */
+  committed?: boolean;
 }
 
 export interface EnsureOptions {
@@ -49,7 +54,7 @@ export async function ensureExperiment(spec: ExperimentSpec, options: EnsureOpti
   if (only) for (const a of only) if (!spec.arms.some((x) => x.id === a)) throw new Error(`ensureExperiment(${spec.name}): no arm "${a}" (arms: ${spec.arms.map((x) => x.id).join(', ')})`);
   const runsOf = (root: string) => path.relative(process.cwd(), path.join(root, 'runs', spec.name));
   if (hasFinishedRun(fullRoot, spec.name)) {
-    return { spec: scaleSpec(spec, 'full'), profile: 'full', resultsRoot: fullRoot, source: `committed full results (${runsOf(fullRoot) || '.'})`, only };
+    return { spec: scaleSpec(spec, 'full'), profile: 'full', resultsRoot: fullRoot, source: `committed full results (${runsOf(fullRoot) || '.'})`, only, committed: true };
   }
   const root = options.resultsRoot ?? resultsDir(profile);
   let source: string;

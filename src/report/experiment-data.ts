@@ -8,12 +8,12 @@ import { restrictSpec } from '../experiments/spec';
 import { aggregateExperiment, describeProvenanceGroups, type ExperimentResults } from '../runs/aggregate';
 import { isRunComplete, readPredictionRecords, runDirFor } from '../runs/folder';
 import { MODEL_COLOURS, type RecordSet, type RunRef } from './figures/distributions';
-import { summariseExperiment, UNITS, type ExperimentTables } from './experiment-tables';
+import { experimentTables, summariseExperiment, UNITS, type ExperimentTables } from './experiment-tables';
 
 export interface ExperimentData extends LocatedExperiment {
   /** Column/legend label for every number: "ours, synthetic benchmark (<profile>)". */
   label: string;
-  /** The experiment's tables over the arms that have runs (also written to `<resultsRoot>/tables/`). */
+  /** The experiment's tables over the arms that have runs (also written to `<resultsRoot>/tables/`, except for committed results). */
   tables: ExperimentTables;
   /** Every arm of the spec aggregated over its finished seeds (n = 0 for an arm without runs). */
   results: ExperimentResults;
@@ -30,7 +30,10 @@ export function experimentData(located: LocatedExperiment): ExperimentData {
   // Tables list the arms that have runs; arms without any are reported as missing instead.
   const withRuns = restrictSpec(spec, spec.arms.filter((a) => spec.seeds.some((s) => isRunComplete(runDirFor(root, spec, a, s)))).map((a) => a.id));
   // A notebook shows what exists, mixed provenance included, and says so in its provenance line (provenanceMarkdown).
-  const tables = withRuns.arms.length ? summariseExperiment(withRuns, profile, root, { allowMixed: true }).tables : emptyTables(spec, profile);
+  // Committed results are read, never rewritten: their tables are the ones `star tables` wrote (all arms, no mixing).
+  const tables = !withRuns.arms.length ? emptyTables(spec, profile)
+    : located.committed ? experimentTables(withRuns, profile, aggregateExperiment(root, withRuns, { allowMixed: true }))
+      : summariseExperiment(withRuns, profile, root, { allowMixed: true }).tables;
   const results = aggregateExperiment(root, spec, { allowMixed: true });
   const keep = (m: string) => !only || only.some((a) => m.startsWith(`${a}-s`));
   return { ...located, label: oursLabel(profile), tables, results, missing: results.missing.filter(keep) };
