@@ -23,6 +23,15 @@ export const AWING_HOST_KERNEL = 'AdaptiveWingLoss';
 /** The loss's parameters as kernel attributes (AdaptiveWingOptions with defaults applied). */
 export interface AwingAttrs { omega: number; theta: number; epsilon: number; alpha: number; weight: number; weightThreshold: number }
 
+/** The largest of three values, NaN passed over: from −∞, a value is taken only when larger (the cpu max pool's rule). */
+function max3(a: number, b: number, c: number): number {
+  let m = -Infinity;
+  if (a > m) m = a;
+  if (b > m) m = b;
+  if (c > m) m = c;
+  return m;
+}
+
 /**
  * The official weight map's mask for one sample: [max over the 3×3 neighbourhood of the target >= threshold], as a
  * vertical then a horizontal 3-max (separable: 6 reads per element instead of 9, in memory order).
@@ -34,17 +43,7 @@ function boostMask(y: Float32Array, off: number, H: number, W: number, N: number
     const mid = off + i * row;
     const down = off + (i < H - 1 ? i + 1 : H - 1) * row;
     const o = i * row;
-    for (let q = 0; q < row; q++) {
-      // From −∞, taking a value only when larger: NaN is passed over, as the cpu backend's max pool does.
-      let m = -Infinity;
-      const a = y[up + q];
-      const b = y[mid + q];
-      const c = y[down + q];
-      if (a > m) m = a;
-      if (b > m) m = b;
-      if (c > m) m = c;
-      colMax[o + q] = m;
-    }
+    for (let q = 0; q < row; q++) colMax[o + q] = max3(y[up + q], y[mid + q], y[down + q]);
   }
   for (let i = 0; i < H; i++) {
     const o = i * row;
@@ -52,16 +51,7 @@ function boostMask(y: Float32Array, off: number, H: number, W: number, N: number
       const l = o + (j > 0 ? j - 1 : 0) * N;
       const c = o + j * N;
       const r = o + (j < W - 1 ? j + 1 : W - 1) * N;
-      for (let n = 0; n < N; n++) {
-        let m = -Infinity;
-        const a = colMax[l + n];
-        const b = colMax[c + n];
-        const d = colMax[r + n];
-        if (a > m) m = a;
-        if (b > m) m = b;
-        if (d > m) m = d;
-        mask[c + n] = m >= threshold ? 1 : 0;
-      }
+      for (let n = 0; n < N; n++) mask[c + n] = max3(colMax[l + n], colMax[c + n], colMax[r + n]) >= threshold ? 1 : 0;
     }
   }
 }

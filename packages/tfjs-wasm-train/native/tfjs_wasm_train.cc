@@ -1101,6 +1101,14 @@ bool getShape4(napi_env env, napi_value v, int64_t* B, int64_t* H, int64_t* W, i
 // threshold compared in float32), in float64: grad = d(mean of w·AWing)/d(heatmaps), 0 where p = y (the ops version's
 // value there while α − y > 1, where the power's derivative vanishes), NaN where p or y is NaN; sums[b] = Σ over sample b of w·AWing (the caller adds them in sample order, so the total has
 // the same bits at any thread count). The same expressions as the STAR project's src/loss/awing-host.ts JS loop.
+// The largest of three values, NaN passed over: from −∞, a value is taken only when larger (the cpu max pool's rule).
+static inline float max3(float a, float b, float c) {
+  float m = -INFINITY;
+  m = a > m ? a : m;
+  m = b > m ? b : m;
+  return c > m ? c : m;
+}
+
 napi_value AdaptiveWing(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   if (!args(env, info, 6, argv, "adaptiveWing")) return nullptr;
@@ -1131,13 +1139,7 @@ napi_value AdaptiveWing(napi_env env, napi_callback_info info) {
         const float* mid = yb + i * row;
         const float* down = yb + (i < H - 1 ? i + 1 : H - 1) * row;
         float* cm = colMax.data() + i * row;
-        for (int64_t q = 0; q < row; q++) {
-          // From −∞, taking a value only when larger: NaN is passed over, as the cpu backend's max pool does.
-          float m = -INFINITY;
-          m = up[q] > m ? up[q] : m;
-          m = mid[q] > m ? mid[q] : m;
-          cm[q] = down[q] > m ? down[q] : m;
-        }
+        for (int64_t q = 0; q < row; q++) cm[q] = max3(up[q], mid[q], down[q]);
       }
       for (int64_t i = 0; i < H; i++) {
         const float* cm = colMax.data() + i * row;
@@ -1146,13 +1148,7 @@ napi_value AdaptiveWing(napi_env env, napi_callback_info info) {
           const float* l = cm + (j > 0 ? j - 1 : 0) * N;
           const float* c = cm + j * N;
           const float* r = cm + (j < W - 1 ? j + 1 : W - 1) * N;
-          for (int64_t k = 0; k < N; k++) {
-            float m = -INFINITY;
-            m = l[k] > m ? l[k] : m;
-            m = c[k] > m ? c[k] : m;
-            m = r[k] > m ? r[k] : m;
-            mk[j * N + k] = m >= threshold ? 1 : 0;
-          }
+          for (int64_t k = 0; k < N; k++) mk[j * N + k] = max3(l[k], c[k], r[k]) >= threshold ? 1 : 0;
         }
       }
       double sum = 0, lastY = NAN, A = 0, C = 0;
