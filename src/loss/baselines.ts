@@ -51,9 +51,9 @@ export function adaptiveWing(heatmaps: tf.Tensor4D, targets: tf.Tensor4D, option
   sameShape(heatmaps, targets, 'adaptiveWing');
   const o = { ...ADAPTIVE_WING_DEFAULTS, ...options };
   if (!['auto', 'ops', 'host'].includes(o.implementation)) throw new Error(`adaptiveWing: implementation must be auto, ops or host, got "${o.implementation}"`);
-  const host = o.implementation === 'host' || (o.implementation === 'auto' && awingHostAvailable());
-  if (host && !awingHostAvailable()) throw new Error(`adaptiveWing: the fused kernel has no implementation on the "${tf.getBackend()}" backend (use implementation 'ops')`);
-  if (host) {
+  const fused = o.implementation !== 'ops' && awingHostAvailable();
+  if (o.implementation === 'host' && !fused) throw new Error(`adaptiveWing: the fused kernel has no implementation on the "${tf.getBackend()}" backend (use implementation 'ops')`);
+  if (fused) {
     const { omega, theta, epsilon, alpha, weight, weightThreshold } = o;
     return adaptiveWingHost(heatmaps, targets, { omega, theta, epsilon, alpha, weight, weightThreshold });
   }

@@ -652,23 +652,42 @@ napi_value MaxPoolForward(napi_env env, napi_callback_info info) {
 // output (i, j) reads input (⌊i/k⌋, ⌊j/k⌋) (wasm's forward does for power-of-two k, upsample-grad.ts):
 // dx[b,y,x,c] = Σ over the k×k block of dy, added in row-major order of the block (float accumulator). Split by rows
 // of dx across threads.
-napi_value UpsampleGrad(napi_env env, napi_callback_info info) {
+// The arguments of both up-sampling kernels: the up-sampled [B,H·k,W·k,C] array `big`, the [B,H,W,C] array `small`
+// (in the order the kernel takes them) and dims Int32Array[5] = B,H,W,C,k, checked against each other.
+struct UpsampleArgs {
+  Arr big, small;
+  int64_t B, H, W, C, k, OW;
+};
+bool upsampleArgs(napi_env env, napi_callback_info info, const char* fn, bool bigFirst, const char* bigName, const char* smallName,
+                  UpsampleArgs* u) {
   napi_value argv[3];
-  if (!args(env, info, 3, argv, "upsampleGrad")) return nullptr;
-  Arr dy, dx;
+  if (!args(env, info, 3, argv, fn)) return false;
   std::vector<int64_t> d;
-  if (!getFloats(env, argv[0], &dy, "dy") || !getFloats(env, argv[1], &dx, "dx") || !getInts(env, argv[2], &d, 5, "upsampleGrad dims"))
-    return nullptr;
-  const int64_t B = d[0], H = d[1], W = d[2], C = d[3], k = d[4];
-  if (k < 1) {
-    napi_throw_range_error(env, nullptr, "tfjs-wasm-train: upsampleGrad needs a factor k >= 1");
-    return nullptr;
+  const std::string f(fn);
+  // Checked in argument order, so a bad first argument is the one reported.
+  Arr* first = bigFirst ? &u->big : &u->small;
+  Arr* second = bigFirst ? &u->small : &u->big;
+  if (!getFloats(env, argv[0], first, bigFirst ? bigName : smallName) || !getFloats(env, argv[1], second, bigFirst ? smallName : bigName) ||
+      !getInts(env, argv[2], &d, 5, (f + " dims").c_str()))
+    return false;
+  u->B = d[0], u->H = d[1], u->W = d[2], u->C = d[3], u->k = d[4];
+  if (u->k < 1) {
+    napi_throw_range_error(env, nullptr, ("tfjs-wasm-train: " + f + " needs a factor k >= 1").c_str());
+    return false;
   }
-  int64_t OW, nDy, nDx;
-  if (!product(env, {W, k}, &OW, "upsampleGrad width") || !product(env, {B, H, k, OW, C}, &nDy, "upsampleGrad dy") ||
-      !product(env, {B, H, W, C}, &nDx, "upsampleGrad dx"))
-    return nullptr;
-  if (!need(env, dy, nDy, "dy") || !need(env, dx, nDx, "dx")) return nullptr;
+  int64_t nBig, nSmall;
+  if (!product(env, {u->W, u->k}, &u->OW, (f + " width").c_str()) ||
+      !product(env, {u->B, u->H, u->k, u->OW, u->C}, &nBig, (f + " " + bigName).c_str()) ||
+      !product(env, {u->B, u->H, u->W, u->C}, &nSmall, (f + " " + smallName).c_str()))
+    return false;
+  return need(env, u->big, nBig, bigName) && need(env, u->small, nSmall, smallName);
+}
+
+napi_value UpsampleGrad(napi_env env, napi_callback_info info) {
+  UpsampleArgs u;
+  if (!upsampleArgs(env, info, "upsampleGrad", true, "dy", "dx", &u)) return nullptr;
+  const Arr &dy = u.big, &dx = u.small;
+  const int64_t B = u.B, H = u.H, W = u.W, C = u.C, k = u.k, OW = u.OW;
   const int64_t rows = B * H;
   const int parts = partsFor(double(rows) * k * OW * C, rows);
   pool().run(parts, [&](int part) {
@@ -693,24 +712,12 @@ napi_value UpsampleGrad(napi_env env, napi_callback_info info) {
 // upsampleForward(x, y, dims Int32Array[5] = B,H,W,C,k): nearest-neighbour up-sampling by k on both axes, output
 // (i, j) reading input (⌊i/k⌋, ⌊j/k⌋) (the forward upsampleGrad inverts). Split by output rows across threads.
 napi_value UpsampleForward(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  if (!args(env, info, 3, argv, "upsampleForward")) return nullptr;
-  Arr x, y;
-  std::vector<int64_t> d;
-  if (!getFloats(env, argv[0], &x, "x") || !getFloats(env, argv[1], &y, "y") || !getInts(env, argv[2], &d, 5, "upsampleForward dims"))
-    return nullptr;
-  const int64_t B = d[0], H = d[1], W = d[2], C = d[3], k = d[4];
-  if (k < 1) {
-    napi_throw_range_error(env, nullptr, "tfjs-wasm-train: upsampleForward needs a factor k >= 1");
-    return nullptr;
-  }
-  int64_t OW, nY, nX;
-  if (!product(env, {W, k}, &OW, "upsampleForward width") || !product(env, {B, H, k, OW, C}, &nY, "upsampleForward y") ||
-      !product(env, {B, H, W, C}, &nX, "upsampleForward x"))
-    return nullptr;
-  if (!need(env, x, nX, "x") || !need(env, y, nY, "y")) return nullptr;
-  const int64_t rows = B * H * k;  // output rows
-  const int parts = partsFor(double(nY), rows);
+  UpsampleArgs u;
+  if (!upsampleArgs(env, info, "upsampleForward", false, "y", "x", &u)) return nullptr;
+  const Arr &y = u.big, &x = u.small;
+  const int64_t W = u.W, C = u.C, k = u.k, OW = u.OW;
+  const int64_t rows = u.B * u.H * k;  // output rows
+  const int parts = partsFor(double(rows) * OW * C, rows);
   pool().run(parts, [&](int part) {
     const int64_t r1 = splitAt(rows, parts, part + 1);
     for (int64_t r = splitAt(rows, parts, part); r < r1; r++) {
@@ -1096,11 +1103,6 @@ bool getShape4(napi_env env, napi_value v, int64_t* B, int64_t* H, int64_t* W, i
   return true;
 }
 
-// adaptiveWing(heatmaps, targets, grad, sums, shape Int32Array[4] = B,H,W,N, params Float64Array[6] = ω,θ,ε,α,weight,
-// threshold): Adaptive Wing with the official weight map (1 + weight·[3×3 max of the target >= threshold], the
-// threshold compared in float32), in float64: grad = d(mean of w·AWing)/d(heatmaps), 0 where p = y (the ops version's
-// value there while α − y > 1, where the power's derivative vanishes), NaN where p or y is NaN; sums[b] = Σ over sample b of w·AWing (the caller adds them in sample order, so the total has
-// the same bits at any thread count). The same expressions as the STAR project's src/loss/awing-host.ts JS loop.
 // The largest of three values, NaN passed over: from −∞, a value is taken only when larger (the cpu max pool's rule).
 static inline float max3(float a, float b, float c) {
   float m = -INFINITY;
@@ -1109,6 +1111,11 @@ static inline float max3(float a, float b, float c) {
   return c > m ? c : m;
 }
 
+// adaptiveWing(heatmaps, targets, grad, sums, shape Int32Array[4] = B,H,W,N, params Float64Array[6] = ω,θ,ε,α,weight,
+// threshold): Adaptive Wing with the official weight map (1 + weight·[3×3 max of the target >= threshold], the
+// threshold compared in float32), in float64: grad = d(mean of w·AWing)/d(heatmaps), 0 where p = y (the ops version's
+// value there while α − y > 1, where the power's derivative vanishes), NaN where p or y is NaN; sums[b] = Σ over sample b of w·AWing (the caller adds them in sample order, so the total has
+// the same bits at any thread count). The same expressions as the STAR project's src/loss/awing-host.ts JS loop.
 napi_value AdaptiveWing(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   if (!args(env, info, 6, argv, "adaptiveWing")) return nullptr;
