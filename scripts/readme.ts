@@ -55,7 +55,11 @@ export function readmeBlocks(resultsRoot = resultsDir('full')): Record<string, s
       { steps: GRID_STEPS, primaryRuns: primaryArms(REGIME.analysis).length * firstStageSeeds(REGIME) },
       // A 40,000-step grid (the length rule's fallback) is judged by its own curves' flatness.
       GRID_STEPS > 20000 ? { arms: primaryArms(REGIME.analysis), rule: GRID_FLATNESS } : undefined,
-      regimeTables(resultsRoot)),
+      regimeTables(resultsRoot),
+      {
+        experiment: 'regime', primaryArms: primaryArms(REGIME.analysis), seeds: firstStageSeeds(REGIME), workers: 2,
+        status: `npm run star -- experiment regime --profile full --status --seeds ${scaleSpec(REGIME, 'full').seeds.slice(0, firstStageSeeds(REGIME)).join(',')}`,
+      }),
     'original-grid': originalGridBlock(src, ORIGINAL_GRID),
     quick: quickBlock(src),
     speed: speedBlock(src),

@@ -54,7 +54,8 @@ export const experiment: Command = {
   --partition, --gres, --time, --cpus, --mem   passed to sbatch, per task (--time HH:MM is hours:minutes, also
                  HH:MM:SS, D-HH:MM or minutes; --cpus also sets the task's STAR_THREADS; default 1)
   --dry-run      print the batch scripts instead of submitting
-  --status       every run of the grid: done / running (job, step, ETA) / queued / failed (exit code, last log lines) / missing`,
+  --status       every run of the grid: done (test NME, training time) / running (job, step, ETA) / queued / failed (exit
+                 code, last log lines) / missing; then the pace: the wall time left if the running workers keep it`,
   async run(argv) {
     const a = parseOptions(argv, OPTIONS, 1);
     const v = a.values;

@@ -5,8 +5,9 @@
  * --status` prints it, and `--executor slurm` submits the failed and missing runs.
  */
 import { checkpointStep } from '../model/checkpoint';
-import { hasStarted, readProgress, readSummary, runDirFor, trainingLog } from '../runs/folder';
+import { hasStarted, readProgress, readRunStarts, readSummary, runDirFor, trainingLog } from '../runs/folder';
 import { describeHolder, readLockHolder } from '../runs/lock';
+import { runPace } from '../runs/pace';
 import type { ProgressRecord } from '../runs/records';
 import { slurmJobState, slurmQueue, SlurmUnavailable, type SlurmJobState } from '../runs/slurm-jobs';
 import { formatDuration } from '../train/progress';
@@ -31,11 +32,32 @@ export interface RunStatus {
   logTail?: string[];
   /** Where a failed run resumes from (its checkpoint's step). */
   checkpointStep?: number;
+  /** A finished run's training time, steps × its pace (0 for a run reused from another experiment). */
+  trainedSeconds?: number;
+}
+
+/**
+ * The grid's pace, from its own runs: a finished run's training time is its steps × its pace over every segment
+ * (runs/pace.ts: the loss lines' time stamps, validation included, interruptions left out), because a summary's wall
+ * time covers only the segment since the last resume.
+ */
+export interface GridPace {
+  /** Finished runs and the training time they took together (seconds). */
+  done: number;
+  trainedSeconds: number;
+  /** Runs training now: the workers the remaining time is divided among (at least 1). */
+  workers: number;
+  /** Training time still needed, summed over runs (seconds): running runs' ETAs, then each unfinished run at its arm's mean (the grid's mean for an arm with no finished run), less its checkpoint's share. */
+  remainingSeconds: number;
+  /** remainingSeconds / workers: the wall time left if the workers keep this pace. */
+  etaSeconds: number;
 }
 
 export interface GridStatus {
   experiment: string;
   runs: RunStatus[];
+  /** Absent until a run has finished (no pace to extrapolate from). */
+  pace?: GridPace;
   /** Set when Slurm could not be asked (states of submitted runs are then a guess from the files). */
   slurmUnavailable?: string;
 }
@@ -81,7 +103,11 @@ export function gridStatus(resultsRoot: string, spec: ScaledSpec, opts: { only?:
     const summary = readSummary(dir);
     if (summary) {
       const clean = summary.test.clean ? ` (clean truth ${pct(summary.test.clean.nme)})` : '';
-      return { ...base, state: 'done', detail: `test NME ${pct(summary.test.labels.nme)}${clean}, ${summary.steps} steps, ${formatDuration(summary.wallSeconds)}${summary.reusedFrom ? `, reused from ${summary.reusedFrom}` : ''}` };
+      const sPerStep = runPace(dir)?.secondsPerStep ?? summary.msPerStep / 1000;
+      const trained = summary.steps * sPerStep;
+      const segments = readRunStarts(dir).length;
+      const time = `${summary.steps} steps at ${(1000 * sPerStep).toFixed(0)} ms/step ≈ ${formatDuration(trained)} of training${segments > 1 ? ` in ${segments} segments` : ''}`;
+      return { ...base, state: 'done', detail: `test NME ${pct(summary.test.labels.nme)}${clean}, ${time}${summary.reusedFrom ? `, reused from ${summary.reusedFrom}` : ''}`, trainedSeconds: summary.reusedFrom ? 0 : trained };
     }
     const t = lastTask(subs, run);
     const job = t ? `${t.sub.arrayJobId}_${t.task}` : undefined;
@@ -113,7 +139,34 @@ export function gridStatus(resultsRoot: string, spec: ScaledSpec, opts: { only?:
     if (hasStarted(dir)) return { ...base, state: 'failed', detail: `started here but neither finished nor running${resumes || ' (no checkpoint)'}`, ...(step !== undefined ? { checkpointStep: step } : {}) };
     return { ...base, state: 'missing', detail: '' };
   });
-  return { experiment: spec.name, runs, ...(slurmUnavailable ? { slurmUnavailable } : {}) };
+  const pace = gridPace(runs, spec.train.steps, (arm) => spec.arms.find((a) => a.id === arm)?.stepsScale ?? 1);
+  return { experiment: spec.name, runs, ...(pace ? { pace } : {}), ...(slurmUnavailable ? { slurmUnavailable } : {}) };
+}
+
+/** Extrapolates the finished runs' training time to the unfinished ones (see GridPace). */
+export function gridPace(runs: RunStatus[], steps: number, stepsScale: (arm: string) => number): GridPace | undefined {
+  const done = runs.filter((r) => r.state === 'done' && r.trainedSeconds);
+  if (!done.length) return undefined;
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const overall = mean(done.map((r) => r.trainedSeconds!));
+  const perArm = (arm: string) => {
+    const own = done.filter((r) => r.arm === arm).map((r) => r.trainedSeconds!);
+    return own.length ? mean(own) : overall;
+  };
+  let remaining = 0;
+  for (const r of runs) {
+    if (r.state === 'running' && r.progress) remaining += Math.max(0, r.progress.etaSeconds - (Date.now() - r.progress.time) / 1000);
+    else if (r.state !== 'done') {
+      const total = steps * stepsScale(r.arm);
+      const left = r.checkpointStep !== undefined && total > 0 ? Math.max(0, 1 - r.checkpointStep / total) : 1;
+      remaining += perArm(r.arm) * left;
+    }
+  }
+  const workers = Math.max(1, runs.filter((r) => r.state === 'running').length);
+  return {
+    done: done.length, trainedSeconds: done.reduce((a, r) => a + r.trainedSeconds!, 0), workers,
+    remainingSeconds: remaining, etaSeconds: remaining / workers,
+  };
 }
 
 /** A task without an exit line was killed with its batch script (cancelled, timed out, node failure): ask Slurm how. */
@@ -137,6 +190,11 @@ export function formatGridStatus(s: GridStatus, where: string): string {
   for (const r of s.runs) {
     lines.push(`  ${r.run.padEnd(width)}  ${r.state.padEnd(7)}  ${r.detail}`.trimEnd());
     for (const l of r.logTail ?? []) lines.push(`  ${' '.repeat(width)}    | ${l}`);
+  }
+  if (s.pace) {
+    const p = s.pace;
+    lines.push(`pace: ${p.done} finished run${p.done === 1 ? '' : 's'} trained ≈ ${formatDuration(p.trainedSeconds)} in all; ` +
+      `≈ ${formatDuration(p.remainingSeconds)} of training left, ≈ ${formatDuration(p.etaSeconds)} of wall time on ${p.workers} worker${p.workers === 1 ? '' : 's'} at this pace`);
   }
   return lines.join('\n');
 }

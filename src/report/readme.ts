@@ -84,6 +84,35 @@ export function budgetLine(root: string, grid: { steps: number; runs: number; pr
     `arms alone (${grid.primaryRuns} runs) ≈ ${wall(grid.primaryRuns)}.`;
 }
 
+/**
+ * The grid's own pace, from its finished runs (each run's steps × its pace over every segment, validation included):
+ * the training time spent so far and what the rest of stage 1's primary runs need at that pace. Only committed, finished
+ * runs count, so the line is the same on every clone. Null before the first run finishes.
+ */
+export function gridPaceLine(root: string, grid: { experiment: string; primaryArms: readonly string[]; seeds: number; workers: number; status: string }): string | null {
+  const dir = path.join(root, 'runs', grid.experiment);
+  if (!fs.existsSync(dir)) return null;
+  const done = fs.readdirSync(dir).filter((d) => fs.existsSync(path.join(dir, d, 'summary.json'))).sort();
+  const hours = done.flatMap((d) => {
+    const summary = readJson<{ steps: number }>(path.join(dir, d, 'summary.json'));
+    const pace = runPace(path.join(dir, d));
+    return summary && pace ? [(summary.steps * pace.secondsPerStep) / 3600] : [];
+  });
+  if (!hours.length) return null;
+  const primaryDone = done.filter((d) => {
+    const m = /^(.*)-s(\d+)$/.exec(d);
+    return m !== null && grid.primaryArms.includes(m[1]) && Number(m[2]) <= grid.seeds;
+  }).length;
+  const left = grid.primaryArms.length * grid.seeds - primaryDone;
+  const mean = hours.reduce((a, b) => a + b, 0) / hours.length;
+  const total = hours.reduce((a, b) => a + b, 0);
+  const h = (x: number) => `${x.toFixed(x < 10 ? 1 : 0)} h`;
+  return `Pace of the grid's ${hours.length} finished run${hours.length === 1 ? '' : 's'} (steps × each run's pace over all its segments, validation ` +
+    `included; ${grid.workers} single-threaded workers sharing the machine): ${h(total)} of training in all, ` +
+    `${Math.min(...hours).toFixed(2)}–${Math.max(...hours).toFixed(2)} h per run; the ${left} primary stage-1 run${left === 1 ? '' : 's'} not finished ` +
+    `need ≈ ${h((left * mean) / grid.workers)} on ${grid.workers} workers at the mean pace. Where each run stands: \`${grid.status}\`.`;
+}
+
 export function regimeBlock(
   src: ReadmeSources,
   declaredRuns: { pilot: number; lengthCheck?: number; grid: number; gridAll?: number },
@@ -95,6 +124,8 @@ export function regimeBlock(
    * `star tables` rewrote the file (the notebooks write it whenever the grid has finished runs).
    */
   gridTables?: ExperimentTables | null,
+  /** The grid's primary arms and stage-1 seeds, for its pace line. */
+  gridPaceFor?: Parameters<typeof gridPaceLine>[1],
 ): string {
   const lines: string[] = [];
   const pilot = tablesOf(src.resultsRoot, 'regime-pilot');
@@ -138,6 +169,8 @@ export function regimeBlock(
   const staged = declaredRuns.gridAll !== undefined && declaredRuns.gridAll > declaredRuns.grid;
   lines.push('', `**Grid** (\`regime\`, ${gc.done} of ${declaredRuns.grid} ${staged ? 'stage-1 ' : ''}runs finished` +
     `${staged ? `; ${declaredRuns.gridAll} with the pre-registered stage 2` : ''}):`);
+  const gridPace = gridPaceFor ? gridPaceLine(src.resultsRoot, gridPaceFor) : null;
+  if (gridPace) lines.push('', gridPace);
   const gridManip = manipulationCheckAt(src.resultsRoot, 'regime', 'a-coord-clean', 'a-coord-high');
   if (gridManip) {
     lines.push('', `Manipulation check on the grid's paired seeds (A at high ambiguity vs A with clean labels, contour tangent ` +
