@@ -42,8 +42,9 @@ const firstStage = (name: string): number => scaleSpec(EXPERIMENTS[name], 'full'
  * alone, not on whichever process last wrote results/tables/regime.json. Null while no run of it has finished.
  * Runs of mixed code or kernels throw (aggregateExperiment), as `star tables` refuses them.
  */
-function regimeTables(resultsRoot: string): ExperimentTables | null {
-  const spec = scaleSpec(EXPERIMENTS.regime, 'full');
+function regimeTables(resultsRoot: string, firstSeeds?: number): ExperimentTables | null {
+  const full = scaleSpec(EXPERIMENTS.regime, 'full');
+  const spec = firstSeeds === undefined ? full : { ...full, seeds: full.seeds.slice(0, firstSeeds) };
   const results = aggregateExperiment(resultsRoot, spec);
   return results.arms.some((a) => a.seeds.length > 0) ? experimentTables(spec, 'full', results) : null;
 }
@@ -51,15 +52,16 @@ function regimeTables(resultsRoot: string): ExperimentTables | null {
 export function readmeBlocks(resultsRoot = resultsDir('full')): Record<string, string> {
   const src = { resultsRoot };
   return {
-    regime: regimeBlock(src, { pilot: declared('regime-pilot'), lengthCheck: declaredRuns(LENGTH_CHECK), grid: firstStage('regime'), gridAll: declared('regime') },
-      { steps: GRID_STEPS, primaryRuns: primaryArms(REGIME.analysis).length * firstStageSeeds(REGIME) },
+    regime: regimeBlock(src, { pilot: declared('regime-pilot'), lengthCheck: declaredRuns(LENGTH_CHECK), grid: firstStage('regime'), gridAll: declared('regime') }, {
+      budget: { steps: GRID_STEPS, primaryRuns: primaryArms(REGIME.analysis).length * firstStageSeeds(REGIME) },
       // A 40,000-step grid (the length rule's fallback) is judged by its own curves' flatness.
-      GRID_STEPS > 20000 ? { arms: primaryArms(REGIME.analysis), rule: GRID_FLATNESS } : undefined,
-      regimeTables(resultsRoot),
-      {
+      flatness: GRID_STEPS > 20000 ? { arms: primaryArms(REGIME.analysis), rule: GRID_FLATNESS } : undefined,
+      grid: { tables: regimeTables(resultsRoot), firstLook: regimeTables(resultsRoot, firstStageSeeds(REGIME)), analysis: REGIME.analysis! },
+      pace: {
         experiment: 'regime', primaryArms: primaryArms(REGIME.analysis), seeds: firstStageSeeds(REGIME), workers: 2,
         status: `npm run star -- experiment regime --profile full --status --seeds ${scaleSpec(REGIME, 'full').seeds.slice(0, firstStageSeeds(REGIME)).join(',')}`,
-      }),
+      },
+    }),
     'original-grid': originalGridBlock(src, ORIGINAL_GRID),
     quick: quickBlock(src),
     speed: speedBlock(src),

@@ -159,7 +159,7 @@ test('grid flatness: per arm from its finished runs, hand-computed; mixed code r
   assert.ok(Math.abs(rows[1].flatness!.relativeGain - (0.103 - 0.102) / 0.102) < 1e-9 && rows[1].flatness!.flat === true);
   assert.match(rows[2].missing!, /other code or kernels/);
   assert.equal(rows[3].missing, 'no finished run');
-  const block = regimeBlock({ resultsRoot: root }, { pilot: 16, grid: 40 }, undefined, { arms: ['a', 'c', 'd', 'e'], rule });
+  const block = regimeBlock({ resultsRoot: root }, { pilot: 16, grid: 40 }, { flatness: { arms: ['a', 'c', 'd', 'e'], rule } });
   assert.match(block, /Grid flatness .*a 10\.40% up to step 30,000 vs 10\.00% at step 40,000 \(\+4\.00%, 2 seeds: still improving\); c 10\.30% .*\(\+0\.98%, 1 seed: flat\); d: runs of other code or kernels \(code \(commit abc1234 vs def5678\)\): not compared\./);
   assert.doesNotMatch(regimeBlock({ resultsRoot: root }, { pilot: 16, grid: 40 }), /Grid flatness/);
 });

@@ -12,6 +12,8 @@ import { intervalText, metricText, type ComparisonRow, type ExperimentTables } f
 import { toMarkdown, type Row } from './table';
 import { flatnessChecks, LENGTH_STAGES, lengthChecks, manipulationCheckAt, manipulationVerdict } from './pilot';
 import { runPace, type RunPace } from '../runs/pace';
+import type { GridAnalysis } from '../runs/aggregate';
+import { primaryRows, primarySentence, REGIME_STAGES, secondaryPlan, secondaryPlanText, stageStatus } from './regime';
 
 export interface ReadmeSources {
   /** The committed results folder (results/). */
@@ -113,20 +115,28 @@ export function gridPaceLine(root: string, grid: { experiment: string; primaryAr
     `need ≈ ${h((left * mean) / grid.workers)} on ${grid.workers} workers at the mean pace. Where each run stands: \`${grid.status}\`.`;
 }
 
+export interface RegimeBlockOptions {
+  /** The grid's length and primary runs, for the budget line from the pilot's pace. */
+  budget?: { steps: number; primaryRuns: number };
+  /** The flatness check of a grid no longer pilot certifies. */
+  flatness?: { arms: readonly string[]; rule: { upToFraction: number; tolerance: number } };
+  /**
+   * The grid's tables computed from its committed runs by the caller (scripts/readme.ts), all seeds and the first
+   * stage's alone, with the analysis they follow; without them, the tables file `results/tables/regime.json` and no
+   * stage status. From the runs, the README cannot disagree with them because a notebook or `star tables` rewrote the
+   * file.
+   */
+  grid?: { tables: ExperimentTables | null; firstLook: ExperimentTables | null; analysis: GridAnalysis };
+  /** The grid's primary arms and stage-1 seeds, for its pace line. */
+  pace?: Parameters<typeof gridPaceLine>[1];
+}
+
 export function regimeBlock(
   src: ReadmeSources,
   declaredRuns: { pilot: number; lengthCheck?: number; grid: number; gridAll?: number },
-  budget?: { steps: number; primaryRuns: number },
-  flatness?: { arms: readonly string[]; rule: { upToFraction: number; tolerance: number } },
-  /**
-   * The grid's tables, computed from its committed runs by the caller (scripts/readme.ts); without them, the tables file
-   * `results/tables/regime.json`. From the runs, the README cannot disagree with them because a notebook or
-   * `star tables` rewrote the file (the notebooks write it whenever the grid has finished runs).
-   */
-  gridTables?: ExperimentTables | null,
-  /** The grid's primary arms and stage-1 seeds, for its pace line. */
-  gridPaceFor?: Parameters<typeof gridPaceLine>[1],
+  opts: RegimeBlockOptions = {},
 ): string {
+  const { budget, flatness } = opts;
   const lines: string[] = [];
   const pilot = tablesOf(src.resultsRoot, 'regime-pilot');
   const pc = runCount(src.resultsRoot, 'regime-pilot');
@@ -154,7 +164,7 @@ export function regimeBlock(
   }
   const cost = budget ? budgetLine(src.resultsRoot, { ...budget, runs: declaredRuns.grid, workers: 2 }) : null;
   if (cost) lines.push('', cost);
-  const grid = gridTables !== undefined ? gridTables : tablesOf(src.resultsRoot, 'regime');
+  const grid = opts.grid ? opts.grid.tables : tablesOf(src.resultsRoot, 'regime');
   const gc = runCount(src.resultsRoot, 'regime');
   if (flatness && gc.done > 0) {
     const parts = flatnessChecks(src.resultsRoot, 'regime', flatness.arms, flatness.rule).flatMap(({ arm, flatness: f, missing }) =>
@@ -169,7 +179,7 @@ export function regimeBlock(
   const staged = declaredRuns.gridAll !== undefined && declaredRuns.gridAll > declaredRuns.grid;
   lines.push('', `**Grid** (\`regime\`, ${gc.done} of ${declaredRuns.grid} ${staged ? 'stage-1 ' : ''}runs finished` +
     `${staged ? `; ${declaredRuns.gridAll} with the pre-registered stage 2` : ''}):`);
-  const gridPace = gridPaceFor ? gridPaceLine(src.resultsRoot, gridPaceFor) : null;
+  const gridPace = opts.pace ? gridPaceLine(src.resultsRoot, opts.pace) : null;
   if (gridPace) lines.push('', gridPace);
   const gridManip = manipulationCheckAt(src.resultsRoot, 'regime', 'a-coord-clean', 'a-coord-high');
   if (gridManip) {
@@ -178,8 +188,18 @@ export function regimeBlock(
   }
   if (grid && cleanRows(grid, 'primary').length) {
     lines.push('', toMarkdown(grid.arms.map((a): Row => ({ arm: a.label, seeds: a.seeds, 'test NME % (clean truth)': metricText(a.nmeClean) }))));
-    lines.push('', 'Primary comparisons (pre-registered, Holm family, NME points, negative = STAR better):', '');
-    for (const c of cleanRows(grid, 'primary')) lines.push(`- ${comparisonLine(c)}`);
+    if (opts.grid) {
+      // The pre-registered stopping rule decides which seeds give the verdicts and whether they are final (report/regime.ts).
+      const { analysis, firstLook } = opts.grid;
+      const stage = stageStatus(grid, analysis.primary?.length ?? 0, analysis.stages ?? REGIME_STAGES, firstLook ?? undefined);
+      const verdictTables = stage.verdicts === 'first-look' ? firstLook! : grid;
+      lines.push('', `Primary comparisons (pre-registered, one Holm family, NME points, negative = STAR better). Where the grid stands: ${stage.text}`, '');
+      for (const c of primaryRows(verdictTables)) lines.push(`- ${primarySentence(c, stage.final)}`);
+      lines.push('', secondaryPlanText(secondaryPlan(verdictTables, analysis, stage.final)));
+    } else {
+      lines.push('', 'Primary comparisons (pre-registered, Holm family, NME points, negative = STAR better):', '');
+      for (const c of cleanRows(grid, 'primary')) lines.push(`- ${comparisonLine(c)}`);
+    }
   } else lines.push('', 'no primary comparison has paired runs yet: no verdict.');
   return lines.join('\n');
 }

@@ -8,6 +8,7 @@ import type { ComparisonRow, ExperimentTables } from './experiment-tables';
 import { experimentTables, intervalText } from './experiment-tables';
 import type { ExperimentData } from './experiment-data';
 import { aggregateExperiment, type GridAnalysis } from '../runs/aggregate';
+import { REGIME_SECONDARY, secondarySeedCount, type SeedCount } from '../experiments/regime-secondary';
 
 /** The stages of the regime's seed rule when a spec declares none (src/experiments/regime.ts: analysis.stages). */
 export const REGIME_STAGES: readonly number[] = [8, 16];
@@ -87,4 +88,39 @@ export function stageStatus(t: ExperimentTables, primaryCount: number, stages: r
 export function stageLookTables(d: ExperimentData, n: number): ExperimentTables {
   const spec = { ...d.spec, seeds: d.spec.seeds.slice(0, n) };
   return experimentTables(spec, d.profile, aggregateExperiment(d.resultsRoot, spec, { allowMixed: true }));
+}
+
+export interface SecondaryPlan {
+  /** The larger observed sd of the paired differences the sizing rule reads (NME points), and the rows it came from. */
+  sd: number;
+  from: string[];
+  experiments: Array<{ name: string; comparisons: number } & SeedCount>;
+}
+
+/**
+ * The pre-registered sizing rule of the secondary ablations (src/experiments/regime-secondary.ts), applied to the
+ * primary rows the final verdicts come from: null while those verdicts are not final (the rule must not read interim
+ * numbers) or a sized comparison has no sd.
+ */
+export function secondaryPlan(verdictTables: ExperimentTables, analysis: GridAnalysis | undefined, final: boolean): SecondaryPlan | null {
+  if (!final) return null;
+  // C − A and C − B at high ambiguity: the primary comparisons within one level (the interaction is a difference of two).
+  const sized = new Set((analysis?.primary ?? []).filter((p) => !p.versus).map((p) => p.label));
+  const rows = primaryRows(verdictTables).filter((r) => sized.has(r.comparison));
+  if (rows.length === 0 || rows.some((r) => r.sdDiff === null)) return null;
+  const sd = Math.max(...rows.map((r) => r.sdDiff!));
+  return {
+    sd, from: rows.map((r) => r.comparison),
+    experiments: REGIME_SECONDARY.map((s) => ({ name: s.name, comparisons: s.comparisons.length, ...secondarySeedCount(sd, s.comparisons.length) })),
+  };
+}
+
+/** One sentence for the README and notebook 11. */
+export function secondaryPlanText(plan: SecondaryPlan | null): string {
+  const names = REGIME_SECONDARY.map((s) => `\`${s.name}\``).join(', ');
+  const head = `Secondary ablations (pre-registered on 2026-12-03 with one paired seed of the grid, \`src/experiments/regime-secondary.ts\`; ` +
+    `in this order, at high ambiguity: ${names}): `;
+  if (!plan) return `${head}not sized yet: their seeds follow from the primary comparisons' observed sd once the primary verdicts are final.`;
+  return head + `sized from the primary sd ${plan.sd.toFixed(3)} points (the larger of ${plan.from.join(' and ')}): ` +
+    plan.experiments.map((e) => `${e.name} ${e.n} seeds (MDE ${e.mde.toFixed(2)} points at α = 0.05/${e.comparisons}${e.meetsMargin ? '' : ', above the margin: the cap'})`).join('; ') + '.';
 }
