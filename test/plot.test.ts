@@ -133,3 +133,36 @@ test('without Chromium exportFigure writes standalone HTML + JSON and says why',
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('titles wider than the figure wrap at words, each subtitle piece in its own <sub>, and the top margin grows with the lines', async () => {
+  const { fitTitle, titleMargin } = await import('../src/report/plot/figures');
+  const { panelFigure } = await import('../src/report/plot/panels');
+  // 720 px: (720 − 40) / 6 = 113 subtitle characters, (720 − 40) / 9 = 75 title characters per line.
+  const long = Array.from({ length: 30 }, (_, i) => `word${i}`).join(' '); // 30 words, 209 characters
+  const f = fitTitle(`Short title<br><sub>${long}</sub>`, 720);
+  const lines = f.text.split('<br>');
+  assert.equal(f.lines, lines.length);
+  assert.equal(lines[0], 'Short title');
+  assert.ok(lines.length === 3, f.text);
+  for (const l of lines.slice(1)) {
+    assert.match(l, /^<sub>[^<>]+<\/sub>$/);
+    assert.ok(l.length - '<sub></sub>'.length <= 113, l);
+  }
+  // Nothing lost or reordered.
+  assert.equal(lines.slice(1).map((l) => l.slice(5, -6)).join(' '), long);
+  // Short lines and lines with markup inside stay as they are.
+  assert.deepEqual(fitTitle('A<br><sub>b</sub>', 720), { text: 'A<br><sub>b</sub>', lines: 2 });
+  const bold = `<b>${long}</b>`;
+  assert.equal(fitTitle(bold, 720).text, bold);
+  // A wider figure takes more per line.
+  assert.equal(fitTitle(`<sub>${long}</sub>`, 1440).lines, 1);
+  // The margins follow: one line 60 px, each further line 22 px; bar figures keep the title's margin.
+  assert.equal(titleMargin(1), 60);
+  assert.equal(titleMargin(3), 104);
+  const opts = { title: `T<br><sub>${long}</sub>`, x: { label: 'x', unit: null }, y: { label: 'y', unit: null } };
+  const top = (f: FigureSpec) => (f.layout.margin as { t: number }).t;
+  assert.equal(top(lineFigure([{ name: 's', x: [0], y: [1] }], opts)), 104);
+  assert.equal(top(barFigure([{ name: 's', x: ['a'], y: [1] }], opts)), 104);
+  // Panels: the title block plus 30 px for the panel titles.
+  assert.equal(top(panelFigure([{ title: 'p', series: [{ name: 's', x: [0], y: [1] }] }], opts)), 134);
+});

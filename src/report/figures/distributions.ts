@@ -146,12 +146,6 @@ const positive = (xs: number[]) => xs.filter((v) => v > 0 && Number.isFinite(v))
 /** Two subtitle lines: what the data is (the caller's) and what this figure selects (the builder's). */
 const sub = (measuredOn: string, what: string) => `<br><sub>${measuredOn}</sub><br><sub>${what}</sub>`;
 
-/** Room at the top of a one-panel figure for its title and two subtitle lines. */
-function roomForSubtitles(fig: FigureSpec): FigureSpec {
-  fig.layout.margin = { ...(fig.layout.margin as object), t: 110 };
-  return fig;
-}
-
 /** ECDFs of λmax (solid) and λmin (dashed) per landmark group, one panel per group, models side by side (log axis). */
 export function lambdaByPartFigure(sets: RecordSet[], parts: Record<string, number[]>, measuredOn: string): FigureSpec {
   const groups = byModel(sets);
@@ -213,7 +207,7 @@ export function angleToTangentFigure(sets: RecordSet[], select: RowSelection & {
     x: { label: 'angle of the λmax axis to the tangent', unit: '°' }, y: { label: 'fraction of predictions', unit: null },
   });
   fig.layout.xaxis = { ...fig.layout.xaxis, dtick: 30 };
-  return roomForSubtitles(fig);
+  return fig;
 }
 
 export interface CalibrationBin {
@@ -255,10 +249,10 @@ export function calibrationFigure(sets: RecordSet[], select: RowSelection & { wh
   });
   const top = Math.max(0, ...series.flatMap((s) => [...(s.x as number[]), ...(s.y as number[])]));
   series.push({ name: 'honest σ (RMS error = σ)', x: [0, top], y: [0, top], color: '#7f7f7f', dash: 'dot' });
-  return roomForSubtitles(lineFigure(series, {
+  return lineFigure(series, {
     title: `Is the predicted spread an honest uncertainty? (seeds pooled)${sub(measuredOn, `${select.what}; ${bins} equal-count bins of σ per model`)}`,
     x: { label: 'predicted σ along the true tangent, √(tᵀΣt)', unit: 'heatmap px' }, y: { label: 'RMS error along the tangent', unit: 'heatmap px' },
-  }));
+  });
 }
 
 export interface SeedSpread {

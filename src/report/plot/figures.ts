@@ -32,21 +32,53 @@ export interface FigureOptions {
 export const DEFAULT_WIDTH = 720;
 export const DEFAULT_HEIGHT = 440;
 
+/** Characters per title line at a figure width: the title's font (17 px) and a subtitle's (<sub>), measured on exports. */
+const TITLE_PX_PER_CHAR = 9;
+const SUBTITLE_PX_PER_CHAR = 6;
+
+/**
+ * Plotly does not wrap titles: a line wider than the figure is clipped at both edges in the static export. Each
+ * `<br>`-separated line is wrapped at words to the width, a subtitle's pieces each in their own `<sub>`. Lines with
+ * other markup inside are left alone (a break could split a tag).
+ */
+export function fitTitle(title: string, width: number): { text: string; lines: number } {
+  const out: string[] = [];
+  for (const line of title.split('<br>')) {
+    const sub = /^<sub>(.*)<\/sub>$/.exec(line);
+    const inner = sub ? sub[1] : line;
+    const max = Math.max(20, Math.floor((width - 40) / (sub ? SUBTITLE_PX_PER_CHAR : TITLE_PX_PER_CHAR)));
+    if (inner.length <= max || /<[^>]*>/.test(inner)) {
+      out.push(line);
+      continue;
+    }
+    for (const piece of wrapWords(inner, max).split('<br>')) out.push(sub ? `<sub>${piece}</sub>` : piece);
+  }
+  return { text: out.join('<br>'), lines: out.length };
+}
+
+/** Top margin for a title of `lines` lines hung from the top edge (60 px for one; each further line 22 px). */
+export const titleMargin = (lines: number): number => 60 + 22 * Math.max(0, lines - 1);
+
 export function layoutOf(opts: FigureOptions, seriesCount: number): Layout {
+  const width = opts.width ?? DEFAULT_WIDTH;
+  const height = opts.height ?? DEFAULT_HEIGHT;
+  const title = fitTitle(opts.title, width);
   const axis = (a: AxisSpec) => ({
     title: { text: axisTitle(a) },
     ...(a.type ? { type: a.type } : {}),
     ...(a.range ? { range: a.range } : {}),
   });
   return {
-    title: { text: opts.title },
+    // Hung from the top edge: plotly would centre a title's first line in the margin and let further lines run down
+    // into the plot (or the panel titles). It places the first line's middle at y whatever the anchor: 28 px down.
+    title: { text: title.text, yref: 'container', y: 1 - 28 / height, yanchor: 'top' },
     xaxis: axis(opts.x),
     yaxis: axis(opts.y),
     // One series needs no legend box: the title names it. Several always get one.
     showlegend: seriesCount > 1,
-    width: opts.width ?? DEFAULT_WIDTH,
-    height: opts.height ?? DEFAULT_HEIGHT,
-    margin: { l: 70, r: 20, t: 60, b: 60 },
+    width,
+    height,
+    margin: { l: 70, r: 20, t: titleMargin(title.lines), b: 60 },
   };
 }
 
@@ -85,7 +117,7 @@ export function barFigure(series: Series[], opts: FigureOptions): FigureSpec {
   const data = series.map((s) => ({ ...toTrace(s, 'bar'), x: s.x.map(wrap) }) as Trace);
   const layout = layoutOf(opts, series.length);
   layout.xaxis = { ...layout.xaxis, tickangle: 0, automargin: true };
-  layout.margin = { l: 70, r: 20, t: 60, b: 120 };
+  layout.margin = { ...(layout.margin as object), b: 120 };
   const spec: FigureSpec = { data, layout: { ...layout, barmode: 'group' } };
   return validateFigure(spec);
 }
@@ -103,7 +135,7 @@ export function heatmapFigure(
   layout.yaxis = { ...layout.yaxis, autorange: 'reversed', scaleanchor: 'x' };
   // The colour bar takes the right edge: overlays added later (ellipses, arrows) list their legend below the plot.
   layout.legend = { orientation: 'h', x: 0, y: -0.15, yanchor: 'top' };
-  layout.margin = { l: 70, r: 20, t: 60, b: 110 };
+  layout.margin = { ...(layout.margin as object), b: 110 };
   const data: Trace[] = [
     { type: 'heatmap', name: opts.name, z: z.map((r) => [...r]), colorbar: { title: { text: axisTitle(opts.colorbar) } } },
   ];

@@ -5,7 +5,7 @@
  * are named "<series> · <panel>" so that every trace stays uniquely named.
  */
 import { axisTitle, type FigureSpec, type Trace, validateFigure } from './spec';
-import { layoutOf, toTrace, type FigureOptions, type Series } from './figures';
+import { fitTitle, layoutOf, titleMargin, toTrace, type FigureOptions, type Series } from './figures';
 
 /** A median (or any centre) line with a band between `lo` and `hi`, e.g. the 10–90% range over seeds. */
 export interface Band {
@@ -64,10 +64,12 @@ export function panelFigure(panels: Panel[], opts: PanelOptions): FigureSpec {
   const rows = Math.ceil(panels.length / columns);
   // Room for the legend under the panels: one line per two entries, 22 px each.
   const legendPx = 22 * Math.ceil(countLegendEntries(panels) / 2);
-  const top = 140;
+  const width = opts.width ?? Math.max(720, 320 * columns);
+  // The title block, then room for the panels' own titles above their plots.
+  const top = titleMargin(fitTitle(opts.title, width).lines) + 30;
   const bottom = 70 + legendPx;
   const height = opts.height ?? top + bottom + 300 * rows;
-  const layout = layoutOf({ ...opts, width: opts.width ?? Math.max(720, 320 * columns), height }, 2);
+  const layout = layoutOf({ ...opts, width, height }, 2);
   const axis = (a: FigureOptions['x']) => ({ title: { text: axisTitle(a), font: { size: 11 } }, ...(a.type ? { type: a.type } : {}), ...(a.range ? { range: a.range } : {}) });
   const data: Trace[] = [];
   const seen = new Set<string>();

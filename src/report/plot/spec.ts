@@ -26,7 +26,7 @@ export interface Trace {
 }
 
 export interface Layout {
-  title: { text: string };
+  title: { text: string; [extra: string]: unknown };
   xaxis: { title: { text: string }; type?: string; range?: [number, number]; [extra: string]: unknown };
   yaxis: { title: { text: string }; type?: string; range?: [number, number]; [extra: string]: unknown };
   showlegend: boolean;
