@@ -63,3 +63,11 @@ test('the look tables of a grid use only its first n seeds (committed original m
   assert.ok(look.arms.every((a) => a.seeds === 2));
   assert.ok(look.comparisons.length > 0 && look.comparisons.every((c) => c.n === 2));
 });
+
+test('missing runs: named while few, then as seed ranges per arm', async () => {
+  const { missingRunsText } = await import('../src/report/experiment-data');
+  assert.equal(missingRunsText(['a-s2', 'b-s1']), 'a-s2, b-s1');
+  const many = [...[2, 3, 4, 5, 7, 9, 10].map((s) => `a-coord-high-s${s}`), ...[1, 2, 3, 4, 5, 6, 7, 8].map((s) => `d-star-detach-high-s${s}`), 'odd-name'];
+  assert.equal(missingRunsText(many), 'a-coord-high seeds 2–5, 7, 9–10; d-star-detach-high seeds 1–8; odd-name');
+  assert.equal(missingRunsText(['x-s3', ...Array.from({ length: 12 }, (_, i) => `y-s${i + 1}`)]), 'x seed 3; y seeds 1–12');
+});

@@ -46,9 +46,35 @@ function emptyTables(spec: LocatedExperiment['spec'], profile: Profile): Experim
   };
 }
 
+/**
+ * Missing runs in words: each one named while they are few; a grid still running (dozens missing) as seed ranges per
+ * arm ("a-coord-high seeds 2–16"), which says the same in a line a reader can scan.
+ */
+export function missingRunsText(missing: string[], listUpTo = 12): string {
+  if (missing.length <= listUpTo) return missing.join(', ');
+  const byArm = new Map<string, number[]>();
+  for (const run of missing) {
+    const m = /^(.*)-s(\d+)$/.exec(run);
+    const [arm, seed] = m ? [m[1], Number(m[2])] : [run, NaN];
+    byArm.set(arm, [...(byArm.get(arm) ?? []), seed]);
+  }
+  const ranges = (seeds: number[]) => {
+    const sorted = seeds.filter((s) => Number.isFinite(s)).sort((a, b) => a - b);
+    const out: string[] = [];
+    for (let i = 0; i < sorted.length; i++) {
+      let j = i;
+      while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+      out.push(j > i ? `${sorted[i]}–${sorted[j]}` : `${sorted[i]}`);
+      i = j;
+    }
+    return out.join(', ');
+  };
+  return [...byArm].map(([arm, seeds]) => (seeds.every((s) => Number.isFinite(s)) ? `${arm} seed${seeds.length === 1 ? '' : 's'} ${ranges(seeds)}` : arm)).join('; ');
+}
+
 /** Markdown line for a notebook: data source and missing runs (said plainly, never hidden). */
 export function provenanceMarkdown(d: ExperimentData): string {
-  const miss = d.missing.length ? `\n\n**Missing runs (${d.missing.length}):** ${d.missing.join(', ')} — numbers below use only the runs that exist.` : '';
+  const miss = d.missing.length ? `\n\n**Missing runs (${d.missing.length}):** ${missingRunsText(d.missing)} — numbers below use only the runs that exist.` : '';
   const groups = describeProvenanceGroups(d.results.provenance);
   const mixed = groups.length > 1 ? `\n\n**Mixed provenance:** these runs come from ${groups.length} code versions or kernel sets, so paired differences mix the arm with the code:\n${groups.map((g) => `- ${g}`).join('\n')}` : '';
   return `**Data:** ${d.label}; ${d.source}.${miss}${mixed}`;
