@@ -80,3 +80,17 @@ test('gridPaceLine: training hours from each finished run\'s own pace, the prima
   assert.equal(gridPaceLine(root, { experiment: 'none', primaryArms: ['a'], seeds: 8, workers: 2, status: '' }), null);
   fs.rmSync(root, { recursive: true, force: true });
 });
+
+test('stageProgress groups the listed runs by the staged seed rule; the status names the stages and the open stage\'s pace', async () => {
+  const { stageProgress } = await import('../src/experiments/grid-status');
+  const runs = [1, 2, 3, 4].flatMap((seed) => [run('a', seed, seed === 1 ? 'done' : 'missing', seed === 1 ? { trainedSeconds: 100 } : {}), run('c', seed, 'missing')]);
+  const st = stageProgress(runs, [1, 2, 3, 4], [2, 4])!;
+  assert.deepEqual(st, [{ stage: 1, seeds: [1, 2], done: 1, total: 4 }, { stage: 2, seeds: [3, 4], done: 0, total: 4 }]);
+  assert.equal(stageProgress(runs, [1, 2, 3, 4], undefined), undefined);
+  // Only the first stage's seeds were listed (--seeds): stage 2 has no runs and is not shown.
+  assert.deepEqual(stageProgress(runs.filter((r) => r.seed <= 2), [1, 2, 3, 4], [2, 4])!.map((s) => s.stage), [1]);
+  const text = formatGridStatus({ experiment: 'x', runs: [], stages: st, pace: gridPace(runs.filter((r) => r.seed <= 2), 40, () => 1)!, paceStage: 1 }, 'here');
+  assert.match(text, /stage 1 \(seeds 1–2\): 1 of 4 done; stage 2 \(seeds 3–4, only if the stopping rule calls for it\): 0 of 4 done/);
+  // Stage 1's three unfinished runs at the 100 s mean: 300 s left in stage 1.
+  assert.match(text, /≈ 5m00s of training left in stage 1/);
+});

@@ -53,11 +53,25 @@ export interface GridPace {
   etaSeconds: number;
 }
 
+/** One stage of a staged seed rule (analysis.stages): its seeds and how many of its listed runs are done. */
+export interface StageProgress {
+  stage: number;
+  seeds: number[];
+  done: number;
+  total: number;
+}
+
 export interface GridStatus {
   experiment: string;
   runs: RunStatus[];
-  /** Absent until a run has finished (no pace to extrapolate from). */
+  /** A staged grid's stages, for the runs listed. */
+  stages?: StageProgress[];
+  /**
+   * Absent until a run has finished (no pace to extrapolate from). For a staged grid: the remaining time of the first
+   * stage not yet complete (a later stage runs only if the stopping rule calls for it), named by `paceStage`.
+   */
   pace?: GridPace;
+  paceStage?: number;
   /** Set when Slurm could not be asked (states of submitted runs are then a guess from the files). */
   slurmUnavailable?: string;
 }
@@ -139,8 +153,25 @@ export function gridStatus(resultsRoot: string, spec: ScaledSpec, opts: { only?:
     if (hasStarted(dir)) return { ...base, state: 'failed', detail: `started here but neither finished nor running${resumes || ' (no checkpoint)'}`, ...(step !== undefined ? { checkpointStep: step } : {}) };
     return { ...base, state: 'missing', detail: '' };
   });
-  const pace = gridPace(runs, spec.train.steps, (arm) => spec.arms.find((a) => a.id === arm)?.stepsScale ?? 1);
-  return { experiment: spec.name, runs, ...(pace ? { pace } : {}), ...(slurmUnavailable ? { slurmUnavailable } : {}) };
+  const scale = (arm: string) => spec.arms.find((a) => a.id === arm)?.stepsScale ?? 1;
+  const stages = stageProgress(runs, spec.seeds, spec.analysis?.stages);
+  const open = stages?.find((st) => st.done < st.total);
+  // Finished runs of every stage give the pace; only the open stage's unfinished runs are extrapolated.
+  const pace = gridPace(open ? runs.filter((r) => r.state === 'done' || open.seeds.includes(r.seed)) : runs, spec.train.steps, scale);
+  return {
+    experiment: spec.name, runs, ...(stages ? { stages } : {}), ...(pace ? { pace } : {}), ...(pace && open ? { paceStage: open.stage } : {}),
+    ...(slurmUnavailable ? { slurmUnavailable } : {}),
+  };
+}
+
+/** The listed runs grouped by the stages of a staged seed rule (cumulative seed counts, e.g. [8, 16]); undefined without stages. */
+export function stageProgress(runs: RunStatus[], seeds: number[], stages: number[] | undefined): StageProgress[] | undefined {
+  if (!stages?.length) return undefined;
+  return stages.map((upTo, i) => {
+    const own = seeds.slice(i === 0 ? 0 : stages[i - 1], upTo);
+    const listed = runs.filter((r) => own.includes(r.seed));
+    return { stage: i + 1, seeds: own, done: listed.filter((r) => r.state === 'done').length, total: listed.length };
+  }).filter((st) => st.total > 0);
 }
 
 /** Extrapolates the finished runs' training time to the unfinished ones (see GridPace). */
@@ -186,6 +217,10 @@ export function formatGridStatus(s: GridStatus, where: string): string {
   const counts = (['done', 'running', 'queued', 'failed', 'missing'] as const).map((k) => [k, s.runs.filter((r) => r.state === k).length] as const).filter(([, n]) => n > 0);
   const width = Math.max(3, ...s.runs.map((r) => r.run.length));
   const lines = [`${s.experiment} (${where}): ${s.runs.length} runs — ${counts.map(([k, n]) => `${n} ${k}`).join(', ')}`];
+  const span = (seeds: number[]) => (seeds.length > 1 ? `seeds ${seeds[0]}–${seeds[seeds.length - 1]}` : `seed ${seeds[0]}`);
+  if (s.stages) {
+    lines.push(`  ${s.stages.map((st) => `stage ${st.stage} (${span(st.seeds)}${st.stage > 1 ? ', only if the stopping rule calls for it' : ''}): ${st.done} of ${st.total} done`).join('; ')}`);
+  }
   if (s.slurmUnavailable) lines.push(`  (Slurm not asked: ${s.slurmUnavailable})`);
   for (const r of s.runs) {
     lines.push(`  ${r.run.padEnd(width)}  ${r.state.padEnd(7)}  ${r.detail}`.trimEnd());
@@ -194,7 +229,7 @@ export function formatGridStatus(s: GridStatus, where: string): string {
   if (s.pace) {
     const p = s.pace;
     lines.push(`pace: ${p.done} finished run${p.done === 1 ? '' : 's'} trained ≈ ${formatDuration(p.trainedSeconds)} in all; ` +
-      `≈ ${formatDuration(p.remainingSeconds)} of training left, ≈ ${formatDuration(p.etaSeconds)} of wall time on ${p.workers} worker${p.workers === 1 ? '' : 's'} at this pace`);
+      `≈ ${formatDuration(p.remainingSeconds)} of training left${s.paceStage ? ` in stage ${s.paceStage}` : ''}, ≈ ${formatDuration(p.etaSeconds)} of wall time on ${p.workers} worker${p.workers === 1 ? '' : 's'} at this pace`);
   }
   return lines.join('\n');
 }
