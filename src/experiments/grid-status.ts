@@ -7,7 +7,7 @@
 import { checkpointStep } from '../model/checkpoint';
 import { hasStarted, readProgress, readRunStarts, readSummary, runDirFor, trainingLog } from '../runs/folder';
 import { describeHolder, readLockHolder } from '../runs/lock';
-import { runPace } from '../runs/pace';
+import { trainingSeconds } from '../runs/pace';
 import type { ProgressRecord } from '../runs/records';
 import { slurmJobState, slurmQueue, SlurmUnavailable, type SlurmJobState } from '../runs/slurm-jobs';
 import { formatDuration } from '../train/progress';
@@ -117,10 +117,9 @@ export function gridStatus(resultsRoot: string, spec: ScaledSpec, opts: { only?:
     const summary = readSummary(dir);
     if (summary) {
       const clean = summary.test.clean ? ` (clean truth ${pct(summary.test.clean.nme)})` : '';
-      const sPerStep = runPace(dir)?.secondsPerStep ?? summary.msPerStep / 1000;
-      const trained = summary.steps * sPerStep;
+      const trained = trainingSeconds(dir, summary)!;
       const segments = readRunStarts(dir).length;
-      const time = `${summary.steps} steps at ${(1000 * sPerStep).toFixed(0)} ms/step ≈ ${formatDuration(trained)} of training${segments > 1 ? ` in ${segments} segments` : ''}`;
+      const time = `${summary.steps} steps at ${((1000 * trained) / summary.steps).toFixed(0)} ms/step ≈ ${formatDuration(trained)} of training${segments > 1 ? ` in ${segments} segments` : ''}`;
       return { ...base, state: 'done', detail: `test NME ${pct(summary.test.labels.nme)}${clean}, ${time}${summary.reusedFrom ? `, reused from ${summary.reusedFrom}` : ''}`, trainedSeconds: summary.reusedFrom ? 0 : trained };
     }
     const t = lastTask(subs, run);

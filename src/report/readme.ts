@@ -11,7 +11,7 @@ import * as path from 'path';
 import { intervalText, metricText, type ComparisonRow, type ExperimentTables } from './experiment-tables';
 import { toMarkdown, type Row } from './table';
 import { flatnessChecks, LENGTH_STAGES, lengthChecks, manipulationCheckAt, manipulationVerdict } from './pilot';
-import { runPace, type RunPace } from '../runs/pace';
+import { runPace, trainingSeconds, type RunPace } from '../runs/pace';
 import type { GridAnalysis } from '../runs/aggregate';
 import { primaryRows, primarySentence, REGIME_STAGES, secondaryPlan, secondaryPlanText, stageStatus } from './regime';
 
@@ -96,9 +96,9 @@ export function gridPaceLine(root: string, grid: { experiment: string; primaryAr
   if (!fs.existsSync(dir)) return null;
   const done = fs.readdirSync(dir).filter((d) => fs.existsSync(path.join(dir, d, 'summary.json'))).sort();
   const hours = done.flatMap((d) => {
-    const summary = readJson<{ steps: number }>(path.join(dir, d, 'summary.json'));
-    const pace = runPace(path.join(dir, d));
-    return summary && pace ? [(summary.steps * pace.secondsPerStep) / 3600] : [];
+    const summary = readJson<{ steps: number; msPerStep?: number }>(path.join(dir, d, 'summary.json'));
+    const seconds = summary ? trainingSeconds(path.join(dir, d), summary) : null;
+    return seconds === null ? [] : [seconds / 3600];
   });
   if (!hours.length) return null;
   const primaryDone = done.filter((d) => {

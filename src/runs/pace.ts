@@ -45,3 +45,12 @@ export function runPace(dir: string, gapFactor = 20): RunPace | null {
     gaps: intervals.length - kept.length,
   };
 }
+
+/**
+ * A finished run's training time in seconds: its steps × its pace over every segment (a summary's own wall time covers
+ * only the segment after the last resume). Without two loss lines to measure, the trainer's ms/step, else null.
+ */
+export function trainingSeconds(dir: string, summary: { steps: number; msPerStep?: number }): number | null {
+  const sPerStep = runPace(dir)?.secondsPerStep ?? (summary.msPerStep !== undefined ? summary.msPerStep / 1000 : null);
+  return sPerStep === null ? null : summary.steps * sPerStep;
+}
