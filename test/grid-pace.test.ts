@@ -74,9 +74,10 @@ test('gridPaceLine: training hours from each finished run\'s own pace, the prima
   fs.writeFileSync(path.join(write('a-s9', 1), 'summary.json'), JSON.stringify({ steps: 3600 }));
   write('b-s1', 1);
   const line = gridPaceLine(root, { experiment: 'g', primaryArms: ['a', 'b', 'c'], seeds: 8, workers: 2, status: 'star status' })!;
-  // Finished: 1 + 2 + 1 = 4 h, mean 4/3 h; primary stage-1 runs: 3 arms × 8 seeds − 2 finished (a-s1, c-s1) = 22;
-  // 22 × 4/3 / 2 workers = 14.67 h → "15 h".
-  assert.match(line, /^Pace of the grid's 3 finished runs .*: 4\.0 h of training in all, 1\.00–2\.00 h per run; the 22 primary stage-1 runs not finished need ≈ 15 h on 2 workers at the mean pace\. Where each run stands: `star status`\.$/);
+  // Finished: 1 + 2 + 1 = 4 h. Left: the primary stage-1 runs, 3 arms × 8 seeds − 2 finished (a-s1, c-s1) = 22, each at
+  // its arm's mean (a 1 h over a-s1 and a-s9; c 2 h; b none finished: the grid's mean 4/3 h):
+  // 7 × 1 + 8 × 4/3 + 7 × 2 = 31.67 h, / 2 workers = 15.8 h → "16 h" (what `--status` says with no checkpoint).
+  assert.match(line, /^Pace of the grid's 3 finished runs .*: 4\.0 h of training in all, 1\.00–2\.00 h per run; the 22 primary stage-1 runs not finished need ≈ 16 h on 2 workers at each arm's mean pace \(partly trained checkpoints not counted: `--status` subtracts them\)\. Where each run stands: `star status`\.$/);
   assert.equal(gridPaceLine(root, { experiment: 'none', primaryArms: ['a'], seeds: 8, workers: 2, status: '' }), null);
   fs.rmSync(root, { recursive: true, force: true });
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  analyseFamily, holmAdjust, holmLevels, minimumDetectableEffect, pairedInterval, pairedT, studentTCdf, studentTQuantile, tost,
+  analyseFamily, holmAdjust, holmLevels, minimumDetectableEffect, noncentralTCdf, normalCdf, pairedInterval, pairedTPower, pairedT, studentTCdf, studentTQuantile, tost,
 } from '../src/runs/inference';
 
 const close = (got: number, want: number, tol: number, what: string) =>
@@ -38,15 +38,40 @@ test('Holm adjusted p-values and levels: hand-computed', () => {
   // sorted 0.01·4 = 0.04, 0.03·3 = 0.09, 0.04·2 = 0.08 -> running max 0.09, 0.5·1 = 0.5
   assert.deepEqual(holmAdjust([0.01, 0.04, 0.03, 0.5]).map((v) => Number(v.toFixed(10))), [0.04, 0.09, 0.09, 0.5]);
   assert.deepEqual(holmAdjust([0.3, NaN, 0.6]).map((v) => (Number.isNaN(v) ? 'nan' : Number(v.toFixed(10)))), [0.6, 'nan', 0.6]);
-  assert.deepEqual(holmLevels([0.01, 0.04, 0.03, 0.5], 0.05).map((v) => Number(v.toFixed(10))), [0.0125, 0.025, 0.05 / 3, 0.05].map((v) => Number(v.toFixed(10))));
+  assert.deepEqual(holmLevels([0.01, 0.04, 0.03, 0.5], 0.05).map((v) => Number(v.toFixed(10))), [0.0125, 0.05 / 3, 0.05 / 3, 0.05 / 3].map((v) => Number(v.toFixed(10))));
+  // Holm stops at its first non-rejection: p = 0.010 fails at 0.025/3, so all three stay at that level, and an
+  // interval drawn at a later nominal level (0.025 for p = 0.020) cannot exclude 0 while the verdict is inconclusive.
+  assert.deepEqual(holmLevels([0.02, 0.01, 0.011], 0.025).map((v) => Number(v.toFixed(12))), [0.025 / 3, 0.025 / 3, 0.025 / 3].map((v) => Number(v.toFixed(12))));
+  assert.deepEqual(holmLevels([0.001, 0.004, 0.02], 0.025).map((v) => Number(v.toFixed(12))), [0.025 / 3, 0.0125, 0.025].map((v) => Number(v.toFixed(12))));
 });
 
-test('minimum detectable effect: central-t formula vs SciPy and the noncentral value', () => {
-  // (t.ppf(0.975, n-1) + t.ppf(0.8, n-1)) · 0.85/√n with SciPy: n=8 0.97989..., n=16 0.63701...
-  close(minimumDetectableEffect(0.85, 8, 0.05), 0.9798929542064889, 1e-8, 'mde n=8');
-  close(minimumDetectableEffect(0.85, 16, 0.05), 0.6370100852352832, 1e-8, 'mde n=16');
-  // Exact (noncentral t, SciPy brentq) at n = 8: 0.98263; the approximation is within 0.3%.
-  assert.ok(Math.abs(minimumDetectableEffect(0.85, 8, 0.05) / 0.982629476106651 - 1) < 0.003);
+test('noncentral t CDF and power against SciPy 1.17 (nct.cdf, and quad over the chi density)', () => {
+  close(noncentralTCdf(2, 5, 1), 0.7780746626162148, 1e-9, 'nct(2; 5, 1)');
+  close(noncentralTCdf(1.5, 3, 2.5), 0.16686909072651487, 1e-9, 'nct(1.5; 3, 2.5)');
+  close(noncentralTCdf(-1, 7, 0.5), 0.07810220220087769, 1e-9, 'nct(-1; 7, 0.5)');
+  close(noncentralTCdf(3, 2, 4), 0.21121489158489212, 1e-9, 'nct(3; 2, 4)');
+  close(noncentralTCdf(2.5, 15, 3), 0.31036059869549426, 1e-9, 'nct(2.5; 15, 3)');
+  // δ = 0 is the central t; ν = 1 exercises the density's nonzero value at S = 0.
+  for (const [t, df] of [[1.5, 3], [-2.2, 7], [0.7, 1]] as const) close(noncentralTCdf(t, df, 0), studentTCdf(t, df), 1e-9, `nct(${t}; ${df}, 0)`);
+  close(normalCdf(-1.96), 0.024997895148220435, 1e-14, 'Φ(-1.96)');
+  close(normalCdf(0.5), 0.6914624612740131, 1e-14, 'Φ(0.5)');
+  close(normalCdf(-8), 6.22096057427174e-16, 1e-25, 'Φ(-8)');
+  // At the effect 0 the two-sided test's power is its level.
+  close(pairedTPower(0, 1, 8, 0.05), 0.05, 1e-9, 'power at 0');
+});
+
+test('minimum detectable effect: exact (noncentral t) against SciPy brentq, and above the central-t shortcut', () => {
+  // Reference: scipy.optimize.brentq on 1 − nct.cdf(tc) + nct.cdf(−tc) = 0.8, with quad over the chi density.
+  const cases: Array<[number, number, number, number]> = [
+    [0.85, 8, 0.05, 0.9826294762955237], [0.85, 16, 0.05, 0.6370457978365214], [1, 3, 0.05, 3.2640435496995712],
+    [1, 4, 0.05 / 3, 3.1242073059156215], [1, 8, 0.025 / 3, 1.6495360404490114], [0.3, 6, 0.0125, 0.6015995852106374],
+    [1, 2, 0.05, 11.54988843588236], [1, 5, 0.025, 2.0500072975556245],
+  ];
+  for (const [sd, n, alpha, want] of cases) close(minimumDetectableEffect(sd, n, alpha), want, 1e-7 * want, `mde(${sd}, ${n}, ${alpha})`);
+  // The central-t shortcut (t_{1−α/2} + t_{0.8})·sd/√n is smaller: 2.9% at n = 8, α = 0.025/3.
+  const central = (studentTQuantile(1 - 0.025 / 6, 7) + studentTQuantile(0.8, 7)) / Math.sqrt(8);
+  assert.ok(minimumDetectableEffect(1, 8, 0.025 / 3) / central - 1 > 0.025);
+  assert.equal(minimumDetectableEffect(0, 8, 0.05), 0);
   assert.ok(Number.isNaN(minimumDetectableEffect(0.85, 1, 0.05)));
 });
 

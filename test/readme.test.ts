@@ -160,7 +160,7 @@ test('grid flatness: per arm from its finished runs, hand-computed; mixed code r
   assert.match(rows[2].missing!, /other code or kernels/);
   assert.equal(rows[3].missing, 'no finished run');
   const block = regimeBlock({ resultsRoot: root }, { pilot: 16, grid: 40 }, { flatness: { arms: ['a', 'c', 'd', 'e'], rule } });
-  assert.match(block, /Grid flatness .*a 10\.40% up to step 30,000 vs 10\.00% at step 40,000 \(\+4\.00%, 2 seeds: still improving\); c 10\.30% .*\(\+0\.98%, 1 seed: flat\); d: runs of other code or kernels \(code \(commit abc1234 vs def5678\)\): not compared\./);
+  assert.match(block, /Grid flatness .*a 10\.40% up to step 30,000 vs 10\.00% at step 40,000 \(\+4\.00%, 2 seeds: still improving\); c 10\.30% .*\(\+0\.98%, 1 seed: flat on one seed, provisional: the pilot.s rule asks for 2\); d: runs of other code or kernels \(code \(commit abc1234 vs def5678\)\): not compared\./);
   assert.doesNotMatch(regimeBlock({ resultsRoot: root }, { pilot: 16, grid: 40 }), /Grid flatness/);
 });
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { primaryArms, primarySentence, stageStatus } from '../src/report/regime';
+import { primaryArms, primaryFamilyText, primarySentence, stageStatus } from '../src/report/regime';
 import type { ComparisonRow, ExperimentTables } from '../src/report/experiment-tables';
 
 const row = (comparison: string, n: number, verdict: string, meanDiff = -0.4): ComparisonRow => ({
@@ -30,6 +30,17 @@ test('stage status follows the pre-registered rule: 8 seeds, then 16 only if the
   assert.deepEqual([at(16, open, open).final, at(16, open, open).verdicts], [true, 'current']);
   assert.equal(at(17, open, open).final, false, 'more seeds than the design is a breach');
   assert.throws(() => at(12, decided), /pass the tables of the first 8 seeds/);
+  // Stage 2 trains arm by arm: C − B can have 9 seeds while the interaction still has 8. The 9-seed numbers are not the
+  // first look: an inconclusive first look keeps stage 2 running even if the interim rows all look decided.
+  const mixed = (verdicts: string[], ns: number[]) => tables(verdicts.map((v, i) => row(`P${i}`, ns[i], v)));
+  const uneven = stageStatus(mixed(decided, [8, 9, 8]), 3, [8, 16], t(8, open));
+  assert.deepEqual([uneven.stage, uneven.final, uneven.seeds], [2, false, 8]);
+  assert.match(uneven.text, /stage 2 running \(8–9 of 16/);
+  assert.throws(() => stageStatus(mixed(decided, [8, 9, 8]), 3, [8, 16]), /has 9 paired seeds, past the first look/);
+  const stopped = stageStatus(mixed(open, [8, 9, 8]), 3, [8, 16], t(8, decided));
+  assert.deepEqual([stopped.final, stopped.verdicts], [true, 'first-look']);
+  assert.equal(stageStatus(mixed(open, [16, 17, 16]), 3, [8, 16], t(8, open)).final, false, 'one comparison past the design is a breach');
+  assert.match(stageStatus(mixed(open, [2, 2, 1]), 3).text, /have 1–2 of 8 paired seeds/);
   // A primary comparison without any paired run counts as zero seeds; no primary comparison at all, too.
   assert.equal(stageStatus(tables([row('P0', 8, 'c lower')]), 3).seeds, 0);
   assert.equal(stageStatus(tables([]), 0).seeds, 0);
@@ -70,4 +81,10 @@ test('missing runs: named while few, then as seed ranges per arm', async () => {
   const many = [...[2, 3, 4, 5, 7, 9, 10].map((s) => `a-coord-high-s${s}`), ...[1, 2, 3, 4, 5, 6, 7, 8].map((s) => `d-star-detach-high-s${s}`), 'odd-name'];
   assert.equal(missingRunsText(many), 'a-coord-high seeds 2–5, 7, 9–10; d-star-detach-high seeds 1–8; odd-name');
   assert.equal(missingRunsText(['x-s3', ...Array.from({ length: 12 }, (_, i) => `y-s${i + 1}`)]), 'x seed 3; y seeds 1–12');
+});
+
+test('primary family text: says when Holm runs over fewer comparisons than declared', () => {
+  assert.equal(primaryFamilyText([row('a', 8, 'x'), row('b', 8, 'x'), row('c', 8, 'x')], 3), 'one Holm family of 3');
+  assert.equal(primaryFamilyText([row('a', 2, 'x'), row('b', 2, 'x'), row('c', 1, 'x')], 3),
+    'one Holm family of 3; 2 testable so far, so the interim Holm p and MDE below are over those 2');
 });

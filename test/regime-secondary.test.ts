@@ -66,13 +66,13 @@ test('every other setting is the regime\'s: same data, model, recipe and seeds; 
   assert.equal(new Set(keys.values()).size, keys.size);
 });
 
-test('secondarySeedCount: the smallest n in 4…8 with MDE ≤ 0.2 points at α = 0.05/m (SciPy values), 8 when none', () => {
+test('secondarySeedCount: the smallest n in 4…8 with exact MDE ≤ 0.2 points at α = 0.05/m (SciPy noncentral-t values), 8 when none', () => {
   const cases: Array<[number, number, number, number, boolean]> = [
-    // sd, m, n, MDE at n (scipy), meets the margin
-    [0.1, 3, 6, 0.1818, true], // n = 5: 0.2192
-    [0.1, 2, 5, 0.1984, true], // n = 4: 0.2578
-    [0.05, 3, 4, 0.1459, true],
-    [0.3, 3, 8, 0.4268, false],
+    // sd, m, n, MDE at n (SciPy brentq on the noncentral-t power), meets the margin
+    [0.1, 3, 6, 0.1877, true], // n = 5: 0.2292
+    [0.1, 2, 6, 0.1705, true], // n = 5: 0.2050 (the central-t shortcut, 0.1984, would have chosen 5)
+    [0.05, 3, 4, 0.1562, true],
+    [0.3, 3, 8, 0.4351, false],
     [0, 3, 4, 0, true],
   ];
   for (const [sd, m, n, mde, meets] of cases) {
@@ -96,7 +96,7 @@ test('secondaryPlan reads only final verdicts and the two within-level primary c
   assert.equal(secondaryPlan(tables([null, 0.08, 0.5]), REGIME.analysis, true), null);
   const plan = secondaryPlan(tables([0.1, 0.08, 0.5]), REGIME.analysis, true)!;
   assert.equal(plan.sd, 0.1);
-  assert.deepEqual(plan.experiments.map((e) => [e.name, e.comparisons, e.n]), [['regime-restriction', 3, 6], ['regime-omega', 3, 6], ['regime-distance', 2, 5]]);
-  assert.match(secondaryPlanText(plan), /sized from the primary sd 0\.100 points .*regime-restriction 6 seeds \(MDE 0\.18 points at α = 0\.05\/3\); regime-omega 6 seeds .*; regime-distance 5 seeds \(MDE 0\.20 points at α = 0\.05\/2\)\./);
+  assert.deepEqual(plan.experiments.map((e) => [e.name, e.comparisons, e.n]), [['regime-restriction', 3, 6], ['regime-omega', 3, 6], ['regime-distance', 2, 6]]);
+  assert.match(secondaryPlanText(plan), /sized from the primary sd 0\.100 points .*regime-restriction 6 seeds \(MDE 0\.19 points at α = 0\.05\/3\); regime-omega 6 seeds .*; regime-distance 6 seeds \(MDE 0\.17 points at α = 0\.05\/2\)\./);
   assert.match(secondaryPlanText(null), /not sized yet/);
 });

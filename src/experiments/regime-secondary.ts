@@ -18,8 +18,12 @@
  * the regime's equivalence margin (0.2 points); 8 when none is. Same seeds for every arm: paired.
  * Order and cuts: restriction, then ω, then distance; an experiment trains all its seeds before the next starts, and
  * a budget cut removes whole experiments from the end (reported as not run), never seeds.
- * Analysis: every comparison secondary, Holm within each experiment at α = 0.05, TOST at ±0.2 points, MDE beside every
+ * Analysis: every comparison secondary, Holm within each experiment at α = 0.05 on the clean-truth NME (the verdicts;
+ * the tables also hold a second family on the noisy-label NME, descriptive only), TOST at ±0.2 points, MDE beside every
  * inconclusive verdict; the primary C − A is not repeated in these families.
+ * Amended on 2026-12-03, before the sizing rule was first applied (the primary verdicts were not final): the MDE the
+ * rule reads became the exact noncentral-t value (runs/inference.ts); the central-t shortcut it replaced understates it
+ * by 2–9% at these levels and seed counts, enough to choose one seed too few.
  * Left out, to keep the budget: the detach-λ-and-v restriction (ours, not the paper's), ω = 0.01 and ω = 100 (the
  * original grid: ω = 0.01 as bad as ω = 0, ω = 100 diverged to 39% NME), and every clean-label variant.
  */

@@ -192,7 +192,7 @@ function armCsvRows(t: ExperimentTables): Row[] {
 export function comparisonTableRows(t: ExperimentTables): Row[] {
   return t.comparisons.map((c) => ({
     family: c.family, comparison: c.comparison, metric: c.metric, n: c.n, 'mean diff (points)': c.meanDiff, 'sd of diffs (points)': c.sdDiff,
-    '95% CI (points)': intervalText(c.ci95), 'Holm p': c.pHolm, 'Holm interval (points)': intervalText(c.intervalHolm),
+    '95% CI, uncorrected (points)': intervalText(c.ci95), 'Holm p': c.pHolm, 'Holm interval (points)': intervalText(c.intervalHolm),
     'TOST p': c.pTost, 'margin ± (points)': c.margin, 'MDE (points)': c.mde, verdict: c.verdict,
   }));
 }

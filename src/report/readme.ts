@@ -13,7 +13,8 @@ import { toMarkdown, type Row } from './table';
 import { flatnessChecks, LENGTH_STAGES, lengthChecks, manipulationCheckAt, manipulationVerdict } from './pilot';
 import { runPace, trainingSeconds, type RunPace } from '../runs/pace';
 import type { GridAnalysis } from '../runs/aggregate';
-import { primaryRows, primarySentence, REGIME_STAGES, secondaryPlan, secondaryPlanText, stageStatus } from './regime';
+import { gridPace, type RunStatus } from '../experiments/grid-status';
+import { primaryFamilyText, primaryRows, primarySentence, REGIME_STAGES, secondaryPlan, secondaryPlanText, stageStatus } from './regime';
 
 export interface ReadmeSources {
   /** The committed results folder (results/). */
@@ -88,31 +89,33 @@ export function budgetLine(root: string, grid: { steps: number; runs: number; pr
 
 /**
  * The grid's own pace, from its finished runs (each run's steps × its pace over every segment, validation included):
- * the training time spent so far and what the rest of stage 1's primary runs need at that pace. Only committed, finished
- * runs count, so the line is the same on every clone. Null before the first run finishes.
+ * the training time spent so far and what the rest of stage 1's primary runs need, extrapolated as `star experiment
+ * --status` does (gridPace: each arm's mean, the grid's mean for an arm with none finished). Only committed, finished
+ * runs count — not partly trained checkpoints nor running runs — so the line is the same on every clone and errs long.
+ * Null before the first run finishes.
  */
 export function gridPaceLine(root: string, grid: { experiment: string; primaryArms: readonly string[]; seeds: number; workers: number; status: string }): string | null {
   const dir = path.join(root, 'runs', grid.experiment);
   if (!fs.existsSync(dir)) return null;
-  const done = fs.readdirSync(dir).filter((d) => fs.existsSync(path.join(dir, d, 'summary.json'))).sort();
-  const hours = done.flatMap((d) => {
+  const finished: RunStatus[] = fs.readdirSync(dir).filter((d) => fs.existsSync(path.join(dir, d, 'summary.json'))).sort().flatMap((d) => {
+    const m = /^(.*)-s(\d+)$/.exec(d);
     const summary = readJson<{ steps: number; msPerStep?: number }>(path.join(dir, d, 'summary.json'));
     const seconds = summary ? trainingSeconds(path.join(dir, d), summary) : null;
-    return seconds === null ? [] : [seconds / 3600];
+    return m && seconds !== null ? [{ run: d, arm: m[1], seed: Number(m[2]), state: 'done' as const, detail: '', trainedSeconds: seconds }] : [];
   });
-  if (!hours.length) return null;
-  const primaryDone = done.filter((d) => {
-    const m = /^(.*)-s(\d+)$/.exec(d);
-    return m !== null && grid.primaryArms.includes(m[1]) && Number(m[2]) <= grid.seeds;
-  }).length;
-  const left = grid.primaryArms.length * grid.seeds - primaryDone;
-  const mean = hours.reduce((a, b) => a + b, 0) / hours.length;
-  const total = hours.reduce((a, b) => a + b, 0);
+  if (!finished.length) return null;
+  const unfinished: RunStatus[] = grid.primaryArms.flatMap((arm) => Array.from({ length: grid.seeds }, (_, i) => i + 1)
+    .filter((seed) => !finished.some((r) => r.arm === arm && r.seed === seed))
+    .map((seed) => ({ run: `${arm}-s${seed}`, arm, seed, state: 'missing' as const, detail: '' })));
+  const pace = gridPace([...finished, ...unfinished], 1, () => 1)!;
+  const hours = finished.map((r) => r.trainedSeconds! / 3600);
+  const left = unfinished.length;
   const h = (x: number) => `${x.toFixed(x < 10 ? 1 : 0)} h`;
   return `Pace of the grid's ${hours.length} finished run${hours.length === 1 ? '' : 's'} (steps × each run's pace over all its segments, validation ` +
-    `included; ${grid.workers} single-threaded workers sharing the machine): ${h(total)} of training in all, ` +
+    `included; ${grid.workers} single-threaded workers sharing the machine): ${h(pace.trainedSeconds / 3600)} of training in all, ` +
     `${Math.min(...hours).toFixed(2)}–${Math.max(...hours).toFixed(2)} h per run; the ${left} primary stage-1 run${left === 1 ? '' : 's'} not finished ` +
-    `need ≈ ${h((left * mean) / grid.workers)} on ${grid.workers} workers at the mean pace. Where each run stands: \`${grid.status}\`.`;
+    `need ≈ ${h(pace.remainingSeconds / 3600 / grid.workers)} on ${grid.workers} workers at each arm's mean pace (partly trained checkpoints not ` +
+    `counted: \`--status\` subtracts them). Where each run stands: \`${grid.status}\`.`;
 }
 
 export interface RegimeBlockOptions {
@@ -170,7 +173,7 @@ export function regimeBlock(
     const parts = flatnessChecks(src.resultsRoot, 'regime', flatness.arms, flatness.rule).flatMap(({ arm, flatness: f, missing }) =>
       (f ? [`${arm} ${(100 * f.bestEarly).toFixed(2)}% up to step ${f.upTo.toLocaleString('en')} vs ${(100 * f.best).toFixed(2)}% at step ` +
         `${f.bestStep.toLocaleString('en')} (${f.relativeGain >= 0 ? '+' : ''}${(100 * f.relativeGain).toFixed(2)}%, ${f.seeds} seed${f.seeds === 1 ? '' : 's'}: ` +
-        `${f.flat ? 'flat' : 'still improving'})`] : missing && missing !== 'no finished run' ? [`${arm}: ${missing}`] : []));
+        `${f.flat ? (f.seeds < 2 ? 'flat on one seed, provisional: the pilot\'s rule asks for 2' : 'flat') : 'still improving'})`] : missing && missing !== 'no finished run' ? [`${arm}: ${missing}`] : []));
     if (parts.length) {
       lines.push('', `Grid flatness (declared for a length no longer pilot certifies: the seed-mean best validation NME up to ` +
         `${Math.round(100 * flatness.rule.upToFraction)}% of the run within ${Math.round(100 * flatness.rule.tolerance)}% of the run's best; weaker than a longer pilot): ${parts.join('; ')}.`);
@@ -193,7 +196,8 @@ export function regimeBlock(
       const { analysis, firstLook } = opts.grid;
       const stage = stageStatus(grid, analysis.primary?.length ?? 0, analysis.stages ?? REGIME_STAGES, firstLook ?? undefined);
       const verdictTables = stage.verdicts === 'first-look' ? firstLook! : grid;
-      lines.push('', `Primary comparisons (pre-registered, one Holm family, NME points, negative = STAR better). Where the grid stands: ${stage.text}`, '');
+      const family = primaryFamilyText(primaryRows(verdictTables), analysis.primary?.length ?? 0);
+      lines.push('', `Primary comparisons (pre-registered, ${family}; NME points, negative = STAR better). Where the grid stands: ${stage.text}`, '');
       for (const c of primaryRows(verdictTables)) lines.push(`- ${primarySentence(c, stage.final)}`);
       lines.push('', secondaryPlanText(secondaryPlan(verdictTables, analysis, stage.final)));
     } else {

@@ -7,7 +7,7 @@
 import type { ComparisonRow, ExperimentTables } from './experiment-tables';
 import { experimentTables, intervalText } from './experiment-tables';
 import type { ExperimentData } from './experiment-data';
-import { aggregateExperiment, type GridAnalysis } from '../runs/aggregate';
+import { aggregateExperiment, MixedProvenanceError, type GridAnalysis } from '../runs/aggregate';
 import { REGIME_SECONDARY, secondarySeedCount, type SeedCount } from '../experiments/regime-secondary';
 
 /** The stages of the regime's seed rule when a spec declares none (src/experiments/regime.ts: analysis.stages). */
@@ -32,10 +32,20 @@ export function primarySentence(c: ComparisonRow, final = true): string {
   return final ? `${body}: **${c.verdict}**.` : `interim, not a verdict — ${body}: ${c.verdict} so far.`;
 }
 
+/**
+ * The primary family in words: Holm runs over the comparisons testable so far (2+ paired seeds), so while one is not,
+ * the interim p-values and MDEs are corrected for fewer comparisons than the design declares — said, not hidden.
+ */
+export function primaryFamilyText(rows: readonly ComparisonRow[], declared: number): string {
+  const testable = rows.filter((r) => r.n >= 2).length;
+  if (testable === declared) return `one Holm family of ${declared}`;
+  return `one Holm family of ${declared}; ${testable} testable so far, so the interim Holm p and MDE below are over those ${testable}`;
+}
+
 export interface StageStatus {
   /** The stage being run, or whose look gave the final verdicts (1-based). */
   stage: number;
-  /** Paired seeds the primary comparisons have now (the smallest over them). */
+  /** Paired seeds the primary comparisons have now (the least-paired one's). */
   seeds: number;
   /** Whether the primary verdicts are final under the rule. */
   final: boolean;
@@ -50,37 +60,47 @@ export function primaryArms(analysis: GridAnalysis | undefined): string[] {
   return [...new Set(ids)];
 }
 
-const paired = (t: ExperimentTables, primaryCount: number): number => {
+/** Paired seeds of the least- and most-paired primary comparison (0 while one has no pair or none is declared). */
+const paired = (t: ExperimentTables, primaryCount: number): { least: number; most: number } => {
   const rows = primaryRows(t);
-  return primaryCount === 0 || rows.length < primaryCount ? 0 : Math.min(...rows.map((r) => r.n));
+  if (primaryCount === 0 || rows.length < primaryCount) return { least: 0, most: rows.length ? Math.max(...rows.map((r) => r.n)) : 0 };
+  return { least: Math.min(...rows.map((r) => r.n)), most: Math.max(...rows.map((r) => r.n)) };
 };
 const inconclusiveOf = (t: ExperimentTables) => primaryRows(t).filter((r) => r.verdict.startsWith('inconclusive')).map((r) => r.comparison);
 
 /**
  * Where a staged grid stands (two stages, e.g. [8, 16]). Below the first look nothing is final; at it, the verdicts are
  * final unless a primary comparison is inconclusive, which starts stage 2; between the looks nothing is final; at the
- * second look everything is. Past the first look, whether stage 2 was due is decided by `firstLook` — the tables of the
- * first stage's seeds alone (stageLookTables) — never by the interim numbers: if the first look was conclusive, its
- * verdicts stay the final ones whatever was trained after. More seeds than the last stage is a protocol breach.
+ * second look everything is. The current tables are the first look only while every primary comparison has exactly the
+ * first stage's seeds: once any has more (stage 2 trains arms one after another, so C − B can reach 9 seeds while the
+ * interaction still has 8), whether stage 2 was due is decided by `firstLook` — the tables of the first stage's seeds
+ * alone (stageLookTables) — never by interim numbers: if the first look was conclusive, its verdicts stay the final
+ * ones whatever was trained after. More seeds than the last stage is a protocol breach.
  */
 export function stageStatus(t: ExperimentTables, primaryCount: number, stages: readonly number[] = REGIME_STAGES, firstLook?: ExperimentTables): StageStatus {
-  const seeds = paired(t, primaryCount);
+  const { least: seeds, most } = paired(t, primaryCount);
   const [s1, s2 = s1] = stages;
-  if (seeds < s1) return { stage: 1, seeds, final: false, verdicts: 'current', text: `stage 1 running: ${seeds} of ${s1} paired seeds on every primary comparison; no verdict is final.` };
-  const look = seeds === s1 ? t : firstLook;
-  if (!look) throw new Error(`stageStatus: ${seeds} paired seeds is past the first look (${s1}): pass the tables of the first ${s1} seeds`);
+  if (seeds < s1) {
+    const range = most > seeds ? `${seeds}–${most}` : `${seeds}`;
+    return { stage: 1, seeds, final: false, verdicts: 'current',
+      text: `stage 1 running: the primary comparisons have ${range} of ${s1} paired seeds (the least-paired decides the look); no verdict is final.` };
+  }
+  const atLook = most === s1;
+  const look = atLook ? t : firstLook;
+  if (!look) throw new Error(`stageStatus: a primary comparison has ${most} paired seeds, past the first look (${s1}): pass the tables of the first ${s1} seeds`);
   const inconclusive = inconclusiveOf(look);
   if (inconclusive.length === 0) {
-    const extra = seeds > s1 ? ` (seeds beyond ${s1} were trained, but the design stopped at ${s1}: they do not enter the verdicts)` : '';
-    return { stage: 1, seeds: s1, final: true, verdicts: seeds === s1 ? 'current' : 'first-look',
+    const extra = atLook ? '' : ` (seeds beyond ${s1} were trained, but the design stopped at ${s1}: they do not enter the verdicts)`;
+    return { stage: 1, seeds: s1, final: true, verdicts: atLook ? 'current' : 'first-look',
       text: `stage 1 complete (${s1} paired seeds) and no primary comparison is inconclusive: the verdicts below, from those ${s1} seeds, are final${extra}.` };
   }
   const why = `${inconclusive.length} primary comparison(s) inconclusive at ${s1} seeds (${inconclusive.join('; ')})`;
   if (s2 === s1) return { stage: 1, seeds, final: true, verdicts: 'current', text: `the only stage is complete (${seeds} paired seeds): the verdicts below are final, inconclusive ones included (with their MDE).` };
+  if (most > s2) return { stage: 2, seeds, final: false, verdicts: 'current', text: `a primary comparison has ${most} paired seeds, more than the design's ${s2}: the protocol was exceeded, so no verdict is final (restrict the tables to seeds 1–${s2}).` };
   if (seeds < s2) {
-    return { stage: 2, seeds, final: false, verdicts: 'current', text: `${why}: the pre-registered rule adds seeds ${s1 + 1}–${s2} to every arm; stage 2 running (${seeds} of ${s2} paired seeds), no verdict is final.` };
+    const range = most > seeds ? `${seeds}–${most}` : `${seeds}`;
+    return { stage: 2, seeds, final: false, verdicts: 'current', text: `${why}: the pre-registered rule adds seeds ${s1 + 1}–${s2} to every arm; stage 2 running (${range} of ${s2} paired seeds), no verdict is final.` };
   }
-  if (seeds > s2) return { stage: 2, seeds, final: false, verdicts: 'current', text: `${seeds} paired seeds is more than the design's ${s2}: the protocol was exceeded, so no verdict is final (restrict the tables to seeds 1–${s2}).` };
   return { stage: 2, seeds, final: true, verdicts: 'current', text: `${why}, so stage 2 ran; it is complete (${seeds} paired seeds): the verdicts below are final, inconclusive ones included (with their MDE).` };
 }
 
@@ -88,6 +108,26 @@ export function stageStatus(t: ExperimentTables, primaryCount: number, stages: r
 export function stageLookTables(d: ExperimentData, n: number): ExperimentTables {
   const spec = { ...d.spec, seeds: d.spec.seeds.slice(0, n) };
   return experimentTables(spec, d.profile, aggregateExperiment(d.resultsRoot, spec, { allowMixed: true }));
+}
+
+export interface RegimeVerdicts {
+  stage: StageStatus;
+  /** The tables of the first stage's seeds alone. */
+  firstLook: ExperimentTables;
+  /** The tables the verdicts are read from (the current ones, or the first look's). */
+  verdictTables: ExperimentTables;
+}
+
+/**
+ * A notebook's verdicts on a staged grid: where it stands under the rule, and from which tables. A notebook shows mixed
+ * runs while the grid is in progress (its provenance line says so), but final verdicts from runs of more than one code
+ * version or kernel set are refused, as `star tables` and the README refuse them.
+ */
+export function regimeVerdicts(d: ExperimentData, stages: readonly number[] = d.spec.analysis?.stages ?? REGIME_STAGES): RegimeVerdicts {
+  const firstLook = stageLookTables(d, stages[0]);
+  const stage = stageStatus(d.tables, d.spec.analysis?.primary?.length ?? 0, stages, firstLook);
+  if (stage.final && d.results.provenance.length > 1) throw new MixedProvenanceError(d.spec.name, d.results.provenance);
+  return { stage, firstLook, verdictTables: stage.verdicts === 'first-look' ? firstLook : d.tables };
 }
 
 export interface SecondaryPlan {
