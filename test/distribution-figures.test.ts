@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  anisotropyContrastFigure, angleToTangentFigure, bandOverRuns, calibrationBins, calibrationFigure, easyHardFaces, ecdf, eigenTrajectoryFigure,
+  anisotropyContrastFigure, angleToTangentFigure, bandOverRuns, calibrationBins, calibrationFigure, describeRecordSets, easyHardFaces, ecdf, eigenTrajectoryFigure,
   histogram, lambdaByPartFigure, modelSummaries, ratioContrast, seedSpread, seedSpreadFigure, summarySentences, type RecordSet,
 } from '../src/report/figures/distributions';
 import { recordViewFigure, type ViewFace } from '../src/report/figures/record-view';
@@ -140,4 +140,12 @@ test('modelSummaries and the verdict text: contrasts paired by seed, alignment, 
   const c = ratioContrast({ sets: sets.slice(0, 2), select: { landmarks: [1] } }, { sets: [sets[0]], select: { landmarks: [0] } });
   assert.deepEqual([c.seeds, c.aHigherIn], [1, 0], 'only seed 1 on both sides; 1 < 4');
   assert.match(summarySentences([star], sel)[0], /4\.00 on the contour vs 1\.00 at the eye corners \(on the contour higher in 2 of 2 seeds\)/);
+});
+
+test('describeRecordSets: one seed list when every arm has the same seeds, each arm\'s when they differ (a grid in progress)', () => {
+  const run = (arm: string, seed: number): RecordSet => ({ model: 'A', seed, records: handRecords(), dir: path.join('results', 'runs', 'regime', `${arm}-s${seed}`) });
+  const same = describeRecordSets('x', [run('a-high', 1), run('a-high', 2), run('a-clean', 1), run('a-clean', 2)]);
+  assert.match(same, /seeds 1, 2 pooled; errors vs/);
+  const uneven = describeRecordSets('x', [run('a-high', 1), run('a-high', 2), run('a-clean', 1)]);
+  assert.match(uneven, /seeds pooled per arm \(a-high: 1, 2; a-clean: 1\); errors vs/);
 });

@@ -74,6 +74,12 @@ test('gridPaceLine: training hours from each finished run\'s own pace, the prima
   fs.writeFileSync(path.join(write('a-s9', 1), 'summary.json'), JSON.stringify({ steps: 3600 }));
   write('b-s1', 1);
   const line = gridPaceLine(root, { experiment: 'g', primaryArms: ['a', 'b', 'c'], seeds: 8, workers: 2, status: 'star status' })!;
+  // A run copied from another experiment (reusedFrom) is finished but cost nothing: not in the hours nor the means.
+  fs.writeFileSync(path.join(write('c-s2', 5), 'summary.json'), JSON.stringify({ steps: 3600, reusedFrom: 'other/c-s2' }));
+  const reused = gridPaceLine(root, { experiment: 'g', primaryArms: ['a', 'b', 'c'], seeds: 8, workers: 2, status: 'star status' })!;
+  // Left: 21 runs, 7 × 1 + 8 × 4/3 + 6 × 2 = 29.67 h / 2 = 14.8 h → "15 h".
+  assert.match(reused, /: 4\.0 h of training in all, 1\.00–2\.00 h per run; the 21 primary stage-1 runs not finished need ≈ 15 h/);
+  fs.rmSync(path.join(root, 'runs', 'g', 'c-s2'), { recursive: true });
   // Finished: 1 + 2 + 1 = 4 h. Left: the primary stage-1 runs, 3 arms × 8 seeds − 2 finished (a-s1, c-s1) = 22, each at
   // its arm's mean (a 1 h over a-s1 and a-s9; c 2 h; b none finished: the grid's mean 4/3 h):
   // 7 × 1 + 8 × 4/3 + 7 × 2 = 31.67 h, / 2 workers = 15.8 h → "16 h" (what `--status` says with no checkpoint).

@@ -42,6 +42,22 @@ test('Holm adjusted p-values and levels: hand-computed', () => {
   // Holm stops at its first non-rejection: p = 0.010 fails at 0.025/3, so all three stay at that level, and an
   // interval drawn at a later nominal level (0.025 for p = 0.020) cannot exclude 0 while the verdict is inconclusive.
   assert.deepEqual(holmLevels([0.02, 0.01, 0.011], 0.025).map((v) => Number(v.toFixed(12))), [0.025 / 3, 0.025 / 3, 0.025 / 3].map((v) => Number(v.toFixed(12))));
+  // At the exact boundary p·(m − rank) = α Holm does not reject (adjusted p = α is not below α); the level stops there.
+  assert.deepEqual(holmLevels([0.0125, 0.4, 0.3, 0.2], 0.05).map((v) => Number(v.toFixed(12))), [0.0125, 0.0125, 0.0125, 0.0125]);
+  assert.equal(holmAdjust([0.0125, 0.4, 0.3, 0.2])[0], 0.05);
+  // Property: with NaNs and ties, a comparison is rejected (adjusted p < α) exactly when p is below its interval's level,
+  // i.e. exactly when its interval excludes 0.
+  let state = 12345;
+  const rand = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let trial = 0; trial < 500; trial++) {
+    const ps = Array.from({ length: 1 + Math.floor(rand() * 6) }, () => (rand() < 0.15 ? NaN : rand() < 0.2 ? 0.01 : rand() ** 3 * 0.2));
+    const adj = holmAdjust(ps);
+    const lv = holmLevels(ps, 0.05);
+    ps.forEach((p, i) => {
+      if (Number.isNaN(p)) assert.ok(Number.isNaN(lv[i]));
+      else assert.equal(p < lv[i], adj[i] < 0.05, `p ${JSON.stringify(ps)} at ${i}: level ${lv[i]}, adjusted ${adj[i]}`);
+    });
+  }
   assert.deepEqual(holmLevels([0.001, 0.004, 0.02], 0.025).map((v) => Number(v.toFixed(12))), [0.025 / 3, 0.0125, 0.025].map((v) => Number(v.toFixed(12))));
 });
 

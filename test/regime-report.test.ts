@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { primaryArms, primaryFamilyText, primarySentence, stageStatus } from '../src/report/regime';
+import { primaryArms, primaryFamilyText, primarySentence, stageStatus, verdictsFrom } from '../src/report/regime';
 import type { ComparisonRow, ExperimentTables } from '../src/report/experiment-tables';
 
 const row = (comparison: string, n: number, verdict: string, meanDiff = -0.4): ComparisonRow => ({
@@ -41,6 +41,16 @@ test('stage status follows the pre-registered rule: 8 seeds, then 16 only if the
   assert.deepEqual([stopped.final, stopped.verdicts], [true, 'first-look']);
   assert.equal(stageStatus(mixed(open, [16, 17, 16]), 3, [8, 16], t(8, open)).final, false, 'one comparison past the design is a breach');
   assert.match(stageStatus(mixed(open, [2, 2, 1]), 3).text, /have 1–2 of 8 paired seeds/);
+  // A failed stage-1 run while later seeds of other arms finished: still stage 1, and said.
+  const early = stageStatus(mixed(decided, [7, 9, 9]), 3, [8, 16]);
+  assert.deepEqual([early.stage, early.final], [1, false]);
+  assert.match(early.text, /7–9 of 8 .*Seeds beyond 8 were trained before stage 1 was complete/);
+  // The first look must pair every comparison on exactly the first stage's seeds (a seed of 1–8 missing is refused).
+  assert.throws(() => stageStatus(mixed(decided, [9, 9, 9]), 3, [8, 16], mixed(decided, [8, 7, 8])), /exactly its 8 seeds, but its tables have 7–8/);
+  // A single-stage design: more seeds than it declares is a breach, never final; at its look the verdicts are final.
+  assert.equal(stageStatus(mixed(open, [8, 9, 8]), 3, [8], t(8, open)).final, false);
+  assert.match(stageStatus(mixed(open, [9, 9, 9]), 3, [8], t(8, open)).text, /more than the design's 8/);
+  assert.deepEqual([stageStatus(t(8, open), 3, [8]).final, stageStatus(t(8, open), 3, [8]).verdicts], [true, 'current']);
   // A primary comparison without any paired run counts as zero seeds; no primary comparison at all, too.
   assert.equal(stageStatus(tables([row('P0', 8, 'c lower')]), 3).seeds, 0);
   assert.equal(stageStatus(tables([]), 0).seeds, 0);
@@ -85,6 +95,22 @@ test('missing runs: named while few, then as seed ranges per arm', async () => {
 
 test('primary family text: says when Holm runs over fewer comparisons than declared', () => {
   assert.equal(primaryFamilyText([row('a', 8, 'x'), row('b', 8, 'x'), row('c', 8, 'x')], 3), 'one Holm family of 3');
+  assert.match(primaryFamilyText([row('a', 1, 'x')], 3), /none testable yet/);
   assert.equal(primaryFamilyText([row('a', 2, 'x'), row('b', 2, 'x'), row('c', 1, 'x')], 3),
     'one Holm family of 3; 2 testable so far, so the interim Holm p and MDE below are over those 2');
+});
+
+test('verdictsFrom: the tables the verdicts come from, and final verdicts from mixed runs refused', () => {
+  const analysis = { margin: 0.2, stages: [8, 16], primary: ['P0', 'P1', 'P2'].map((id) => ({ id, label: id, baseline: 'a', arm: 'c' })) };
+  const decided = ['c lower (better)', 'equivalent within ±0.20 points', 'c higher (worse)'];
+  const withProv = (n: number, verdicts: string[], mixedRuns: boolean) => ({
+    ...tables(verdicts.map((v, i) => row(`P${i}`, n, v))), provenance: { mixed: mixedRuns, groups: mixedRuns ? ['1. code x', '2. code y'] : ['1. code x'] },
+  }) as unknown as ExperimentTables;
+  // Past a conclusive first look: its tables give the verdicts; stage-2 runs of other code do not count.
+  const past = verdictsFrom('g', withProv(12, decided, true), withProv(8, decided, false), analysis);
+  assert.equal(past.stage.verdicts, 'first-look');
+  assert.equal(past.verdictTables.comparisons[0].n, 8);
+  assert.throws(() => verdictsFrom('g', withProv(8, decided, true), withProv(8, decided, true), analysis), /g: the final verdicts would mix runs of 2 code versions/);
+  // In progress, mixed runs are shown (not final, not refused).
+  assert.equal(verdictsFrom('g', withProv(5, decided, true), withProv(5, decided, true), analysis).stage.final, false);
 });

@@ -23,7 +23,7 @@
  * inconclusive verdict; the primary C − A is not repeated in these families.
  * Amended on 2026-12-03, before the sizing rule was first applied (the primary verdicts were not final): the MDE the
  * rule reads became the exact noncentral-t value (runs/inference.ts); the central-t shortcut it replaced understates it
- * by 2–9% at these levels and seed counts, enough to choose one seed too few.
+ * by 1.3–6.6% at these levels (0.05/2, 0.05/3) and seed counts (4–8), enough to choose one seed too few.
  * Left out, to keep the budget: the detach-λ-and-v restriction (ours, not the paper's), ω = 0.01 and ω = 100 (the
  * original grid: ω = 0.01 as bad as ω = 0, ω = 100 diverged to 39% NME), and every clean-label variant.
  */

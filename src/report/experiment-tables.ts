@@ -66,7 +66,7 @@ export interface ComparisonRow {
   sdDiff: number | null;
   /** Plain 95% t interval [lo, hi], uncorrected; null when it does not exist (one seed). */
   ci95: [number, number] | null;
-  /** Holm-adjusted two-sided p within the family, and the interval at the level Holm tests this comparison at. */
+  /** Holm-adjusted two-sided p within the family, and the decision-compatible interval (runs/inference.ts holmLevels). */
   pHolm: number | null;
   intervalHolm: [number, number] | null;
   /** TOST p against ±margin (equivalence claimed below α/m). */

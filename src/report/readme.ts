@@ -99,16 +99,17 @@ export function gridPaceLine(root: string, grid: { experiment: string; primaryAr
   if (!fs.existsSync(dir)) return null;
   const finished: RunStatus[] = fs.readdirSync(dir).filter((d) => fs.existsSync(path.join(dir, d, 'summary.json'))).sort().flatMap((d) => {
     const m = /^(.*)-s(\d+)$/.exec(d);
-    const summary = readJson<{ steps: number; msPerStep?: number }>(path.join(dir, d, 'summary.json'));
-    const seconds = summary ? trainingSeconds(path.join(dir, d), summary) : null;
+    const summary = readJson<{ steps: number; msPerStep?: number; reusedFrom?: string }>(path.join(dir, d, 'summary.json'));
+    // A run copied from another experiment cost this grid nothing (0 s, left out of the means, as in --status).
+    const seconds = summary ? (summary.reusedFrom ? 0 : trainingSeconds(path.join(dir, d), summary)) : null;
     return m && seconds !== null ? [{ run: d, arm: m[1], seed: Number(m[2]), state: 'done' as const, detail: '', trainedSeconds: seconds }] : [];
   });
-  if (!finished.length) return null;
   const unfinished: RunStatus[] = grid.primaryArms.flatMap((arm) => Array.from({ length: grid.seeds }, (_, i) => i + 1)
     .filter((seed) => !finished.some((r) => r.arm === arm && r.seed === seed))
     .map((seed) => ({ run: `${arm}-s${seed}`, arm, seed, state: 'missing' as const, detail: '' })));
-  const pace = gridPace([...finished, ...unfinished], 1, () => 1)!;
-  const hours = finished.map((r) => r.trainedSeconds! / 3600);
+  const pace = gridPace([...finished, ...unfinished], 1, () => 1);
+  if (!pace) return null;
+  const hours = finished.filter((r) => r.trainedSeconds! > 0).map((r) => r.trainedSeconds! / 3600);
   const left = unfinished.length;
   const h = (x: number) => `${x.toFixed(x < 10 ? 1 : 0)} h`;
   return `Pace of the grid's ${hours.length} finished run${hours.length === 1 ? '' : 's'} (steps × each run's pace over all its segments, validation ` +

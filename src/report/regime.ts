@@ -7,7 +7,7 @@
 import type { ComparisonRow, ExperimentTables } from './experiment-tables';
 import { experimentTables, intervalText } from './experiment-tables';
 import type { ExperimentData } from './experiment-data';
-import { aggregateExperiment, MixedProvenanceError, type GridAnalysis } from '../runs/aggregate';
+import { aggregateExperiment, type GridAnalysis } from '../runs/aggregate';
 import { REGIME_SECONDARY, secondarySeedCount, type SeedCount } from '../experiments/regime-secondary';
 
 /** The stages of the regime's seed rule when a spec declares none (src/experiments/regime.ts: analysis.stages). */
@@ -39,6 +39,7 @@ export function primarySentence(c: ComparisonRow, final = true): string {
 export function primaryFamilyText(rows: readonly ComparisonRow[], declared: number): string {
   const testable = rows.filter((r) => r.n >= 2).length;
   if (testable === declared) return `one Holm family of ${declared}`;
+  if (testable === 0) return `one Holm family of ${declared}; none testable yet (each needs 2 paired seeds)`;
   return `one Holm family of ${declared}; ${testable} testable so far, so the interim Holm p and MDE below are over those ${testable}`;
 }
 
@@ -80,25 +81,32 @@ const inconclusiveOf = (t: ExperimentTables) => primaryRows(t).filter((r) => r.v
 export function stageStatus(t: ExperimentTables, primaryCount: number, stages: readonly number[] = REGIME_STAGES, firstLook?: ExperimentTables): StageStatus {
   const { least: seeds, most } = paired(t, primaryCount);
   const [s1, s2 = s1] = stages;
+  const range = most > seeds ? `${seeds}–${most}` : `${seeds}`;
+  if (most > s2) {
+    return { stage: stages.length, seeds, final: false, verdicts: 'current',
+      text: `a primary comparison has ${most} paired seeds, more than the design's ${s2}: the protocol was exceeded, so no verdict is final (restrict the tables to seeds 1–${s2}).` };
+  }
   if (seeds < s1) {
-    const range = most > seeds ? `${seeds}–${most}` : `${seeds}`;
+    const early = most > s1 ? ` Seeds beyond ${s1} were trained before stage 1 was complete: they do not enter the first look.` : '';
     return { stage: 1, seeds, final: false, verdicts: 'current',
-      text: `stage 1 running: the primary comparisons have ${range} of ${s1} paired seeds (the least-paired decides the look); no verdict is final.` };
+      text: `stage 1 running: the primary comparisons have ${range} of ${s1} paired seeds (the least-paired decides the look); no verdict is final.${early}` };
   }
   const atLook = most === s1;
   const look = atLook ? t : firstLook;
   if (!look) throw new Error(`stageStatus: a primary comparison has ${most} paired seeds, past the first look (${s1}): pass the tables of the first ${s1} seeds`);
+  const lookSeeds = paired(look, primaryCount);
+  if (lookSeeds.least !== s1 || lookSeeds.most !== s1) {
+    throw new Error(`stageStatus: the first look must pair every primary comparison on exactly its ${s1} seeds, but its tables have ${lookSeeds.least}–${lookSeeds.most} (a run of seeds 1–${s1} is missing or unfinished)`);
+  }
   const inconclusive = inconclusiveOf(look);
-  if (inconclusive.length === 0) {
+  if (inconclusive.length === 0 || s2 === s1) {
     const extra = atLook ? '' : ` (seeds beyond ${s1} were trained, but the design stopped at ${s1}: they do not enter the verdicts)`;
-    return { stage: 1, seeds: s1, final: true, verdicts: atLook ? 'current' : 'first-look',
-      text: `stage 1 complete (${s1} paired seeds) and no primary comparison is inconclusive: the verdicts below, from those ${s1} seeds, are final${extra}.` };
+    const head = inconclusive.length === 0 ? `stage 1 complete (${s1} paired seeds) and no primary comparison is inconclusive: the verdicts below, from those ${s1} seeds, are final`
+      : `the only stage is complete (${s1} paired seeds): the verdicts below are final, inconclusive ones included (with their MDE)`;
+    return { stage: 1, seeds: s1, final: true, verdicts: atLook ? 'current' : 'first-look', text: `${head}${extra}.` };
   }
   const why = `${inconclusive.length} primary comparison(s) inconclusive at ${s1} seeds (${inconclusive.join('; ')})`;
-  if (s2 === s1) return { stage: 1, seeds, final: true, verdicts: 'current', text: `the only stage is complete (${seeds} paired seeds): the verdicts below are final, inconclusive ones included (with their MDE).` };
-  if (most > s2) return { stage: 2, seeds, final: false, verdicts: 'current', text: `a primary comparison has ${most} paired seeds, more than the design's ${s2}: the protocol was exceeded, so no verdict is final (restrict the tables to seeds 1–${s2}).` };
   if (seeds < s2) {
-    const range = most > seeds ? `${seeds}–${most}` : `${seeds}`;
     return { stage: 2, seeds, final: false, verdicts: 'current', text: `${why}: the pre-registered rule adds seeds ${s1 + 1}–${s2} to every arm; stage 2 running (${range} of ${s2} paired seeds), no verdict is final.` };
   }
   return { stage: 2, seeds, final: true, verdicts: 'current', text: `${why}, so stage 2 ran; it is complete (${seeds} paired seeds): the verdicts below are final, inconclusive ones included (with their MDE).` };
@@ -119,15 +127,24 @@ export interface RegimeVerdicts {
 }
 
 /**
- * A notebook's verdicts on a staged grid: where it stands under the rule, and from which tables. A notebook shows mixed
- * runs while the grid is in progress (its provenance line says so), but final verdicts from runs of more than one code
- * version or kernel set are refused, as `star tables` and the README refuse them.
+ * Verdicts on a staged grid from its tables and its first look: where it stands under the rule, and which tables the
+ * verdicts are read from. Runs of mixed code versions are shown while the grid is in progress (a notebook's provenance
+ * line names them), but final verdicts from them are refused, as `star tables` and the README refuse them; only the
+ * runs the verdicts are read from count (runs past a conclusive first look do not enter them).
  */
-export function regimeVerdicts(d: ExperimentData, stages: readonly number[] = d.spec.analysis?.stages ?? REGIME_STAGES): RegimeVerdicts {
-  const firstLook = stageLookTables(d, stages[0]);
-  const stage = stageStatus(d.tables, d.spec.analysis?.primary?.length ?? 0, stages, firstLook);
-  if (stage.final && d.results.provenance.length > 1) throw new MixedProvenanceError(d.spec.name, d.results.provenance);
-  return { stage, firstLook, verdictTables: stage.verdicts === 'first-look' ? firstLook : d.tables };
+export function verdictsFrom(name: string, tables: ExperimentTables, firstLook: ExperimentTables, analysis: GridAnalysis | undefined): RegimeVerdicts {
+  const stage = stageStatus(tables, analysis?.primary?.length ?? 0, analysis?.stages ?? REGIME_STAGES, firstLook);
+  const verdictTables = stage.verdicts === 'first-look' ? firstLook : tables;
+  if (stage.final && verdictTables.provenance.mixed) {
+    throw new Error(`${name}: the final verdicts would mix runs of ${verdictTables.provenance.groups.length} code versions or kernel sets, ` +
+      `so they are refused (as star tables refuses them):\n  ${verdictTables.provenance.groups.join('\n  ')}`);
+  }
+  return { stage, firstLook, verdictTables };
+}
+
+/** verdictsFrom on a notebook's experiment data (its first look computed from the run folders). */
+export function regimeVerdicts(d: ExperimentData): RegimeVerdicts {
+  return verdictsFrom(d.spec.name, d.tables, stageLookTables(d, (d.spec.analysis?.stages ?? REGIME_STAGES)[0]), d.spec.analysis);
 }
 
 export interface SecondaryPlan {

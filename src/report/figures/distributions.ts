@@ -31,10 +31,18 @@ export function describeRecordSets(label: string, sets: RecordSet[]): string {
   const faces = [...new Set(sets.map((s) => s.records.faces))];
   const total = [...new Set(sets.map((s) => s.records.totalFaces))];
   const seeds = [...new Set(sets.map((s) => s.seed))].sort((a, b) => a - b);
+  // Arms of a grid in progress can have different seeds: then each arm's are named, not their union.
+  const armOf = (s: RecordSet) => (s.dir ? (s.dir.split(/[\\/]/).pop() ?? s.model).replace(/-s\d+$/, '') : s.model);
+  const perArm = new Map<string, number[]>();
+  for (const s of sets) perArm.set(armOf(s), [...(perArm.get(armOf(s)) ?? []), s.seed]);
+  const lists = [...perArm].map(([arm, ss]) => [arm, [...new Set(ss)].sort((a, b) => a - b).join(', ')] as const);
+  const seedText = new Set(lists.map(([, l]) => l)).size <= 1
+    ? `seed${seeds.length > 1 ? 's' : ''} ${seeds.join(', ')} pooled`
+    : `seeds pooled per arm (${lists.map(([arm, l]) => `${arm}: ${l}`).join('; ')})`;
   const truth = [...new Set(sets.map((s) => s.records.truth))].map((t) => (t === 'clean' ? 'the clean truth' : 'the labels')).join(' / ');
   const n = (v: number[]) => v.map((x) => x.toLocaleString('en')).join('/');
   return `${label}: ${faces.join('/') === total.join('/') ? `all ${n(total)}` : `the first ${n(faces)} of ${n(total)}`} test faces of each run, ` +
-    `seed${seeds.length > 1 ? 's' : ''} ${seeds.join(', ')} pooled; errors vs ${truth}`;
+    `${seedText}; errors vs ${truth}`;
 }
 
 /** One colour per model, in the order models first appear, the same in every figure of a notebook. */
