@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { primaryArms, primaryFamilyText, primarySentence, stageStatus, verdictsFrom } from '../src/report/regime';
+import { primaryArms, primaryFamilyText, primarySentence, secondaryVerdicts, stageStatus, verdictsFrom } from '../src/report/regime';
 import type { ComparisonRow, ExperimentTables } from '../src/report/experiment-tables';
 
 const row = (comparison: string, n: number, verdict: string, meanDiff = -0.4): ComparisonRow => ({
@@ -113,4 +113,19 @@ test('verdictsFrom: the tables the verdicts come from, and final verdicts from m
   assert.throws(() => verdictsFrom('g', withProv(8, decided, true), withProv(8, decided, true), analysis), /g: the final verdicts would mix runs of 2 code versions/);
   // In progress, mixed runs are shown (not final, not refused).
   assert.equal(verdictsFrom('g', withProv(5, decided, true), withProv(5, decided, true), analysis).stage.final, false);
+});
+
+test('secondaryVerdicts: final only at exactly the seeds the sizing rule set; exploratory before the rule applies', () => {
+  const sec = (n: number, metric = 'NME % (clean truth)') => ({ ...row('x − y', n, 'inconclusive (detectable: 0.30 points)'), family: 'secondary' as const, metric });
+  const t = (...rows: ComparisonRow[]) => ({ comparisons: rows }) as unknown as ExperimentTables;
+  // The noisy-label family is descriptive only: it never yields a verdict line.
+  assert.deepEqual(secondaryVerdicts(t(sec(4, 'NME % (noisy labels)')), 6), { status: 'no paired runs yet.', final: false, lines: [] });
+  const done = secondaryVerdicts(t(sec(6), sec(6)), 6);
+  assert.equal(done.final, true);
+  assert.match(done.lines[0], /^x − y: .*\*\*inconclusive/);
+  const running = secondaryVerdicts(t(sec(4), sec(5)), 6);
+  assert.deepEqual([running.final, running.status], [false, 'running: 4–5 of the 6 paired seeds the sizing rule set; no verdict is final.']);
+  assert.match(running.lines[0], /^interim, not a verdict/);
+  assert.match(secondaryVerdicts(t(sec(7)), 6).status, /protocol was exceeded/);
+  assert.match(secondaryVerdicts(t(sec(2)), null).status, /exploratory, not verdicts/);
 });
