@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { primaryArms, primaryFamilyText, primarySentence, secondaryVerdicts, stageStatus, verdictsFrom } from '../src/report/regime';
+import { primaryArms, primaryFamilyText, primarySentence, stageStatus, verdictsFrom } from '../src/report/regime';
+import { secondaryVerdicts } from '../src/report/secondary';
 import type { ComparisonRow, ExperimentTables } from '../src/report/experiment-tables';
 
 const row = (comparison: string, n: number, verdict: string, meanDiff = -0.4): ComparisonRow => ({
@@ -115,17 +116,45 @@ test('verdictsFrom: the tables the verdicts come from, and final verdicts from m
   assert.equal(verdictsFrom('g', withProv(5, decided, true), withProv(5, decided, true), analysis).stage.final, false);
 });
 
-test('secondaryVerdicts: final only at exactly the seeds the sizing rule set; exploratory before the rule applies', () => {
-  const sec = (n: number, metric = 'NME % (clean truth)') => ({ ...row('x − y', n, 'inconclusive (detectable: 0.30 points)'), family: 'secondary' as const, metric });
-  const t = (...rows: ComparisonRow[]) => ({ comparisons: rows }) as unknown as ExperimentTables;
+test('secondaryVerdicts: final only when every declared comparison has exactly the planned seeds on one code version', () => {
+  const sec = (n: number, metric = 'NME % (clean truth)', comparison = 'x − y') => ({ ...row(comparison, n, 'inconclusive (detectable: 0.30 points)'), family: 'secondary' as const, metric });
+  const t = (rows: ComparisonRow[], mixed = false, arms: unknown[] = []) => ({ comparisons: rows, arms, provenance: { mixed, groups: mixed ? ['1. a', '2. b'] : ['1. a'] } }) as unknown as ExperimentTables;
+  const at = (rows: ComparisonRow[], planned: number | null, declared = rows.length, mixed = false) => secondaryVerdicts(t(rows, mixed), { planned, declared });
   // The noisy-label family is descriptive only: it never yields a verdict line.
-  assert.deepEqual(secondaryVerdicts(t(sec(4, 'NME % (noisy labels)')), 6), { status: 'no paired runs yet.', final: false, lines: [] });
-  const done = secondaryVerdicts(t(sec(6), sec(6)), 6);
+  assert.deepEqual(at([sec(4, 'NME % (noisy labels)')], 6, 1), { status: 'no paired comparison yet.', final: false, lines: [] });
+  assert.match(secondaryVerdicts(t([], false, [{}]), { planned: 6, declared: 2 }).status, /arms shared with the grid are copies of its runs/);
+  const done = at([sec(6), sec(6, undefined, 'u − v')], 6);
   assert.equal(done.final, true);
+  assert.match(done.status, /^complete \(6 paired seeds.*\(one Holm family of 2\)\.$/);
   assert.match(done.lines[0], /^x − y: .*\*\*inconclusive/);
-  const running = secondaryVerdicts(t(sec(4), sec(5)), 6);
-  assert.deepEqual([running.final, running.status], [false, 'running: 4–5 of the 6 paired seeds the sizing rule set; no verdict is final.']);
+  // A declared comparison without any paired run: not final, and Holm covers fewer comparisons than declared (said).
+  const short = at([sec(6), sec(6, undefined, 'u − v')], 6, 3);
+  assert.equal(short.final, false);
+  assert.match(short.status, /^running: 0–6 of the 6 .*one Holm family of 3; 2 testable so far/);
+  const running = at([sec(4), sec(5, undefined, 'u − v')], 6);
+  assert.equal(running.final, false);
+  assert.match(running.status, /^running: 4–5 of the 6 paired seeds the sizing rule set; no verdict is final/);
   assert.match(running.lines[0], /^interim, not a verdict/);
-  assert.match(secondaryVerdicts(t(sec(7)), 6).status, /protocol was exceeded/);
-  assert.match(secondaryVerdicts(t(sec(2)), null).status, /exploratory, not verdicts/);
+  assert.match(at([sec(7)], 6).status, /protocol was exceeded/);
+  const mixed = at([sec(6)], 6, 1, true);
+  assert.deepEqual([mixed.final, /2 code versions or kernel sets: no verdict is final/.test(mixed.status)], [false, true]);
+  assert.match(at([sec(2)], null).status, /exploratory, not verdicts/);
+});
+
+test('secondarySection restricts an experiment to the planned seeds; plannedSeeds only for full-profile runs (committed original main grid)', async () => {
+  const { EXPERIMENTS } = await import('../src/experiments/ablations');
+  const { ensureExperiment } = await import('../src/experiments/ensure');
+  const { plannedSeeds, secondarySection } = await import('../src/report/secondary');
+  const located = await ensureExperiment(EXPERIMENTS.main, { profile: 'full', train: 'never' });
+  const plan = { sd: 0.1, from: [], experiments: [{ name: 'main', comparisons: 2, n: 2, mde: 0.1, meetsMargin: true }] };
+  assert.equal(plannedSeeds(plan, located), 2);
+  assert.equal(plannedSeeds(plan, { ...located, profile: 'smoke' }), null);
+  assert.equal(plannedSeeds(null, located), null);
+  const s = secondarySection(located, plan, 'spec.json');
+  assert.ok(s.data.tables.arms.every((a) => a.seeds === 2), 'seed 3 does not enter');
+  assert.equal(s.data.missing.length, 0, 'seeds past the planned ones are not missing');
+  assert.match(s.markdown, /counted on seeds 1–2 \(set by the sizing rule\)/);
+  // The original grid's seeds 1–2 ran on several code versions: the section refuses to call anything final.
+  assert.equal(s.verdicts.final, false);
+  assert.match(s.verdicts.status, /code versions or kernel sets: no verdict is final/);
 });

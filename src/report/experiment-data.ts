@@ -72,6 +72,11 @@ export function missingRunsText(missing: string[], listUpTo = 12): string {
   return [...byArm].map(([arm, seeds]) => (seeds.every((s) => Number.isFinite(s)) ? `${arm} seed${seeds.length === 1 ? '' : 's'} ${ranges(seeds)}` : arm)).join('; ');
 }
 
+/** The given arms that have at least one finished run, in the given order (figures skip arms not trained yet). */
+export function armsWithRuns(d: ExperimentData, ids: readonly string[]): string[] {
+  return ids.filter((id) => (d.results.arms.find((a) => a.arm === id)?.seeds.length ?? 0) > 0);
+}
+
 /** Markdown line for a notebook: data source and missing runs (said plainly, never hidden). */
 export function provenanceMarkdown(d: ExperimentData): string {
   const miss = d.missing.length ? `\n\n**Missing runs (${d.missing.length}):** ${missingRunsText(d.missing)} — numbers below use only the runs that exist.` : '';

@@ -33,8 +33,9 @@ export function primarySentence(c: ComparisonRow, final = true): string {
 }
 
 /**
- * The primary family in words: Holm runs over the comparisons testable so far (2+ paired seeds), so while one is not,
- * the interim p-values and MDEs are corrected for fewer comparisons than the design declares — said, not hidden.
+ * A Holm family in words: Holm runs over the comparisons testable so far (2+ paired seeds), so while one is not (or has
+ * no paired run at all), the interim p-values and MDEs are corrected for fewer comparisons than the design declares —
+ * said, not hidden.
  */
 export function primaryFamilyText(rows: readonly ComparisonRow[], declared: number): string {
   const testable = rows.filter((r) => r.n >= 2).length;
@@ -145,34 +146,6 @@ export function verdictsFrom(name: string, tables: ExperimentTables, firstLook: 
 /** verdictsFrom on a notebook's experiment data (its first look computed from the run folders). */
 export function regimeVerdicts(d: ExperimentData): RegimeVerdicts {
   return verdictsFrom(d.spec.name, d.tables, stageLookTables(d, (d.spec.analysis?.stages ?? REGIME_STAGES)[0]), d.spec.analysis);
-}
-
-export interface SecondaryVerdicts {
-  /** Where the experiment stands against the seeds the sizing rule set. */
-  status: string;
-  final: boolean;
-  /** One sentence per clean-truth comparison (its Holm family), marked interim unless final. */
-  lines: string[];
-}
-
-/**
- * A secondary experiment's verdicts on the clean-truth NME: final once every comparison has exactly the seeds the
- * pre-registered sizing rule set (`planned`, from secondaryPlan); interim before; exploratory while the rule has not
- * been applied (planned null: the primary verdicts are not final, so no secondary run should exist yet).
- */
-export function secondaryVerdicts(t: ExperimentTables, planned: number | null): SecondaryVerdicts {
-  const rows = t.comparisons.filter((c) => c.family === 'secondary' && c.metric.includes('clean'));
-  if (!rows.length) return { status: 'no paired runs yet.', final: false, lines: [] };
-  const least = Math.min(...rows.map((r) => r.n));
-  const most = Math.max(...rows.map((r) => r.n));
-  const range = most > least ? `${least}–${most}` : `${least}`;
-  let status: string;
-  if (planned === null) status = `not sized yet (the primary verdicts are not final), so these ${range}-seed numbers are exploratory, not verdicts.`;
-  else if (most > planned) status = `a comparison has ${most} paired seeds, more than the ${planned} the sizing rule set: the protocol was exceeded, so no verdict is final (restrict the tables to seeds 1–${planned}).`;
-  else if (least < planned) status = `running: ${range} of the ${planned} paired seeds the sizing rule set; no verdict is final.`;
-  else status = `complete (${planned} paired seeds, as the sizing rule set): the verdicts below are final, inconclusive ones with their MDE.`;
-  const final = planned !== null && least === planned && most === planned;
-  return { status, final, lines: rows.map((r) => primarySentence(r, final)) };
 }
 
 export interface SecondaryPlan {
