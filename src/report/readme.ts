@@ -14,7 +14,7 @@ import { flatnessChecks, LENGTH_STAGES, lengthChecks, manipulationCheckAt, manip
 import { runPace, trainingSeconds, type RunPace } from '../runs/pace';
 import type { GridAnalysis } from '../runs/aggregate';
 import { gridPace, type RunStatus } from '../experiments/grid-status';
-import { primaryFamilyText, primaryRows, primarySentence, REGIME_STAGES, secondaryPlan, secondaryPlanText, stageStatus } from './regime';
+import { primaryFamilyText, primaryRows, primarySentence, secondaryPlan, secondaryPlanText, verdictsFrom } from './regime';
 
 export interface ReadmeSources {
   /** The committed results folder (results/). */
@@ -195,8 +195,7 @@ export function regimeBlock(
     if (opts.grid) {
       // The pre-registered stopping rule decides which seeds give the verdicts and whether they are final (report/regime.ts).
       const { analysis, firstLook } = opts.grid;
-      const stage = stageStatus(grid, analysis.primary?.length ?? 0, analysis.stages ?? REGIME_STAGES, firstLook ?? undefined);
-      const verdictTables = stage.verdicts === 'first-look' ? firstLook! : grid;
+      const { stage, verdictTables } = verdictsFrom('regime', grid, firstLook ?? undefined, analysis);
       const family = primaryFamilyText(primaryRows(verdictTables), analysis.primary?.length ?? 0);
       lines.push('', `Primary comparisons (pre-registered, ${family}; NME points, negative = STAR better). Where the grid stands: ${stage.text}`, '');
       for (const c of primaryRows(verdictTables)) lines.push(`- ${primarySentence(c, stage.final)}`);

@@ -64,9 +64,8 @@ export function primaryArms(analysis: GridAnalysis | undefined): string[] {
 
 /** Paired seeds of the least- and most-paired primary comparison (0 while one has no pair or none is declared). */
 const paired = (t: ExperimentTables, primaryCount: number): { least: number; most: number } => {
-  const rows = primaryRows(t);
-  if (primaryCount === 0 || rows.length < primaryCount) return { least: 0, most: rows.length ? Math.max(...rows.map((r) => r.n)) : 0 };
-  return { least: Math.min(...rows.map((r) => r.n)), most: Math.max(...rows.map((r) => r.n)) };
+  const ns = primaryRows(t).map((r) => r.n);
+  return { least: primaryCount === 0 || ns.length < primaryCount ? 0 : Math.min(...ns), most: ns.length ? Math.max(...ns) : 0 };
 };
 const inconclusiveOf = (t: ExperimentTables) => primaryRows(t).filter((r) => r.verdict.startsWith('inconclusive')).map((r) => r.comparison);
 
@@ -121,8 +120,8 @@ export function stageLookTables(d: ExperimentData, n: number): ExperimentTables 
 
 export interface RegimeVerdicts {
   stage: StageStatus;
-  /** The tables of the first stage's seeds alone. */
-  firstLook: ExperimentTables;
+  /** The tables of the first stage's seeds alone (needed once a comparison is past the first look). */
+  firstLook?: ExperimentTables;
   /** The tables the verdicts are read from (the current ones, or the first look's). */
   verdictTables: ExperimentTables;
 }
@@ -133,9 +132,10 @@ export interface RegimeVerdicts {
  * line names them), but final verdicts from them are refused, as `star tables` and the README refuse them; only the
  * runs the verdicts are read from count (runs past a conclusive first look do not enter them).
  */
-export function verdictsFrom(name: string, tables: ExperimentTables, firstLook: ExperimentTables, analysis: GridAnalysis | undefined): RegimeVerdicts {
+export function verdictsFrom(name: string, tables: ExperimentTables, firstLook: ExperimentTables | undefined, analysis: GridAnalysis | undefined): RegimeVerdicts {
   const stage = stageStatus(tables, analysis?.primary?.length ?? 0, analysis?.stages ?? REGIME_STAGES, firstLook);
-  const verdictTables = stage.verdicts === 'first-look' ? firstLook : tables;
+  // stageStatus throws before answering 'first-look' without those tables.
+  const verdictTables = stage.verdicts === 'first-look' ? firstLook! : tables;
   if (stage.final && verdictTables.provenance.mixed) {
     throw new Error(`${name}: the final verdicts would mix runs of ${verdictTables.provenance.groups.length} code versions or kernel sets, ` +
       `so they are refused (as star tables refuses them):\n  ${verdictTables.provenance.groups.join('\n  ')}`);
