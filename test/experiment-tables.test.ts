@@ -78,3 +78,25 @@ test('one seed: no spread in the tables, "not testable (n = 1)" as the verdict, 
   fs.rmSync(root, { recursive: true });
   fs.rmSync(three.root, { recursive: true });
 });
+
+test('a comparison row prints one MDE: the table column, the verdict and the sentences agree to the last digit', async () => {
+  const { comparisonRow } = await import('../src/report/experiment-tables');
+  const { analyseFamily } = await import('../src/runs/inference');
+  const { primarySentence } = await import('../src/report/regime');
+  const base = [0.10, 0.11, 0.12];
+  const [row] = analyseFamily([[base, base.map((v, i) => v + [0.004, -0.006, 0.001][i])]], { margin: 0.002 });
+  assert.equal(row.verdict, 'inconclusive');
+  // Raw MDEs just below a rounding boundary at 3 decimals: 0.7849… points used to print as 0.785 → "0.79" beside "0.78".
+  for (const mde of [0.007849, 0.0265499, 0.0921499]) {
+    const c = {
+      family: 'primary' as const, id: 'x', label: 'C − A', baseline: 'a', arm: 'c', metric: 'nmeClean' as const, seeds: [1, 2, 3],
+      difference: { mean: row.test.mean, lo: -0.01, hi: 0.01, n: 3, sd: row.test.sd }, inference: { ...row, mde }, margin: 0.002,
+    };
+    const r = comparisonRow(c as never);
+    const inVerdict = /detectable: ([\d.]+)/.exec(r.verdict)?.[1];
+    const inSentence = /MDE ([\d.]+) points/.exec(primarySentence(r, false))?.[1];
+    assert.equal(inVerdict, (100 * mde).toFixed(2), `verdict for raw ${mde}`);
+    assert.equal(r.mde!.toFixed(2), inVerdict, `table column for raw ${mde}`);
+    assert.equal(inSentence, inVerdict, `sentence for raw ${mde}`);
+  }
+});

@@ -127,6 +127,11 @@ export function experimentTables(spec: ScaledSpec, profile: Profile, results: Ex
 const points = (v: number, digits = 3): number | null => (Number.isFinite(v) ? Number((100 * v).toFixed(digits)) : null);
 const interval = ([lo, hi]: [number, number]): [number, number] | null => (Number.isFinite(lo) && Number.isFinite(hi) ? [points(lo)!, points(hi)!] : null);
 const pValue = (p: number): number | null => (Number.isFinite(p) ? Number(p.toPrecision(3)) : null);
+/**
+ * The MDE in points, rounded once to the 2 decimals every table, verdict and sentence prints: rounding it to 3 first and
+ * printing 2 made one comparison read "MDE 0.79" beside "detectable: 0.78" (raw 0.7849…).
+ */
+const mdePoints = (v: number): number | null => points(v, 2);
 /** "[lo, hi]" in NME points, null when there is no interval (one seed). */
 export const intervalText = (i: [number, number] | null): string | null => (i ? `[${i[0].toFixed(2)}, ${i[1].toFixed(2)}]` : null);
 
@@ -137,18 +142,18 @@ export function verdictText(c: PairedComparison): string {
     case 'b lower': return `${c.arm} lower (better)`;
     case 'b higher': return `${c.arm} higher (worse)`;
     case 'equivalent': return `equivalent within ±${(100 * c.margin).toFixed(2)} points`;
-    case 'inconclusive': return `inconclusive (detectable: ${(100 * r.mde).toFixed(2)} points)`;
+    case 'inconclusive': return `inconclusive (detectable: ${mdePoints(r.mde)?.toFixed(2) ?? '–'} points)`;
     case 'not testable': return `not testable (n = ${r.test.n})`;
   }
 }
 
-function comparisonRow(c: PairedComparison): ComparisonRow {
+export function comparisonRow(c: PairedComparison): ComparisonRow {
   const r = c.inference;
   return {
     family: c.family, comparison: c.label, baseline: c.baseline, arm: c.arm, metric: METRIC_LABEL[c.metric], n: r.test.n,
     meanDiff: points(r.test.mean)!, sdDiff: points(r.test.sd), ci95: interval([c.difference.lo, c.difference.hi]),
     pHolm: pValue(r.pHolm), intervalHolm: interval(r.intervalHolm), margin: Number((100 * c.margin).toFixed(3)),
-    pTost: pValue(r.pTost), mde: points(r.mde), verdict: verdictText(c),
+    pTost: pValue(r.pTost), mde: mdePoints(r.mde), verdict: verdictText(c),
   };
 }
 
